@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - Layers (see README, "Architecture"): each target imports only those below it.
+
+let package = Package(
+    name: "Latent",
+    products: [
+        .library(name: "Latent", targets: ["Latent"]),
+        .executable(name: "latent", targets: ["LatentCommand"]),
+    ],
+    targets: [
+        // MARK: Kernels
+        .target(name: "CKernels"),
+
+        // MARK: Tensor, autodiff, randomness
+        .target(name: "TensorCore", dependencies: ["CKernels"]),
+
+        // MARK: Umbrella library and command
+        .target(name: "Latent", dependencies: ["TensorCore"]),
+        .executableTarget(name: "LatentCommand", dependencies: ["Latent", "CKernels"]),
+
+        // MARK: Tests
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "LatentCommandTests", dependencies: ["LatentCommand"]),
+    ]
+)

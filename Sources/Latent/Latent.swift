@@ -1,0 +1,2 @@
+// The library a user imports: `import Latent` brings every layer's public API.
+@_exported import TensorCore

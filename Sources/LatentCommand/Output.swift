@@ -1,0 +1,31 @@
+import Foundation
+
+/// Where the command writes: human lines to standard output (standard error under `--json`),
+/// the JSON report as the last line of standard output, errors to standard error.
+struct Output {
+    let writeOut: @Sendable (String) -> Void
+    let writeError: @Sendable (String) -> Void
+    var humanToError = false
+
+    static let standard = Output(
+        writeOut: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
+        writeError: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+
+    func jsonMode() -> Output {
+        var copy = self
+        copy.humanToError = true
+        return copy
+    }
+
+    func human(_ line: String) { humanToError ? writeError(line) : writeOut(line) }
+
+    func error(_ line: String) { writeError(line) }
+
+    func json(_ report: [String: Any]) {
+        guard let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]) else {
+            writeError("latent: internal error: report is not valid JSON")
+            return
+        }
+        writeOut(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,59 @@
+/// A flag a command accepts: `--name VALUE`, or `--name` alone for a switch.
+struct Flag {
+    let name: String
+    let takesValue: Bool
+    let help: String
+
+    static func value(_ name: String, _ help: String) -> Flag { Flag(name: name, takesValue: true, help: help) }
+    static func toggle(_ name: String, _ help: String) -> Flag { Flag(name: name, takesValue: false, help: help) }
+    static let json = toggle("json", "print one JSON object with the figures on the last line of standard output")
+}
+
+/// Command-line flags checked against what the command accepts.
+struct ParsedArguments {
+    private var values: [String: String] = [:]
+    let command: String
+
+    init(_ arguments: [String], command: String, flags: [Flag]) throws {
+        self.command = command
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            guard word.hasPrefix("--") else {
+                throw UsageError("unexpected argument '\(word)' for '\(command)'; flags start with --")
+            }
+            let parts = word.dropFirst(2).split(separator: "=", maxSplits: 1).map(String.init)
+            let name = parts.first ?? ""
+            guard let flag = flags.first(where: { $0.name == name }) else {
+                let known = flags.map { "--" + $0.name }.joined(separator: ", ")
+                throw UsageError("unknown flag '--\(name)' for '\(command)' (it accepts \(known))")
+            }
+            if flag.takesValue {
+                if parts.count == 2 {
+                    values[name] = parts[1]
+                } else {
+                    guard index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") else {
+                        throw UsageError("flag '--\(name)' of '\(command)' needs a value")
+                    }
+                    index += 1
+                    values[name] = arguments[index]
+                }
+            } else {
+                guard parts.count == 1 else { throw UsageError("flag '--\(name)' of '\(command)' takes no value") }
+                values[name] = ""
+            }
+            index += 1
+        }
+    }
+
+    func has(_ name: String) -> Bool { values[name] != nil }
+
+    /// The integer value of `--name`, `fallback` when absent; must lie in `range`.
+    func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = values[name] else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw UsageError("flag '--\(name)' of '\(command)' needs a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+// Elementwise binary operations with NumPy broadcasting, and their gradients.
+
+extension Tensor {
+    /// `f` applied to each pair of elements of `a` and `b` broadcast together.
+    /// A shape pair that does not broadcast is a `TensorError` naming `operation` and both shapes.
+    @inline(__always)
+    static func broadcasting(_ operation: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        if a.shape == b.shape {
+            return build(a.shape) { out in
+                let pa = a.storage.pointer, pb = b.storage.pointer
+                for i in 0..<a.count { out[i] = f(pa[i], pb[i]) }
+            }
+        }
+        guard let shape = Shape.broadcast(a.shape, b.shape) else {
+            return failure(operation, "shapes \(Shape.describe(a.shape)) and \(Shape.describe(b.shape)) do not broadcast", shape: Shape.broadcastFallback(a.shape, b.shape))
+        }
+        let n = Shape.count(shape)
+        if b.count == 1 {
+            let vb = b.storage.pointer[0]
+            return build(shape) { out in
+                let pa = a.storage.pointer
+                if a.count == n {
+                    for i in 0..<n { out[i] = f(pa[i], vb) }
+                } else {
+                    for i in 0..<n { out[i] = f(pa[0], vb) }
+                }
+            }
+        }
+        if a.count == 1 {
+            let va = a.storage.pointer[0]
+            return build(shape) { out in
+                let pb = b.storage.pointer
+                if b.count == n {
+                    for i in 0..<n { out[i] = f(va, pb[i]) }
+                } else {
+                    for i in 0..<n { out[i] = f(va, pb[0]) }
+                }
+            }
+        }
+        let stridesA = Shape.broadcastStrides(a.shape, to: shape)
+        let stridesB = Shape.broadcastStrides(b.shape, to: shape)
+        let length = shape.last ?? 1
+        let stepA = stridesA.last ?? 0, stepB = stridesB.last ?? 0
+        return build(shape) { out in
+            let pa = a.storage.pointer, pb = b.storage.pointer
+            forEachRow(shape: shape, stridesA, stridesB) { row, offsetA, offsetB in
+                let o = out + row * length
+                switch (stepA, stepB) {
+                case (1, 1): for j in 0..<length { o[j] = f(pa[offsetA + j], pb[offsetB + j]) }
+                case (1, 0): let vb = pb[offsetB]; for j in 0..<length { o[j] = f(pa[offsetA + j], vb) }
+                case (0, 1): let va = pa[offsetA]; for j in 0..<length { o[j] = f(va, pb[offsetB + j]) }
+                default: for j in 0..<length { o[j] = f(pa[offsetA + j * stepA], pb[offsetB + j * stepB]) }
+                }
+            }
+        }
+    }
+
+    /// Sums `self` over the axes that broadcasting expanded, giving a tensor of `target` shape:
+    /// the gradient of a broadcast input.
+    func summed(toShape target: [Int]) -> Tensor {
+        guard shape != target else { return self }
+        let extra = rank - target.count
+        var axes = Array(0..<Swift.max(extra, 0))
+        for (i, size) in target.enumerated() where size == 1 && shape[i + extra] != 1 {
+            axes.append(i + extra)
+        }
+        return sum(axes: axes).reshaped(to: target)
+    }
+
+    /// Elementwise `a + b`.
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting("add", a, b, +).recorded(inputs: [a, b]) { g, needs in
+            [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? g.summed(toShape: b.shape) : nil]
+        }
+    }
+
+    /// Elementwise `a - b`.
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting("subtract", a, b, -).recorded(inputs: [a, b]) { g, needs in
+            [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? (-g).summed(toShape: b.shape) : nil]
+        }
+    }
+
+    /// Elementwise `a * b`.
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting("multiply", a, b, *).recorded(inputs: [a, b]) { g, needs in
+            [needs[0] ? (g * b).summed(toShape: a.shape) : nil, needs[1] ? (g * a).summed(toShape: b.shape) : nil]
+        }
+    }
+
+    /// Elementwise `a / b`.
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let y = broadcasting("divide", a, b, /)
+        return y.recorded(inputs: [a, b]) { g, needs in
+            [needs[0] ? (g / b).summed(toShape: a.shape) : nil, needs[1] ? (-g * y / b).summed(toShape: b.shape) : nil]
+        }
+    }
+
+    /// Elementwise `-x`.
+    public static prefix func - (x: Tensor) -> Tensor {
+        x.mapped { -$0 }.recorded(inputs: [x]) { g, _ in [-g] }
+    }
+
+    public static func + (a: Tensor, b: Float) -> Tensor { a + Tensor(b) }
+    public static func + (a: Float, b: Tensor) -> Tensor { Tensor(a) + b }
+    public static func - (a: Tensor, b: Float) -> Tensor { a - Tensor(b) }
+    public static func - (a: Float, b: Tensor) -> Tensor { Tensor(a) - b }
+    public static func * (a: Tensor, b: Float) -> Tensor { a * Tensor(b) }
+    public static func * (a: Float, b: Tensor) -> Tensor { Tensor(a) * b }
+    public static func / (a: Tensor, b: Float) -> Tensor { a / Tensor(b) }
+    public static func / (a: Float, b: Tensor) -> Tensor { Tensor(a) / b }
+
+    public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+}
+
+/// Elementwise `base ^ exponent` with broadcasting; the gradient with respect to the
+/// exponent is `y log(base)`, taken as 0 where the base is 0.
+public func pow(_ base: Tensor, _ exponent: Tensor) -> Tensor {
+    let y = Tensor.broadcasting("pow", base, exponent) { Float(Foundation.pow(Double($0), Double($1))) }
+    return y.recorded(inputs: [base, exponent]) { g, needs in
+        [
+            needs[0] ? (g * exponent * pow(base, exponent - 1)).summed(toShape: base.shape) : nil,
+            needs[1] ? (g * y * Tensor.broadcasting("pow", base, base) { x, _ in x > 0 ? Foundation.log(x) : 0 }).summed(toShape: exponent.shape) : nil,
+        ]
+    }
+}
+
+/// Elementwise `base ^ exponent` for a constant exponent.
+public func pow(_ base: Tensor, _ exponent: Float) -> Tensor {
+    let y = base.mapped { Foundation.pow($0, exponent) }
+    return y.recorded(inputs: [base]) { g, _ in [g * exponent * pow(base, exponent - 1)] }
+}
+
+/// Elementwise maximum of `a` and `b`; the gradient goes to `a` where `a >= b`.
+public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    select(a .>= b, a, b)
+}
+
+/// Elementwise minimum of `a` and `b`; the gradient goes to `a` where `a <= b`.
+public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    select(a .<= b, a, b)
+}

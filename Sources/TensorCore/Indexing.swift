@@ -1,0 +1,63 @@
+// Indexing by integer-valued tensors: gather along an axis (`locs[z]`) and one-hot codes.
+
+extension Tensor {
+    /// Rows of `self` picked by the integer-valued tensor `indices`: `x[z]` has shape
+    /// `z.shape + x.shape.dropFirst()`, as in NumPy. Gradients are added back into the rows.
+    public subscript(indices: Tensor) -> Tensor {
+        gathering(indices, axis: 0)
+    }
+
+    /// Slices of `self` along `axis` picked by the integer-valued tensor `indices`; the result
+    /// has `indices.shape` in place of that axis. An index that is not an integer in
+    /// `0..<shape[axis]` is a `TensorError` naming its position.
+    public func gathering(_ indices: Tensor, axis: Int = 0) -> Tensor {
+        guard let a = Shape.normalize(axis: axis, rank: rank) else {
+            return .failure("gather", "axis \(axis) is out of range for shape \(Shape.describe(shape))", shape: indices.shape + shape)
+        }
+        let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
+        let size = shape[a]
+        let picks = indices.scalars
+        if let bad = picks.firstIndex(where: { !($0 >= 0 && $0 < Float(size) && $0 == $0.rounded()) }) {
+            return .failure("gather", "index \(picks[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (axis \(a) of \(Shape.describe(shape)))", shape: outShape)
+        }
+        let rows = picks.map { Int($0) }
+        let outer = Shape.count(Array(shape[..<a]))
+        let inner = Shape.count(Array(shape[(a + 1)...]))
+        let result = Tensor.build(outShape) { out in
+            let input = storage.pointer
+            for o in 0..<outer {
+                for (i, row) in rows.enumerated() {
+                    (out + (o * rows.count + i) * inner).update(from: input + (o * size + row) * inner, count: inner)
+                }
+            }
+        }
+        let inputShape = shape
+        return result.recorded(inputs: [self]) { g, _ in
+            [Tensor.build(inputShape) { grad in
+                grad.initialize(repeating: 0, count: Shape.count(inputShape))
+                let source = g.storage.pointer
+                for o in 0..<outer {
+                    for (i, row) in rows.enumerated() {
+                        let from = source + (o * rows.count + i) * inner
+                        let to = grad + (o * size + row) * inner
+                        for j in 0..<inner { to[j] += from[j] }
+                    }
+                }
+            }]
+        }
+    }
+
+    /// One-hot codes of the integer-valued `indices`: shape `indices.shape + [classes]`, with 1
+    /// at each index and 0 elsewhere. An index outside `0..<classes` is a `TensorError`.
+    public static func oneHot(_ indices: Tensor, classes: Int) -> Tensor {
+        let picks = indices.scalars
+        let outShape = indices.shape + [classes]
+        if let bad = picks.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+            return failure("oneHot", "index \(picks[bad]) at position \(bad) of \(Shape.describe(indices.shape)) is not an integer in 0..<\(classes)", shape: outShape)
+        }
+        return build(outShape) { out in
+            out.initialize(repeating: 0, count: picks.count * classes)
+            for (i, pick) in picks.enumerated() { out[i * classes + Int(pick)] = 1 }
+        }
+    }
+}

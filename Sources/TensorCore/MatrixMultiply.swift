@@ -1,0 +1,102 @@
+import CKernels
+
+/// The matrix product `op(a) op(b)`, where `op` transposes the last two dimensions when asked.
+///
+/// Vectors are treated as a row (`a`) or a column (`b`) and that dimension dropped from the
+/// result. Leading (batch) dimensions broadcast. Inner dimensions that differ are a
+/// `TensorError` naming both shapes.
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    if a.rank == 1 {
+        let product = matmul(a.reshaped(to: transposeA ? [a.count, 1] : [1, a.count]), b, transposeA: transposeA, transposeB: transposeB)
+        return product.reshaped(to: Array(product.shape.dropLast(2)) + [product.shape.last ?? 0])
+    }
+    if b.rank == 1 {
+        let product = matmul(a, b.reshaped(to: transposeB ? [1, b.count] : [b.count, 1]), transposeA: transposeA, transposeB: transposeB)
+        return product.reshaped(to: Array(product.shape.dropLast()))
+    }
+    guard a.rank >= 2, b.rank >= 2 else {
+        return Tensor.failure("matmul", "cannot multiply \(Shape.describe(a.shape)) by \(Shape.describe(b.shape)): scalars have no matrix product", shape: [])
+    }
+    let (m, kA) = transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let (kB, n) = transposeB ? (b.shape[b.rank - 1], b.shape[b.rank - 2]) : (b.shape[b.rank - 2], b.shape[b.rank - 1])
+    let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+    guard kA == kB, let batch = Shape.broadcast(batchA, batchB) else {
+        let what = kA != kB ? "inner dimensions \(kA) and \(kB) differ" : "batch dimensions do not broadcast"
+        let flags = (transposeA ? " transposing the first" : "") + (transposeB ? " transposing the second" : "")
+        return Tensor.failure("matmul", "cannot multiply \(Shape.describe(a.shape)) by \(Shape.describe(b.shape))\(flags): \(what)", shape: Shape.broadcastFallback(batchA, batchB) + [m, n])
+    }
+    if batchB.isEmpty, !transposeA, !batchA.isEmpty {
+        let flat = batchedMatmul(a.reshaped(to: [-1, kA]), b, transposeA: false, transposeB: transposeB)
+        return flat.reshaped(to: batchA + [m, n])
+    }
+    return batchedMatmul(a.expanded(to: batch + Array(a.shape.suffix(2))), b.expanded(to: batch + Array(b.shape.suffix(2))), transposeA: transposeA, transposeB: transposeB)
+}
+
+/// `op(a) op(b)` for operands with identical batch dimensions and matching inner dimensions.
+func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+    let rows = a.shape[a.rank - 2], columns = b.shape[b.rank - 1]
+    let m = transposeA ? columnsOf(a) : rows
+    let k = transposeA ? rows : columnsOf(a)
+    let n = transposeB ? b.shape[b.rank - 2] : columns
+    let batch = Array(a.shape.dropLast(2))
+    let batches = Shape.count(batch)
+    let result = Tensor.build(batch + [m, n]) { out in
+        for index in 0..<batches {
+            MatrixKernel.multiply(
+                m: m, n: n, k: k,
+                a: a.storage.pointer + index * m * k, transposeA: transposeA,
+                b: b.storage.pointer + index * k * n, transposeB: transposeB,
+                c: out + index * m * n)
+        }
+    }
+    return result.recorded(inputs: [a, b]) { g, needs in
+        let gradientA = !needs[0] ? nil : transposeA
+            ? batchedMatmul(b, g, transposeA: transposeB, transposeB: true)
+            : batchedMatmul(g, b, transposeA: false, transposeB: !transposeB)
+        let gradientB = !needs[1] ? nil : transposeB
+            ? batchedMatmul(g, a, transposeA: true, transposeB: transposeA)
+            : batchedMatmul(a, g, transposeA: !transposeA, transposeB: false)
+        return [gradientA, gradientB]
+    }
+}
+
+private func columnsOf(_ t: Tensor) -> Int { t.shape[t.rank - 1] }
+
+/// Single-precision matrix multiply on the CKernels GEMM, split across `ComputeThreads`.
+enum MatrixKernel {
+    /// Work below which one thread is faster than two (in multiply-adds).
+    static let parallelThreshold = 1 << 19
+
+    /// `c = op(a) op(b)` with row-major contiguous `a` (`m x k`, or `k x m` when transposed),
+    /// `b` (`k x n`, or `n x k`) and `c` (`m x n`).
+    static func multiply(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, transposeA: Bool,
+        b: UnsafePointer<Float>, transposeB: Bool,
+        c: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
+        guard m > 0, n > 0 else { return }
+        let (aRow, aColumn) = transposeA ? (1, m) : (k, 1)
+        let (bRow, bColumn) = transposeB ? (1, k) : (n, 1)
+        let beta: Float = accumulate ? 1 : 0
+        let threads = m * n * k < parallelThreshold ? 1 : Swift.min(ComputeThreads.count, 8)
+        let splitColumns = n >= m
+        let extent = splitColumns ? n : m
+        let grain = splitColumns ? 32 : 16
+        let chunk = ((extent + threads - 1) / threads + grain - 1) / grain * grain
+        let parts = (extent + chunk - 1) / chunk
+        let pointers = UncheckedSendable((a, b, c))
+        parallelFor(parts) { part in
+            let (a, b, c) = pointers.value
+            let start = part * chunk
+            let size = Swift.min(chunk, extent - start)
+            if splitColumns {
+                latent_sgemm(Int64(m), Int64(size), Int64(k), 1, a, Int64(aRow), Int64(aColumn),
+                             b + start * bColumn, Int64(bRow), Int64(bColumn), beta, c + start, Int64(n))
+            } else {
+                latent_sgemm(Int64(size), Int64(n), Int64(k), 1, a + start * aRow, Int64(aRow), Int64(aColumn),
+                             b, Int64(bRow), Int64(bColumn), beta, c + start * n, Int64(n))
+            }
+        }
+    }
+}

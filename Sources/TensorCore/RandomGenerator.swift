@@ -1,0 +1,75 @@
+import Synchronization
+
+/// A seeded, counter-based random generator (Philox4x32-10, Salmon et al. 2011).
+///
+/// Every bulk draw takes a fresh stream id from the generator, and element `i` of the draw
+/// is a pure function of (seed, stream, i): the numbers do not depend on how many threads
+/// fill the tensor, and the same seed always gives the same tensors in the same order.
+public struct RandomGenerator: RandomNumberGenerator, Sendable {
+    /// The seed this generator was created with.
+    public let seed: UInt64
+    /// Streams used so far; the next draw uses stream `streamsUsed`.
+    public private(set) var streamsUsed: UInt64 = 0
+
+    /// A generator whose output is determined by `seed`.
+    public init(seed: UInt64) {
+        self.seed = seed
+    }
+
+    /// A generator at the given position: the state saved by a checkpoint.
+    public init(seed: UInt64, streamsUsed: UInt64) {
+        self.seed = seed
+        self.streamsUsed = streamsUsed
+    }
+
+    /// 64 random bits (one stream per call).
+    public mutating func next() -> UInt64 {
+        let block = Philox.block(key: seed, stream: nextStream(), counter: 0)
+        return UInt64(block.0) << 32 | UInt64(block.1)
+    }
+
+    /// Reserves a stream id for one bulk draw.
+    mutating func nextStream() -> UInt64 {
+        defer { streamsUsed &+= 1 }
+        return streamsUsed
+    }
+}
+
+/// The Philox4x32-10 block function: 4 random 32-bit words for each (key, stream, counter).
+enum Philox {
+    static func block(key: UInt64, stream: UInt64, counter: UInt64) -> (UInt32, UInt32, UInt32, UInt32) {
+        var c0 = UInt32(truncatingIfNeeded: counter), c1 = UInt32(truncatingIfNeeded: counter >> 32)
+        var c2 = UInt32(truncatingIfNeeded: stream), c3 = UInt32(truncatingIfNeeded: stream >> 32)
+        var k0 = UInt32(truncatingIfNeeded: key), k1 = UInt32(truncatingIfNeeded: key >> 32)
+        for _ in 0..<10 {
+            let product0 = UInt64(0xD251_1F53) &* UInt64(c0)
+            let product1 = UInt64(0xCD9E_8D57) &* UInt64(c2)
+            let (high0, low0) = (UInt32(product0 >> 32), UInt32(truncatingIfNeeded: product0))
+            let (high1, low1) = (UInt32(product1 >> 32), UInt32(truncatingIfNeeded: product1))
+            (c0, c1, c2, c3) = (high1 ^ c1 ^ k0, low1, high0 ^ c3 ^ k1, low0)
+            k0 &+= 0x9E37_79B9
+            k1 &+= 0xBB67_AE85
+        }
+        return (c0, c1, c2, c3)
+    }
+
+    /// A uniform float in the open interval (0, 1) from 32 random bits (24 of them used).
+    @inline(__always)
+    static func openUnit(_ bits: UInt32) -> Float {
+        (Float(bits >> 8) + 0.5) * 0x1p-24
+    }
+}
+
+/// The generator used when a sampling call is given none; seeded with `setRandomSeed`.
+enum GlobalRandom {
+    static let generator = Mutex(RandomGenerator(seed: 0))
+
+    static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
+        generator.withLock { body(&$0) }
+    }
+}
+
+/// Reseeds the global generator used by sampling calls that are given no generator.
+public func setRandomSeed(_ seed: UInt64) {
+    GlobalRandom.generator.withLock { $0 = RandomGenerator(seed: seed) }
+}

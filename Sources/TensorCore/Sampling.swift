@@ -1,0 +1,135 @@
+import Foundation
+
+// Random tensors: uniform, standard normal, Bernoulli, categorical and gamma draws.
+// Each takes an explicit generator (`using:`); without one, the global generator is used.
+
+extension Tensor {
+    /// Fills a tensor of `shape`: `draw(block, i)` computes element `i` from the Philox blocks of
+    /// its own counter space. Elements are split across threads; values depend only on `i`.
+    static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> Float) -> Tensor {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            return failure("random", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
+        }
+        let key = generator.seed
+        let stream = generator.nextStream()
+        let n = Shape.count(shape)
+        let parts = n < 1 << 16 ? 1 : ComputeThreads.count
+        return build(shape) { out in
+            let output = UncheckedSendable(out)
+            parallelFor(parts) { part in
+                let range = (n * part / parts)..<(n * (part + 1) / parts)
+                for i in range {
+                    output.value[i] = draw({ Philox.block(key: key, stream: stream, counter: $0) }, i)
+                }
+            }
+        }
+    }
+
+    /// Independent draws from U(0, 1), strictly inside the interval.
+    public static func randomUniform(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        drawing(shape, &generator) { block, i in
+            let words = block(UInt64(i / 4))
+            switch i % 4 {
+            case 0: return Philox.openUnit(words.0)
+            case 1: return Philox.openUnit(words.1)
+            case 2: return Philox.openUnit(words.2)
+            default: return Philox.openUnit(words.3)
+            }
+        }
+    }
+
+    /// Independent draws from N(0, 1) (Box-Muller on one Philox block per pair of elements).
+    public static func randomNormal(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        drawing(shape, &generator) { block, i in
+            let words = block(UInt64(i / 2))
+            let (u1, u2) = i % 2 == 0 ? (words.0, words.1) : (words.2, words.3)
+            return standardNormal(u1, u2)
+        }
+    }
+
+    /// Independent draws from Bernoulli(p) for each element `p` of `probabilities` (1 or 0).
+    public static func randomBernoulli(probabilities: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        let uniform = randomUniform(probabilities.shape, using: &generator)
+        return broadcasting("bernoulli", uniform, probabilities.detached) { $0 < $1 ? 1 : 0 }
+    }
+
+    /// Independent category indices, one per row of `probabilities` (last axis: K unnormalized,
+    /// nonnegative weights), drawn by inverting the cumulative sum; shape drops the last axis.
+    public static func randomCategorical(probabilities: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        guard let classes = probabilities.shape.last, classes > 0 else {
+            return failure("categorical", "probabilities of shape \(Shape.describe(probabilities.shape)) have no categories", shape: Array(probabilities.shape.dropLast()))
+        }
+        let rowsShape = Array(probabilities.shape.dropLast())
+        let uniform = randomUniform(rowsShape, using: &generator)
+        return build(rowsShape) { out in
+            let p = probabilities.storage.pointer, u = uniform.storage.pointer
+            for row in 0..<uniform.count {
+                let weights = p + row * classes
+                var total: Double = 0
+                for j in 0..<classes { total += Double(weights[j]) }
+                let target = Double(u[row]) * total
+                var cumulative: Double = 0
+                var pick = classes - 1
+                for j in 0..<classes {
+                    cumulative += Double(weights[j])
+                    if target < cumulative, weights[j] > 0 { pick = j; break }
+                }
+                out[row] = Float(pick)
+            }
+        }
+    }
+
+    /// Independent category indices from `logits` (last axis), via their softmax.
+    public static func randomCategorical(logits: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        randomCategorical(probabilities: softmax(logits.detached), using: &generator)
+    }
+
+    /// Independent draws from Gamma(alpha, 1) for each element `alpha` of `concentration`, by
+    /// Marsaglia & Tsang (2000), boosted as `Gamma(alpha + 1) U^(1/alpha)` for `alpha < 1`.
+    /// A concentration that is not positive gives NaN.
+    public static func randomGamma(concentration: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        let alpha = concentration.detached
+        return drawing(alpha.shape, &generator) { block, i in
+            marsagliaTsang(alpha.storage.pointer[i]) { attempt in block(UInt64(i) << 20 | UInt64(attempt)) }
+        }
+    }
+
+    /// Standard normal from two uniform words (Box-Muller).
+    static func standardNormal(_ u1: UInt32, _ u2: UInt32) -> Float {
+        let radius = (-2 * Foundation.log((Double(u1) + 0.5) * 0x1p-32)).squareRoot()
+        return Float(radius * Foundation.cos(2 * Double.pi * Double(Philox.openUnit(u2))))
+    }
+
+    /// One Gamma(alpha, 1) draw, taking a fresh Philox block per attempt.
+    static func marsagliaTsang(_ alpha: Float, _ block: (Int) -> (UInt32, UInt32, UInt32, UInt32)) -> Float {
+        guard alpha > 0, alpha.isFinite else { return .nan }
+        let boosted = alpha < 1
+        let a = Double(boosted ? alpha + 1 : alpha)
+        let d = a - 1.0 / 3
+        let c = 1 / (9 * d).squareRoot()
+        var attempt = 0
+        while true {
+            let words = block(attempt)
+            attempt += 1
+            let x = Double(standardNormal(words.0, words.1))
+            let v = 1 + c * x
+            guard v > 0 else { continue }
+            let v3 = v * v * v
+            let u = Double(Philox.openUnit(words.2))
+            guard Foundation.log(u) < 0.5 * x * x + d - d * v3 + d * Foundation.log(v3) else { continue }
+            var sample = d * v3
+            if boosted { sample *= Foundation.pow(Double(Philox.openUnit(words.3)), 1 / Double(alpha)) }
+            return Float(sample)
+        }
+    }
+
+    /// N(0, 1) draws from the global generator.
+    public static func randomNormal(_ shape: [Int]) -> Tensor {
+        GlobalRandom.withGenerator { randomNormal(shape, using: &$0) }
+    }
+
+    /// U(0, 1) draws from the global generator.
+    public static func randomUniform(_ shape: [Int]) -> Tensor {
+        GlobalRandom.withGenerator { randomUniform(shape, using: &$0) }
+    }
+}

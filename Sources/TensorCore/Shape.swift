@@ -1,0 +1,64 @@
+/// Shape arithmetic shared by every operation: element counts, row-major strides,
+/// NumPy broadcasting and axis normalization.
+enum Shape {
+    /// Number of elements of a tensor of this shape (1 for a scalar).
+    static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// Row-major strides, in elements.
+    static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var stride = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = stride
+            stride *= shape[axis]
+        }
+        return strides
+    }
+
+    /// The NumPy broadcast of two shapes, or nil when a pair of trailing dimensions differs
+    /// and neither is 1.
+    static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = Swift.max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            if da == db || db == 1 {
+                result[i] = da
+            } else if da == 1 {
+                result[i] = db
+            } else {
+                return nil
+            }
+        }
+        return result
+    }
+
+    /// A shape of the right rank to stand in for a failed broadcast: the larger size per axis.
+    static func broadcastFallback(_ a: [Int], _ b: [Int]) -> [Int] {
+        let rank = Swift.max(a.count, b.count)
+        return (0..<rank).map { i in
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            return Swift.max(da, db)
+        }
+    }
+
+    /// Strides for reading a tensor of `shape` as if broadcast to `target`: 0 on broadcast axes.
+    static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+        let own = strides(shape)
+        let offset = target.count - shape.count
+        return target.indices.map { i in
+            let axis = i - offset
+            return axis < 0 || shape[axis] == 1 ? 0 : own[axis]
+        }
+    }
+
+    /// `axis` with negative values counted from the end, or nil when out of range.
+    static func normalize(axis: Int, rank: Int) -> Int? {
+        let normalized = axis < 0 ? axis + rank : axis
+        return (0..<rank).contains(normalized) ? normalized : nil
+    }
+
+    static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}

@@ -1,0 +1,136 @@
+/// An n-dimensional array of `Float`s in row-major order, with value semantics.
+///
+/// Copies share storage until one of them is written (copy-on-write). Integer-valued
+/// tensors (component indices, counts, masks of 0 and 1) hold exact integers up to 2^24.
+/// Operations follow NumPy's broadcasting rules and record themselves for reverse-mode
+/// differentiation when a `GradientTape` is recording.
+public struct Tensor: @unchecked Sendable {
+    var storage: TensorStorage
+    /// The size of each dimension; `[]` for a scalar.
+    public private(set) var shape: [Int]
+    var tracking: Tracking?
+
+    init(storage: TensorStorage, shape: [Int]) {
+        self.storage = storage
+        self.shape = shape
+    }
+
+    /// A tensor of the given shape holding `scalars` in row-major order.
+    ///
+    /// A negative dimension or a count that does not match the shape is a `TensorError`.
+    public init(shape: [Int], scalars: [Float]) {
+        guard shape.allSatisfy({ $0 >= 0 }), Shape.count(shape) == scalars.count else {
+            self = Tensor.failure("Tensor(shape:scalars:)", "shape \(Shape.describe(shape)) needs \(Shape.count(shape.map { Swift.max($0, 0) })) scalars, got \(scalars.count)", shape: shape)
+            return
+        }
+        self.init(storage: TensorStorage(scalars), shape: shape)
+    }
+
+    /// A scalar (rank-0) tensor.
+    public init(_ scalar: Float) {
+        self.init(storage: TensorStorage(repeating: scalar, count: 1), shape: [])
+    }
+
+    /// A vector.
+    public init(_ scalars: [Float]) {
+        self.init(shape: [scalars.count], scalars: scalars)
+    }
+
+    /// A matrix from its rows; rows of different lengths are a `TensorError`.
+    public init(_ rows: [[Float]]) {
+        let columns = rows.first?.count ?? 0
+        guard rows.allSatisfy({ $0.count == columns }) else {
+            self = Tensor.failure("Tensor(rows)", "rows have different lengths \(rows.map(\.count))", shape: [rows.count, columns])
+            return
+        }
+        self.init(shape: [rows.count, columns], scalars: rows.flatMap { $0 })
+    }
+
+    /// A tensor of `shape` with every element equal to `value`.
+    public static func full(_ shape: [Int], _ value: Float) -> Tensor {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            return failure("full", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
+        }
+        return Tensor(storage: TensorStorage(repeating: value, count: Shape.count(shape)), shape: shape)
+    }
+
+    /// A tensor of zeros.
+    public static func zeros(_ shape: [Int]) -> Tensor { full(shape, 0) }
+
+    /// A tensor of ones.
+    public static func ones(_ shape: [Int]) -> Tensor { full(shape, 1) }
+
+    /// The integers `0, 1, ..., count - 1` as a vector.
+    public static func arange(_ count: Int) -> Tensor {
+        Tensor(shape: [Swift.max(count, 0)], scalars: (0..<Swift.max(count, 0)).map(Float.init))
+    }
+
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// Number of elements.
+    public var count: Int { storage.count }
+
+    /// The elements in row-major order.
+    public var scalars: [Float] { Array(storage.buffer) }
+
+    /// The single element of a one-element tensor; NaN (and a `TensorError`) otherwise.
+    public var scalar: Float {
+        guard count == 1 else {
+            _ = Tensor.failure("scalar", "tensor of shape \(Shape.describe(shape)) has \(count) elements, expected 1", shape: [])
+            return .nan
+        }
+        return storage.pointer[0]
+    }
+
+    /// The same values, no longer tracked for differentiation (a constant to later operations).
+    public var detached: Tensor {
+        var result = self
+        result.tracking = nil
+        return result
+    }
+
+    /// True when every element is finite (no NaN, no infinity).
+    public var isFinite: Bool { storage.buffer.allSatisfy { $0.isFinite } }
+
+    /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
+    static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let storage = TensorStorage(uninitializedCount: Shape.count(shape))
+        body(storage.pointer)
+        return Tensor(storage: storage, shape: shape)
+    }
+
+    /// The same storage seen with another shape of the same element count.
+    func viewed(as newShape: [Int]) -> Tensor {
+        Tensor(storage: storage, shape: newShape)
+    }
+
+    /// Read access to the elements.
+    func withElements<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try body(storage.pointer)
+    }
+}
+
+extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    /// A scalar tensor from a literal: `let half: Tensor = 0.5`.
+    public init(floatLiteral value: Float) { self.init(value) }
+    /// A scalar tensor from a literal: `let one: Tensor = 1`.
+    public init(integerLiteral value: Int) { self.init(Float(value)) }
+}
+
+extension Tensor: CustomStringConvertible {
+    /// The shape and the elements, nested by dimension (long tensors abbreviated).
+    public var description: String {
+        let values = scalars
+        func format(_ axis: Int, _ offset: Int) -> String {
+            if axis == shape.count { return "\(values[offset])" }
+            let stride = Shape.count(Array(shape[(axis + 1)...]))
+            let size = shape[axis]
+            let shown = size > 8 ? [0, 1, 2, size - 3, size - 2, size - 1] : Array(0..<size)
+            var parts = shown.map { format(axis + 1, offset + $0 * stride) }
+            if size > 8 { parts.insert("...", at: 3) }
+            return "[" + parts.joined(separator: ", ") + "]"
+        }
+        return "Tensor\(Shape.describe(shape)) " + format(0, 0)
+    }
+}

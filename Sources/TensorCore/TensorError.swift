@@ -1,0 +1,60 @@
+import Foundation
+
+/// A tensor operation that could not be carried out: a shape mismatch, a bad index or a
+/// bad argument. The message names the operation and the shapes involved.
+///
+/// Tensor operations do not throw, so that model code reads like mathematics. A failing
+/// operation returns a NaN-filled tensor of the shape it would have had and records the
+/// first error in the innermost `checkingTensorErrors` scope, which throws it when the
+/// scope ends. Outside any scope the error is printed to standard error once.
+public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The operation that failed, for example `matmul` or `add`.
+    public let operation: String
+    /// What was expected and what was found.
+    public let message: String
+
+    public var description: String { "\(operation): \(message)" }
+}
+
+/// Collects the first `TensorError` raised while a scope is active.
+final class TensorErrorLog: @unchecked Sendable {
+    var first: TensorError?
+
+    @TaskLocal static var current: TensorErrorLog?
+
+    private static let unscopedWarning = NSLock()
+    nonisolated(unsafe) private static var warnedUnscoped = false
+
+    /// Records `error` in the active scope, or warns once on standard error.
+    static func record(_ error: TensorError) {
+        if let log = current {
+            if log.first == nil { log.first = error }
+            return
+        }
+        unscopedWarning.lock()
+        defer { unscopedWarning.unlock() }
+        guard !warnedUnscoped else { return }
+        warnedUnscoped = true
+        FileHandle.standardError.write(Data("latent: \(error) (result is NaN)\n".utf8))
+    }
+}
+
+/// Runs `body` and throws the first `TensorError` any tensor operation inside it raised.
+///
+/// Inference entry points run model code inside this scope, so a shape error in a model
+/// becomes a thrown error naming the operation and both shapes, never a crash.
+public func checkingTensorErrors<Result>(_ body: () throws -> Result) throws -> Result {
+    let log = TensorErrorLog()
+    let result = try TensorErrorLog.$current.withValue(log) { try body() }
+    if let error = log.first { throw error }
+    return result
+}
+
+extension Tensor {
+    /// Records a failure of `operation` and returns a NaN tensor of `shape` to carry on with.
+    static func failure(_ operation: String, _ message: String, shape: [Int]) -> Tensor {
+        TensorErrorLog.record(TensorError(operation: operation, message: message))
+        let safeShape = shape.map { Swift.max($0, 0) }
+        return Tensor(storage: TensorStorage(repeating: .nan, count: Shape.count(safeShape)), shape: safeShape)
+    }
+}

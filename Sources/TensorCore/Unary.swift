@@ -1,0 +1,112 @@
+import CKernels
+import Foundation
+
+// Elementwise functions of one tensor, each with its derivative. The transcendental ones
+// run on the vectorized kernels of CKernels and are written in numerically stable forms.
+
+extension Tensor {
+    /// `f` applied to every element.
+    @inline(__always)
+    func mapped(_ f: (Float) -> Float) -> Tensor {
+        Tensor.build(shape) { out in
+            let input = storage.pointer
+            for i in 0..<count { out[i] = f(input[i]) }
+        }
+    }
+
+    /// A vectorized kernel `kernel(x, y, n)` applied to every element.
+    func applying(_ kernel: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void) -> Tensor {
+        Tensor.build(shape) { out in kernel(storage.pointer, out, Int64(count)) }
+    }
+}
+
+/// Elementwise `e^x`.
+public func exp(_ x: Tensor) -> Tensor {
+    let y = x.applying(latent_vexp)
+    return y.recorded(inputs: [x]) { g, _ in [g * y] }
+}
+
+/// Elementwise natural logarithm; `-inf` at 0 and NaN below.
+public func log(_ x: Tensor) -> Tensor {
+    x.applying(latent_vlog).recorded(inputs: [x]) { g, _ in [g / x] }
+}
+
+/// Elementwise `log(1 + x)`, accurate for tiny `x`.
+public func log1p(_ x: Tensor) -> Tensor {
+    x.applying(latent_vlog1p).recorded(inputs: [x]) { g, _ in [g / (x + 1)] }
+}
+
+/// Elementwise `e^x - 1`, accurate for tiny `x`.
+public func expm1(_ x: Tensor) -> Tensor {
+    let y = x.applying(latent_vexpm1)
+    return y.recorded(inputs: [x]) { g, _ in [g * (y + 1)] }
+}
+
+/// Elementwise square root.
+public func sqrt(_ x: Tensor) -> Tensor {
+    let y = x.mapped { $0.squareRoot() }
+    return y.recorded(inputs: [x]) { g, _ in [g * 0.5 / y] }
+}
+
+/// Elementwise `x^2`.
+public func square(_ x: Tensor) -> Tensor {
+    x.mapped { $0 * $0 }.recorded(inputs: [x]) { g, _ in [g * 2 * x] }
+}
+
+/// Elementwise `|x|`; its derivative is taken as 0 at 0.
+public func abs(_ x: Tensor) -> Tensor {
+    x.mapped { Swift.abs($0) }.recorded(inputs: [x]) { g, _ in [g * x.mapped { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }] }
+}
+
+/// Elementwise hyperbolic tangent.
+public func tanh(_ x: Tensor) -> Tensor {
+    let y = x.applying(latent_vtanh)
+    return y.recorded(inputs: [x]) { g, _ in [g * (1 - y * y)] }
+}
+
+/// Elementwise logistic sigmoid `1 / (1 + e^-x)`, stable in both tails.
+public func sigmoid(_ x: Tensor) -> Tensor {
+    let y = x.applying(latent_vsigmoid)
+    return y.recorded(inputs: [x]) { g, _ in [g * y * (1 - y)] }
+}
+
+/// Elementwise softplus `log(1 + e^x) = Swift.max(x, 0) + log1p(e^-|x|)`.
+public func softplus(_ x: Tensor) -> Tensor {
+    x.applying(latent_vsoftplus).recorded(inputs: [x]) { g, _ in [g * sigmoid(x)] }
+}
+
+/// Elementwise `log sigmoid(x) = -softplus(-x)`.
+public func logSigmoid(_ x: Tensor) -> Tensor {
+    x.applying(latent_vlogsigmoid).recorded(inputs: [x]) { g, _ in [g * sigmoid(-x)] }
+}
+
+/// Elementwise rectified linear unit `Swift.max(x, 0)`.
+public func relu(_ x: Tensor) -> Tensor {
+    x.mapped { $0 > 0 ? $0 : 0 }.recorded(inputs: [x]) { g, _ in [g * x.mapped { $0 > 0 ? 1 : 0 }] }
+}
+
+/// Elementwise leaky ReLU: `x` for positive `x`, `slope * x` otherwise.
+public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
+    x.mapped { $0 > 0 ? $0 : slope * $0 }.recorded(inputs: [x]) { g, _ in [g * x.mapped { $0 > 0 ? 1 : slope }] }
+}
+
+/// Elementwise exponential linear unit: `x` for positive `x`, `alpha (e^x - 1)` otherwise.
+public func elu(_ x: Tensor, alpha: Float = 1) -> Tensor {
+    let y = x.mapped { $0 > 0 ? $0 : alpha * Foundation.expm1($0) }
+    return y.recorded(inputs: [x]) { g, _ in [g * Tensor.broadcasting("elu", x, y) { $0 > 0 ? 1 : $1 + alpha }] }
+}
+
+/// Elementwise `log |Gamma(x)|`.
+public func lgamma(_ x: Tensor) -> Tensor {
+    x.mapped { Float(SpecialFunctions.logGamma(Double($0))) }.recorded(inputs: [x]) { g, _ in [g * digamma(x)] }
+}
+
+/// Elementwise digamma `psi(x) = d/dx log Gamma(x)`.
+public func digamma(_ x: Tensor) -> Tensor {
+    x.mapped { Float(SpecialFunctions.digamma(Double($0))) }.recorded(inputs: [x]) { g, _ in [g * trigamma(x)] }
+}
+
+/// Elementwise trigamma `psi'(x)`; its own derivative is not provided (gradient 0).
+public func trigamma(_ x: Tensor) -> Tensor {
+    x.mapped { Float(SpecialFunctions.trigamma(Double($0))) }
+}

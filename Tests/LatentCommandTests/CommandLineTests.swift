@@ -1,0 +1,55 @@
+import Foundation
+@testable import LatentCommand
+import XCTest
+
+/// What a person sees from the `latent` command: help, and one line with exit status 2 for
+/// every mistake.
+final class CommandLineTests: XCTestCase {
+    final class Captured: @unchecked Sendable {
+        var out: [String] = []
+        var error: [String] = []
+    }
+
+    func run(_ arguments: [String]) -> (status: Int32, out: [String], error: [String]) {
+        let captured = Captured()
+        let output = Output(writeOut: { captured.out.append($0) }, writeError: { captured.error.append($0) })
+        let status = CommandLineTool.run(arguments, output: output)
+        return (status, captured.out, captured.error)
+    }
+
+    func testHelpListsTheCommands() {
+        let result = run(["--help"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.out.joined().contains("bench gemm"))
+    }
+
+    func testBadInputIsOneLineWithStatusTwo() {
+        let cases: [([String], String)] = [
+            (["frobnicate"], "latent: unknown command 'frobnicate'; run `latent --help` for the list"),
+            (["bench", "gemm", "--size", "3"], "latent: unknown flag '--size' for 'bench gemm' (it accepts --m, --n, --k, --threads, --transpose-a, --transpose-b, --seconds, --json)"),
+            (["bench", "gemm", "--m", "zero"], "latent: flag '--m' of 'bench gemm' needs a whole number from 1 to 65536, got 'zero'"),
+            (["bench", "gemm", "--m"], "latent: flag '--m' of 'bench gemm' needs a value"),
+            (["bench", "gemm", "extra"], "latent: unexpected argument 'extra' for 'bench gemm'; flags start with --"),
+            (["bench", "gemm", "--json=yes"], "latent: flag '--json' of 'bench gemm' takes no value"),
+        ]
+        for (arguments, message) in cases {
+            let result = run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertEqual(result.error, [message])
+            XCTAssertEqual(result.out, [])
+        }
+    }
+
+    func testBenchGEMMPrintsJSONOnTheLastLine() throws {
+        let result = run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
+        XCTAssertEqual(result.status, 0)
+        let last = try XCTUnwrap(result.out.last)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        XCTAssertEqual(report["m"] as? Int, 64)
+        XCTAssertEqual(report["n"] as? Int, 48)
+        XCTAssertEqual(report["k"] as? Int, 32)
+        XCTAssertEqual(report["threads"] as? Int, 1)
+        XCTAssertGreaterThan(try XCTUnwrap(report["gflops"] as? Double), 0)
+        XCTAssertEqual(result.error.count, 1, "the human line goes to standard error under --json")
+    }
+}

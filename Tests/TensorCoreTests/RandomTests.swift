@@ -1,0 +1,98 @@
+import Foundation
+import TensorCore
+import XCTest
+
+/// Samplers against their known moments with fixed seeds. With n draws, a sample mean is
+/// within 4 standard errors (sigma / sqrt(n)) of the true mean except with probability 6e-5;
+/// the variance check uses the standard error of the sample variance, sqrt((mu4 - sigma^4) / n).
+final class RandomTests: XCTestCase {
+    let n = 200_000
+
+    func assertMoments(_ sample: Tensor, mean: Double, variance: Double, fourthCentral: Double, file: StaticString = #filePath, line: UInt = #line) {
+        let values = sample.scalars.map(Double.init)
+        let count = Double(values.count)
+        let sampleMean = values.reduce(0, +) / count
+        let sampleVariance = values.reduce(0) { $0 + ($1 - sampleMean) * ($1 - sampleMean) } / (count - 1)
+        XCTAssertEqual(sampleMean, mean, accuracy: 4 * (variance / count).squareRoot(), "mean", file: file, line: line)
+        XCTAssertEqual(sampleVariance, variance, accuracy: 4 * ((fourthCentral - variance * variance) / count).squareRoot(), "variance", file: file, line: line)
+    }
+
+    func testUniformMoments() {
+        var generator = RandomGenerator(seed: 1)
+        let u = Tensor.randomUniform([n], using: &generator)
+        assertMoments(u, mean: 0.5, variance: 1.0 / 12, fourthCentral: 1.0 / 80)
+        XCTAssertTrue(u.scalars.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
+    func testNormalMoments() {
+        var generator = RandomGenerator(seed: 2)
+        assertMoments(Tensor.randomNormal([n], using: &generator), mean: 0, variance: 1, fourthCentral: 3)
+    }
+
+    func testBernoulliMoments() {
+        var generator = RandomGenerator(seed: 3)
+        let p = 0.3
+        let draws = Tensor.randomBernoulli(probabilities: Tensor.full([n], Float(p)), using: &generator)
+        assertMoments(draws, mean: p, variance: p * (1 - p), fourthCentral: p * (1 - p) * (1 - 3 * p * (1 - p)))
+    }
+
+    func testCategoricalFrequencies() {
+        var generator = RandomGenerator(seed: 4)
+        let probabilities: [Double] = [0.2, 0.5, 0.3]
+        let draws = Tensor.randomCategorical(probabilities: Tensor(probabilities.map(Float.init)).expanded(to: [n, 3]), using: &generator).scalars
+        for (k, p) in probabilities.enumerated() {
+            let frequency = Double(draws.filter { $0 == Float(k) }.count) / Double(n)
+            XCTAssertEqual(frequency, p, accuracy: 4 * (p * (1 - p) / Double(n)).squareRoot(), "category \(k)")
+        }
+    }
+
+    func testCategoricalFromLogitsMatchesSoftmax() {
+        var generator = RandomGenerator(seed: 5)
+        let logits = Tensor([0, 50, -50]).expanded(to: [1000, 3])
+        XCTAssertTrue(Tensor.randomCategorical(logits: logits, using: &generator).scalars.allSatisfy { $0 == 1 })
+    }
+
+    func testGammaMoments() {
+        // Gamma(alpha, 1): mean alpha, variance alpha, fourth central moment 3 alpha^2 + 6 alpha.
+        for (seed, alpha) in [(6, 0.3), (7, 1.0), (8, 4.5)] as [(UInt64, Double)] {
+            var generator = RandomGenerator(seed: seed)
+            let draws = Tensor.randomGamma(concentration: Tensor.full([n], Float(alpha)), using: &generator)
+            XCTAssertTrue(draws.scalars.allSatisfy { $0 >= 0 }, "alpha \(alpha)")
+            assertMoments(draws, mean: alpha, variance: alpha, fourthCentral: 3 * alpha * alpha + 6 * alpha)
+        }
+    }
+
+    func testGammaWithNonpositiveConcentrationIsNaN() {
+        var generator = RandomGenerator(seed: 9)
+        XCTAssertTrue(Tensor.randomGamma(concentration: Tensor([-1, 0]), using: &generator).scalars.allSatisfy(\.isNaN))
+    }
+
+    func testSameSeedSameNumbers() {
+        var first = RandomGenerator(seed: 42), second = RandomGenerator(seed: 42), other = RandomGenerator(seed: 43)
+        let a = Tensor.randomNormal([100], using: &first), b = Tensor.randomNormal([100], using: &second)
+        XCTAssertEqual(a.scalars, b.scalars)
+        XCTAssertNotEqual(a.scalars, Tensor.randomNormal([100], using: &other).scalars)
+        XCTAssertNotEqual(a.scalars, Tensor.randomNormal([100], using: &first).scalars, "a second draw continues the sequence")
+    }
+
+    func testNumbersDoNotDependOnThreadCount() {
+        defer { ComputeThreads.count = 2 }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            ComputeThreads.count = threads
+            var generator = RandomGenerator(seed: 11)
+            let normal = Tensor.randomNormal([100_000], using: &generator)
+            let gamma = Tensor.randomGamma(concentration: Tensor.full([100_000], 0.7), using: &generator)
+            results.append(normal.scalars + gamma.scalars)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
+    func testGlobalSeedIsReproducible() {
+        setRandomSeed(3)
+        let a = Tensor.randomNormal([10])
+        setRandomSeed(3)
+        XCTAssertEqual(a.scalars, Tensor.randomNormal([10]).scalars)
+    }
+}

@@ -1,0 +1,57 @@
+import TensorCore
+import XCTest
+
+/// Shape and index mistakes in model code become thrown errors naming the operation and the
+/// shapes, never a crash.
+final class TensorErrorTests: XCTestCase {
+    func assertThrows(_ expected: String, _ body: () -> Tensor, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try checkingTensorErrors { _ = body() }, file: file, line: line) { error in
+            XCTAssertEqual("\(error)", expected, file: file, line: line)
+        }
+    }
+
+    func testMessagesNameTheOperationAndShapes() {
+        let a = Tensor.zeros([128, 784]), b = Tensor.zeros([400, 784])
+        assertThrows("matmul: cannot multiply [128, 784] by [400, 784]: inner dimensions 784 and 400 differ") { matmul(a, b) }
+        assertThrows("add: shapes [2, 3] and [4] do not broadcast") { Tensor.zeros([2, 3]) + Tensor.zeros([4]) }
+        assertThrows("reshape: cannot reshape [2, 3] (6 elements) to [4, -1]") { Tensor.zeros([2, 3]).reshaped(to: [4, -1]) }
+        assertThrows("gather: index 3.0 at position 1 of indices [2] is not an integer in 0..<3 (axis 0 of [3, 2])") { Tensor.zeros([3, 2])[Tensor([0, 3])] }
+        assertThrows("gather: index 0.5 at position 0 of indices [1] is not an integer in 0..<3 (axis 0 of [3, 2])") { Tensor.zeros([3, 2])[Tensor([0.5])] }
+        assertThrows("slice: range 2..<5 is out of bounds for axis 1 of [2, 3]") { Tensor.zeros([2, 3]).slice(axis: 1, 2..<5) }
+        assertThrows("sum: axis 2 is out of range for shape [2, 3]") { Tensor.zeros([2, 3]).sum(axis: 2) }
+        assertThrows("Tensor(shape:scalars:): shape [2, 2] needs 4 scalars, got 3") { Tensor(shape: [2, 2], scalars: [1, 2, 3]) }
+        assertThrows("concatenate: shapes [2, 3], [2, 4] differ outside axis 0") { Tensor.concatenate([Tensor.zeros([2, 3]), Tensor.zeros([2, 4])]) }
+        assertThrows("expand: cannot expand [3] to [2, 4]") { Tensor.zeros([3]).expanded(to: [2, 4]) }
+    }
+
+    func testFailedOperationGivesNaNOfThePlausibleShapeSoLaterCodeRuns() throws {
+        var shape: [Int] = []
+        XCTAssertThrowsError(try checkingTensorErrors {
+            let product = matmul(Tensor.zeros([5, 3]), Tensor.zeros([4, 2]))
+            shape = product.shape
+            _ = product.sum(axis: 1) + Tensor.ones([5])
+        })
+        XCTAssertEqual(shape, [5, 2])
+    }
+
+    func testFirstErrorIsReported() {
+        assertThrows("multiply: shapes [2] and [3] do not broadcast") {
+            let bad = Tensor.zeros([2]) * Tensor.zeros([3])
+            return matmul(bad, Tensor.zeros([7, 7]))
+        }
+    }
+
+    func testGradientEntryPointThrows() {
+        XCTAssertThrowsError(try valueWithGradient(at: [Tensor.zeros([2, 3])]) { matmul($0[0], $0[0]).sum() }) { error in
+            XCTAssertEqual((error as? TensorError)?.operation, "matmul")
+        }
+    }
+
+    func testNestedScopesReportTheirOwnErrors() throws {
+        let outer = try checkingTensorErrors { () -> Bool in
+            let innerThrew = (try? checkingTensorErrors { _ = Tensor.zeros([2]) + Tensor.zeros([3]) }) == nil
+            return innerThrew
+        }
+        XCTAssertTrue(outer)
+    }
+}
