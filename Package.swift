@@ -16,13 +16,17 @@ let package = Package(
         // MARK: Tensor, autodiff, randomness
         .target(name: "TensorCore", dependencies: ["CKernels"]),
 
+        // MARK: Distributions, constraints, bijectors, KL divergences
+        .target(name: "Distributions", dependencies: ["TensorCore"]),
+
         // MARK: Umbrella library and command
-        .target(name: "Latent", dependencies: ["TensorCore"]),
+        .target(name: "Latent", dependencies: ["TensorCore", "Distributions"]),
         .executableTarget(name: "LatentCommand", dependencies: ["Latent", "CKernels"]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
-        .testTarget(name: "LatentCommandTests", dependencies: ["LatentCommand"]),
+        .testTarget(name: "DistributionsTests", dependencies: ["Distributions", "TestSupport"]),
+        .testTarget(name: "LatentCommandTests"),
     ]
 )

@@ -1,2 +1,3 @@
 // The library a user imports: `import Latent` brings every layer's public API.
 @_exported import TensorCore
+@_exported import Distributions

@@ -6,7 +6,7 @@ extension Tensor {
     /// `f` applied to each pair of elements of `a` and `b` broadcast together.
     /// A shape pair that does not broadcast is a `TensorError` naming `operation` and both shapes.
     @inline(__always)
-    static func broadcasting(_ operation: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+    package static func broadcasting(_ operation: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
         if a.shape == b.shape {
             return build(a.shape) { out in
                 let pa = a.storage.pointer, pb = b.storage.pointer
@@ -59,7 +59,7 @@ extension Tensor {
 
     /// Sums `self` over the axes that broadcasting expanded, giving a tensor of `target` shape:
     /// the gradient of a broadcast input.
-    func summed(toShape target: [Int]) -> Tensor {
+    package func summed(toShape target: [Int]) -> Tensor {
         guard shape != target else { return self }
         let extra = rank - target.count
         var axes = Array(0..<Swift.max(extra, 0))

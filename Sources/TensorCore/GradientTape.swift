@@ -105,7 +105,7 @@ extension Tensor {
     /// Records `self` as the output of an operation on `inputs` when a tape is recording and
     /// some input is tracked on it. `pullback` receives the output gradient and which inputs
     /// need a gradient, and returns one gradient (or nil) per input.
-    func recorded(inputs: [Tensor], pullback: @escaping (Tensor, [Bool]) -> [Tensor?]) -> Tensor {
+    package func recorded(inputs: [Tensor], pullback: @escaping (Tensor, [Bool]) -> [Tensor?]) -> Tensor {
         guard let tape = GradientTape.current else { return self }
         let ids = inputs.map { tape.node(of: $0) }
         guard ids.contains(where: { $0 != nil }) else { return self }

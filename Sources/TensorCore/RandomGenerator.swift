@@ -36,8 +36,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 }
 
 /// The Philox4x32-10 block function: 4 random 32-bit words for each (key, stream, counter).
-enum Philox {
-    static func block(key: UInt64, stream: UInt64, counter: UInt64) -> (UInt32, UInt32, UInt32, UInt32) {
+package enum Philox {
+    package static func block(key: UInt64, stream: UInt64, counter: UInt64) -> (UInt32, UInt32, UInt32, UInt32) {
         var c0 = UInt32(truncatingIfNeeded: counter), c1 = UInt32(truncatingIfNeeded: counter >> 32)
         var c2 = UInt32(truncatingIfNeeded: stream), c3 = UInt32(truncatingIfNeeded: stream >> 32)
         var k0 = UInt32(truncatingIfNeeded: key), k1 = UInt32(truncatingIfNeeded: key >> 32)
@@ -55,16 +55,16 @@ enum Philox {
 
     /// A uniform float in the open interval (0, 1) from 32 random bits (24 of them used).
     @inline(__always)
-    static func openUnit(_ bits: UInt32) -> Float {
+    package static func openUnit(_ bits: UInt32) -> Float {
         (Float(bits >> 8) + 0.5) * 0x1p-24
     }
 }
 
 /// The generator used when a sampling call is given none; seeded with `setRandomSeed`.
-enum GlobalRandom {
-    static let generator = Mutex(RandomGenerator(seed: 0))
+package enum GlobalRandom {
+    package static let generator = Mutex(RandomGenerator(seed: 0))
 
-    static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
+    package static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
         generator.withLock { body(&$0) }
     }
 }

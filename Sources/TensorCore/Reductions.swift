@@ -122,3 +122,31 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     exp(logSoftmax(x, axis: axis))
 }
+
+extension Tensor {
+    /// Running sums along `axis`: element `i` is `x_0 + ... + x_i`, or `x_i + ... + x_{n-1}`
+    /// when `reverse` is true.
+    public func cumulativeSum(axis: Int, reverse: Bool = false) -> Tensor {
+        guard let a = Shape.normalize(axis: axis, rank: rank) else {
+            return .failure("cumulativeSum", "axis \(axis) is out of range for shape \(Shape.describe(shape))", shape: shape)
+        }
+        let size = shape[a]
+        let outer = Shape.count(Array(shape[..<a]))
+        let inner = Shape.count(Array(shape[(a + 1)...]))
+        let result = Tensor.build(shape) { out in
+            let input = storage.pointer
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var total: Float = 0
+                    for step in 0..<size {
+                        let position = reverse ? size - 1 - step : step
+                        let offset = (o * size + position) * inner + i
+                        total += input[offset]
+                        out[offset] = total
+                    }
+                }
+            }
+        }
+        return result.recorded(inputs: [self]) { g, _ in [g.cumulativeSum(axis: a, reverse: !reverse)] }
+    }
+}

@@ -6,7 +6,7 @@ import Foundation
 extension Tensor {
     /// Fills a tensor of `shape`: `draw(block, i)` computes element `i` from the Philox blocks of
     /// its own counter space. Elements are split across threads; values depend only on `i`.
-    static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> Float) -> Tensor {
+    package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> Float) -> Tensor {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             return failure("random", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
         }
@@ -95,13 +95,13 @@ extension Tensor {
     }
 
     /// Standard normal from two uniform words (Box-Muller).
-    static func standardNormal(_ u1: UInt32, _ u2: UInt32) -> Float {
+    package static func standardNormal(_ u1: UInt32, _ u2: UInt32) -> Float {
         let radius = (-2 * Foundation.log((Double(u1) + 0.5) * 0x1p-32)).squareRoot()
         return Float(radius * Foundation.cos(2 * Double.pi * Double(Philox.openUnit(u2))))
     }
 
     /// One Gamma(alpha, 1) draw, taking a fresh Philox block per attempt.
-    static func marsagliaTsang(_ alpha: Float, _ block: (Int) -> (UInt32, UInt32, UInt32, UInt32)) -> Float {
+    package static func marsagliaTsang(_ alpha: Float, _ block: (Int) -> (UInt32, UInt32, UInt32, UInt32)) -> Float {
         guard alpha > 0, alpha.isFinite else { return .nan }
         let boosted = alpha < 1
         let a = Double(boosted ? alpha + 1 : alpha)

@@ -1,11 +1,11 @@
 /// Shape arithmetic shared by every operation: element counts, row-major strides,
 /// NumPy broadcasting and axis normalization.
-enum Shape {
+package enum Shape {
     /// Number of elements of a tensor of this shape (1 for a scalar).
-    static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+    package static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
     /// Row-major strides, in elements.
-    static func strides(_ shape: [Int]) -> [Int] {
+    package static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var stride = 1
         for axis in shape.indices.reversed() {
@@ -17,7 +17,7 @@ enum Shape {
 
     /// The NumPy broadcast of two shapes, or nil when a pair of trailing dimensions differs
     /// and neither is 1.
-    static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+    package static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
         let rank = Swift.max(a.count, b.count)
         var result = [Int](repeating: 1, count: rank)
         for i in 0..<rank {
@@ -35,7 +35,7 @@ enum Shape {
     }
 
     /// A shape of the right rank to stand in for a failed broadcast: the larger size per axis.
-    static func broadcastFallback(_ a: [Int], _ b: [Int]) -> [Int] {
+    package static func broadcastFallback(_ a: [Int], _ b: [Int]) -> [Int] {
         let rank = Swift.max(a.count, b.count)
         return (0..<rank).map { i in
             let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
@@ -45,7 +45,7 @@ enum Shape {
     }
 
     /// Strides for reading a tensor of `shape` as if broadcast to `target`: 0 on broadcast axes.
-    static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+    package static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
         let own = strides(shape)
         let offset = target.count - shape.count
         return target.indices.map { i in
@@ -55,10 +55,10 @@ enum Shape {
     }
 
     /// `axis` with negative values counted from the end, or nil when out of range.
-    static func normalize(axis: Int, rank: Int) -> Int? {
+    package static func normalize(axis: Int, rank: Int) -> Int? {
         let normalized = axis < 0 ? axis + rank : axis
         return (0..<rank).contains(normalized) ? normalized : nil
     }
 
-    static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+    package static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 }

@@ -94,7 +94,7 @@ public struct Tensor: @unchecked Sendable {
     public var isFinite: Bool { storage.buffer.allSatisfy { $0.isFinite } }
 
     /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
-    static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+    package static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let storage = TensorStorage(uninitializedCount: Shape.count(shape))
         body(storage.pointer)
         return Tensor(storage: storage, shape: shape)
@@ -105,8 +105,8 @@ public struct Tensor: @unchecked Sendable {
         Tensor(storage: storage, shape: newShape)
     }
 
-    /// Read access to the elements.
-    func withElements<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+    /// Read access to the elements, in row-major order.
+    package func withElements<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
         try body(storage.pointer)
     }
 }

@@ -16,9 +16,10 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { "\(operation): \(message)" }
 }
 
-/// Collects the first `TensorError` raised while a scope is active.
+/// Collects the first error raised by a non-throwing operation (a tensor operation, a
+/// distribution's parameter check) while a `checkingTensorErrors` scope is active.
 final class TensorErrorLog: @unchecked Sendable {
-    var first: TensorError?
+    var first: (any Error)?
 
     @TaskLocal static var current: TensorErrorLog?
 
@@ -26,7 +27,7 @@ final class TensorErrorLog: @unchecked Sendable {
     nonisolated(unsafe) private static var warnedUnscoped = false
 
     /// Records `error` in the active scope, or warns once on standard error.
-    static func record(_ error: TensorError) {
+    static func record(_ error: any Error) {
         if let log = current {
             if log.first == nil { log.first = error }
             return
@@ -39,7 +40,14 @@ final class TensorErrorLog: @unchecked Sendable {
     }
 }
 
-/// Runs `body` and throws the first `TensorError` any tensor operation inside it raised.
+/// Records an error of a non-throwing operation for the enclosing `checkingTensorErrors`
+/// scope to throw (the first one wins); outside any scope it is printed once.
+package func recordDeferredError(_ error: any Error) {
+    TensorErrorLog.record(error)
+}
+
+/// Runs `body` and throws the first error that a tensor operation (or a distribution's
+/// check of its parameters and values) inside it recorded.
 ///
 /// Inference entry points run model code inside this scope, so a shape error in a model
 /// becomes a thrown error naming the operation and both shapes, never a crash.
@@ -52,7 +60,7 @@ public func checkingTensorErrors<Result>(_ body: () throws -> Result) throws -> 
 
 extension Tensor {
     /// Records a failure of `operation` and returns a NaN tensor of `shape` to carry on with.
-    static func failure(_ operation: String, _ message: String, shape: [Int]) -> Tensor {
+    package static func failure(_ operation: String, _ message: String, shape: [Int]) -> Tensor {
         TensorErrorLog.record(TensorError(operation: operation, message: message))
         let safeShape = shape.map { Swift.max($0, 0) }
         return Tensor(storage: TensorStorage(repeating: .nan, count: Shape.count(safeShape)), shape: safeShape)

@@ -7,7 +7,7 @@ import Foundation
 extension Tensor {
     /// `f` applied to every element.
     @inline(__always)
-    func mapped(_ f: (Float) -> Float) -> Tensor {
+    package func mapped(_ f: (Float) -> Float) -> Tensor {
         Tensor.build(shape) { out in
             let input = storage.pointer
             for i in 0..<count { out[i] = f(input[i]) }

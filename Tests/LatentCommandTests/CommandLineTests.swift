@@ -1,29 +1,44 @@
 import Foundation
-@testable import LatentCommand
 import XCTest
 
-/// What a person sees from the `latent` command: help, and one line with exit status 2 for
-/// every mistake.
+/// What a person sees from the `latent` command, run as a separate process: help, and one
+/// line on standard error with exit status 2 for every mistake.
 final class CommandLineTests: XCTestCase {
-    final class Captured: @unchecked Sendable {
-        var out: [String] = []
-        var error: [String] = []
+    /// Runs the built `latent` executable with `arguments`.
+    func run(_ arguments: [String]) throws -> (status: Int32, out: [String], error: [String]) {
+        let process = Process()
+        process.executableURL = Self.productsDirectory.appendingPathComponent("latent")
+        process.arguments = arguments
+        let out = Pipe(), error = Pipe()
+        process.standardOutput = out
+        process.standardError = error
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        func lines(_ data: Data) -> [String] { String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) }
+        return (process.terminationStatus, lines(outData), lines(errorData))
     }
 
-    func run(_ arguments: [String]) -> (status: Int32, out: [String], error: [String]) {
-        let captured = Captured()
-        let output = Output(writeOut: { captured.out.append($0) }, writeError: { captured.error.append($0) })
-        let status = CommandLineTool.run(arguments, output: output)
-        return (status, captured.out, captured.error)
+    /// The build folder holding the test bundle and the `latent` executable.
+    static var productsDirectory: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+        #else
+        return Bundle.main.bundleURL
+        #endif
     }
 
-    func testHelpListsTheCommands() {
-        let result = run(["--help"])
+    func testHelpListsTheCommands() throws {
+        let result = try run(["--help"])
         XCTAssertEqual(result.status, 0)
         XCTAssertTrue(result.out.joined().contains("bench gemm"))
     }
 
-    func testBadInputIsOneLineWithStatusTwo() {
+    func testBadInputIsOneLineWithStatusTwo() throws {
         let cases: [([String], String)] = [
             (["frobnicate"], "latent: unknown command 'frobnicate'; run `latent --help` for the list"),
             (["bench", "gemm", "--size", "3"], "latent: unknown flag '--size' for 'bench gemm' (it accepts --m, --n, --k, --threads, --transpose-a, --transpose-b, --seconds, --json)"),
@@ -33,7 +48,7 @@ final class CommandLineTests: XCTestCase {
             (["bench", "gemm", "--json=yes"], "latent: flag '--json' of 'bench gemm' takes no value"),
         ]
         for (arguments, message) in cases {
-            let result = run(arguments)
+            let result = try run(arguments)
             XCTAssertEqual(result.status, 2, "\(arguments)")
             XCTAssertEqual(result.error, [message])
             XCTAssertEqual(result.out, [])
@@ -41,7 +56,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBenchGEMMPrintsJSONOnTheLastLine() throws {
-        let result = run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
+        let result = try run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
         XCTAssertEqual(result.status, 0)
         let last = try XCTUnwrap(result.out.last)
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])

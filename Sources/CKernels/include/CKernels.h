@@ -1,0 +1,35 @@
+#ifndef LATENT_CKERNELS_H
+#define LATENT_CKERNELS_H
+
+#include <stdint.h>
+
+/// C[i*ldc + j] = alpha * sum_p A(i,p) B(p,j) + beta * C[i*ldc + j] for 0 <= i < m, 0 <= j < n,
+/// where A(i,p) = a[i*a_row_stride + p*a_col_stride] and B(p,j) = b[p*b_row_stride + j*b_col_stride]
+/// (a transposed operand is the same matrix with its strides swapped). beta == 0 never reads C.
+/// Single-threaded and reentrant: callers split C into blocks across threads.
+void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t a_row_stride, int64_t a_col_stride,
+                  const float *b, int64_t b_row_stride, int64_t b_col_stride,
+                  float beta, float *c, int64_t ldc);
+
+/// The GEMM variant chosen for this processor at run time: "avx512", "avx2" or "generic".
+const char *latent_sgemm_kernel_name(void);
+
+/// y = e^x elementwise (y may alias x).
+void latent_vexp(const float *x, float *y, int64_t n);
+/// y = log x elementwise: -inf at 0, NaN below 0.
+void latent_vlog(const float *x, float *y, int64_t n);
+/// y = log(1 + x) elementwise, accurate for tiny x.
+void latent_vlog1p(const float *x, float *y, int64_t n);
+/// y = e^x - 1 elementwise, accurate for tiny x.
+void latent_vexpm1(const float *x, float *y, int64_t n);
+/// y = tanh x elementwise.
+void latent_vtanh(const float *x, float *y, int64_t n);
+/// y = 1 / (1 + e^-x) elementwise, accurate in both tails.
+void latent_vsigmoid(const float *x, float *y, int64_t n);
+/// y = log(1 + e^x) = max(x, 0) + log1p(e^-|x|) elementwise.
+void latent_vsoftplus(const float *x, float *y, int64_t n);
+/// y = log sigmoid(x) = -softplus(-x) elementwise.
+void latent_vlogsigmoid(const float *x, float *y, int64_t n);
+
+#endif

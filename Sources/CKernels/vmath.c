@@ -1,0 +1,65 @@
+// Elementwise transcendental functions, vectorized per instruction set and chosen at run time.
+#include "CKernels.h"
+
+#pragma clang fp contract(fast)
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+#define VARIANT avx512
+#define VECTOR_BYTES 64
+#include "vmath_variant.h"
+#undef VARIANT
+#undef VECTOR_BYTES
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define VARIANT avx2
+#define VECTOR_BYTES 32
+#include "vmath_variant.h"
+#undef VARIANT
+#undef VECTOR_BYTES
+#pragma clang attribute pop
+#endif
+
+#define VARIANT generic
+#define VECTOR_BYTES 16
+#include "vmath_variant.h"
+
+/// 2 with AVX-512, 1 with AVX2 and FMA, 0 otherwise.
+static int instruction_level(void) {
+    static int level = -1;
+    if (level < 0) {
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) level = 2;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
+        else level = 0;
+#else
+        level = 0;
+#endif
+    }
+    return level;
+}
+
+#if defined(__x86_64__)
+#define DISPATCH(public_name, function)                                                   \
+    void public_name(const float *x, float *y, int64_t n) {                             \
+        switch (instruction_level()) {                                                  \
+        case 2: function##_array_avx512(x, y, n); break;                                \
+        case 1: function##_array_avx2(x, y, n); break;                                  \
+        default: function##_array_generic(x, y, n);                                     \
+        }                                                                               \
+    }
+#else
+#define DISPATCH(public_name, function) \
+    void public_name(const float *x, float *y, int64_t n) { function##_array_generic(x, y, n); }
+#endif
+
+DISPATCH(latent_vexp, exp)
+DISPATCH(latent_vlog, log)
+DISPATCH(latent_vlog1p, log1p)
+DISPATCH(latent_vexpm1, expm1)
+DISPATCH(latent_vtanh, tanh)
+DISPATCH(latent_vsigmoid, sigmoid)
+DISPATCH(latent_vsoftplus, softplus)
+DISPATCH(latent_vlogsigmoid, logsigmoid)

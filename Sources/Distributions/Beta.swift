@@ -1,0 +1,50 @@
+import TensorCore
+
+/// The beta distribution on [0, 1] with concentrations `a` (of 1) and `b` (of 0):
+/// `log p(x) = (a - 1) log x + (b - 1) log(1 - x) - log B(a, b)`.
+public struct Beta: Distribution {
+    public let concentration1: Tensor
+    public let concentration0: Tensor
+    public let batchShape: [Int]
+
+    /// Beta(concentration1, concentration0); both must be positive.
+    public init(_ concentration1: Tensor, _ concentration0: Tensor) {
+        self.concentration1 = concentration1
+        self.concentration0 = concentration0
+        batchShape = Distributions.batchShape("Beta", [("concentration1", concentration1.shape), ("concentration0", concentration0.shape)])
+        validate(concentration1, "concentration1", of: "Beta", must: "positive") { $0 > 0 }
+        validate(concentration0, "concentration0", of: "Beta", must: "positive") { $0 > 0 }
+    }
+
+    public var eventShape: [Int] { [] }
+    public var support: Constraint { .unitInterval }
+
+    /// `log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b)`.
+    static func logBeta(_ a: Tensor, _ b: Tensor) -> Tensor { lgamma(a) + lgamma(b) - lgamma(a + b) }
+
+    public func logProb(_ value: Tensor) -> Tensor {
+        validateValue(value)
+        let a = concentration1, b = concentration0
+        return (a - 1) * log(value) + (b - 1) * log1p(-value) - Beta.logBeta(a, b)
+    }
+
+    /// `x / (x + y)` for independent Gamma(a, 1) and Gamma(b, 1) draws (implicit gradients).
+    public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        let x = standardGamma(concentration1.expanded(to: batchShape), sampleShape, using: &generator)
+        let y = standardGamma(concentration0.expanded(to: batchShape), sampleShape, using: &generator)
+        return clamp(x / (x + y), min: Float.leastNormalMagnitude, max: 1 - Float.ulpOfOne / 2)
+    }
+
+    public var mean: Tensor { (concentration1 / (concentration1 + concentration0)).expanded(to: batchShape) }
+    /// `a b / ((a + b)^2 (a + b + 1))`.
+    public var variance: Tensor {
+        let total = concentration1 + concentration0
+        return (concentration1 * concentration0 / (total * total * (total + 1))).expanded(to: batchShape)
+    }
+    /// `log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b)`.
+    public func entropy() -> Tensor {
+        let a = concentration1, b = concentration0
+        return (Beta.logBeta(a, b) - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)).expanded(to: batchShape)
+    }
+    public func expanded(to batchShape: [Int]) -> Beta { Beta(concentration1.expanded(to: batchShape), concentration0.expanded(to: batchShape)) }
+}

@@ -1,0 +1,97 @@
+import TensorCore
+
+/// An invertible, differentiable map `y = f(x)` from unconstrained space onto a constrained
+/// set, with the log-determinant of its Jacobian (for change of variables:
+/// `log q(y) = log p(x) - log |det df/dx|`).
+public protocol Bijector {
+    /// Trailing axes of `x` that one application mixes (0 elementwise, 1 for vectors).
+    var domainEventRank: Int { get }
+    /// `y = f(x)`.
+    func forward(_ x: Tensor) -> Tensor
+    /// `x = f^-1(y)`.
+    func inverse(_ y: Tensor) -> Tensor
+    /// `log |det df/dx|` at `x` (with `y = f(x)`), summed over the `domainEventRank` axes.
+    func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor
+    /// The shape of `f(x)` for `x` of `shape` (the same, but for stick breaking).
+    func forwardShape(_ shape: [Int]) -> [Int]
+}
+
+extension Bijector {
+    public func forwardShape(_ shape: [Int]) -> [Int] { shape }
+}
+
+/// `y = x`.
+public struct IdentityBijector: Bijector {
+    public init() {}
+    public var domainEventRank: Int { 0 }
+    public func forward(_ x: Tensor) -> Tensor { x }
+    public func inverse(_ y: Tensor) -> Tensor { y }
+    public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.zeros(x.shape) }
+}
+
+/// `y = e^x`, onto the positive reals; `log |dy/dx| = x`.
+public struct ExpBijector: Bijector {
+    public init() {}
+    public var domainEventRank: Int { 0 }
+    public func forward(_ x: Tensor) -> Tensor { exp(x) }
+    public func inverse(_ y: Tensor) -> Tensor { log(y) }
+    public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { x }
+}
+
+/// `y = log(1 + e^x)`, onto the positive reals; `log |dy/dx| = log sigmoid(x)`.
+public struct SoftplusBijector: Bijector {
+    public init() {}
+    public var domainEventRank: Int { 0 }
+    public func forward(_ x: Tensor) -> Tensor { softplus(x) }
+    /// `x = y + log(-expm1(-y))`.
+    public func inverse(_ y: Tensor) -> Tensor { y + log(-expm1(-y)) }
+    public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) }
+}
+
+/// `y = 1 / (1 + e^-x)`, onto (0, 1); `log |dy/dx| = log sigmoid(x) + log sigmoid(-x)`.
+public struct SigmoidBijector: Bijector {
+    public init() {}
+    public var domainEventRank: Int { 0 }
+    public func forward(_ x: Tensor) -> Tensor { sigmoid(x) }
+    /// `x = log y - log(1 - y)`.
+    public func inverse(_ y: Tensor) -> Tensor { log(y) - log1p(-y) }
+    public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) + logSigmoid(-x) }
+}
+
+/// `y = loc + scale * x`; `log |dy/dx| = log |scale|`.
+public struct AffineBijector: Bijector {
+    public let loc: Tensor
+    public let scale: Tensor
+    public init(loc: Tensor, scale: Tensor) {
+        self.loc = loc
+        self.scale = scale
+    }
+    public var domainEventRank: Int { 0 }
+    public func forward(_ x: Tensor) -> Tensor { loc + scale * x }
+    public func inverse(_ y: Tensor) -> Tensor { (y - loc) / scale }
+    public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { log(abs(scale)) + Tensor.zeros(x.shape) }
+}
+
+/// Bijectors applied in order: `y = f_n(... f_1(x))`.
+public struct ComposedBijector: Bijector {
+    public let parts: [any Bijector]
+    public init(_ parts: [any Bijector]) { self.parts = parts }
+    public var domainEventRank: Int { parts.map(\.domainEventRank).max() ?? 0 }
+    public func forward(_ x: Tensor) -> Tensor { parts.reduce(x) { $1.forward($0) } }
+    public func inverse(_ y: Tensor) -> Tensor { parts.reversed().reduce(y) { $1.inverse($0) } }
+    public func forwardShape(_ shape: [Int]) -> [Int] { parts.reduce(shape) { $1.forwardShape($0) } }
+    /// The sum of each part's term, each summed up to the largest event rank.
+    public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor {
+        let rank = domainEventRank
+        var total = Tensor(0)
+        var input = x
+        for part in parts {
+            let output = part.forward(input)
+            let term = part.logAbsDetJacobian(input, output)
+            let extra = rank - part.domainEventRank
+            total = total + (extra > 0 ? term.sum(axes: Array((term.rank - extra)..<term.rank)) : term)
+            input = output
+        }
+        return total
+    }
+}

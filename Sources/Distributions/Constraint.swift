@@ -1,0 +1,119 @@
+import TensorCore
+
+/// A set of values: the support of a distribution or the domain of a parameter.
+public enum Constraint: CustomStringConvertible, @unchecked Sendable {
+    /// All real numbers.
+    case real
+    /// `x > 0`.
+    case positive
+    /// `x > lower` (bounds broadcast against the value).
+    case greaterThan(Tensor)
+    /// `lower <= x <= upper` (bounds broadcast against the value).
+    case interval(Tensor, Tensor)
+    /// `0 <= x <= 1`.
+    case unitInterval
+    /// Vectors (last axis) of nonnegative entries summing to 1.
+    case simplex
+    /// Square matrices (last two axes), lower triangular with a positive diagonal.
+    case lowerCholesky
+    /// `x` in {0, 1}.
+    case boolean
+    /// Integers `lower...upper`.
+    case integerInterval(Int, Int)
+    /// Integers `x >= 0`.
+    case nonnegativeInteger
+
+    public var description: String {
+        switch self {
+        case .real: return "real"
+        case .positive: return "positive"
+        case let .greaterThan(lower): return "greater than \(lower.scalars.count == 1 ? "\(lower.scalars[0])" : "its lower bound")"
+        case let .interval(lower, upper): return lower.count == 1 && upper.count == 1 ? "interval [\(lower.scalars[0]), \(upper.scalars[0])]" : "interval [low, high]"
+        case .unitInterval: return "unit interval [0, 1]"
+        case .simplex: return "simplex"
+        case .lowerCholesky: return "lower Cholesky"
+        case .boolean: return "boolean {0, 1}"
+        case let .integerInterval(lower, upper): return "integers \(lower)...\(upper)"
+        case .nonnegativeInteger: return "nonnegative integers"
+        }
+    }
+
+    /// Number of trailing axes one constrained element spans (1 for simplex, 2 for matrices).
+    public var eventRank: Int {
+        switch self {
+        case .simplex: return 1
+        case .lowerCholesky: return 2
+        default: return 0
+        }
+    }
+
+    /// True when the support is a finite set of values.
+    public var isDiscrete: Bool {
+        switch self {
+        case .boolean, .integerInterval, .nonnegativeInteger: return true
+        default: return false
+        }
+    }
+
+    /// Whether the scalar `x` lies in an elementwise constraint with scalar bounds.
+    func contains(_ x: Float) -> Bool {
+        switch self {
+        case .real, .simplex, .lowerCholesky, .greaterThan, .interval: return !x.isNaN
+        case .positive: return x > 0
+        case .unitInterval: return x >= 0 && x <= 1
+        case .boolean: return x == 0 || x == 1
+        case let .integerInterval(lower, upper): return x == x.rounded() && x >= Float(lower) && x <= Float(upper)
+        case .nonnegativeInteger: return x == x.rounded() && x >= 0 && x.isFinite
+        }
+    }
+
+    /// The flat index of the first element of `value` that violates the constraint, if any.
+    /// Simplex rows must be nonnegative and sum to 1 within 1e-5 per entry; Cholesky factors
+    /// must be lower triangular with a positive diagonal.
+    public func firstViolation(in value: Tensor) -> Int? {
+        let values = value.scalars
+        switch self {
+        case let .greaterThan(lower):
+            return (value .> lower).expanded(to: value.shape).scalars.firstIndex { $0 == 0 }
+        case let .interval(lower, upper):
+            return ((value .>= lower) * (value .<= upper)).expanded(to: value.shape).scalars.firstIndex { $0 == 0 }
+        case .simplex:
+            let k = Swift.max(value.shape.last ?? 1, 1)
+            for row in stride(from: 0, to: values.count, by: k) {
+                let entries = values[row..<(row + k)]
+                if let negative = entries.firstIndex(where: { !($0 >= 0) }) { return negative }
+                if Swift.abs(entries.reduce(0, +) - 1) > 1e-5 * Float(k) { return row }
+            }
+            return nil
+        case .lowerCholesky:
+            let d = Swift.max(value.shape.last ?? 1, 1)
+            return values.indices.first { i in
+                let (row, column) = ((i / d) % d, i % d)
+                return column > row ? values[i] != 0 : (column == row ? !(values[i] > 0) : values[i].isNaN)
+            }
+        default:
+            return values.firstIndex { !contains($0) }
+        }
+    }
+
+    /// Records `valueOutsideSupport` when `value` leaves the support.
+    func validate(_ value: Tensor, distribution: String) {
+        guard let bad = firstViolation(in: value) else { return }
+        recordDeferredError(DistributionError.valueOutsideSupport(
+            distribution: distribution, index: multiIndex(bad, in: value.shape), value: value.scalars[bad], support: description))
+    }
+
+    /// The bijector from unconstrained space onto this set; nil for discrete sets.
+    public var bijector: (any Bijector)? {
+        switch self {
+        case .real: return IdentityBijector()
+        case .positive: return ExpBijector()
+        case let .greaterThan(lower): return ComposedBijector([ExpBijector(), AffineBijector(loc: lower, scale: 1)])
+        case let .interval(lower, upper): return ComposedBijector([SigmoidBijector(), AffineBijector(loc: lower, scale: upper - lower)])
+        case .unitInterval: return SigmoidBijector()
+        case .simplex: return StickBreakingBijector()
+        case .lowerCholesky: return LowerCholeskyBijector()
+        case .boolean, .integerInterval, .nonnegativeInteger: return nil
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import TensorCore
+
+/// The gamma distribution with shape `a` (concentration) and rate `b`:
+/// `log p(x) = a log b + (a - 1) log x - b x - log Gamma(a)`.
+public struct Gamma: Distribution {
+    public let concentration: Tensor
+    public let rate: Tensor
+    public let batchShape: [Int]
+
+    /// Gamma(concentration, rate); both must be positive.
+    public init(concentration: Tensor, rate: Tensor) {
+        self.concentration = concentration
+        self.rate = rate
+        batchShape = Distributions.batchShape("Gamma", [("concentration", concentration.shape), ("rate", rate.shape)])
+        validate(concentration, "concentration", of: "Gamma", must: "positive") { $0 > 0 }
+        validate(rate, "rate", of: "Gamma", must: "positive") { $0 > 0 }
+    }
+
+    public var eventShape: [Int] { [] }
+    public var support: Constraint { .positive }
+
+    public func logProb(_ value: Tensor) -> Tensor {
+        validateValue(value)
+        return concentration * log(rate) + (concentration - 1) * log(value) - rate * value - lgamma(concentration)
+    }
+
+    /// A Gamma(a, 1) draw with implicit reparameterization gradients, divided by the rate.
+    public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        standardGamma(concentration.expanded(to: batchShape), sampleShape, using: &generator) / rate
+    }
+
+    public var mean: Tensor { (concentration / rate).expanded(to: batchShape) }
+    public var variance: Tensor { (concentration / (rate * rate)).expanded(to: batchShape) }
+    /// `a - log b + log Gamma(a) + (1 - a) psi(a)`.
+    public func entropy() -> Tensor {
+        (concentration - log(rate) + lgamma(concentration) + (1 - concentration) * digamma(concentration)).expanded(to: batchShape)
+    }
+    public func expanded(to batchShape: [Int]) -> Gamma {
+        Gamma(concentration: concentration.expanded(to: batchShape), rate: rate.expanded(to: batchShape))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import TensorCore
+
+/// The Poisson distribution with rate `r`: `log p(k) = k log r - r - log k!`.
+public struct Poisson: Distribution {
+    public let rate: Tensor
+    public var batchShape: [Int] { rate.shape }
+
+    /// Poisson(rate); the rate must be positive.
+    public init(rate: Tensor) {
+        self.rate = rate
+        validate(rate, "rate", of: "Poisson", must: "positive") { $0 > 0 }
+    }
+
+    public var eventShape: [Int] { [] }
+    public var support: Constraint { .nonnegativeInteger }
+    public var hasReparameterizedSample: Bool { false }
+
+    public func logProb(_ value: Tensor) -> Tensor {
+        validateValue(value)
+        return value * log(rate) - rate - lgamma(value + 1)
+    }
+
+    /// Inversion by sequential search for rates below 10, Hormann's transformed rejection
+    /// (PTRS, 1993) above; each element draws from its own counter space.
+    public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        let rates = rate.detached.expanded(to: drawShape(sampleShape))
+        return Tensor.drawing(rates.shape, &generator) { block, i in
+            let lambda = Double(rates.withElements { $0[i] })
+            return Float(Poisson.draw(lambda) { attempt in block(UInt64(i) << 20 | UInt64(attempt)) })
+        }
+    }
+
+    static func draw(_ lambda: Double, _ block: (Int) -> (UInt32, UInt32, UInt32, UInt32)) -> Double {
+        func uniform(_ bits: UInt32) -> Double { (Double(bits) + 0.5) * 0x1p-32 }
+        if lambda < 10 {
+            let u = uniform(block(0).0)
+            var k = 0.0, probability = exp(-lambda), cumulative = probability
+            while u > cumulative && probability > 0 {
+                k += 1
+                probability *= lambda / k
+                cumulative += probability
+            }
+            return k
+        }
+        let logLambda = log(lambda)
+        let b = 0.931 + 2.53 * lambda.squareRoot()
+        let a = -0.059 + 0.02483 * b
+        let inverseAlpha = 1.1239 + 1.1328 / (b - 3.4)
+        let vr = 0.9277 - 3.6224 / (b - 2)
+        var attempt = 0
+        while true {
+            let words = block(attempt)
+            attempt += 1
+            let u = uniform(words.0) - 0.5, v = uniform(words.1)
+            let us = 0.5 - Swift.abs(u)
+            let k = ((2 * a / us + b) * u + lambda + 0.43).rounded(.down)
+            if us >= 0.07 && v <= vr { return k }
+            if k < 0 || (us < 0.013 && v > us) { continue }
+            if log(v) + log(inverseAlpha) - log(a / (us * us) + b) <= -lambda + k * logLambda - lgamma(k + 1) { return k }
+        }
+    }
+
+    public var mean: Tensor { rate }
+    public var variance: Tensor { rate }
+    /// `-sum_k p(k) log p(k)`, summed over `k` up to `r + 20 sqrt(r) + 20` (the rest < 1e-30).
+    public func entropy() -> Tensor {
+        let largest = rate.scalars.map { Double($0) }.max() ?? 0
+        let terms = Int(largest + 20 * largest.squareRoot() + 20)
+        let k = Tensor.arange(terms + 1).reshaped(to: [terms + 1] + batchShape.map { _ in 1 })
+        let logMass = k * log(rate) - rate - lgamma(k + 1)
+        return -(exp(logMass) * logMass).sum(axis: 0)
+    }
+    public func expanded(to batchShape: [Int]) -> Poisson { Poisson(rate: rate.expanded(to: batchShape)) }
+}

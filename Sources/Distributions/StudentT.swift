@@ -1,0 +1,56 @@
+import Foundation
+import TensorCore
+
+/// Student's t with `nu` degrees of freedom, location `mu` and scale `sigma`:
+/// `log p(x) = log Gamma((nu+1)/2) - log Gamma(nu/2) - log(nu pi)/2 - log sigma
+///  - (nu+1)/2 log(1 + ((x - mu)/sigma)^2 / nu)`.
+public struct StudentT: Distribution {
+    public let df: Tensor
+    public let loc: Tensor
+    public let scale: Tensor
+    public let batchShape: [Int]
+
+    /// StudentT(df, loc, scale); `df` and `scale` must be positive.
+    public init(df: Tensor, loc: Tensor = 0, scale: Tensor = 1) {
+        self.df = df
+        self.loc = loc
+        self.scale = scale
+        batchShape = Distributions.batchShape("StudentT", [("df", df.shape), ("loc", loc.shape), ("scale", scale.shape)])
+        validate(df, "df", of: "StudentT", must: "positive") { $0 > 0 }
+        validate(scale, "scale", of: "StudentT", must: "positive") { $0 > 0 }
+    }
+
+    public var eventShape: [Int] { [] }
+    public var support: Constraint { .real }
+
+    public func logProb(_ value: Tensor) -> Tensor {
+        validateValue(value)
+        let z = (value - loc) / scale
+        let normalizer = lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(df * Float(Double.pi)) - log(scale)
+        return normalizer - (df + 1) / 2 * log1p(z * z / df)
+    }
+
+    /// `mu + sigma eps sqrt(nu / (2 g))` with `eps ~ N(0, 1)` and `g ~ Gamma(nu/2, 1)`.
+    public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        let epsilon = Tensor.randomNormal(drawShape(sampleShape), using: &generator)
+        let g = standardGamma((df / 2).expanded(to: batchShape), sampleShape, using: &generator)
+        return loc + scale * epsilon * sqrt(df / (2 * g))
+    }
+
+    /// `mu` for `nu > 1`, NaN otherwise.
+    public var mean: Tensor { select(df .> Tensor(1), loc.expanded(to: batchShape), Tensor(.nan)) }
+    /// `sigma^2 nu / (nu - 2)` for `nu > 2`, infinite for `1 < nu <= 2`, NaN otherwise.
+    public var variance: Tensor {
+        let finite = scale * scale * df / (df - 2)
+        return select(df .> Tensor(2), finite.expanded(to: batchShape), select(df .> Tensor(1), Tensor(.infinity), Tensor(.nan)).expanded(to: batchShape))
+    }
+    /// `(nu+1)/2 (psi((nu+1)/2) - psi(nu/2)) + log(nu)/2 + log B(nu/2, 1/2) + log sigma`.
+    public func entropy() -> Tensor {
+        let half = df / 2, halfPlus = (df + 1) / 2
+        let logBeta = lgamma(half) + Float(lgamma(0.5)) - lgamma(halfPlus)
+        return (halfPlus * (digamma(halfPlus) - digamma(half)) + 0.5 * log(df) + logBeta + log(scale)).expanded(to: batchShape)
+    }
+    public func expanded(to batchShape: [Int]) -> StudentT {
+        StudentT(df: df.expanded(to: batchShape), loc: loc.expanded(to: batchShape), scale: scale.expanded(to: batchShape))
+    }
+}
