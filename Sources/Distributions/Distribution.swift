@@ -7,7 +7,7 @@ import TensorCore
 /// `sampleShape + batchShape`. Invalid parameters and values outside the support are
 /// recorded as `DistributionError`s and thrown by the enclosing `checkingTensorErrors`
 /// scope (every inference entry point runs model code in one); see `DistributionValidation`.
-public protocol Distribution {
+public protocol Distribution: SendableMetatype {
     /// Shape of the batch of independent distributions.
     var batchShape: [Int] { get }
     /// Shape of one draw.
