@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 import Synchronization
@@ -15,20 +16,108 @@ public enum ComputeThreads {
     }
 }
 
-/// Runs `body(part)` for `part` in `0..<parts`, concurrently when there is more than one part.
-func parallelFor(_ parts: Int, _ body: (Int) -> Void) {
-    if parts <= 1 {
-        if parts == 1 { body(0) }
+/// Runs `body(part)` for `part` in `0..<parts`, spread over `ComputeThreads.count` threads.
+func parallelFor(_ parts: Int, _ body: @escaping (Int) -> Void) {
+    let threads = Swift.min(parts, ComputeThreads.count)
+    if threads <= 1 {
+        for part in 0..<parts { body(part) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        let unchecked = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: parts) { unchecked.value($0) }
-    }
+    WorkerPool.shared.run(parts, threads: threads, body)
 }
 
 /// Lets a closure that only touches disjoint memory per call cross into worker threads.
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Persistent worker threads that spin briefly for the next job before sleeping.
+///
+/// A training step issues many matrix products of a fraction of a millisecond each; waking a
+/// sleeping thread for each costs tens of microseconds, a fifth of the work. Workers therefore
+/// spin for up to `spinTime` after a job, as OpenMP runtimes do, and then sleep on a condition.
+/// The caller takes parts too, and waits until every part is finished.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    /// How long an idle worker spins before it sleeps.
+    static let spinTime: UInt64 = 2_000_000
+
+    private let generation = Atomic<Int>(0)
+    private let nextPart = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let condition = NSCondition()
+    private let jobLock = NSLock()
+    private var workerCount = 0
+    private var parts = 0
+    private var body: (Int) -> Void = { _ in }
+
+    /// Runs `body` over `parts` with up to `threads` threads (this one included). A call made
+    /// while another job is running (for example from inside a body) runs serially.
+    func run(_ parts: Int, threads: Int, _ body: @escaping (Int) -> Void) {
+        guard jobLock.try() else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        defer { jobLock.unlock() }
+        while workerCount < threads - 1 { startWorker() }
+        self.body = body
+        self.parts = parts
+        finished.store(0, ordering: .releasing)
+        nextPart.store(0, ordering: .releasing)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
+        work()
+        while finished.load(ordering: .acquiring) < parts { latent_cpu_relax() }
+    }
+
+    /// Takes and runs parts of the current job until none is left.
+    private func work() {
+        while true {
+            let part = nextPart.add(1, ordering: .acquiringAndReleasing).oldValue
+            guard part < parts else { return }
+            body(part)
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    private func startWorker() {
+        workerCount += 1
+        let thread = Thread { [unowned self] in self.workerLoop() }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func workerLoop() {
+        var seen = generation.load(ordering: .acquiring)
+        while true {
+            seen = waitForJob(after: seen)
+            work()
+        }
+    }
+
+    /// Spins until the generation moves past `seen`, then sleeps; returns the new generation.
+    private func waitForJob(after seen: Int) -> Int {
+        let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinTime
+        var spins = 0
+        while true {
+            let current = generation.load(ordering: .acquiring)
+            if current != seen { return current }
+            spins += 1
+            if spins & 1023 == 0, DispatchTime.now().uptimeNanoseconds > deadline { break }
+            latent_cpu_relax()
+        }
+        condition.lock()
+        sleepers.add(1, ordering: .sequentiallyConsistent)
+        while generation.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }
+        sleepers.subtract(1, ordering: .sequentiallyConsistent)
+        condition.unlock()
+        return generation.load(ordering: .acquiring)
+    }
 }

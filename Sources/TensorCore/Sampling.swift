@@ -6,7 +6,7 @@ import Foundation
 extension Tensor {
     /// Fills a tensor of `shape`: `draw(block, i)` computes element `i` from the Philox blocks of
     /// its own counter space. Elements are split across threads; values depend only on `i`.
-    package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> Float) -> Tensor {
+    package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: @escaping (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> Float) -> Tensor {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             return failure("random", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
         }

@@ -32,4 +32,13 @@ void latent_vsoftplus(const float *x, float *y, int64_t n);
 /// y = log sigmoid(x) = -softplus(-x) elementwise.
 void latent_vlogsigmoid(const float *x, float *y, int64_t n);
 
+/// A hint to the processor that the caller is spin-waiting (x86 `pause`, Arm `yield`).
+static inline void latent_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
