@@ -19,14 +19,21 @@ let package = Package(
         // MARK: Distributions, constraints, bijectors, KL divergences
         .target(name: "Distributions", dependencies: ["TensorCore"]),
 
+        // MARK: Neural-network layers
+        .target(name: "NN", dependencies: ["TensorCore"]),
+
+        // MARK: Modeling language: sites, plates, effect handlers
+        .target(name: "PPL", dependencies: ["TensorCore", "Distributions", "NN"]),
+
         // MARK: Umbrella library and command
-        .target(name: "Latent", dependencies: ["TensorCore", "Distributions"]),
+        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "PPL"]),
         .executableTarget(name: "LatentCommand", dependencies: ["Latent", "CKernels"]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "DistributionsTests", dependencies: ["Distributions", "TestSupport"]),
+        .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
         .testTarget(name: "LatentCommandTests"),
     ]
 )

@@ -1,3 +1,5 @@
 // The library a user imports: `import Latent` brings every layer's public API.
 @_exported import TensorCore
 @_exported import Distributions
+@_exported import NN
+@_exported import PPL

@@ -14,6 +14,12 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
 
     public var description: String { "\(operation): \(message)" }
+
+    /// An error of `operation` explained by `message`.
+    public init(operation: String, message: String) {
+        self.operation = operation
+        self.message = message
+    }
 }
 
 /// Collects the first error raised by a non-throwing operation (a tensor operation, a
@@ -44,6 +50,18 @@ final class TensorErrorLog: @unchecked Sendable {
 /// scope to throw (the first one wins); outside any scope it is printed once.
 package func recordDeferredError(_ error: any Error) {
     TensorErrorLog.record(error)
+}
+
+/// The first error recorded in the innermost scope so far, if any.
+package func pendingDeferredError() -> (any Error)? {
+    TensorErrorLog.current?.first
+}
+
+/// Replaces the first recorded error of the innermost scope with `transform(error)`, to add
+/// context (the model site at which it arose).
+package func annotateDeferredError(_ transform: (any Error) -> any Error) {
+    guard let log = TensorErrorLog.current, let first = log.first else { return }
+    log.first = transform(first)
 }
 
 /// Runs `body` and throws the first error that a tensor operation (or a distribution's

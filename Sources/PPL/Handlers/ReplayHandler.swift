@@ -1,0 +1,17 @@
+import TensorCore
+
+/// Gives latent sites the values they have in `trace` (a guide's trace replayed in the model).
+///
+/// ```swift
+/// ReplayHandler(guideTrace).run { model.body(x) }   // the model sees the guide's z
+/// ```
+public final class ReplayHandler: Handler {
+    let trace: Trace
+
+    public init(_ trace: Trace) { self.trace = trace }
+
+    public func process(_ message: inout Message) {
+        guard message.kind == .latent, let site = trace[message.name] else { return }
+        message.value = site.value
+    }
+}

@@ -1,0 +1,35 @@
+import Distributions
+import TensorCore
+
+/// Records every site that reaches it, with its log-probability, into `trace`; reports two
+/// sites with one name.
+///
+/// ```swift
+/// let recorder = TraceHandler()
+/// recorder.run { model.body(x) }
+/// print(recorder.trace.names)
+/// ```
+public final class TraceHandler: Handler {
+    public private(set) var trace = Trace()
+
+    public init() {}
+
+    public func postprocess(_ message: inout Message) {
+        if let earlier = trace[message.name] {
+            recordDeferredError(ModelError.duplicateSite(name: message.name, first: earlier.location, second: message.location))
+            return
+        }
+        guard let value = message.value else { return }
+        var logProb: Tensor?
+        if let distribution = message.distribution, message.kind == .latent || message.kind == .observed {
+            var terms = distribution.logProb(value)
+            if let mask = message.mask { terms = select(mask, terms, Tensor(0)) }
+            logProb = terms
+        }
+        trace.append(Site(
+            name: message.name, kind: message.kind, distribution: message.distribution, value: value,
+            isObserved: message.isObserved, scale: message.scale, mask: message.mask, plates: message.plates,
+            enumerationDim: message.enumerationDim, constraint: message.constraint, location: message.location,
+            logProb: logProb))
+    }
+}

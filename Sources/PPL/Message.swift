@@ -1,0 +1,90 @@
+import Distributions
+import TensorCore
+
+/// Where a site is written in the user's model file.
+public struct SourceLocation: CustomStringConvertible, Sendable, Equatable {
+    public let file: String
+    public let line: Int
+
+    public init(file: StaticString, line: UInt) {
+        self.file = "\(file)"
+        self.line = Int(line)
+    }
+
+    /// A location given as text (for sites made by the library itself).
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { line > 0 ? "\(file):\(line)" : file }
+}
+
+/// What a site is.
+public enum SiteKind: String, Sendable {
+    /// A random variable the model samples: `latent(name) ~ distribution`.
+    case latent
+    /// A random variable conditioned on data: `observe(name, value) ~ distribution`.
+    case observed
+    /// A learnable point parameter: `param(name, initial)`.
+    case param
+    /// A recorded function of other values: `deterministic(name, value)`.
+    case deterministic
+}
+
+/// A conditional-independence context: the site is one of `size` independent copies along
+/// batch dimension `dim` (negative, counted from the right), of which `subsampleSize` are
+/// present, so its log-probability is scaled by `size / subsampleSize`.
+public struct PlateFrame: Sendable, Equatable {
+    public let name: String
+    public let size: Int
+    public let subsampleSize: Int
+    public let dim: Int
+}
+
+/// The record of one site passed through the handler stack: every effect handler reads and
+/// rewrites it, and the default behaviour at the bottom of the stack fills in what is left.
+public struct Message {
+    /// The site's unique name.
+    public var name: String
+    public var kind: SiteKind
+    /// The distribution of a latent or observed site.
+    public var distribution: (any Distribution)?
+    /// The value: the observation, a replayed or substituted value, or the draw.
+    public var value: Tensor?
+    /// True when the value is data rather than a draw.
+    public var isObserved: Bool
+    /// Multiplies the log-probability (N/M under subsampling, or a user's `scale`).
+    public var scale: Float = 1
+    /// Elementwise mask for the log-probability (1 keeps, 0 drops), broadcast to its shape.
+    public var mask: Tensor?
+    /// The plates around the site, outermost first.
+    public var plates: [PlateFrame] = []
+    /// Set by `enumerate`: the batch dimension holding the site's enumerated values.
+    public var enumerationDim: Int?
+    /// For parameter sites: the set the value lives in (stored unconstrained).
+    public var constraint: Constraint = .real
+    /// For parameter sites: the initial value, drawn only if the store has none.
+    public var initialValue: (() -> Tensor)?
+    /// The generator a `seed` handler provides for this site's draw.
+    public var generator: GeneratorBox?
+    /// Set by `block`: handlers further out do not see the site.
+    public var stop = false
+    /// Where the site is written.
+    public var location: SourceLocation
+
+    public init(name: String, kind: SiteKind, distribution: (any Distribution)? = nil, value: Tensor? = nil, isObserved: Bool = false, location: SourceLocation) {
+        self.name = name
+        self.kind = kind
+        self.distribution = distribution
+        self.value = value
+        self.isObserved = isObserved
+        self.location = location
+    }
+}
+
+/// A random generator shared by reference between a `seed` handler and the sites it serves.
+public final class GeneratorBox {
+    public var generator: RandomGenerator
+    public init(_ generator: RandomGenerator) { self.generator = generator }
+}

@@ -1,0 +1,45 @@
+import TensorCore
+
+/// A mistake found while running a model, naming the site and where it is written.
+public enum ModelError: Error, CustomStringConvertible {
+    /// Two sites with one name.
+    case duplicateSite(name: String, first: SourceLocation, second: SourceLocation)
+    /// An observation whose shape does not fit its distribution.
+    case observationShape(site: String, expected: [Int], got: [Int], location: SourceLocation)
+    /// A site whose distribution's batch shape disagrees with a plate around it.
+    case plateMismatch(site: String, plate: String, plateSize: Int, dim: Int, batchShape: [Int], location: SourceLocation)
+    /// An observation whose size along a plate's dimension differs from the plate.
+    case plateSizeMismatch(site: String, plate: String, plateSize: Int, dataSize: Int, location: SourceLocation)
+    /// Two nested plates on one dimension.
+    case plateConflict(plate: String, dim: Int, location: SourceLocation)
+    /// An error raised inside the model (tensor code or a distribution), with the site at or
+    /// after which it happened.
+    case atSite(site: String, location: SourceLocation, underlying: any Error)
+    /// A site asked for by name that the model does not have, or has of another kind.
+    case noSuchSite(name: String, model: String, available: [String])
+    /// A question that needs latent sites with finite support.
+    case notEnumerable(site: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .duplicateSite(name, first, second):
+            return "site '\(name)' at \(second) has the same name as the site at \(first); site names must be unique"
+        case let .observationShape(site, expected, got, location):
+            return "site '\(site)' at \(location): observed value has shape \(describeShape(got)), expected \(describeShape(expected))"
+        case let .plateMismatch(site, plate, plateSize, dim, batchShape, location):
+            return "site '\(site)' at \(location): distribution batch shape \(describeShape(batchShape)) does not broadcast to plate '\(plate)' of size \(plateSize) at dimension \(dim)"
+        case let .plateSizeMismatch(site, plate, plateSize, dataSize, location):
+            return "site '\(site)' at \(location): plate '\(plate)' has size \(plateSize) but the data have \(dataSize) along its dimension"
+        case let .plateConflict(plate, dim, location):
+            return "plate '\(plate)' at \(location) asks for dimension \(dim), which an enclosing plate already uses"
+        case let .atSite(site, location, underlying):
+            return "site '\(site)' at \(location): \(underlying)"
+        case let .noSuchSite(name, model, available):
+            return "model '\(model)' has no site '\(name)' (its sites: \(available.joined(separator: ", ")))"
+        case let .notEnumerable(site, reason):
+            return "site '\(site)' cannot be enumerated: \(reason)"
+        }
+    }
+}
+
+func describeShape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

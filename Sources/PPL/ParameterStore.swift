@@ -1,0 +1,40 @@
+import Distributions
+import TensorCore
+
+/// Learnable parameters by name, stored unconstrained: a parameter on `positive` is kept as
+/// its log. As a handler it serves every `param` site inside, creating missing entries from
+/// their initial values.
+///
+/// Training swaps the stored tensors for tracked copies for the length of one gradient step
+/// (`withValues`), so gradients reach them through the bijectors.
+public final class ParameterStore: Handler {
+    /// Unconstrained values by name, in the order first seen.
+    public private(set) var unconstrained: [String: Tensor] = [:]
+    public private(set) var names: [String] = []
+    public private(set) var constraints: [String: Constraint] = [:]
+
+    public init() {}
+
+    /// The constrained value of the parameter called `name`.
+    public subscript(name: String) -> Tensor? {
+        guard let value = unconstrained[name] else { return nil }
+        return constraints[name]?.bijector?.forward(value) ?? value
+    }
+
+    /// Replaces the unconstrained value of `name` (an optimizer's step, a checkpoint).
+    public func setUnconstrained(_ name: String, _ value: Tensor) {
+        if unconstrained[name] == nil { names.append(name) }
+        unconstrained[name] = value
+    }
+
+    public func process(_ message: inout Message) {
+        guard message.kind == .param, message.value == nil else { return }
+        let bijector = message.constraint.bijector ?? IdentityBijector()
+        if unconstrained[message.name] == nil, let initial = message.initialValue?() {
+            names.append(message.name)
+            constraints[message.name] = message.constraint
+            unconstrained[message.name] = withoutGradient { bijector.inverse(initial) }.detached
+        }
+        if let value = unconstrained[message.name] { message.value = bijector.forward(value) }
+    }
+}

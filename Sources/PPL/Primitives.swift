@@ -1,0 +1,85 @@
+import Distributions
+import NN
+import TensorCore
+
+precedencegroup SamplingPrecedence {
+    associativity: none
+    lowerThan: TernaryPrecedence
+    higherThan: AssignmentPrecedence
+}
+
+/// `site ~ distribution`: draws (or observes) the site's value from `distribution`.
+infix operator ~ : SamplingPrecedence
+
+/// A latent site awaiting its distribution: `latent("z") ~ Normal(0, 1)`.
+public struct LatentSite {
+    let name: String
+    let location: SourceLocation
+
+    /// Samples the site from `distribution` and returns its value (a draw, or whatever a
+    /// handler put there: a replayed value, an enumerated support, a guide's sample).
+    public static func ~ (site: LatentSite, distribution: some Distribution) -> Tensor {
+        let message = HandlerStack.apply(Message(name: site.name, kind: .latent, distribution: distribution, location: site.location))
+        return message.value ?? Tensor.full(distribution.batchShape + distribution.eventShape, .nan)
+    }
+}
+
+/// An observed site awaiting its distribution: `observe("x", x) ~ Bernoulli(logits: l)`.
+public struct ObservedSite {
+    let name: String
+    let value: Tensor
+    let location: SourceLocation
+
+    /// Conditions the model on the site's value under `distribution`; returns the value.
+    @discardableResult
+    public static func ~ (site: ObservedSite, distribution: some Distribution) -> Tensor {
+        let message = HandlerStack.apply(Message(name: site.name, kind: .observed, distribution: distribution, value: site.value, isObserved: true, location: site.location))
+        return message.value ?? site.value
+    }
+}
+
+/// Names a latent random variable; complete it with `~ distribution`.
+public func latent(_ name: String, file: StaticString = #fileID, line: UInt = #line) -> LatentSite {
+    LatentSite(name: ModelScope.qualified(name), location: SourceLocation(file: file, line: line))
+}
+
+/// Names an observed random variable with its data; complete it with `~ distribution`.
+public func observe(_ name: String, _ value: Tensor, file: StaticString = #fileID, line: UInt = #line) -> ObservedSite {
+    ObservedSite(name: ModelScope.qualified(name), value: value, location: SourceLocation(file: file, line: line))
+}
+
+/// A learnable point parameter on `constraint`, stored unconstrained by the parameter store
+/// and initialized to `initial` the first time the store sees it.
+public func param(
+    _ name: String, _ initial: @autoclosure @escaping () -> Tensor, constraint: Constraint = .real,
+    file: StaticString = #fileID, line: UInt = #line
+) -> Tensor {
+    var message = Message(name: ModelScope.qualified(name), kind: .param, location: SourceLocation(file: file, line: line))
+    message.constraint = constraint
+    message.initialValue = initial
+    let initialShape = { initial().shape }
+    return HandlerStack.apply(message).value ?? Tensor.full(initialShape(), .nan)
+}
+
+/// Registers every parameter of `network` as a parameter site named `name.path`
+/// (`decoder.layers.0.weight`) and returns the network bound to their values.
+public func module<Network: Module>(_ name: String, _ network: Network, file: StaticString = #fileID, line: UInt = #line) -> Network {
+    var values: [String: Tensor] = [:]
+    for slot in network.parameterSlots {
+        values[slot.path] = param("\(name).\(slot.path)", GlobalRandom.withGenerator { slot.initialize(&$0) }, file: file, line: line)
+    }
+    return network.binding(values)
+}
+
+/// Records `value` in the trace under `name` (a derived quantity) and returns it.
+@discardableResult
+public func deterministic(_ name: String, _ value: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    HandlerStack.apply(Message(name: ModelScope.qualified(name), kind: .deterministic, value: value, isObserved: true, location: SourceLocation(file: file, line: line))).value ?? value
+}
+
+/// The prefix of site names inside sub-models (`encoder/z`).
+enum ModelScope {
+    @TaskLocal static var prefix = ""
+
+    static func qualified(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
+}
