@@ -22,11 +22,17 @@ let package = Package(
         // MARK: Neural-network layers
         .target(name: "NN", dependencies: ["TensorCore"]),
 
+        // MARK: Optimizers
+        .target(name: "Optim", dependencies: ["TensorCore"]),
+
         // MARK: Modeling language: sites, plates, effect handlers
         .target(name: "PPL", dependencies: ["TensorCore", "Distributions", "NN"]),
 
+        // MARK: Inference: the guide compiler, ELBO estimators, training, evaluation
+        .target(name: "Inference", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL"]),
+
         // MARK: Umbrella library and command
-        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "PPL"]),
+        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference"]),
         .executableTarget(name: "LatentCommand", dependencies: ["Latent", "CKernels"]),
 
         // MARK: Tests

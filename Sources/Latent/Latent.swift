@@ -3,3 +3,5 @@
 @_exported import Distributions
 @_exported import NN
 @_exported import PPL
+@_exported import Optim
+@_exported import Inference

@@ -27,6 +27,15 @@ public final class ParameterStore: Handler {
         unconstrained[name] = value
     }
 
+    /// Lends the unconstrained values to `body` for an in-place update (an optimizer step):
+    /// while lent, the store holds no reference, so the tensors are updated without copies.
+    public func updateUnconstrained(_ body: (inout [String: Tensor]) throws -> Void) rethrows {
+        var values = unconstrained
+        unconstrained = [:]
+        defer { unconstrained = values }
+        try body(&values)
+    }
+
     public func process(_ message: inout Message) {
         guard message.kind == .param, message.value == nil else { return }
         let bijector = message.constraint.bijector ?? IdentityBijector()

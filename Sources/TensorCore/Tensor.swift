@@ -105,6 +105,14 @@ public struct Tensor: @unchecked Sendable {
         Tensor(storage: storage, shape: newShape)
     }
 
+    /// Write access to the elements in place, copying the storage first if it is shared
+    /// (copy-on-write). For optimizers' fused updates; the tensor loses its tape tracking.
+    package mutating func withMutableElements<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        tracking = nil
+        return try body(storage.pointer)
+    }
+
     /// Read access to the elements, in row-major order.
     package func withElements<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
         try body(storage.pointer)

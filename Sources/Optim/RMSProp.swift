@@ -1,0 +1,41 @@
+import TensorCore
+
+/// RMSProp: `s = alpha s + (1 - alpha) g^2`, `p -= lr g / (sqrt(s) + eps)`.
+public struct RMSProp: Optimizer {
+    public let alpha: Float
+    public let weightDecay: Float
+    public let epsilon: Float
+    public private(set) var step = 0
+    var slots = Slots()
+
+    public init(alpha: Float = 0.99, weightDecay: Float = 0, epsilon: Float = 1e-8) {
+        self.alpha = alpha
+        self.weightDecay = weightDecay
+        self.epsilon = epsilon
+    }
+
+    public mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], learningRate lr: Float) {
+        step += 1
+        for (name, gradient) in gradients {
+            guard var parameter = parameters.removeValue(forKey: name) else { continue }
+            slots.ensure(name, count: 1, shape: parameter.shape)
+            let (alpha, decay, eps) = (alpha, weightDecay, epsilon)
+            fusedUpdate(&parameter, gradient, &slots.values[name]!) { n, p, g, s in
+                let average = s[0]
+                for i in 0..<n {
+                    let gi = g[i] + decay * p[i]
+                    average[i] = alpha * average[i] + (1 - alpha) * gi * gi
+                    p[i] -= lr * gi / (average[i].squareRoot() + eps)
+                }
+            }
+            parameters[name] = parameter
+        }
+    }
+
+    public var state: [String: Tensor] { slots.flattened().merging(["step": Tensor(Float(step))]) { a, _ in a } }
+
+    public mutating func restore(_ state: [String: Tensor]) {
+        slots = Slots.unflattened(state)
+        step = Int(state["step"]?.scalars.first ?? 0)
+    }
+}
