@@ -38,7 +38,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
-        .testTarget(name: "DistributionsTests", dependencies: ["Distributions", "TestSupport"]),
+        .testTarget(name: "DistributionsTests", dependencies: ["Distributions", "TestSupport"], exclude: ["Reference"]),
         .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
         .testTarget(name: "LatentCommandTests"),
     ]
