@@ -44,7 +44,7 @@ public final class Amortized {
         let rows = x.shape.first ?? 0
         if let handWritten = options.guide {
             let guideTrace = try handWritten.trace(x, datasetSize, parameters: parameters, seed: 0)
-            plan = try HandWrittenGuide.plan(guideTrace: guideTrace, prototype: prototype, model: model.name, rows: rows)
+            plan = try HandWrittenGuide.plan(guideTrace: guideTrace, prototype: prototype, model: model.name, rows: rows, forced: options.estimators)
             guide = handWritten
         } else {
             let compiled = try GuideCompiler.plan(prototype: prototype, model: model.name, rows: rows, options: options)

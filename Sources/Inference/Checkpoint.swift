@@ -103,14 +103,17 @@ public struct Checkpoint: Equatable {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try encoded().write(to: temporary)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.synchronize()
+            try handle.close()
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.unwritable(path: path, reason: "\(error.localizedDescription)")
+            throw CheckpointError.unwritable(path: path, reason: error.localizedDescription)
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CheckpointError.unwritable(path: path, reason: reason)
         }
     }
 

@@ -5,14 +5,16 @@ import TensorCore
 /// The plan of a guide the user wrote: each of its latent sites, the estimator its
 /// distribution allows, matched against the model's latent sites.
 enum HandWrittenGuide {
-    static func plan(guideTrace: Trace, prototype: Trace, model: String, rows: Int) throws -> GuidePlan {
+    static func plan(guideTrace: Trace, prototype: Trace, model: String, rows: Int, forced: [String: Estimator]) throws -> GuidePlan {
         var sites: [GuideSite] = []
         for site in prototype.latentSites {
             guard let guideSite = guideTrace[site.name], let q = guideSite.distribution, let p = site.distribution else {
                 throw CompilerError.unsupportedSite(site: site.name, reason: "the hand-written guide has no latent site of this name")
             }
             let estimator: Estimator
-            if q.enumerateSupport() != nil {
+            if let chosen = forced[site.name] {
+                estimator = chosen
+            } else if q.enumerateSupport() != nil {
                 estimator = .enumerated
             } else if !q.hasReparameterizedSample {
                 estimator = .scoreFunction

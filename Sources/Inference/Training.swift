@@ -121,64 +121,72 @@ extension Amortized {
 
     /// One gradient step on the rows `x`; returns the minibatch's ELBO per row.
     func step(_ x: Tensor, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions) throws -> Float {
+        var (value, gradients) = try objectiveGradient(x, datasetSize: datasetSize, beta: beta, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+        if let maximum = options.clipNorm { clipGradientNorm(&gradients, maximum: maximum) }
+        let rate = options.optimizer.learningRate * options.schedule.multiplier(at: optimizer.step + 1)
+        parameters.updateUnconstrained { values in optimizer.update(&values, gradients: gradients, learningRate: rate) }
+        return value / Float(datasetSize)
+    }
+
+    /// The training objective on the rows `x` (the ELBO, or the importance-weighted bound, of the
+    /// whole data set as estimated from this minibatch) and its gradient with respect to every
+    /// unconstrained parameter, as the loss `-objective / datasetSize` sees it.
+    /// `step` only labels a divergence error.
+    public func objectiveGradient(
+        _ x: Tensor, datasetSize: Int, beta: Float = 1, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
+    ) throws -> (value: Float, gradients: [String: Tensor]) {
+        if plan == nil { try compile(example: x, datasetSize: datasetSize) }
         let computation = try computation()
         let names = parameters.names
         let tape = GradientTape()
         var tracked: [Tensor] = []
-        let loss: Tensor
         var report: Float = 0
         var lastTraces: (Trace, Trace)?
-        do {
-            let saved = parameters.unconstrained
-            defer { for name in names { parameters.setUnconstrained(name, saved[name]!) } }
-            for name in names {
-                let watched = tape.watch(saved[name]!)
-                tracked.append(watched)
-                parameters.setUnconstrained(name, watched)
-            }
-            loss = try checkingTensorErrors {
-                try tape.record { () throws -> Tensor in
-                    let objective: Tensor
-                    switch options.objective {
-                    case .elbo:
-                        var sum = Tensor(0)
-                        for _ in 0..<Swift.max(options.particles, 1) {
-                            let estimate = try computation.estimate(x, datasetSize: datasetSize, beta: beta, baselines: &baselines)
-                            sum = sum + estimate.objective
-                            report += estimate.value
-                            lastTraces = (estimate.modelTrace, estimate.guideTrace)
-                        }
-                        report /= Float(Swift.max(options.particles, 1))
-                        objective = sum / Float(Swift.max(options.particles, 1))
-                    case let .importanceWeighted(k):
-                        let bound = try importanceWeightedBound(x, k: k, computation: computation)
-                        report = bound.scalar * Float(datasetSize) / Float(x.shape[0])
-                        objective = bound * (Float(datasetSize) / Float(x.shape[0]))
+        let saved = parameters.unconstrained
+        defer { for name in names { parameters.setUnconstrained(name, saved[name]!) } }
+        for name in names {
+            let watched = tape.watch(saved[name]!)
+            tracked.append(watched)
+            parameters.setUnconstrained(name, watched)
+        }
+        let loss = try checkingTensorErrors {
+            try tape.record { () throws -> Tensor in
+                let total: Tensor
+                switch objective {
+                case .elbo:
+                    var sum = Tensor(0)
+                    for _ in 0..<Swift.max(particles, 1) {
+                        let estimate = try computation.estimate(x, datasetSize: datasetSize, beta: beta, baselines: &baselines)
+                        sum = sum + estimate.objective
+                        report += estimate.value
+                        lastTraces = (estimate.modelTrace, estimate.guideTrace)
                     }
-                    return -objective / Float(datasetSize)
+                    report /= Float(Swift.max(particles, 1))
+                    total = sum / Float(Swift.max(particles, 1))
+                case let .importanceWeighted(k):
+                    let bound = try importanceWeightedBound(x, k: k, computation: computation)
+                    report = bound.scalar * Float(datasetSize) / Float(x.shape[0])
+                    total = bound * (Float(datasetSize) / Float(x.shape[0]))
                 }
+                return -total / Float(datasetSize)
             }
         }
         guard report.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: optimizer.step + 1, site: firstNonFiniteSite(lastTraces) ?? "(unknown)")
+            throw TrainingError.nonFiniteLoss(step: step, site: firstNonFiniteSite(lastTraces) ?? "(unknown)")
         }
         var gradients: [String: Tensor] = [:]
         for (name, gradient) in zip(names, tape.gradient(of: loss, withRespectTo: tracked)) {
-            guard gradient.isFinite else { throw TrainingError.nonFiniteGradient(step: optimizer.step + 1, parameter: name) }
+            guard gradient.isFinite else { throw TrainingError.nonFiniteGradient(step: step, parameter: name) }
             gradients[name] = gradient
         }
-        if let maximum = options.clipNorm { clipGradientNorm(&gradients, maximum: maximum) }
-        let rate = options.optimizer.learningRate * options.schedule.multiplier(at: optimizer.step + 1)
-        parameters.updateUnconstrained { values in optimizer.update(&values, gradients: gradients, learningRate: rate) }
-        return report / Float(datasetSize)
+        return (report, gradients)
     }
 
-    /// `sum_n log (1/k) sum_i w_{i,n}` over the rows, the k draws made in one batch of `k * rows`.
+    /// `sum_n log (1/k) sum_i w_{i,n}` over the rows, from k independent draws of the guide.
     func importanceWeightedBound(_ x: Tensor, k: Int, computation: ELBOComputation) throws -> Tensor {
         let rows = x.shape[0]
-        let repeated = x.unsqueezed(axis: 0).expanded(to: [k] + x.shape).reshaped(to: [k * rows] + Array(x.shape.dropFirst()))
-        let weights = try computation.logWeights(repeated, datasetSize: k * rows).reshaped(to: [k, rows])
-        return (weights.logSumExp(axis: 0) - Float(Foundation.log(Double(k)))).sum()
+        let weights = try (0..<Swift.max(k, 1)).map { _ in try computation.logWeights(x, datasetSize: rows) }
+        return (Tensor.stack(weights).logSumExp(axis: 0) - Float(Foundation.log(Double(Swift.max(k, 1))))).sum()
     }
 
     /// The ELBO per row of `x`, in batches, without gradients.

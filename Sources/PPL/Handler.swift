@@ -60,6 +60,12 @@ public enum HandlerStack {
         return message
     }
 
+    /// A parameter's initial value, drawn from the site's seeded generator when it has one.
+    static func initialDraw(_ message: Message, _ draw: (inout RandomGenerator) -> Tensor) -> Tensor {
+        if let box = message.generator { return draw(&box.generator) }
+        return GlobalRandom.withGenerator { draw(&$0) }
+    }
+
     /// Names the site at (or just after) which a tensor or distribution error arose.
     static func attributePendingError(to message: Message) {
         annotateDeferredError { error in
@@ -104,7 +110,7 @@ public enum HandlerStack {
                 message.value = distribution.hasReparameterizedSample ? distribution.rsample() : distribution.sample()
             }
         case .param:
-            message.value = message.initialValue?()
+            message.value = message.initialValue.map { draw in initialDraw(message, draw) }
         case .observed, .deterministic:
             break
         }

@@ -64,8 +64,9 @@ public struct Message {
     public var enumerationDim: Int?
     /// For parameter sites: the set the value lives in (stored unconstrained).
     public var constraint: Constraint = .real
-    /// For parameter sites: the initial value, drawn only if the store has none.
-    public var initialValue: (() -> Tensor)?
+    /// For parameter sites: draws the initial value (from the site's generator when a `seed`
+    /// handler gave one), called only if the store has none.
+    public var initialValue: ((inout RandomGenerator) -> Tensor)?
     /// The generator a `seed` handler provides for this site's draw.
     public var generator: GeneratorBox?
     /// Set by `block`: handlers further out do not see the site.

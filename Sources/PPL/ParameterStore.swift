@@ -39,7 +39,8 @@ public final class ParameterStore: Handler {
     public func process(_ message: inout Message) {
         guard message.kind == .param, message.value == nil else { return }
         let bijector = message.constraint.bijector ?? IdentityBijector()
-        if unconstrained[message.name] == nil, let initial = message.initialValue?() {
+        if unconstrained[message.name] == nil, let draw = message.initialValue {
+            let initial = HandlerStack.initialDraw(message, draw)
             names.append(message.name)
             constraints[message.name] = message.constraint
             unconstrained[message.name] = withoutGradient { bijector.inverse(initial) }.detached

@@ -54,11 +54,19 @@ public func param(
     _ name: String, _ initial: @autoclosure @escaping () -> Tensor, constraint: Constraint = .real,
     file: StaticString = #fileID, line: UInt = #line
 ) -> Tensor {
+    param(name, initializer: { _ in initial() }, constraint: constraint, file: file, line: line)
+}
+
+/// A learnable parameter whose initial value `initializer` draws at random (from the run's
+/// seeded generator, so that a seeded run initializes identically).
+public func param(
+    _ name: String, initializer: @escaping (inout RandomGenerator) -> Tensor, constraint: Constraint = .real,
+    file: StaticString = #fileID, line: UInt = #line
+) -> Tensor {
     var message = Message(name: ModelScope.qualified(name), kind: .param, location: SourceLocation(file: file, line: line))
     message.constraint = constraint
-    message.initialValue = initial
-    let initialShape = { initial().shape }
-    return HandlerStack.apply(message).value ?? Tensor.full(initialShape(), .nan)
+    message.initialValue = initializer
+    return HandlerStack.apply(message).value ?? Tensor.full([0], .nan)
 }
 
 /// Registers every parameter of `network` as a parameter site named `name.path`
@@ -66,7 +74,7 @@ public func param(
 public func module<Network: Module>(_ name: String, _ network: Network, file: StaticString = #fileID, line: UInt = #line) -> Network {
     var values: [String: Tensor] = [:]
     for slot in network.parameterSlots {
-        values[slot.path] = param("\(name).\(slot.path)", GlobalRandom.withGenerator { slot.initialize(&$0) }, file: file, line: line)
+        values[slot.path] = param("\(name).\(slot.path)", initializer: slot.initialize, file: file, line: line)
     }
     return network.binding(values)
 }

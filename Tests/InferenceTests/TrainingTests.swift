@@ -1,0 +1,134 @@
+import Foundation
+import Distributions
+import Inference
+import NN
+import Optim
+import PPL
+import TensorCore
+import XCTest
+
+/// The training loop: learning a mixture, resuming from checkpoints, stopping on divergence.
+final class TrainingTests: XCTestCase {
+    /// 600 points from three well-separated diagonal Gaussians (fixed seed).
+    func mixtureData() -> Tensor {
+        var generator = RandomGenerator(seed: 42)
+        let component = Tensor.randomCategorical(probabilities: Tensor([0.5, 0.3, 0.2]), using: &generator)
+        let components = Tensor.randomCategorical(probabilities: Tensor([0.5, 0.3, 0.2]).expanded(to: [600, 3]), using: &generator)
+        _ = component
+        let means = Tensor([[0, 0], [4, 1], [-1, 4]])[components]
+        return means + 0.6 * Tensor.randomNormal([600, 2], using: &generator)
+    }
+
+    let gmm = Model("gmm") { (x: Tensor, n: Int) in
+        let weights = param("weights", Tensor.ones([3]) / 3, constraint: .simplex)
+        let locs = param("locs", Tensor([[1, 1], [3, 0], [0, 3]]))
+        let scales = param("scales", Tensor.ones([3, 2]), constraint: .positive)
+        plate("data", size: n, subsample: x) {
+            let z = latent("z") ~ Categorical(probs: weights)
+            observe("x", x) ~ Normal(locs[z], scales[z]).independent(1)
+        }
+    }
+
+    func testAmortizedPosteriorApproachesTheExactOne() throws {
+        let data = mixtureData()
+        let vi = Amortized(gmm, options: CompilerOptions(hiddenSizes: [32], activation: .tanh))
+        let reports = try vi.fit(data, options: TrainingOptions(epochs: 40, batchSize: 100, optimizer: .adam(learningRate: 0.02)))
+        XCTAssertGreaterThan(reports.last!.trainELBO, reports.first!.trainELBO)
+        let exact = try gmm.exactPosterior(data, 600, site: "z", parameters: vi.parameters)
+        let q = (try vi.posterior(data)["z"] as! Categorical).probs
+        let kl = (q * (log(q) - log(exact))).sum(axis: 1).mean().scalar
+        XCTAssertLessThan(kl, 0.01)
+        let marginal = try gmm.logMarginalLikelihood(data, 600, parameters: vi.parameters).scalar / 600
+        XCTAssertEqual(reports.last!.trainELBO, marginal, accuracy: 0.05, "the ELBO is tight when q matches the posterior")
+    }
+
+    func testResumingFromACheckpointGivesTheSameParameters() throws {
+        let data = mixtureData().slice(axis: 0, 0..<200)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-resume-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("gmm.ckpt").path
+        var options = TrainingOptions(epochs: 4, batchSize: 64, optimizer: .adam(learningRate: 0.01))
+        options.seed = 7
+        let straight = Amortized(gmm, options: CompilerOptions(hiddenSizes: [8]))
+        _ = try straight.fit(data, options: options)
+
+        var firstHalf = options
+        firstHalf.epochs = 2
+        firstHalf.checkpointPath = path
+        let interrupted = Amortized(gmm, options: CompilerOptions(hiddenSizes: [8]))
+        _ = try interrupted.fit(data, options: firstHalf)
+        let resumed = Amortized(gmm, options: CompilerOptions(hiddenSizes: [8]))
+        _ = try resumed.fit(data, options: options, resume: try Checkpoint.read(from: path))
+        for name in straight.parameters.names {
+            XCTAssertEqual(straight.parameters.unconstrained[name]!.scalars, resumed.parameters.unconstrained[name]!.scalars, name)
+        }
+    }
+
+    func testCheckpointRoundTripAndCorruption() throws {
+        let checkpoint = Checkpoint(
+            parameters: ["a": Tensor([[1, 2], [3, 4]]), "b": Tensor([5])],
+            optimizerState: ["a#0": Tensor([0.5, 0.25, 0, 1]).reshaped(to: [2, 2]), "step": Tensor(3)],
+            metadata: ["model": "m", "epoch": "2"])
+        let bytes = try checkpoint.encoded()
+        XCTAssertEqual(try Checkpoint(decoding: bytes, source: "c"), checkpoint)
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0x10
+        XCTAssertThrowsError(try Checkpoint(decoding: flipped, source: "c")) { error in
+            XCTAssertEqual("\(error)", "checkpoint c is corrupt: checksum mismatch: the file is truncated or damaged")
+        }
+        XCTAssertThrowsError(try Checkpoint(decoding: bytes.prefix(bytes.count - 9), source: "c")) { error in
+            XCTAssertEqual("\(error)", "checkpoint c is corrupt: checksum mismatch: the file is truncated or damaged")
+        }
+        XCTAssertThrowsError(try Checkpoint(decoding: Data("not a checkpoint at all".utf8), source: "c")) { error in
+            XCTAssertEqual("\(error)", "checkpoint c is corrupt: not a Latent checkpoint (bad magic number)")
+        }
+        var future = bytes
+        future[8] = 9
+        XCTAssertThrowsError(try Checkpoint(decoding: future, source: "c")) { error in
+            XCTAssertEqual("\(error)", "checkpoint c has format version 9; this build reads version 1")
+        }
+        XCTAssertThrowsError(try Checkpoint.read(from: "/nonexistent/latent.ckpt")) { error in
+            XCTAssertEqual("\(error)", "checkpoint /nonexistent/latent.ckpt does not exist")
+        }
+    }
+
+    func testDivergenceStopsNamingTheStepAndTheSite() throws {
+        DistributionValidation.isEnabled = false
+        defer { DistributionValidation.isEnabled = true }
+        let broken = Model("broken") { (x: Tensor, n: Int) in
+            let spread = param("spread", Tensor(-1))
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, spread)
+            }
+        }
+        let vi = Amortized(broken, options: CompilerOptions(hiddenSizes: [4]))
+        XCTAssertThrowsError(try vi.fit(Tensor([0.5, 1, 2, 3]), options: TrainingOptions(epochs: 1, batchSize: 4))) { error in
+            XCTAssertEqual("\(error)", "training diverged at step 1: the log-probability of site 'x' is not finite; lower the learning rate or check the model")
+        }
+    }
+
+    func testOptimizersReduceAQuadratic() {
+        let choices: [OptimizerChoice] = [.sgd(learningRate: 0.1, momentum: 0.9, nesterov: true), .adagrad(learningRate: 0.5), .rmsprop(learningRate: 0.05), .adam(learningRate: 0.1), .clippedAdam(learningRate: 0.1, clip: 1, decay: 0.999)]
+        for choice in choices {
+            var optimizer = choice.make()
+            var parameters = ["w": Tensor([3, -2])]
+            for _ in 0..<300 {
+                let gradient = 2 * parameters["w"]!
+                optimizer.update(&parameters, gradients: ["w": gradient], learningRate: choice.learningRate)
+            }
+            XCTAssertLessThan(parameters["w"]!.scalars.map { Swift.abs($0) }.max()!, 0.05, "\(choice)")
+        }
+    }
+
+    func testSchedulesAndClipping() {
+        XCTAssertEqual(LearningRateSchedule.step(every: 10, factor: 0.5).multiplier(at: 21), 0.25)
+        XCTAssertEqual(LearningRateSchedule.exponential(factor: 0.9).multiplier(at: 3), 0.81, accuracy: 1e-6)
+        XCTAssertEqual(LearningRateSchedule.cosine(steps: 100, minimum: 0.1).multiplier(at: 51), 0.55, accuracy: 1e-6)
+        var gradients = ["a": Tensor([3]), "b": Tensor([4])]
+        XCTAssertEqual(clipGradientNorm(&gradients, maximum: 1), 5)
+        XCTAssertEqual(gradients["a"]!.scalar, 0.6, accuracy: 1e-6)
+        XCTAssertEqual(gradients["b"]!.scalar, 0.8, accuracy: 1e-6)
+    }
+}
