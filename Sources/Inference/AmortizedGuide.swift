@@ -68,16 +68,33 @@ struct AmortizedGuide {
         }
     }
 
-    func run(_ x: Tensor, datasetSize: Int, networks: [String: MLP], trunk: MLP?) {
+    /// The guide with each local head's outputs replaced by free per-datapoint parameters
+    /// `refine.<site>` starting at `initial[site]` (for measuring the amortization gap).
+    func refinedProgram(initial: [String: Tensor]) -> Model<Tensor, Int> {
+        Model("refined guide of \(plan.model)") { (x: Tensor, datasetSize: Int) in
+            run(x, datasetSize: datasetSize, networks: [:], trunk: nil, free: initial)
+        }
+    }
+
+    /// The raw head outputs of every local site for the rows `x` (model parameters as stored).
+    func headOutputs(_ x: Tensor, parameters: ParameterStore) throws -> [String: Tensor] {
+        let recorder = HeadRecorder()
+        let program = try self.program()
+        try program.run(x, x.shape[0], handlers: [parameters, recorder])
+        return recorder.outputs
+    }
+
+    func run(_ x: Tensor, datasetSize: Int, networks: [String: MLP], trunk: MLP?, free: [String: Tensor] = [:]) {
         let rows = x.shape.first ?? 0
         let data = x.reshaped(to: [rows, -1])
         let features = trunk.map { module("guide.trunk", $0)(data) } ?? data
         var sampled: [String: Tensor] = [:]
         for site in plan.sites {
-            if let plate = site.plate, let network = networks[site.name] {
+            if let plate = site.plate, let raw = free[site.name].map({ initial in param("refine.\(site.name)", initial) }) ?? networks[site.name].map({ network in
                 let inputs = [features] + upstream(of: site).compactMap { sampled[$0.name]?.reshaped(to: [rows, -1]) }
-                let encoder = module("guide.\(site.name)", network)
-                let raw = encoder(inputs.count == 1 ? features : Tensor.concatenate(inputs, axis: 1))
+                return module("guide.\(site.name)", network)(inputs.count == 1 ? features : Tensor.concatenate(inputs, axis: 1))
+            }) {
+                HeadRecorder.record(site.name, raw)
                 let q = localDistribution(site, raw: raw, rows: rows)
                 PPL.plate(plate.name, size: plate.size, subsampleSize: rows, dim: plate.dim) {
                     sampled[site.name] = latent(site.name) ~ q
@@ -135,5 +152,22 @@ struct AmortizedGuide {
 
     func independent<D: Distribution>(_ d: D, _ rank: Int) -> any Distribution {
         rank > 0 ? d.independent(rank) : d
+    }
+}
+
+/// Collects the raw head outputs of a guide run (a handler that only listens).
+final class HeadRecorder: Handler {
+    var outputs: [String: Tensor] = [:]
+
+    func process(_ message: inout Message) {
+        guard message.kind == .deterministic, message.name.hasPrefix("head:") else { return }
+        outputs[String(message.name.dropFirst(5))] = message.value
+        message.stop = true
+    }
+
+    /// Announces a head's output as a deterministic site that only a `HeadRecorder` sees.
+    static func record(_ site: String, _ raw: Tensor) {
+        guard HandlerStack.handlers.contains(where: { $0 is HeadRecorder }) else { return }
+        deterministic("head:\(site)", raw)
     }
 }
