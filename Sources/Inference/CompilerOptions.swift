@@ -13,7 +13,8 @@ public struct CompilerOptions {
     public var sharedTrunk = false
     /// Full-covariance normal heads (a Cholesky factor) for real vector sites.
     public var fullCovariance = false
-    /// Global sites to estimate by a point (MAP) instead of a mean-field normal.
+    /// Sites to estimate by a point instead of a distribution: MAP for a global site, a
+    /// deterministic encoder for a local one (with `beta = 0`, the plain autoencoder).
     public var pointEstimates: Set<String> = []
     /// Estimators forced per site (otherwise the compiler chooses).
     public var estimators: [String: Estimator] = [:]

@@ -66,7 +66,7 @@ enum GuideCompiler {
             throw CompilerError.unsupportedSite(site: site.name, reason: "finite support of \(type(of: prior)) has no guide head; write the guide by hand")
         }
         if prior.support.isDiscrete { return .poisson }
-        if isGlobal && options.pointEstimates.contains(site.name) { return .delta }
+        if options.pointEstimates.contains(site.name) { return .delta }
         if options.fullCovariance, case .real = prior.support, prior.eventShape.count == 1 { return .multivariateNormal }
         guard prior.support.bijector != nil else {
             throw CompilerError.unsupportedSite(site: site.name, reason: "support \(prior.support) has no bijector")

@@ -132,3 +132,37 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(gradients["b"]!.scalar, 0.8, accuracy: 1e-6)
     }
 }
+
+/// The KL weight and the autoencoder limit.
+final class KLWeightTests: XCTestCase {
+    let conjugate = Model("conjugate") { (x: Tensor, n: Int) in
+        plate("data", size: n, subsample: x) {
+            let z = latent("z") ~ Normal(0, 1)
+            observe("x", x) ~ Normal(z, 1)
+        }
+    }
+
+    /// With the same seed the likelihood draws coincide, so ELBO(beta=1) - ELBO(beta=0.25) is
+    /// exactly -0.75 sum KL(q || p).
+    func testBetaScalesOnlyTheKLTerm() throws {
+        let x = Tensor([0.5, -1, 2])
+        let first = Amortized(conjugate, options: CompilerOptions(hiddenSizes: [4]), seed: 9)
+        let second = Amortized(conjugate, options: CompilerOptions(hiddenSizes: [4]), seed: 9)
+        let full = try first.objectiveGradient(x, datasetSize: 3, beta: 1).value
+        let weak = try second.objectiveGradient(x, datasetSize: 3, beta: 0.25).value
+        let q = try XCTUnwrap(first.posterior(x)["z"] as? Normal)
+        let kl = try klDivergence(q, Normal(0, 1)).sum().scalar
+        XCTAssertEqual(full - weak, -0.75 * kl, accuracy: 1e-4)
+    }
+
+    func testPointEstimateOfALocalSiteIsADeterministicEncoder() throws {
+        var options = CompilerOptions(hiddenSizes: [4])
+        options.pointEstimates = ["z"]
+        let vi = Amortized(conjugate, options: options)
+        let plan = try vi.compile(example: Tensor([1, 2]), datasetSize: 2)
+        XCTAssertEqual(plan["z"]?.family, .delta)
+        let draws = try (0..<3).map { _ in try XCTUnwrap(vi.posterior(Tensor([1, 2]))["z"]).sample([]).scalars }
+        XCTAssertEqual(draws[0], draws[1])
+        XCTAssertEqual(draws[1], draws[2])
+    }
+}
