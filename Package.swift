@@ -7,6 +7,7 @@ let package = Package(
     name: "Latent",
     products: [
         .library(name: "Latent", targets: ["Latent"]),
+        .library(name: "LatentModels", targets: ["LatentModels"]),
         .executable(name: "latent", targets: ["LatentCommand"]),
     ],
     targets: [
@@ -29,11 +30,15 @@ let package = Package(
         .target(name: "PPL", dependencies: ["TensorCore", "Distributions", "NN"]),
 
         // MARK: Inference: the guide compiler, ELBO estimators, training, evaluation
-        .target(name: "Inference", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL"]),
+        .target(name: "Inference", dependencies: ["CKernels", "TensorCore", "Distributions", "NN", "Optim", "PPL"]),
+
+        // MARK: Data sets: IDX (with gzip), CSV, NPY
+        .target(name: "Datasets", dependencies: ["CKernels", "TensorCore"]),
 
         // MARK: Umbrella library and command
-        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference"]),
-        .executableTarget(name: "LatentCommand", dependencies: ["Latent", "CKernels"]),
+        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference", "Datasets"]),
+        .target(name: "LatentModels", dependencies: ["Latent"], path: "Models"),
+        .executableTarget(name: "LatentCommand", dependencies: ["Latent", "LatentModels", "CKernels"]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

@@ -56,6 +56,16 @@ public final class Amortized {
         return plan!
     }
 
+    /// Sets every parameter from a checkpoint (after `compile`, which creates them).
+    public func loadParameters(from checkpoint: Checkpoint, path: String) throws {
+        for name in parameters.names {
+            guard let value = checkpoint.parameters[name], value.shape == parameters.unconstrained[name]?.shape else {
+                throw CheckpointError.mismatch(path: path, reason: "parameter '\(name)' is missing or has another shape")
+            }
+            parameters.setUnconstrained(name, value)
+        }
+    }
+
     func computation() throws -> ELBOComputation {
         guard let plan, let guide else { throw TrainingError.notCompiled }
         return ELBOComputation(model: model, guide: guide, plan: plan, parameters: parameters, generator: generator)

@@ -36,6 +36,10 @@ public struct TrainingOptions {
     public var metricsPath: String?
     /// Where to write a checkpoint after each epoch.
     public var checkpointPath: String?
+    /// Applied to each minibatch before the step (stochastic binarization, augmentation).
+    public var transformBatch: ((Tensor, inout RandomGenerator) -> Tensor)?
+    /// Extra facts stored in every checkpoint (the model's settings, say).
+    public var checkpointMetadata: [String: String] = [:]
     /// Called after every step.
     public var onStep: ((StepReport) -> Void)?
     /// Called after every epoch.
@@ -95,7 +99,8 @@ extension Amortized {
             var total: Double = 0
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
-                let x = data[Tensor(rows.map(Float.init))]
+                var x = data[Tensor(rows.map(Float.init))]
+                if let transform = options.transformBatch { x = transform(x, &shuffler) }
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
                 let value = try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options)
                 total += Double(value) * Double(rows.count)
@@ -246,7 +251,7 @@ extension Amortized {
             "shuffle seed": String(shuffler.seed),
             "shuffle streams": String(shuffler.streamsUsed),
             "constraints": parameters.names.map { "\($0)=\(parameters.constraints[$0].map { "\($0)" } ?? "real")" }.joined(separator: ";"),
-        ])
+        ].merging(options.checkpointMetadata) { own, _ in own })
     }
 
     /// Loads a checkpoint's parameters, optimizer state and generator positions; returns the epoch.

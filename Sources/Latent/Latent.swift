@@ -5,3 +5,4 @@
 @_exported import PPL
 @_exported import Optim
 @_exported import Inference
+@_exported import Datasets

@@ -3,7 +3,7 @@ import Foundation
 /// The `latent` command: dispatches to a subcommand and turns every failure into one line
 /// on standard error with exit status 2 (bad input) or 1 (internal failure).
 enum CommandLineTool {
-    static var commands: [any Subcommand.Type] { [BenchGEMM.self] }
+    static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, CompareGMM.self, BenchGEMM.self] }
 
     static let help = """
         latent: amortized variational inference for models written in Swift
@@ -32,7 +32,10 @@ enum CommandLineTool {
                 output.human(command.usage)
                 return 0
             }
-            let parsed = try ParsedArguments(rest, command: command.name, flags: command.flags + [.json])
+            let parsed = try ParsedArguments(rest, command: command.name, flags: command.flags + [.json], positionals: command.positionals.count)
+            if parsed.positional.count < command.positionals.count {
+                throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `latent \(command.name) --help`")
+            }
             let report = try command.init(parsed).run(output: parsed.has("json") ? output.jsonMode() : output)
             if parsed.has("json") { output.json(report) }
             return 0
@@ -57,9 +60,15 @@ protocol Subcommand {
     static var summary: String { get }
     static var flags: [Flag] { get }
     static var usage: String { get }
+    /// Names of the words the command takes before its flags (`MODEL`, `CHECKPOINT`).
+    static var positionals: [String] { get }
     init(_ arguments: ParsedArguments) throws
     /// Does the work, printing progress through `output`; returns the figures for `--json`.
     func run(output: Output) throws -> [String: Any]
+}
+
+extension Subcommand {
+    static var positionals: [String] { [] }
 }
 
 /// A mistake in what the user typed or supplied; the message says what to type instead.

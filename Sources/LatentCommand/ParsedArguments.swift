@@ -14,9 +14,13 @@ struct ParsedArguments {
     private var values: [String: String] = [:]
     let command: String
 
-    init(_ arguments: [String], command: String, flags: [Flag]) throws {
+    init(_ arguments: [String], command: String, flags: [Flag], positionals: Int = 0) throws {
         self.command = command
         var index = 0
+        while index < arguments.count, positional.count < positionals, !arguments[index].hasPrefix("--") {
+            positional.append(arguments[index])
+            index += 1
+        }
         while index < arguments.count {
             let word = arguments[index]
             guard word.hasPrefix("--") else {
@@ -46,7 +50,31 @@ struct ParsedArguments {
         }
     }
 
+    /// Words before the flags (a model name, a checkpoint path).
+    var positional: [String] = []
+
     func has(_ name: String) -> Bool { values[name] != nil }
+
+    /// The text of `--name`, if given.
+    func text(_ name: String) -> String? { values[name] }
+
+    /// The number value of `--name`, `fallback` when absent; must lie in `range`.
+    func number(_ name: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let text = values[name] else { return fallback }
+        guard let value = Double(text), range.contains(value) else {
+            throw UsageError("flag '--\(name)' of '\(command)' needs a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    /// One of `choices` for `--name`, `fallback` when absent.
+    func choice(_ name: String, _ choices: [String], default fallback: String) throws -> String {
+        guard let text = values[name] else { return fallback }
+        guard choices.contains(text) else {
+            throw UsageError("flag '--\(name)' of '\(command)' must be one of \(choices.joined(separator: ", ")), got '\(text)'")
+        }
+        return text
+    }
 
     /// The integer value of `--name`, `fallback` when absent; must lie in `range`.
     func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {

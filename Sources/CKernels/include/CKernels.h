@@ -32,6 +32,9 @@ void latent_vsoftplus(const float *x, float *y, int64_t n);
 /// y = log sigmoid(x) = -softplus(-x) elementwise.
 void latent_vlogsigmoid(const float *x, float *y, int64_t n);
 
+/// The CRC-32 of `count` bytes continuing from `crc` (0 to start): zlib's `crc32`.
+uint32_t latent_crc32(uint32_t crc, const uint8_t *bytes, int64_t count);
+
 /// A hint to the processor that the caller is spin-waiting (x86 `pause`, Arm `yield`).
 static inline void latent_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -1,0 +1,22 @@
+import Latent
+
+extension ModelCatalog {
+    /// Probabilistic PCA: z ~ N(0, I_q), x ~ N(z W + mu, sigma^2 I); its maximum likelihood and
+    /// posterior are known in closed form (Tipping & Bishop 1999).
+    public static let ppca = ShippedModel(
+        name: "ppca", summary: "probabilistic PCA, the linear-Gaussian latent model (closed-form answers)",
+        data: .points, epochs: 100, batchSize: 100, learningRate: 0.02,
+        build: { settings in
+            let (q, d) = (settings.latentDimension, settings.dataSize)
+            return Model("ppca") { (x: Tensor, datasetSize: Int) in
+                let weights = param("weights", initializer: { Tensor.randomNormal([q, d], using: &$0) * 0.1 })
+                let mean = param("mean", Tensor.zeros([d]))
+                let noise = param("noise", Tensor(1), constraint: .positive)
+                plate("data", size: datasetSize, subsample: x) {
+                    let z = latent("z") ~ Normal(0, 1).expanded(to: [q]).independent(1)
+                    observe("x", x) ~ Normal(matmul(z, weights) + mean, noise).independent(1)
+                }
+            }
+        },
+        compilerOptions: { _ in CompilerOptions(hiddenSizes: []) })
+}

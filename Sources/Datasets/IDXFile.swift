@@ -1,0 +1,38 @@
+import Foundation
+import TensorCore
+
+/// The IDX format of the MNIST files (raw or gzip-compressed): a magic number whose third byte
+/// is the element type (0x08 for unsigned bytes) and fourth the rank, the dimensions as
+/// big-endian 32-bit integers, then the elements.
+public enum IDXFile {
+    /// The unsigned-byte array in the file at `path`, as Float values `scale * 0...255`, with its shape.
+    public static func read(_ path: String, scale: Float = 1) throws -> Tensor {
+        let bytes = try readBytes(path)
+        func fail(_ reason: String) -> DataError { .corrupt(path: path, reason: "IDX: \(reason)") }
+        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else { throw fail("bad magic number (expected 0x0000 then a type and a rank)") }
+        guard bytes[2] == 0x08 else { throw fail("element type 0x\(String(bytes[2], radix: 16)) is not unsigned bytes (0x08)") }
+        let rank = Int(bytes[3])
+        guard rank >= 1, bytes.count >= 4 + 4 * rank else { throw fail("header of rank \(rank) is truncated") }
+        let shape = (0..<rank).map { i in
+            (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * i + $1]) }
+        }
+        let expected = shape.reduce(1, *)
+        let available = bytes.count - 4 - 4 * rank
+        guard available == expected else {
+            throw fail("the header promises \(shape.map(String.init).joined(separator: " x ")) = \(expected) bytes of data, the file has \(available)")
+        }
+        let offset = 4 + 4 * rank
+        return Tensor.build(shape) { out in
+            bytes.withUnsafeBufferPointer { source in
+                for i in 0..<expected { out[i] = Float(source[offset + i]) * scale }
+            }
+        }
+    }
+}
+
+/// The bytes of the file at `path`, decompressed if it is gzip.
+func readBytes(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw DataError.missing(path: path) }
+    let bytes = [UInt8](data)
+    return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+}

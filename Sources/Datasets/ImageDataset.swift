@@ -1,0 +1,82 @@
+import Foundation
+import TensorCore
+
+/// A data set of rows (images flattened, or points), split into training and test rows.
+public struct Dataset {
+    /// Training rows, shape `[N, features]`.
+    public var train: Tensor
+    /// Held-out rows.
+    public var test: Tensor
+    /// Height and width of an image row, when the rows are images.
+    public var imageShape: [Int]?
+    /// Where the data came from.
+    public var source: String
+
+    public init(train: Tensor, test: Tensor, imageShape: [Int]?, source: String) {
+        self.train = train
+        self.test = test
+        self.imageShape = imageShape
+        self.source = source
+    }
+
+    /// Reads `path`: a folder of the four MNIST IDX files (raw or `.gz`), or one CSV or `.npy`
+    /// file whose last `testFraction` of rows is held out. Pixel values are scaled to [0, 1].
+    public static func load(_ path: String, testFraction: Double = 0.1) throws -> Dataset {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError.missing(path: path) }
+        if isFolder.boolValue { return try mnist(folder: path) }
+        let lowered = path.lowercased()
+        let table: Tensor
+        var imageShape: [Int]?
+        if lowered.hasSuffix(".npy") || lowered.hasSuffix(".npy.gz") {
+            let array = try NPYFile.read(path)
+            if array.rank == 3 { imageShape = Array(array.shape.suffix(2)) }
+            table = array.reshaped(to: [array.shape.first ?? 0, -1])
+        } else if lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz") {
+            table = try CSVFile.read(path)
+        } else {
+            throw DataError.unsupported(path: path, reason: "expected a folder of MNIST IDX files, a .csv or a .npy file")
+        }
+        guard table.isFinite else { throw DataError.corrupt(path: path, reason: "the data contain NaN or infinite values") }
+        let rows = table.shape[0]
+        let testRows = Swift.max(1, Int(Double(rows) * testFraction))
+        guard rows > testRows else { throw DataError.corrupt(path: path, reason: "\(rows) rows are too few to hold out \(testRows) for testing") }
+        let scaled = imageShape != nil && (table.max().scalar > 1) ? table / 255 : table
+        return Dataset(train: scaled.slice(axis: 0, 0..<(rows - testRows)), test: scaled.slice(axis: 0, (rows - testRows)..<rows), imageShape: imageShape, source: path)
+    }
+
+    /// The MNIST training and test images in `folder`, pixels scaled to [0, 1].
+    public static func mnist(folder: String) throws -> Dataset {
+        func file(_ name: String) throws -> String {
+            for candidate in [name, name + ".gz"] {
+                let path = (folder as NSString).appendingPathComponent(candidate)
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+            throw DataError.missing(path: (folder as NSString).appendingPathComponent(name + "[.gz]"))
+        }
+        let train = try IDXFile.read(try file("train-images-idx3-ubyte"), scale: 1.0 / 255)
+        let test = try IDXFile.read(try file("t10k-images-idx3-ubyte"), scale: 1.0 / 255)
+        guard train.rank == 3, test.rank == 3, train.shape.suffix(2) == test.shape.suffix(2) else {
+            throw DataError.corrupt(path: folder, reason: "image files of shapes \(train.shape) and \(test.shape) do not match")
+        }
+        let pixels = train.shape[1] * train.shape[2]
+        return Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
+                       imageShape: Array(train.shape.suffix(2)), source: folder)
+    }
+}
+
+/// Binary images from grey levels in [0, 1].
+public enum Binarization: String, Sendable {
+    /// `x > 0.5` (MNIST's usual `pixel > 127`).
+    case threshold
+    /// A Bernoulli draw with the grey level as probability, redrawn every epoch.
+    case stochastic
+
+    /// The binarized rows.
+    public func apply(_ x: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        switch self {
+        case .threshold: return x.mapped { $0 > 0.5 ? 1 : 0 }
+        case .stochastic: return Tensor.randomBernoulli(probabilities: x, using: &generator)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import TensorCore
+
+/// NumPy's `.npy` format, version 1 to 3: float32, float64 and uint8 arrays in C order.
+public enum NPYFile {
+    /// The array in the file at `path`, as Float values, with its shape.
+    public static func read(_ path: String) throws -> Tensor {
+        let bytes = try readBytes(path)
+        func fail(_ reason: String) -> DataError { .corrupt(path: path, reason: "NPY: \(reason)") }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("bad magic number") }
+        let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
+        guard bytes.count >= headerStart else { throw fail("truncated header") }
+        let headerLength = major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        guard headerStart + headerLength <= bytes.count else { throw fail("truncated header") }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else { throw fail("header has no 'descr'") }
+        if field("fortran_order", in: header) == "True" { throw fail("Fortran-ordered arrays are not supported; save with C order") }
+        guard let shapeText = shapeField(in: header) else { throw fail("header has no 'shape'") }
+        let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let count = shape.reduce(1, *)
+        let offset = headerStart + headerLength
+        let size: Int
+        switch descr {
+        case "<f4", "=f4": size = 4
+        case "<f8", "=f8": size = 8
+        case "|u1", "<u1", "=u1": size = 1
+        default: throw fail("element type \(descr) is not float32, float64 or uint8")
+        }
+        guard bytes.count - offset == count * size else {
+            throw fail("shape \(shape) needs \(count * size) bytes of data, the file has \(bytes.count - offset)")
+        }
+        return Tensor.build(shape) { out in
+            bytes.withUnsafeBytes { raw in
+                let data = raw.baseAddress! + offset
+                for i in 0..<count {
+                    switch size {
+                    case 4: out[i] = Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    case 8: out[i] = Float(Double(bitPattern: UInt64(littleEndian: data.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                    default: out[i] = Float(data.load(fromByteOffset: i, as: UInt8.self))
+                    }
+                }
+            }
+        }
+    }
+
+    static func field(_ name: String, in header: String) -> String? {
+        guard let range = header.range(of: "'\(name)':") else { return nil }
+        let rest = header[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        return rest.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    static func shapeField(in header: String) -> String? {
+        guard let range = header.range(of: "'shape':"), let open = header[range.upperBound...].firstIndex(of: "("),
+              let close = header[open...].firstIndex(of: ")") else { return nil }
+        return String(header[header.index(after: open)..<close])
+    }
+}

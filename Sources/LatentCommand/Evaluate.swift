@@ -1,0 +1,76 @@
+import Foundation
+import Latent
+import LatentModels
+
+/// A trained model restored from its checkpoint.
+struct Restored {
+    let model: ShippedModel
+    let settings: ModelSettings
+    let inference: Amortized
+    let checkpoint: Checkpoint
+
+    init(_ path: String) throws {
+        checkpoint = try Checkpoint.read(from: path)
+        guard let name = checkpoint.metadata["model"], let model = ModelCatalog.named(name) else {
+            throw CheckpointError.mismatch(path: path, reason: "it names no shipped model")
+        }
+        guard let text = checkpoint.metadata["settings"], let settings = try? JSONDecoder().decode(ModelSettings.self, from: Data(text.utf8)) else {
+            throw CheckpointError.mismatch(path: path, reason: "it has no model settings")
+        }
+        self.model = model
+        self.settings = settings
+        inference = Amortized(model.build(settings), options: model.compilerOptions(settings))
+        try inference.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
+        try inference.loadParameters(from: checkpoint, path: path)
+    }
+
+    /// The test rows of `--data`, or of the data the model was trained on.
+    func testData(_ path: String?) throws -> Tensor {
+        var data = try loadData(path ?? checkpoint.metadata["data"].flatMap { $0.hasPrefix("synthetic") ? nil : $0 }, for: model)
+        var generator = RandomGenerator(seed: 0)
+        if model.data == .binaryImages { data.test = Binarization.threshold.apply(data.test, using: &generator) }
+        guard data.test.shape.dropFirst().reduce(1, *) == settings.dataSize else {
+            throw UsageError("the data have \(data.test.shape.dropFirst().reduce(1, *)) numbers per row; the model was trained on \(settings.dataSize)")
+        }
+        return data.test
+    }
+}
+
+/// `latent eval CHECKPOINT`: test ELBO and importance-sampled log p(x).
+struct Evaluate: Subcommand {
+    static let name = "eval"
+    static let summary = "held-out ELBO and importance-sampled log-likelihood of a trained model"
+    static let flags: [Flag] = [
+        .value("data", "data to evaluate on (default: the training data's test rows)"),
+        .value("iwae", "importance samples per row (default 100)"),
+        .value("rows", "test rows to use (default all)"),
+        .value("per-example", "write each row's -log p(x) (the anomaly score) to this CSV file"),
+    ]
+    static let positionals = ["CHECKPOINT"]
+    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--iwae K] [--rows N] [--per-example FILE.csv] [--json]"
+
+    let arguments: ParsedArguments
+
+    init(_ arguments: ParsedArguments) throws { self.arguments = arguments }
+
+    func run(output: Output) throws -> [String: Any] {
+        let restored = try Restored(arguments.positional[0])
+        var test = try restored.testData(arguments.text("data"))
+        let rows = try arguments.integer("rows", default: test.shape[0], in: 1...test.shape[0])
+        test = test.slice(axis: 0, 0..<rows)
+        let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
+        var elbo: Double = 0, logLikelihood: [Float] = []
+        for start in stride(from: 0, to: rows, by: 500) {
+            let batch = test.slice(axis: 0, start..<Swift.min(start + 500, rows))
+            elbo += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0]))
+            logLikelihood += try restored.inference.importanceSampledLogLikelihood(batch, samples: k).scalars
+        }
+        let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
+        if let path = arguments.text("per-example") {
+            let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\($0.offset),\(-$0.element)" }
+            try lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        output.human(String(format: "test ELBO %.2f, log p(x) %.2f (k = %d) per row over %d rows", elbo / Double(rows), meanLogLikelihood, k, rows))
+        return ["test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows]
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Latent
+import LatentModels
+
+/// `latent models`: the shipped models.
+struct ListModels: Subcommand {
+    static let name = "models"
+    static let summary = "list the shipped models"
+    static let flags: [Flag] = []
+    static let usage = "Usage: latent models [--json]\n\nLists the models `latent train` knows by name."
+
+    init(_ arguments: ParsedArguments) throws {}
+
+    func run(output: Output) throws -> [String: Any] {
+        for model in ModelCatalog.all { output.human(model.name.padding(toLength: 16, withPad: " ", startingAt: 0) + model.summary) }
+        return ["models": ModelCatalog.all.map(\.name)]
+    }
+}
+
+/// Looks up a model by name, or says which names exist.
+func shippedModel(_ name: String) throws -> ShippedModel {
+    guard let model = ModelCatalog.named(name) else {
+        throw UsageError("unknown model '\(name)'; the models are \(ModelCatalog.all.map(\.name).joined(separator: ", "))")
+    }
+    return model
+}
+
+/// Loads `--data` for `model`, binarizing images for Bernoulli models.
+func loadData(_ path: String?, for model: ShippedModel) throws -> Dataset {
+    guard let path else {
+        switch model.data {
+        case .points: return syntheticMixture()
+        default: throw UsageError("'\(model.name)' needs --data PATH: a folder of the four MNIST IDX files (raw or .gz), or a .npy or .csv file of images")
+        }
+    }
+    return try Dataset.load(path)
+}
+
+/// 10,000 points from the mixture of `shared/peers/gmm_pyro.py` (weights 0.5, 0.3, 0.2), drawn
+/// with Latent's seeded generator; the last 10% held out.
+func syntheticMixture() -> Dataset {
+    var generator = RandomGenerator(seed: 0)
+    let components = Tensor.randomCategorical(probabilities: Tensor([0.5, 0.3, 0.2]).expanded(to: [10_000, 3]), using: &generator)
+    let locs = Tensor([[0, 0], [3, 1], [-1, 3]]), scales = Tensor([[1, 0.7], [0.6, 1], [0.8, 0.5]])
+    let points = locs[components] + scales[components] * Tensor.randomNormal([10_000, 2], using: &generator)
+    return Dataset(train: points.slice(axis: 0, 0..<9_000), test: points.slice(axis: 0, 9_000..<10_000), imageShape: nil, source: "synthetic mixture of shared/peers/gmm_pyro.py")
+}
+
+/// `latent explain MODEL`: the compiled guide plan.
+struct Explain: Subcommand {
+    static let name = "explain"
+    static let summary = "print the guide the compiler derives for a model"
+    static let flags: [Flag] = [.value("latent-dim", "latent dimension (default 20, ppca 2)"), .value("hidden", "hidden units (default 400)"), .value("data-size", "numbers per data row (default 784, points 2)")]
+    static let positionals = ["MODEL"]
+    static let usage = "Usage: latent explain MODEL [--latent-dim D] [--hidden H] [--data-size N] [--json]\n\nPrints, per latent site, the head, its input, family, bijector, estimator and parameter count."
+
+    let model: ShippedModel
+    let settings: ModelSettings
+
+    init(_ arguments: ParsedArguments) throws {
+        model = try shippedModel(arguments.positional[0])
+        let dataSize = try arguments.integer("data-size", default: model.data == .points ? 2 : 784, in: 1...1_000_000)
+        settings = ModelSettings(
+            dataSize: dataSize,
+            latentDimension: try arguments.integer("latent-dim", default: model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20, in: 1...4096),
+            hidden: try arguments.integer("hidden", default: 400, in: 1...65536))
+    }
+
+    func run(output: Output) throws -> [String: Any] {
+        let vi = Amortized(model.build(settings), options: model.compilerOptions(settings))
+        let plan = try vi.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
+        output.human(plan.description)
+        return ["model": model.name, "sites": plan.sites.map { site in
+            ["site": site.name, "scope": site.plate == nil ? "global" : "local", "input": site.input, "family": site.family.description,
+             "bijector": site.bijectorName, "estimator": site.estimator.description, "parameters": site.parameterCount] as [String: Any]
+        }]
+    }
+}

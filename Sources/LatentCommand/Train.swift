@@ -1,0 +1,98 @@
+import Foundation
+import Latent
+import LatentModels
+
+/// `latent train MODEL`: AEVB training, writing a checkpoint and a metrics log.
+struct Train: Subcommand {
+    static let name = "train"
+    static let summary = "train a model by amortized variational inference (AEVB)"
+    static let flags: [Flag] = [
+        .value("data", "a folder of MNIST IDX files, or a .csv or .npy file"),
+        .value("epochs", "passes over the training data"),
+        .value("batch-size", "rows per minibatch"),
+        .value("latent-dim", "latent dimension (default 20, ppca 2)"),
+        .value("hidden", "hidden units of the encoder and decoder (default 400)"),
+        .value("components", "mixture components (gmm, default 3)"),
+        .value("optimizer", "adam, adagrad, rmsprop or sgd (default adam)"),
+        .value("lr", "learning rate"),
+        .value("seed", "random seed (default 0)"),
+        .value("threads", "threads for the kernels (default: all cores)"),
+        .value("binarize", "threshold or stochastic, for binary-image models (default threshold)"),
+        .value("out", "folder for the checkpoint and metrics (default runs/MODEL)"),
+    ]
+    static let positionals = ["MODEL"]
+    static let usage = """
+        Usage: latent train MODEL [--data PATH] [--epochs N] [--batch-size M] [--latent-dim D] [--hidden H]
+                                  [--components K] [--optimizer adam|adagrad|rmsprop|sgd] [--lr X] [--seed S]
+                                  [--threads T] [--binarize threshold|stochastic] [--out DIR] [--json]
+
+        Trains MODEL (see `latent models`) and writes DIR/checkpoint.latent and DIR/metrics.jsonl.
+        """
+
+    let model: ShippedModel
+    let arguments: ParsedArguments
+
+    init(_ arguments: ParsedArguments) throws {
+        model = try shippedModel(arguments.positional[0])
+        self.arguments = arguments
+        _ = try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam")
+        _ = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold")
+    }
+
+    func run(output: Output) throws -> [String: Any] {
+        ComputeThreads.count = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
+        var data = try loadData(arguments.text("data"), for: model)
+        let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
+        var generator = RandomGenerator(seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max))))
+        if model.data == .binaryImages, binarization == .threshold {
+            data.train = binarization.apply(data.train, using: &generator)
+        }
+        if model.data == .binaryImages { data.test = Binarization.threshold.apply(data.test, using: &generator) }
+        let dataSize = data.train.shape.dropFirst().reduce(1, *)
+        let settings = ModelSettings(
+            dataSize: dataSize,
+            latentDimension: try arguments.integer("latent-dim", default: model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20, in: 1...4096),
+            hidden: try arguments.integer("hidden", default: 400, in: 1...65536),
+            components: try arguments.integer("components", default: 3, in: 1...1000))
+        let folder = arguments.text("out") ?? "runs/\(model.name)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let checkpointPath = (folder as NSString).appendingPathComponent("checkpoint.latent")
+        let metricsPath = (folder as NSString).appendingPathComponent("metrics.jsonl")
+        try? FileManager.default.removeItem(atPath: metricsPath)
+
+        let rate = Float(try arguments.number("lr", default: Double(model.learningRate), in: 1e-9...10))
+        var options = TrainingOptions(
+            epochs: try arguments.integer("epochs", default: model.epochs, in: 1...100_000),
+            batchSize: try arguments.integer("batch-size", default: model.batchSize, in: 1...1_000_000),
+            optimizer: try optimizer(rate))
+        options.seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
+        options.heldOut = data.test
+        options.metricsPath = metricsPath
+        options.checkpointPath = checkpointPath
+        options.checkpointMetadata = ["settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self), "data": data.source]
+        if model.data == .binaryImages, binarization == .stochastic {
+            options.transformBatch = { batch, generator in Binarization.stochastic.apply(batch, using: &generator) }
+        }
+        ProgressPrinter().attach(to: &options)
+        let vi = Amortized(model.build(settings), options: model.compilerOptions(settings), seed: options.seed)
+        output.human(try vi.compile(example: data.train.slice(axis: 0, 0..<Swift.min(options.batchSize, data.train.shape[0])), datasetSize: data.train.shape[0]).description)
+        let start = Date()
+        let reports = try vi.fit(data.train, options: options)
+        let seconds = Date().timeIntervalSince(start)
+        let last = reports.last!
+        let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
+        output.human("wrote \(checkpointPath) and \(metricsPath)")
+        return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": reports.count,
+                "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.shape[0]) / perEpoch,
+                "checkpoint": checkpointPath]
+    }
+
+    func optimizer(_ rate: Float) throws -> OptimizerChoice {
+        switch try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam") {
+        case "adagrad": return .adagrad(learningRate: rate)
+        case "rmsprop": return .rmsprop(learningRate: rate)
+        case "sgd": return .sgd(learningRate: rate, momentum: 0.9)
+        default: return .adam(learningRate: rate)
+        }
+    }
+}
