@@ -4,36 +4,8 @@ import XCTest
 /// What a person sees from the `latent` command, run as a separate process: help, and one
 /// line on standard error with exit status 2 for every mistake.
 final class CommandLineTests: XCTestCase {
-    /// Runs the built `latent` executable with `arguments`.
-    func run(_ arguments: [String]) throws -> (status: Int32, out: [String], error: [String]) {
-        let process = Process()
-        process.executableURL = Self.productsDirectory.appendingPathComponent("latent")
-        process.arguments = arguments
-        let out = Pipe(), error = Pipe()
-        process.standardOutput = out
-        process.standardError = error
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        func lines(_ data: Data) -> [String] { String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) }
-        return (process.terminationStatus, lines(outData), lines(errorData))
-    }
-
-    /// The build folder holding the test bundle and the `latent` executable.
-    static var productsDirectory: URL {
-        #if os(macOS)
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            return bundle.bundleURL.deletingLastPathComponent()
-        }
-        return Bundle.main.bundleURL
-        #else
-        return Bundle.main.bundleURL
-        #endif
-    }
-
     func testHelpListsTheCommands() throws {
-        let result = try run(["--help"])
+        let result = try LatentProcess.run(["--help"])
         XCTAssertEqual(result.status, 0)
         XCTAssertTrue(result.out.joined().contains("bench gemm"))
     }
@@ -48,7 +20,7 @@ final class CommandLineTests: XCTestCase {
             (["bench", "gemm", "--json=yes"], "latent: flag '--json' of 'bench gemm' takes no value"),
         ]
         for (arguments, message) in cases {
-            let result = try run(arguments)
+            let result = try LatentProcess.run(arguments)
             XCTAssertEqual(result.status, 2, "\(arguments)")
             XCTAssertEqual(result.error, [message])
             XCTAssertEqual(result.out, [])
@@ -56,7 +28,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBenchGEMMPrintsJSONOnTheLastLine() throws {
-        let result = try run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
+        let result = try LatentProcess.run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
         XCTAssertEqual(result.status, 0)
         let last = try XCTUnwrap(result.out.last)
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
@@ -66,5 +38,84 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(report["threads"] as? Int, 1)
         XCTAssertGreaterThan(try XCTUnwrap(report["gflops"] as? Double), 0)
         XCTAssertEqual(result.error.count, 1, "the human line goes to standard error under --json")
+    }
+}
+
+/// The model commands end to end, on small data written by the test.
+final class ModelCommandTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try FileManager.default.removeItem(at: folder) }
+
+    func json(_ lines: [String]) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(lines.last).utf8)) as? [String: Any])
+    }
+
+    func testModelsAndExplain() throws {
+        let models = try LatentProcess.run(["models", "--json"])
+        XCTAssertEqual(models.status, 0)
+        XCTAssertEqual(try json(models.out)["models"] as? [String], ["gmm", "gaussian-vae", "bernoulli-vae", "ppca"])
+        let explain = try LatentProcess.run(["explain", "bernoulli-vae", "--json"])
+        XCTAssertEqual(explain.status, 0)
+        let sites = try XCTUnwrap(try json(explain.out)["sites"] as? [[String: Any]])
+        XCTAssertEqual(sites.first?["estimator"] as? String, "analytic KL")
+        XCTAssertEqual(sites.first?["parameters"] as? Int, 784 * 400 + 400 + 400 * 40 + 40)
+    }
+
+    func testTrainThenEvaluatePPCAOnACSVFile() throws {
+        let rows = (0..<200).map { i -> String in
+            let t = Double(i) / 50
+            return String(format: "%.4f,%.4f,%.4f", sin(t), cos(t), sin(t) + 0.1 * cos(3 * t))
+        }
+        let data = folder.appendingPathComponent("points.csv").path
+        try (["a,b,c"] + rows).joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        let train = try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "3", "--batch-size", "50", "--out", out, "--json"])
+        XCTAssertEqual(train.status, 0, train.error.joined(separator: "\n"))
+        let report = try json(train.out)
+        for key in ["train_elbo", "test_elbo", "epochs", "seconds", "seconds_per_epoch", "images_per_second"] { XCTAssertNotNil(report[key], key) }
+        XCTAssertEqual(report["epochs"] as? Int, 3)
+        let checkpoint = (out as NSString).appendingPathComponent("checkpoint.latent")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("metrics.jsonl")))
+        let evaluation = try LatentProcess.run(["eval", checkpoint, "--data", data, "--iwae", "20", "--json"])
+        XCTAssertEqual(evaluation.status, 0, evaluation.error.joined(separator: "\n"))
+        let figures = try json(evaluation.out)
+        XCTAssertEqual(figures["k"] as? Int, 20)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(figures["log_likelihood"] as? Double), try XCTUnwrap(figures["test_elbo"] as? Double) - 0.05)
+
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        damaged[damaged.count / 2] ^= 1
+        try damaged.write(to: URL(fileURLWithPath: checkpoint))
+        let corrupt = try LatentProcess.run(["eval", checkpoint, "--data", data])
+        XCTAssertEqual(corrupt.status, 2)
+        XCTAssertEqual(corrupt.error, ["latent: checkpoint \(checkpoint) is corrupt: checksum mismatch: the file is truncated or damaged"])
+    }
+
+    func testCompareGMMReportsTheContractKeys() throws {
+        let result = try LatentProcess.run(["compare", "gmm", "--steps", "100", "--json"])
+        XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
+        let report = try json(result.out)
+        for key in ["kl_q_p_mean", "tv_mean", "argmax_agreement", "loglik_amortized", "loglik_em", "elbo", "amortization_gap"] { XCTAssertNotNil(report[key], key) }
+    }
+
+    func testMistakesAreOneLineWithStatusTwo() throws {
+        let cases: [([String], String)] = [
+            (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, bernoulli-vae, ppca"),
+            (["train", "bernoulli-vae"], "latent: 'bernoulli-vae' needs --data PATH: a folder of the four MNIST IDX files (raw or .gz), or a .npy or .csv file of images"),
+            (["train"], "latent: 'train' needs MODEL; run `latent train --help`"),
+            (["train", "gmm", "--optimizer", "lbfgs"], "latent: flag '--optimizer' of 'train' must be one of adam, adagrad, rmsprop, sgd, got 'lbfgs'"),
+            (["train", "gmm", "--data", "/nonexistent.csv"], "latent: /nonexistent.csv: no such file or folder"),
+            (["eval", "/nonexistent.latent"], "latent: checkpoint /nonexistent.latent does not exist"),
+        ]
+        for (arguments, message) in cases {
+            let result = try LatentProcess.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertEqual(result.error, [message], "\(arguments)")
+        }
     }
 }

@@ -1,0 +1,134 @@
+import CKernels
+import Datasets
+import Foundation
+import TensorCore
+import XCTest
+
+/// Reading data files: gzip (every DEFLATE block type, against Python's gzip output), IDX,
+/// CSV and NPY, and the error each corrupt file gives.
+final class DatasetTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try FileManager.default.removeItem(at: folder) }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    func bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
+
+    func testGzipDecompressesEveryBlockType() throws {
+        for (compressed, crc, length) in [(GzipFixtures.fixed, GzipFixtures.fixedCRC, GzipFixtures.fixedLength),
+                                          (GzipFixtures.dynamic, GzipFixtures.dynamicCRC, GzipFixtures.dynamicLength),
+                                          (GzipFixtures.stored, GzipFixtures.storedCRC, GzipFixtures.storedLength)] {
+            let output = try Gzip.decompress(bytes(compressed), path: "fixture")
+            XCTAssertEqual(output.count, length)
+            XCTAssertEqual(output.withUnsafeBufferPointer { latent_crc32(0, $0.baseAddress, Int64($0.count)) }, crc)
+        }
+        XCTAssertEqual(String(decoding: try Gzip.decompress(bytes(GzipFixtures.fixed), path: "f"), as: UTF8.self), String(repeating: "Latent reads gzip files. ", count: 3))
+    }
+
+    func testDamagedGzipIsAnErrorNamingTheFile() throws {
+        var damaged = bytes(GzipFixtures.dynamic)
+        damaged[damaged.count / 2] ^= 0x40
+        XCTAssertThrowsError(try Gzip.decompress(damaged, path: "images.gz")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("images.gz: gzip: "), "\(error)")
+        }
+        let truncated = Array(bytes(GzipFixtures.dynamic).prefix(200))
+        XCTAssertThrowsError(try Gzip.decompress(truncated, path: "images.gz")) { error in
+            XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
+        }
+    }
+
+    func testIDXRawAndCompressed() throws {
+        let raw = try Gzip.decompress(bytes(GzipFixtures.idx), path: "idx")
+        for path in [try write("images-idx3-ubyte", raw), try write("images-idx3-ubyte.gz", bytes(GzipFixtures.idx))] {
+            let images = try IDXFile.read(path)
+            XCTAssertEqual(images.shape, [3, 2, 2])
+            XCTAssertEqual(images.scalars, (0..<12).map(Float.init))
+        }
+    }
+
+    func testCorruptIDXFiles() throws {
+        let raw = try Gzip.decompress(bytes(GzipFixtures.idx), path: "idx")
+        let short = try write("short-idx", Array(raw.dropLast(3)))
+        XCTAssertThrowsError(try IDXFile.read(short)) { error in
+            XCTAssertEqual("\(error)", "\(short): IDX: the header promises 3 x 2 x 2 = 12 bytes of data, the file has 9")
+        }
+        var wrongMagic = raw
+        wrongMagic[0] = 7
+        let magic = try write("magic-idx", wrongMagic)
+        XCTAssertThrowsError(try IDXFile.read(magic)) { error in
+            XCTAssertEqual("\(error)", "\(magic): IDX: bad magic number (expected 0x0000 then a type and a rank)")
+        }
+        XCTAssertThrowsError(try IDXFile.read(folder.appendingPathComponent("absent").path)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("absent: no such file or folder"))
+        }
+    }
+
+    func testCSVWithAndWithoutHeaderAndItsErrors() throws {
+        let withHeader = try write("a.csv", Array("x0,x1\n1,2\n3.5,-4\n".utf8))
+        XCTAssertEqual(try CSVFile.read(withHeader).scalars, [1, 2, 3.5, -4])
+        let plain = try write("b.csv", Array("1,2\n3,4\n\n".utf8))
+        XCTAssertEqual(try CSVFile.read(plain).shape, [2, 2])
+        let ragged = try write("c.csv", Array("1,2\n3,4,5\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(ragged)) { error in
+            XCTAssertEqual("\(error)", "\(ragged):2: 3 values where the rows above have 2")
+        }
+        let nan = try write("d.csv", Array("1,2\n3,nan\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(nan)) { error in
+            XCTAssertEqual("\(error)", "\(nan):2:2: nan is not a finite number")
+        }
+        let text = try write("e.csv", Array("1,2\n3,four\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(text)) { error in
+            XCTAssertEqual("\(error)", "\(text):2:2: 'four' is not a number")
+        }
+    }
+
+    func npy(_ descr: String, shape: String, payload: [UInt8]) -> [UInt8] {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(shape)), }"
+        while (10 + header.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let length = header.utf8.count
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8) + payload
+    }
+
+    func testNPYFloat32Float64AndBytes() throws {
+        let floats: [Float] = [1.5, -2, 3, 4.25, 0, 7]
+        let f4 = floats.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
+        XCTAssertEqual(try NPYFile.read(try write("a.npy", npy("<f4", shape: "2, 3", payload: f4))).scalars, floats)
+        let f8 = floats.flatMap { withUnsafeBytes(of: Double($0).bitPattern.littleEndian, Array.init) }
+        XCTAssertEqual(try NPYFile.read(try write("b.npy", npy("<f8", shape: "6,", payload: f8))).shape, [6])
+        let images = try NPYFile.read(try write("c.npy", npy("|u1", shape: "2, 2, 3", payload: Array(0..<12))))
+        XCTAssertEqual(images.shape, [2, 2, 3])
+        let short = try write("d.npy", npy("<f4", shape: "2, 3", payload: Array(f4.dropLast(4))))
+        XCTAssertThrowsError(try NPYFile.read(short)) { error in
+            XCTAssertEqual("\(error)", "\(short): NPY: shape [2, 3] needs 24 bytes of data, the file has 20")
+        }
+        let int64 = try write("e.npy", npy("<i8", shape: "1,", payload: [0, 0, 0, 0, 0, 0, 0, 0]))
+        XCTAssertThrowsError(try NPYFile.read(int64)) { error in
+            XCTAssertEqual("\(error)", "\(int64): NPY: element type <i8 is not float32, float64 or uint8")
+        }
+    }
+
+    func testImageFolderAndBinarization() throws {
+        let raw = try Gzip.decompress(bytes(GzipFixtures.idx), path: "idx")
+        _ = try write("train-images-idx3-ubyte.gz", bytes(GzipFixtures.idx))
+        _ = try write("t10k-images-idx3-ubyte", raw)
+        let data = try Dataset.load(folder.path)
+        XCTAssertEqual(data.train.shape, [3, 4])
+        XCTAssertEqual(data.imageShape, [2, 2])
+        XCTAssertEqual(data.train.scalars.last!, 11 / 255, accuracy: 1e-7)
+        var generator = RandomGenerator(seed: 1)
+        let grey = Tensor([0.2, 0.5, 0.51, 0.9])
+        XCTAssertEqual(Binarization.threshold.apply(grey, using: &generator).scalars, [0, 0, 1, 1])
+        XCTAssertTrue(Binarization.stochastic.apply(grey, using: &generator).scalars.allSatisfy { $0 == 0 || $0 == 1 })
+    }
+}

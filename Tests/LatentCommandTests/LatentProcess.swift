@@ -1,0 +1,30 @@
+import Foundation
+
+/// Runs the built `latent` executable as a separate process, as a person would.
+enum LatentProcess {
+    /// Exit status and the lines of standard output and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: [String], error: [String]) {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("latent")
+        process.arguments = arguments
+        let out = Pipe(), error = Pipe()
+        process.standardOutput = out
+        process.standardError = error
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        func lines(_ data: Data) -> [String] { String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) }
+        return (process.terminationStatus, lines(outData), lines(errorData))
+    }
+
+    /// The build folder holding the test bundle and the `latent` executable.
+    static var productsDirectory: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        #endif
+        return Bundle.main.bundleURL
+    }
+}
