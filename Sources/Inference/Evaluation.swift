@@ -102,7 +102,7 @@ extension Amortized {
         let refined = Amortized(model, options: refinedOptions, seed: generator.generator.seed &+ 1)
         for name in refinedStore.names { refined.parameters.setUnconstrained(name, refinedStore.unconstrained[name]!) }
         try refined.compile(example: x, datasetSize: rows)
-        var optimizer: any Optimizer = Adam()
+        var optimizer = OptimizerChoice.adam(learningRate: learningRate).make()
         for _ in 0..<steps {
             let (_, gradients) = try refined.objectiveGradient(x, datasetSize: rows)
             let free = gradients.filter { $0.key.hasPrefix("refine.") }

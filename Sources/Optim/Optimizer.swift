@@ -38,14 +38,19 @@ public enum OptimizerChoice: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A fresh optimizer of this kind.
+    /// A fresh optimizer of this kind; `weightDecay` adds `weightDecay * p` to each gradient.
     public func make(weightDecay: Float = 0) -> any Optimizer {
         switch self {
-        case let .sgd(_, momentum, nesterov): return SGD(momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
-        case .adagrad: return Adagrad(weightDecay: weightDecay)
-        case let .rmsprop(_, alpha): return RMSProp(alpha: alpha, weightDecay: weightDecay)
-        case let .adam(_, beta1, beta2): return Adam(beta1: beta1, beta2: beta2, weightDecay: weightDecay)
-        case let .clippedAdam(_, clip, decay): return Adam(weightDecay: weightDecay, clip: clip, decay: decay)
+        case let .sgd(_, momentum, nesterov):
+            return ElementwiseOptimizer(SGDRule(momentum: momentum, nesterov: nesterov, weightDecay: weightDecay))
+        case .adagrad:
+            return ElementwiseOptimizer(AdagradRule(weightDecay: weightDecay, epsilon: 1e-10))
+        case let .rmsprop(_, alpha):
+            return ElementwiseOptimizer(RMSPropRule(alpha: alpha, weightDecay: weightDecay, epsilon: 1e-8))
+        case let .adam(_, beta1, beta2):
+            return ElementwiseOptimizer(AdamRule(beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: 1e-8, clip: .infinity, decay: 1))
+        case let .clippedAdam(_, clip, decay):
+            return ElementwiseOptimizer(AdamRule(beta1: 0.9, beta2: 0.999, weightDecay: weightDecay, epsilon: 1e-8, clip: clip, decay: decay))
         }
     }
 
@@ -57,46 +62,5 @@ public enum OptimizerChoice: Sendable, Equatable, CustomStringConvertible {
         case let .adam(rate, beta1, beta2): return "adam(lr \(rate), betas \(beta1), \(beta2))"
         case let .clippedAdam(rate, clip, decay): return "clipped-adam(lr \(rate), clip \(clip), decay \(decay))"
         }
-    }
-}
-
-/// Per-parameter state slots shared by the optimizers: `slots[name][i]` is state tensor `i`.
-struct Slots {
-    var values: [String: [Tensor]] = [:]
-
-    /// The slots of `name`, created as `count` zero tensors of `shape` on first use.
-    mutating func ensure(_ name: String, count: Int, shape: [Int]) {
-        if values[name] == nil { values[name] = (0..<count).map { _ in Tensor.zeros(shape) } }
-    }
-
-    /// As named tensors `name#i`.
-    func flattened() -> [String: Tensor] {
-        var result: [String: Tensor] = [:]
-        for (name, tensors) in values { for (i, t) in tensors.enumerated() { result["\(name)#\(i)"] = t } }
-        return result
-    }
-
-    /// From named tensors `name#i`.
-    static func unflattened(_ state: [String: Tensor]) -> Slots {
-        var grouped: [String: [(Int, Tensor)]] = [:]
-        for (key, tensor) in state where key.contains("#") {
-            let parts = key.split(separator: "#", omittingEmptySubsequences: false)
-            guard let index = Int(parts.last!) else { continue }
-            grouped[parts.dropLast().joined(separator: "#"), default: []].append((index, tensor))
-        }
-        return Slots(values: grouped.mapValues { $0.sorted { $0.0 < $1.0 }.map(\.1) })
-    }
-}
-
-/// Runs `body` over the elements of a parameter, its gradient and its state slots in place.
-func fusedUpdate(
-    _ parameter: inout Tensor, _ gradient: Tensor, _ slots: inout [Tensor],
-    _ body: (Int, UnsafeMutablePointer<Float>, UnsafePointer<Float>, [UnsafeMutablePointer<Float>]) -> Void
-) {
-    var pointers: [UnsafeMutablePointer<Float>] = []
-    for i in slots.indices { pointers.append(slots[i].withMutableElements { $0 }) }
-    let count = parameter.count
-    parameter.withMutableElements { p in
-        gradient.withElements { g in body(count, p, g, pointers) }
     }
 }

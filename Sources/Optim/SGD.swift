@@ -1,42 +1,50 @@
-import TensorCore
-
 /// Stochastic gradient descent: `v = mu v + g`, then `p -= lr v` (or `p -= lr (g + mu v)` with
 /// Nesterov's correction); `g` includes `weightDecay * p`.
-public struct SGD: Optimizer {
-    public let momentum: Float
-    public let nesterov: Bool
-    public let weightDecay: Float
-    public private(set) var step = 0
-    var slots = Slots()
+struct SGDRule: UpdateRule {
+    let momentum: Float
+    let nesterov: Bool
+    let weightDecay: Float
+    var slotCount: Int { 1 }
 
-    public init(momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
-        self.momentum = momentum
-        self.nesterov = nesterov
-        self.weightDecay = weightDecay
-    }
-
-    public mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], learningRate lr: Float) {
-        step += 1
-        for (name, gradient) in gradients {
-            guard var parameter = parameters.removeValue(forKey: name) else { continue }
-            slots.ensure(name, count: 1, shape: parameter.shape)
-            let (mu, nesterov, decay) = (momentum, nesterov, weightDecay)
-            fusedUpdate(&parameter, gradient, &slots.values[name]!) { n, p, g, s in
-                let v = s[0]
-                for i in 0..<n {
-                    let gi = g[i] + decay * p[i]
-                    v[i] = mu * v[i] + gi
-                    p[i] -= lr * (nesterov ? gi + mu * v[i] : v[i])
-                }
-            }
-            parameters[name] = parameter
+    func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate lr: Float, step: Int) {
+        let v = slots[0]
+        for i in 0..<n {
+            let gi = g[i] + weightDecay * p[i]
+            v[i] = momentum * v[i] + gi
+            p[i] -= lr * (nesterov ? gi + momentum * v[i] : v[i])
         }
     }
+}
 
-    public var state: [String: Tensor] { slots.flattened().merging(["step": Tensor(Float(step))]) { a, _ in a } }
+/// Adagrad (Duchi et al. 2011), used by Kingma & Welling: `G += g^2`, `p -= lr g / (sqrt(G) + eps)`.
+struct AdagradRule: UpdateRule {
+    let weightDecay: Float
+    let epsilon: Float
+    var slotCount: Int { 1 }
 
-    public mutating func restore(_ state: [String: Tensor]) {
-        slots = Slots.unflattened(state)
-        step = Int(state["step"]?.scalars.first ?? 0)
+    func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate lr: Float, step: Int) {
+        let sum = slots[0]
+        for i in 0..<n {
+            let gi = g[i] + weightDecay * p[i]
+            sum[i] += gi * gi
+            p[i] -= lr * gi / (sum[i].squareRoot() + epsilon)
+        }
+    }
+}
+
+/// RMSProp: `s = alpha s + (1 - alpha) g^2`, `p -= lr g / (sqrt(s) + eps)`.
+struct RMSPropRule: UpdateRule {
+    let alpha: Float
+    let weightDecay: Float
+    let epsilon: Float
+    var slotCount: Int { 1 }
+
+    func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate lr: Float, step: Int) {
+        let average = slots[0]
+        for i in 0..<n {
+            let gi = g[i] + weightDecay * p[i]
+            average[i] = alpha * average[i] + (1 - alpha) * gi * gi
+            p[i] -= lr * gi / (average[i].squareRoot() + epsilon)
+        }
     }
 }
