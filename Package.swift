@@ -35,10 +35,15 @@ let package = Package(
         // MARK: Data sets: IDX (with gzip), CSV, NPY
         .target(name: "Datasets", dependencies: ["CKernels", "TensorCore"]),
 
+        // MARK: Pictures: PNG and SVG
+        .target(name: "Plot", dependencies: ["CKernels", "TensorCore"]),
+
         // MARK: Umbrella library and command
-        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference", "Datasets"]),
+        .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference", "Datasets", "Plot"]),
         .target(name: "LatentModels", dependencies: ["Latent"], path: "Models"),
-        .executableTarget(name: "LatentCommand", dependencies: ["Latent", "LatentModels", "CKernels"]),
+        .executableTarget(
+            name: "LatentCommand", dependencies: ["Latent", "LatentModels", "CKernels"],
+            exclude: ["Resources/README.md"], resources: [.copy("Resources/mnist-t10k-images-idx3-ubyte.gz")]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

@@ -6,3 +6,4 @@
 @_exported import Optim
 @_exported import Inference
 @_exported import Datasets
+@_exported import Plot

@@ -30,10 +30,20 @@ func loadData(_ path: String?, for model: ShippedModel) throws -> Dataset {
     guard let path else {
         switch model.data {
         case .points: return syntheticMixture()
-        default: throw UsageError("'\(model.name)' needs --data PATH: a folder of the four MNIST IDX files (raw or .gz), or a .npy or .csv file of images")
+        default: return try bundledImages()
         }
     }
     return try Dataset.load(path)
+}
+
+/// The bundled MNIST test images: the first 9,000 for training, the last 1,000 held out.
+func bundledImages() throws -> Dataset {
+    guard let url = Bundle.module.url(forResource: "mnist-t10k-images-idx3-ubyte", withExtension: "gz") else {
+        throw UsageError("the bundled MNIST images are missing from this build; pass --data PATH")
+    }
+    let images = try IDXFile.read(url.path, scale: 1.0 / 255)
+    let rows = images.reshaped(to: [images.shape[0], -1])
+    return Dataset(train: rows.slice(axis: 0, 0..<9_000), test: rows.slice(axis: 0, 9_000..<10_000), imageShape: Array(images.shape.suffix(2)), source: "bundled MNIST test images")
 }
 
 /// 10,000 points from the mixture of `shared/peers/gmm_pyro.py` (weights 0.5, 0.3, 0.2), drawn

@@ -81,10 +81,27 @@ struct Train: Subcommand {
         let seconds = Date().timeIntervalSince(start)
         let last = reports.last!
         let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
-        output.human("wrote \(checkpointPath) and \(metricsPath)")
+        var written = [checkpointPath, metricsPath]
+        let chartPath = (folder as NSString).appendingPathComponent("elbo.svg")
+        try elboChart(reports, model: model.name).write(toFile: chartPath, atomically: true, encoding: .utf8)
+        written.append(chartPath)
+        if let imageShape = data.imageShape {
+            let pictures = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape)
+            let samples = (folder as NSString).appendingPathComponent("samples.png")
+            try pictures.samples(64, latentDimension: settings.latentDimension, seed: options.seed).write(to: samples)
+            let reconstructions = (folder as NSString).appendingPathComponent("reconstructions.png")
+            try pictures.reconstructions(data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))).write(to: reconstructions)
+            written += [samples, reconstructions]
+            if settings.latentDimension == 2 {
+                let manifold = (folder as NSString).appendingPathComponent("manifold.png")
+                try pictures.manifold(side: 20).write(to: manifold)
+                written.append(manifold)
+            }
+        }
+        output.human("wrote " + written.joined(separator: ", "))
         return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.shape[0]) / perEpoch,
-                "checkpoint": checkpointPath]
+                "checkpoint": checkpointPath, "files": written]
     }
 
     func optimizer(_ rate: Float) throws -> OptimizerChoice {

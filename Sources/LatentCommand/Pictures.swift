@@ -1,0 +1,64 @@
+import Foundation
+import Latent
+
+/// Pictures of a trained image model: what its decoder makes of given latent values.
+struct Pictures {
+    let inference: Amortized
+    let dataSize: Int
+    let imageShape: [Int]
+
+    /// The means of the observed site with the first latent site fixed to the rows of `z`.
+    func decoderMeans(_ z: Tensor) throws -> Tensor {
+        let placeholder = Tensor.zeros([z.shape[0], dataSize])
+        let prototype = try inference.model.trace(placeholder, z.shape[0], parameters: inference.parameters, seed: 0)
+        guard let latentName = prototype.latentSites.first?.name, let observedName = prototype.observedSites.first?.name else {
+            throw UsageError("model '\(inference.model.name)' has no latent and observed site to draw")
+        }
+        let recorder = TraceHandler()
+        try withoutGradient {
+            try inference.model.run(placeholder, z.shape[0], handlers: [recorder, inference.parameters, ConditionHandler([latentName: z])])
+        }
+        return try recorder.trace[observedName].map { $0.distribution!.mean } ?? { throw UsageError("no observed site") }()
+    }
+
+    /// `count` images decoded from prior draws of z.
+    func samples(_ count: Int, latentDimension: Int, seed: UInt64) throws -> PNGImage {
+        var generator = RandomGenerator(seed: seed)
+        let means = try decoderMeans(Tensor.randomNormal([count, latentDimension], using: &generator))
+        return PNGImage.grid(means, imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: true)
+    }
+
+    /// Test images (first row) above their reconstructions through the guide's mean (second row).
+    func reconstructions(_ images: Tensor) throws -> PNGImage {
+        guard let q = try inference.posterior(images).values.first else { throw UsageError("the guide has no latent site") }
+        let rebuilt = try decoderMeans(q.mean)
+        return PNGImage.grid(Tensor.concatenate([images, rebuilt]), imageShape: imageShape, columns: images.shape[0], invert: true)
+    }
+
+    /// Kingma & Welling's Figure 4: decoder means over a grid of a 2-D latent space, placed by
+    /// the inverse normal CDF of evenly spaced probabilities.
+    func manifold(side: Int) throws -> PNGImage {
+        let quantiles = (0..<side).map { inverseNormalCDF((Double($0) + 0.5) / Double(side)) }
+        let z = Tensor(quantiles.flatMap { a in quantiles.map { b in [Float(b), Float(-a)] } }).reshaped(to: [side * side, 2])
+        return PNGImage.grid(try decoderMeans(z), imageShape: imageShape, columns: side, gap: 0, invert: true)
+    }
+}
+
+/// `Phi^-1(p)` by bisection on `erfc` (exact to 1e-12 on (0, 1)).
+func inverseNormalCDF(_ p: Double) -> Double {
+    var (low, high) = (-40.0, 40.0)
+    for _ in 0..<200 {
+        let middle = (low + high) / 2
+        if 0.5 * erfc(-middle / 2.0.squareRoot()) < p { low = middle } else { high = middle }
+    }
+    return (low + high) / 2
+}
+
+/// The training and held-out ELBO per epoch, as SVG.
+func elboChart(_ reports: [EpochReport], model: String) -> String {
+    var chart = SVGChart(title: "ELBO per datapoint, \(model)", xLabel: "epoch", yLabel: "ELBO (nats)")
+    chart.series.append(("training", reports.map { (Double($0.epoch), Double($0.trainELBO)) }))
+    let heldOut = reports.compactMap { report in report.heldOutELBO.map { (Double(report.epoch), Double($0)) } }
+    if !heldOut.isEmpty { chart.series.append(("held-out", heldOut)) }
+    return chart.rendered()
+}

@@ -1,0 +1,28 @@
+import Foundation
+import Latent
+
+/// `latent sample CHECKPOINT`: images decoded from prior draws.
+struct Sample: Subcommand {
+    static let name = "sample"
+    static let summary = "draw samples from a trained image model's generative model"
+    static let flags: [Flag] = [.value("n", "number of samples (default 64)"), .value("out", "PNG file (default samples.png)"), .value("seed", "random seed (default 0)")]
+    static let positionals = ["CHECKPOINT"]
+    static let usage = "Usage: latent sample CHECKPOINT [--n N] [--out FILE.png] [--seed S] [--json]"
+
+    let arguments: ParsedArguments
+
+    init(_ arguments: ParsedArguments) throws { self.arguments = arguments }
+
+    func run(output: Output) throws -> [String: Any] {
+        let restored = try Restored(arguments.positional[0])
+        guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }
+        let side = Int(Double(restored.settings.dataSize).squareRoot())
+        let imageShape = side * side == restored.settings.dataSize ? [side, side] : [28, restored.settings.dataSize / 28]
+        let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape)
+        let path = arguments.text("out") ?? "samples.png"
+        let count = try arguments.integer("n", default: 64, in: 1...10_000)
+        try pictures.samples(count, latentDimension: restored.settings.latentDimension, seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))).write(to: path)
+        output.human("wrote \(count) samples to \(path)")
+        return ["path": path, "n": count]
+    }
+}

@@ -1,0 +1,87 @@
+import CKernels
+import Foundation
+import TensorCore
+
+/// An 8-bit greyscale PNG image, written without compression (stored DEFLATE blocks), so that
+/// nothing beyond the CRC-32 and Adler-32 checksums is needed.
+public struct PNGImage {
+    public let width: Int
+    public let height: Int
+    /// Grey levels row by row, 0 black to 255 white.
+    public var pixels: [UInt8]
+
+    /// A `width x height` image of grey level `fill`.
+    public init(width: Int, height: Int, fill: UInt8 = 255) {
+        self.width = width
+        self.height = height
+        pixels = [UInt8](repeating: fill, count: width * height)
+    }
+
+    /// A grid of `images` (rows of `imageShape[0] * imageShape[1]` values in [0, 1], black on
+    /// white when `invert`), `columns` per row, separated by `gap` pixels of white.
+    public static func grid(_ images: Tensor, imageShape: [Int], columns: Int, gap: Int = 2, invert: Bool = false) -> PNGImage {
+        let (h, w) = (imageShape[0], imageShape[1])
+        let count = images.shape.first ?? 0
+        let rows = (count + columns - 1) / Swift.max(columns, 1)
+        var image = PNGImage(width: columns * (w + gap) + gap, height: rows * (h + gap) + gap)
+        let values = images.scalars
+        for n in 0..<count {
+            let (top, left) = (gap + (n / columns) * (h + gap), gap + (n % columns) * (w + gap))
+            for y in 0..<h {
+                for x in 0..<w {
+                    let value = Swift.min(Swift.max(values[n * h * w + y * w + x], 0), 1)
+                    image.pixels[(top + y) * image.width + left + x] = UInt8(((invert ? 1 - value : value) * 255).rounded())
+                }
+            }
+        }
+        return image
+    }
+
+    /// The PNG file's bytes.
+    public func encoded() -> [UInt8] {
+        var raw: [UInt8] = []
+        raw.reserveCapacity((width + 1) * height)
+        for y in 0..<height {
+            raw.append(0)
+            raw += pixels[(y * width)..<((y + 1) * width)]
+        }
+        var zlib: [UInt8] = [0x78, 0x01]
+        var offset = 0
+        repeat {
+            let length = Swift.min(65_535, raw.count - offset)
+            let final: UInt8 = offset + length == raw.count ? 1 : 0
+            zlib += [final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
+            zlib += raw[offset..<(offset + length)]
+            offset += length
+        } while offset < raw.count
+        zlib += bigEndian(adler32(raw))
+        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        file += chunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 0, 0, 0, 0])
+        file += chunk("IDAT", zlib)
+        file += chunk("IEND", [])
+        return file
+    }
+
+    /// Writes the image to `path`.
+    public func write(to path: String) throws {
+        try Data(encoded()).write(to: URL(fileURLWithPath: path))
+    }
+
+    private func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        let crc = body.withUnsafeBufferPointer { latent_crc32(0, $0.baseAddress, Int64($0.count)) }
+        return bigEndian(UInt32(data.count)) + body + bigEndian(crc)
+    }
+
+    private func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)] }
+
+    /// Adler-32 (RFC 1950) of `bytes`.
+    func adler32(_ bytes: [UInt8]) -> UInt32 {
+        var (a, b): (UInt32, UInt32) = (1, 0)
+        for byte in bytes {
+            a = (a + UInt32(byte)) % 65_521
+            b = (b + a) % 65_521
+        }
+        return b << 16 | a
+    }
+}
