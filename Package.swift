@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["TensorCore"]),
 
         // MARK: Optimizers
-        .target(name: "Optim", dependencies: ["TensorCore"]),
+        .target(name: "Optim", dependencies: ["CKernels", "TensorCore"]),
 
         // MARK: Modeling language: sites, plates, effect handlers
         .target(name: "PPL", dependencies: ["TensorCore", "Distributions", "NN"]),

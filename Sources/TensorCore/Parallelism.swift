@@ -26,6 +26,16 @@ func parallelFor(_ parts: Int, _ body: @escaping (Int) -> Void) {
     WorkerPool.shared.run(parts, threads: threads, body)
 }
 
+/// Runs `body(start, count)` over `0..<count` split into one contiguous chunk per thread
+/// (one chunk when `count` is below 65,536).
+package func parallelChunks(_ count: Int, _ body: @escaping (_ start: Int, _ count: Int) -> Void) {
+    let parts = count < 1 << 16 ? 1 : ComputeThreads.count
+    parallelFor(parts) { part in
+        let start = count * part / parts
+        body(start, count * (part + 1) / parts - start)
+    }
+}
+
 /// Lets a closure that only touches disjoint memory per call cross into worker threads.
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value

@@ -1,3 +1,5 @@
+import CKernels
+
 /// An n-dimensional array of `Float`s in row-major order, with value semantics.
 ///
 /// Copies share storage until one of them is written (copy-on-write). Integer-valued
@@ -91,7 +93,7 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// True when every element is finite (no NaN, no infinity).
-    public var isFinite: Bool { storage.buffer.allSatisfy { $0.isFinite } }
+    public var isFinite: Bool { latent_all_finite(storage.pointer, Int64(count)) != 0 }
 
     /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
     package static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {

@@ -106,7 +106,7 @@ final class ModelCommandTests: XCTestCase {
     func testMistakesAreOneLineWithStatusTwo() throws {
         let cases: [([String], String)] = [
             (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, bernoulli-vae, ppca"),
-            (["train", "bernoulli-vae"], "latent: 'bernoulli-vae' needs --data PATH: a folder of the four MNIST IDX files (raw or .gz), or a .npy or .csv file of images"),
+            (["train", "bernoulli-vae", "--binarize", "maybe"], "latent: flag '--binarize' of 'train' must be one of threshold, stochastic, got 'maybe'"),
             (["train"], "latent: 'train' needs MODEL; run `latent train --help`"),
             (["train", "gmm", "--optimizer", "lbfgs"], "latent: flag '--optimizer' of 'train' must be one of adam, adagrad, rmsprop, sgd, got 'lbfgs'"),
             (["train", "gmm", "--data", "/nonexistent.csv"], "latent: /nonexistent.csv: no such file or folder"),

@@ -32,6 +32,14 @@ void latent_vsoftplus(const float *x, float *y, int64_t n);
 /// y = log sigmoid(x) = -softplus(-x) elementwise.
 void latent_vlogsigmoid(const float *x, float *y, int64_t n);
 
+/// One Adam step in place: g' = clamp(g + weight_decay p, -clip, clip); m = b1 m + (1-b1) g';
+/// v = b2 v + (1-b2) g'^2; p -= lr (m / correction1) / (sqrt(v / correction2) + epsilon).
+void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
+                        float epsilon, float weight_decay, float clip, float correction1, float correction2);
+
+/// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
+int latent_all_finite(const float *x, int64_t n);
+
 /// The CRC-32 of `count` bytes continuing from `crc` (0 to start): zlib's `crc32`.
 uint32_t latent_crc32(uint32_t crc, const uint8_t *bytes, int64_t count);
 

@@ -1,0 +1,58 @@
+// Optimizer updates and finiteness checks over whole parameter arrays, vectorized per
+// instruction set (the loops are written plainly and compiled for each target).
+#include "CKernels.h"
+
+#pragma clang fp contract(fast)
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+#define VARIANT avx512
+#include "optimizer_variant.h"
+#undef VARIANT
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define VARIANT avx2
+#include "optimizer_variant.h"
+#undef VARIANT
+#pragma clang attribute pop
+#endif
+
+#define VARIANT generic
+#include "optimizer_variant.h"
+
+/// 2 with AVX-512, 1 with AVX2 and FMA, 0 otherwise.
+static int optimizer_level(void) {
+    static int level = -1;
+    if (level < 0) {
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") ? 2
+              : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+#else
+        level = 0;
+#endif
+    }
+    return level;
+}
+
+void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
+                        float epsilon, float weight_decay, float clip, float correction1, float correction2) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: adam_avx512(p, g, m, v, n, lr, beta1, beta2, epsilon, weight_decay, clip, correction1, correction2); return;
+    case 1: adam_avx2(p, g, m, v, n, lr, beta1, beta2, epsilon, weight_decay, clip, correction1, correction2); return;
+    }
+#endif
+    adam_generic(p, g, m, v, n, lr, beta1, beta2, epsilon, weight_decay, clip, correction1, correction2);
+}
+
+int latent_all_finite(const float *x, int64_t n) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: return all_finite_avx512(x, n);
+    case 1: return all_finite_avx2(x, n);
+    }
+#endif
+    return all_finite_generic(x, n);
+}

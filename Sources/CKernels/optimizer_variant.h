@@ -1,0 +1,25 @@
+// Fused, auto-vectorized loops of the optimizers and checks, instantiated by optimizer.c per
+// instruction set with VARIANT.
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+
+static void CAT(adam, VARIANT)(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, int64_t n,
+                               float lr, float beta1, float beta2, float epsilon, float weight_decay, float clip,
+                               float correction1, float correction2) {
+    const float step = lr / correction1, scale = 1.0f / correction2;
+    for (int64_t i = 0; i < n; i++) {
+        float gi = g[i] + weight_decay * p[i];
+        gi = gi < -clip ? -clip : (gi > clip ? clip : gi);
+        m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
+        v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        p[i] -= step * m[i] / (__builtin_sqrtf(v[i] * scale) + epsilon);
+    }
+}
+
+static int CAT(all_finite, VARIANT)(const float *x, int64_t n) {
+    const uint32_t *bits = (const uint32_t *)x;
+    uint32_t saturated = 0;
+    for (int64_t i = 0; i < n; i++) saturated |= (bits[i] & 0x7F800000u) == 0x7F800000u;
+    return saturated == 0;
+}
