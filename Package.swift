@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "PPL", "Distributions", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CKernels", "TensorCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Latent", "LatentModels"]),
         .testTarget(name: "LatentCommandTests"),
     ]
 )

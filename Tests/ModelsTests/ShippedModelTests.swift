@@ -1,0 +1,50 @@
+import Latent
+import LatentModels
+import XCTest
+
+/// The compiler's plan for every shipped model, and the README's example of adding one.
+final class ShippedModelTests: XCTestCase {
+    func plan(_ model: ShippedModel, _ settings: ModelSettings, rows: Int = 4) throws -> GuidePlan {
+        var generator = RandomGenerator(seed: 1)
+        let example = Tensor.randomUniform([rows, settings.dataSize], using: &generator).mapped { $0 > 0.5 ? 1 : 0 }
+        return try Amortized(model.build(settings), options: model.compilerOptions(settings)).compile(example: example, datasetSize: 100)
+    }
+
+    func testEveryShippedModelCompiles() throws {
+        let gmm = try plan(ModelCatalog.gmm, ModelSettings(dataSize: 2, components: 3))
+        XCTAssertEqual(gmm["z"]?.family, .categorical(count: 3))
+        XCTAssertEqual(gmm["z"]?.estimator, .enumerated)
+        let bernoulli = try plan(ModelCatalog.bernoulliVAE, ModelSettings(dataSize: 784, latentDimension: 20, hidden: 400))
+        XCTAssertEqual(bernoulli["z"]?.estimator, .analyticKL)
+        XCTAssertEqual(bernoulli.parameterCount, 784 * 400 + 400 + 400 * 40 + 40)
+        let gaussian = try plan(ModelCatalog.gaussianVAE, ModelSettings(dataSize: 560, latentDimension: 5, hidden: 200))
+        XCTAssertEqual(gaussian["z"]?.estimator, .analyticKL)
+        XCTAssertEqual(gaussian["z"]?.valueShape, [5])
+        let ppca = try plan(ModelCatalog.ppca, ModelSettings(dataSize: 5, latentDimension: 2))
+        XCTAssertEqual(ppca["z"]?.parameterCount, 5 * 4 + 4, "a linear encoder")
+        XCTAssertEqual(ModelCatalog.all.map(\.name), ["gmm", "gaussian-vae", "bernoulli-vae", "ppca"])
+    }
+
+    /// The README's "Adding a model" example, verbatim but for the catalog line.
+    static let factorAnalysis = ShippedModel(
+        name: "factor-analysis", summary: "factor analysis", data: .points, epochs: 100, batchSize: 100, learningRate: 0.02,
+        build: { s in Model("factor-analysis") { (x: Tensor, n: Int) in
+            let loadings = param("loadings", initializer: { Tensor.randomNormal([s.latentDimension, s.dataSize], using: &$0) * 0.1 })
+            let noise = param("noise", Tensor.ones([s.dataSize]), constraint: .positive)
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1).expanded(to: [s.latentDimension]).independent(1)
+                observe("x", x) ~ Normal(matmul(z, loadings), noise).independent(1)
+            }
+        } },
+        compilerOptions: { _ in CompilerOptions(hiddenSizes: [64]) })
+
+    func testTheReadmeExampleTrains() throws {
+        let settings = ModelSettings(dataSize: 3, latentDimension: 1)
+        var generator = RandomGenerator(seed: 2)
+        let data = matmul(Tensor.randomNormal([200, 1], using: &generator), Tensor([[1, 2, -1]])) + 0.3 * Tensor.randomNormal([200, 3], using: &generator)
+        let model = Self.factorAnalysis
+        let vi = Amortized(model.build(settings), options: model.compilerOptions(settings))
+        let reports = try vi.fit(data, options: TrainingOptions(epochs: 20, batchSize: 50, optimizer: .adam(learningRate: 0.05)))
+        XCTAssertGreaterThan(reports.last!.trainELBO, reports.first!.trainELBO)
+    }
+}
