@@ -3,7 +3,7 @@ import Foundation
 /// The `latent` command: dispatches to a subcommand and turns every failure into one line
 /// on standard error with exit status 2 (bad input) or 1 (internal failure).
 enum CommandLineTool {
-    static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, CompareGMM.self, BenchGEMM.self] }
+    static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, Inpaint.self, Denoise.self, CompareGMM.self, BenchGEMM.self] }
 
     static let help = """
         latent: amortized variational inference for models written in Swift

@@ -26,7 +26,8 @@ struct Restored {
 
     /// The test rows of `--data`, or of the data the model was trained on.
     func testData(_ path: String?) throws -> Tensor {
-        var data = try loadData(path ?? checkpoint.metadata["data"].flatMap { $0.hasPrefix("synthetic") ? nil : $0 }, for: model)
+        let trainedOn = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        var data = try loadData(path ?? trainedOn, for: model)
         var generator = RandomGenerator(seed: 0)
         if model.data == .binaryImages { data.test = Binarization.threshold.apply(data.test, using: &generator) }
         guard data.test.shape.dropFirst().reduce(1, *) == settings.dataSize else {

@@ -96,6 +96,31 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(corrupt.error, ["latent: checkpoint \(checkpoint) is corrupt: checksum mismatch: the file is truncated or damaged"])
     }
 
+    func testImageModelOnBundledDataThenSampleInpaintDenoise() throws {
+        let out = folder.appendingPathComponent("vae").path
+        let train = try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "32", "--latent-dim", "2", "--out", out, "--json"])
+        XCTAssertEqual(train.status, 0, train.error.joined(separator: "\n"))
+        for file in ["checkpoint.latent", "metrics.jsonl", "elbo.svg", "samples.png", "reconstructions.png", "manifold.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(file)), file)
+        }
+        let checkpoint = (out as NSString).appendingPathComponent("checkpoint.latent")
+        let png = folder.appendingPathComponent("picture.png").path
+        let sample = try LatentProcess.run(["sample", checkpoint, "--n", "9", "--out", png, "--json"])
+        XCTAssertEqual(sample.status, 0, sample.error.joined(separator: "\n"))
+        XCTAssertEqual(try json(sample.out)["path"] as? String, png)
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: png)).prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        for mask in ["half", "block", "random"] {
+            let inpaint = try LatentProcess.run(["inpaint", checkpoint, "--mask", mask, "--out", png, "--json"])
+            XCTAssertEqual(inpaint.status, 0, inpaint.error.joined(separator: "\n"))
+            let error = try XCTUnwrap(try json(inpaint.out)["mean_error"] as? Double)
+            XCTAssertTrue((0...1).contains(error))
+        }
+        let denoise = try LatentProcess.run(["denoise", checkpoint, "--noise", "0.2", "--out", png, "--json"])
+        XCTAssertEqual(denoise.status, 0, denoise.error.joined(separator: "\n"))
+        let figures = try json(denoise.out)
+        XCTAssertLessThan(try XCTUnwrap(figures["mean_error"] as? Double), try XCTUnwrap(figures["noisy_error"] as? Double), "restoring removes some of the noise")
+    }
+
     func testCompareGMMReportsTheContractKeys() throws {
         let result = try LatentProcess.run(["compare", "gmm", "--steps", "100", "--json"])
         XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
