@@ -11,8 +11,9 @@ struct CompareGMM: Subcommand {
         .value("components", "mixture components (default 3)"),
         .value("steps", "Adam steps at batch 256 (default 3000)"),
         .value("seed", "random seed (default 0)"),
+        .value("out", "SVG picture of both posteriors and the table (default gmm-comparison.svg)"),
     ]
-    static let usage = "Usage: latent compare gmm [--data FILE.csv] [--components K] [--steps N] [--seed S] [--json]"
+    static let usage = "Usage: latent compare gmm [--data FILE.csv] [--components K] [--steps N] [--seed S] [--out FILE.svg] [--json]"
 
     let arguments: ParsedArguments
 
@@ -51,8 +52,31 @@ struct CompareGMM: Subcommand {
             ("time per step", String(format: "%.3f ms (%d steps)", seconds * 1000 / Double(stepCount), stepCount)),
         ]
         for (label, value) in rows { output.human(label.padding(toLength: 42, withPad: " ", startingAt: 0) + value) }
+        let path = arguments.text("out") ?? "gmm-comparison.svg"
+        if x.shape[1] == 2 {
+            try picture(x, vi, rows).write(toFile: path, atomically: true, encoding: .utf8)
+            output.human("wrote \(path)")
+        }
         return ["kl_q_p_mean": Double(comparison.meanKL), "tv_mean": Double(comparison.meanTotalVariation), "argmax_agreement": Double(comparison.argmaxAgreement),
                 "loglik_amortized": Double(comparison.meanLogLikelihood), "loglik_em": Double(em.logLikelihood), "elbo": Double(comparison.meanELBO),
-                "amortization_gap": Double(gap.amortizationGap), "ms_per_step": seconds * 1000 / Double(stepCount), "steps": stepCount]
+                "amortization_gap": Double(gap.amortizationGap), "ms_per_step": seconds * 1000 / Double(stepCount), "steps": stepCount, "path": path]
+    }
+
+    /// The data coloured by the exact posterior beside the data coloured by the amortized one
+    /// (2,000 points drawn), the learned components as 2-sigma ellipses, and the table.
+    func picture(_ x: Tensor, _ vi: Amortized, _ rows: [(String, String)]) throws -> String {
+        let shown = x.slice(axis: 0, 0..<Swift.min(2_000, x.shape[0]))
+        let exact = try vi.model.exactPosterior(shown, shown.shape[0], site: "z", parameters: vi.parameters)
+        let amortized = (try vi.posterior(shown)["z"] as? Categorical)?.probs ?? exact
+        func rowsOf(_ t: Tensor) -> [[Double]] {
+            let k = t.shape[1], values = t.scalars.map(Double.init)
+            return (0..<t.shape[0]).map { Array(values[($0 * k)..<(($0 + 1) * k)]) }
+        }
+        let points = rowsOf(shown).map { ($0[0], $0[1]) }
+        let locs = rowsOf(vi.parameters["locs"]!), scales = rowsOf(vi.parameters["scales"]!)
+        let ellipses = zip(locs, scales).map { (center: ($0[0], $0[1]), radii: ($1[0], $1[1])) }
+        return SVGScatter(points: points, panels: [.init(title: "exact posterior p(z | x)", probabilities: rowsOf(exact)),
+                                                   .init(title: "amortized posterior q(z | x)", probabilities: rowsOf(amortized))],
+                          ellipses: ellipses, table: rows).rendered()
     }
 }
