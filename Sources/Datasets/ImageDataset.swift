@@ -74,9 +74,19 @@ public enum Binarization: String, Sendable {
 
     /// The binarized rows.
     public func apply(_ x: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        var copy = x
+        apply(to: &copy, using: &generator)
+        return copy
+    }
+
+    /// Binarizes `x` in place (without a second copy of a large data set when `x` is not shared).
+    public func apply(to x: inout Tensor, using generator: inout RandomGenerator) {
         switch self {
-        case .threshold: return x.mapped { $0 > 0.5 ? 1 : 0 }
-        case .stochastic: return Tensor.randomBernoulli(probabilities: x, using: &generator)
+        case .threshold:
+            let count = x.count
+            x.withMutableElements { p in for i in 0..<count { p[i] = p[i] > 0.5 ? 1 : 0 } }
+        case .stochastic:
+            x = Tensor.randomBernoulli(probabilities: x, using: &generator)
         }
     }
 }

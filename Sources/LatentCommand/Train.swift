@@ -45,9 +45,9 @@ struct Train: Subcommand {
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         var generator = RandomGenerator(seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max))))
         if model.data == .binaryImages, binarization == .threshold {
-            data.train = binarization.apply(data.train, using: &generator)
+            binarization.apply(to: &data.train, using: &generator)
         }
-        if model.data == .binaryImages { data.test = Binarization.threshold.apply(data.test, using: &generator) }
+        if model.data == .binaryImages { Binarization.threshold.apply(to: &data.test, using: &generator) }
         let dataSize = data.train.shape.dropFirst().reduce(1, *)
         let settings = ModelSettings(
             dataSize: dataSize,
