@@ -13,7 +13,7 @@ static void CAT(adam, VARIANT)(float *restrict p, const float *restrict g, float
         gi = gi < -clip ? -clip : (gi > clip ? clip : gi);
         m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
         v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
-        p[i] -= step * m[i] / (__builtin_sqrtf(v[i] * scale) + epsilon);
+        p[i] -= step * m[i] / (__builtin_elementwise_sqrt(v[i] * scale) + epsilon);
     }
 }
 
