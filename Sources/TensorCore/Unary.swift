@@ -14,9 +14,15 @@ extension Tensor {
         }
     }
 
-    /// A vectorized kernel `kernel(x, y, n)` applied to every element.
-    func applying(_ kernel: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void) -> Tensor {
-        Tensor.build(shape) { out in kernel(storage.pointer, out, Int64(count)) }
+    /// A vectorized kernel `kernel(x, y, n)` applied to every element, large tensors split
+    /// across the kernel threads.
+    func applying(_ kernel: @escaping (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void) -> Tensor {
+        Tensor.build(shape) { out in
+            let pointers = UncheckedSendable((storage.pointer, out))
+            parallelChunks(count) { start, length in
+                kernel(pointers.value.0 + start, pointers.value.1 + start, Int64(length))
+            }
+        }
     }
 }
 
