@@ -6,6 +6,8 @@ struct Pictures {
     let inference: Amortized
     let dataSize: Int
     let imageShape: [Int]
+    /// Draw dark on light (binary digits) rather than grey levels as they are.
+    var invert = false
 
     /// The means of the observed site with the first latent site fixed to the rows of `z`.
     func decoderMeans(_ z: Tensor) throws -> Tensor {
@@ -25,14 +27,14 @@ struct Pictures {
     func samples(_ count: Int, latentDimension: Int, seed: UInt64) throws -> PNGImage {
         var generator = RandomGenerator(seed: seed)
         let means = try decoderMeans(Tensor.randomNormal([count, latentDimension], using: &generator))
-        return PNGImage.grid(means, imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: true)
+        return PNGImage.grid(means, imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: invert)
     }
 
     /// Test images (first row) above their reconstructions through the guide's mean (second row).
     func reconstructions(_ images: Tensor) throws -> PNGImage {
         guard let q = try inference.posterior(images).values.first else { throw UsageError("the guide has no latent site") }
         let rebuilt = try decoderMeans(q.mean)
-        return PNGImage.grid(Tensor.concatenate([images, rebuilt]), imageShape: imageShape, columns: images.shape[0], invert: true)
+        return PNGImage.grid(Tensor.concatenate([images, rebuilt]), imageShape: imageShape, columns: images.shape[0], invert: invert)
     }
 
     /// Kingma & Welling's Figure 4: decoder means over a grid of a 2-D latent space, placed by
@@ -40,7 +42,7 @@ struct Pictures {
     func manifold(side: Int) throws -> PNGImage {
         let quantiles = (0..<side).map { inverseNormalCDF((Double($0) + 0.5) / Double(side)) }
         let z = Tensor(quantiles.flatMap { a in quantiles.map { b in [Float(b), Float(-a)] } }).reshaped(to: [side * side, 2])
-        return PNGImage.grid(try decoderMeans(z), imageShape: imageShape, columns: side, gap: 0, invert: true)
+        return PNGImage.grid(try decoderMeans(z), imageShape: imageShape, columns: side, gap: 0, invert: invert)
     }
 }
 

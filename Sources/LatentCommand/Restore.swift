@@ -36,7 +36,7 @@ struct Restoration {
     /// Writes rows of originals, corrupted images and restorations to `path` (or the given file).
     func picture(_ rows: [Tensor], to path: String) throws {
         let count = rows[0].shape[0]
-        try PNGImage.grid(Tensor.concatenate(rows), imageShape: imageShape, columns: count, invert: true).write(to: path)
+        try PNGImage.grid(Tensor.concatenate(rows), imageShape: imageShape, columns: count, invert: restored.model.data == .binaryImages).write(to: path)
     }
 }
 

@@ -18,7 +18,7 @@ struct Sample: Subcommand {
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }
         let side = Int(Double(restored.settings.dataSize).squareRoot())
         let imageShape = side * side == restored.settings.dataSize ? [side, side] : [28, restored.settings.dataSize / 28]
-        let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape)
+        let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape, invert: restored.model.data == .binaryImages)
         let path = arguments.text("out") ?? "samples.png"
         let count = try arguments.integer("n", default: 64, in: 1...10_000)
         try pictures.samples(count, latentDimension: restored.settings.latentDimension, seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))).write(to: path)

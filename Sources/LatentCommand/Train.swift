@@ -86,7 +86,7 @@ struct Train: Subcommand {
         try elboChart(reports, model: model.name).write(toFile: chartPath, atomically: true, encoding: .utf8)
         written.append(chartPath)
         if let imageShape = data.imageShape {
-            let pictures = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape)
+            let pictures = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape, invert: model.data == .binaryImages)
             let samples = (folder as NSString).appendingPathComponent("samples.png")
             try pictures.samples(64, latentDimension: settings.latentDimension, seed: options.seed).write(to: samples)
             let reconstructions = (folder as NSString).appendingPathComponent("reconstructions.png")
