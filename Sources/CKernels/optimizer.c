@@ -1,4 +1,4 @@
-// Optimizer updates and finiteness checks over whole parameter arrays, vectorized per
+// Optimizer updates, elementwise arithmetic and finiteness checks over whole arrays, vectorized per
 // instruction set (the loops are written plainly and compiled for each target).
 #include "CKernels.h"
 
@@ -45,6 +45,16 @@ void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n,
     }
 #endif
     adam_generic(p, g, m, v, n, lr, beta1, beta2, epsilon, weight_decay, clip, correction1, correction2);
+}
+
+void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: binary_avx512(op, a, b, y, n); return;
+    case 1: binary_avx2(op, a, b, y, n); return;
+    }
+#endif
+    binary_generic(op, a, b, y, n);
 }
 
 int latent_all_finite(const float *x, int64_t n) {

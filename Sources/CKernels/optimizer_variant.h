@@ -23,3 +23,12 @@ static int CAT(all_finite, VARIANT)(const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) saturated |= (bits[i] & 0x7F800000u) == 0x7F800000u;
     return saturated == 0;
 }
+
+static void CAT(binary, VARIANT)(int op, const float *a, const float *b, float *y, int64_t n) {
+    switch (op) {
+    case 0: for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
+    case 1: for (int64_t i = 0; i < n; i++) y[i] = a[i] - b[i]; break;
+    case 2: for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
+    default: for (int64_t i = 0; i < n; i++) y[i] = a[i] / b[i]; break;
+    }
+}

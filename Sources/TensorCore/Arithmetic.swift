@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Elementwise binary operations with NumPy broadcasting, and their gradients.
@@ -57,6 +58,18 @@ extension Tensor {
         }
     }
 
+    /// `a op b` for tensors of one shape on the vectorized kernel, split across threads; nil for
+    /// other shapes (which go through `broadcasting`).
+    static func sameShape(_ op: Int32, _ a: Tensor, _ b: Tensor) -> Tensor? {
+        guard a.shape == b.shape else { return nil }
+        return build(a.shape) { out in
+            let pointers = UncheckedSendable((a.storage.pointer, b.storage.pointer, out))
+            parallelChunks(a.count) { start, length in
+                latent_vbinary(op, pointers.value.0 + start, pointers.value.1 + start, pointers.value.2 + start, Int64(length))
+            }
+        }
+    }
+
     /// Sums `self` over the axes that broadcasting expanded, giving a tensor of `target` shape:
     /// the gradient of a broadcast input.
     package func summed(toShape target: [Int]) -> Tensor {
@@ -71,28 +84,28 @@ extension Tensor {
 
     /// Elementwise `a + b`.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting("add", a, b, +).recorded(inputs: [a, b]) { g, needs in
+        (sameShape(0, a, b) ?? broadcasting("add", a, b, +)).recorded(inputs: [a, b]) { g, needs in
             [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? g.summed(toShape: b.shape) : nil]
         }
     }
 
     /// Elementwise `a - b`.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting("subtract", a, b, -).recorded(inputs: [a, b]) { g, needs in
+        (sameShape(1, a, b) ?? broadcasting("subtract", a, b, -)).recorded(inputs: [a, b]) { g, needs in
             [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? (-g).summed(toShape: b.shape) : nil]
         }
     }
 
     /// Elementwise `a * b`.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting("multiply", a, b, *).recorded(inputs: [a, b]) { g, needs in
+        (sameShape(2, a, b) ?? broadcasting("multiply", a, b, *)).recorded(inputs: [a, b]) { g, needs in
             [needs[0] ? (g * b).summed(toShape: a.shape) : nil, needs[1] ? (g * a).summed(toShape: b.shape) : nil]
         }
     }
 
     /// Elementwise `a / b`.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let y = broadcasting("divide", a, b, /)
+        let y = sameShape(3, a, b) ?? broadcasting("divide", a, b, /)
         return y.recorded(inputs: [a, b]) { g, needs in
             [needs[0] ? (g / b).summed(toShape: a.shape) : nil, needs[1] ? (-g * y / b).summed(toShape: b.shape) : nil]
         }

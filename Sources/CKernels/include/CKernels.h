@@ -37,6 +37,9 @@ void latent_vlogsigmoid(const float *x, float *y, int64_t n);
 void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
                         float epsilon, float weight_decay, float clip, float correction1, float correction2);
 
+/// y = a op b elementwise for op 0 (+), 1 (-), 2 (*), 3 (/); y may alias a or b.
+void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n);
+
 /// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
 int latent_all_finite(const float *x, int64_t n);
 
