@@ -6,14 +6,17 @@ import TensorCore
 public struct Bernoulli: Distribution {
     /// The log-odds `l = log p - log(1 - p)`.
     public let logits: Tensor
-    /// The probability of 1.
-    public let probs: Tensor
+    /// The probability of 1, when given (otherwise `sigmoid(logits)`, computed on demand).
+    let givenProbs: Tensor?
     public let batchShape: [Int]
+
+    /// The probability of 1.
+    public var probs: Tensor { givenProbs ?? sigmoid(logits) }
 
     /// Bernoulli with `P(x = 1) = probs`; `probs` must lie in [0, 1].
     public init(probs: Tensor) {
         validate(probs, "probs", of: "Bernoulli", must: "in [0, 1]") { $0 >= 0 && $0 <= 1 }
-        self.probs = probs
+        givenProbs = probs
         let safe = clamp(probs, min: Float.leastNormalMagnitude, max: 1 - Float.ulpOfOne / 2)
         logits = log(safe) - log1p(-safe)
         batchShape = probs.shape
@@ -23,7 +26,7 @@ public struct Bernoulli: Distribution {
     public init(logits: Tensor) {
         validate(logits, "logits", of: "Bernoulli", must: "not NaN") { !$0.isNaN }
         self.logits = logits
-        probs = sigmoid(logits)
+        givenProbs = nil
         batchShape = logits.shape
     }
 
