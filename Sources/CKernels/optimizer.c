@@ -57,6 +57,26 @@ void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n)
     binary_generic(op, a, b, y, n);
 }
 
+void latent_vrelu(const float *x, float *y, int64_t n) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: relu_forward_avx512(x, y, n); return;
+    case 1: relu_forward_avx2(x, y, n); return;
+    }
+#endif
+    relu_forward_generic(x, y, n);
+}
+
+void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: relu_backward_avx512(x, g, y, n); return;
+    case 1: relu_backward_avx2(x, g, y, n); return;
+    }
+#endif
+    relu_backward_generic(x, g, y, n);
+}
+
 int latent_all_finite(const float *x, int64_t n) {
 #if defined(__x86_64__)
     switch (optimizer_level()) {

@@ -32,3 +32,11 @@ static void CAT(binary, VARIANT)(int op, const float *a, const float *b, float *
     default: for (int64_t i = 0; i < n; i++) y[i] = a[i] / b[i]; break;
     }
 }
+
+static void CAT(relu_forward, VARIANT)(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+static void CAT(relu_backward, VARIANT)(const float *x, const float *g, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? g[i] : 0.0f;
+}

@@ -40,6 +40,11 @@ void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n,
 /// y = a op b elementwise for op 0 (+), 1 (-), 2 (*), 3 (/); y may alias a or b.
 void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n);
 
+/// y = max(x, 0) elementwise.
+void latent_vrelu(const float *x, float *y, int64_t n);
+/// y = g where x > 0, else 0: the gradient of ReLU.
+void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n);
+
 /// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
 int latent_all_finite(const float *x, int64_t n);
 
