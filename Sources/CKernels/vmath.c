@@ -63,3 +63,13 @@ DISPATCH(latent_vtanh, tanh)
 DISPATCH(latent_vsigmoid, sigmoid)
 DISPATCH(latent_vsoftplus, softplus)
 DISPATCH(latent_vlogsigmoid, logsigmoid)
+
+void latent_bernoulli_log_likelihood(const float *logits, const float *values, float *y, float *dlogits, int64_t n) {
+#if defined(__x86_64__)
+    switch (instruction_level()) {
+    case 2: bernoulli_log_likelihood_avx512(logits, values, y, dlogits, n); return;
+    case 1: bernoulli_log_likelihood_avx2(logits, values, y, dlogits, n); return;
+    }
+#endif
+    bernoulli_log_likelihood_generic(logits, values, y, dlogits, n);
+}

@@ -36,7 +36,7 @@ public struct Bernoulli: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        return value * logits - softplus(logits)
+        return bernoulliLogLikelihood(logits: logits, values: value)
     }
 
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {

@@ -51,6 +51,19 @@ final class GradientTests: XCTestCase {
         try assertUnary(-2, 2, { clamp($0, min: -1, max: 0.5) }) { Swift.min(Swift.max($0, -1), 0.5) }
     }
 
+    func testFusedBernoulliLogLikelihood() throws {
+        var generator = RandomGenerator(seed: 12)
+        let values = Tensor.randomBernoulli(probabilities: Tensor.full([4, 5], 0.5), using: &generator)
+        try assertGradients([uniform([4, 5], -8, 8), values], { bernoulliLogLikelihood(logits: $0[0], values: $0[1]) }) { inputs in
+            DoubleTensor.zip(inputs[0], inputs[1]) { l, x in x * l - (l > 0 ? l + Foundation.log1p(Foundation.exp(-l)) : Foundation.log1p(Foundation.exp(l))) }
+        }
+        let tails = bernoulliLogLikelihood(logits: Tensor([50, -50, 50, -50, 0]), values: Tensor([1, 1, 0, 0, 1])).scalars
+        let tiny = -Foundation.log1p(Foundation.exp(-50.0))
+        for (ours, exact) in zip(tails, [tiny, -50 + tiny, -50 + tiny, tiny, -Foundation.log(2.0)]) {
+            XCTAssertEqual(Double(ours), exact, accuracy: 1e-7 * Swift.abs(exact) + 1e-21)
+        }
+    }
+
     func testDigammaAndTrigammaMatchReferenceValues() throws {
         // Reference values from scipy.special.psi and polygamma(1, x).
         let x = Tensor([0.1, 0.5, 1, 2.5, 10, -0.5])
