@@ -20,7 +20,9 @@ public struct Dataset {
     }
 
     /// Reads `path`: a folder of the four MNIST IDX files (raw or `.gz`), or one CSV or `.npy`
-    /// file whose last `testFraction` of rows is held out. Pixel values are scaled to [0, 1].
+    /// file of which a fixed random `testFraction` of rows (seed 0) is held out, so that data
+    /// stored in order (video frames, sorted classes) still give a representative test set.
+    /// Pixel values are scaled to [0, 1].
     public static func load(_ path: String, testFraction: Double = 0.1) throws -> Dataset {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError.missing(path: path) }
@@ -42,7 +44,12 @@ public struct Dataset {
         let testRows = Swift.max(1, Int(Double(rows) * testFraction))
         guard rows > testRows else { throw DataError.corrupt(path: path, reason: "\(rows) rows are too few to hold out \(testRows) for testing") }
         let scaled = imageShape != nil && (table.max().scalar > 1) ? table / 255 : table
-        return Dataset(train: scaled.slice(axis: 0, 0..<(rows - testRows)), test: scaled.slice(axis: 0, (rows - testRows)..<rows), imageShape: imageShape, source: path)
+        var generator = RandomGenerator(seed: 0)
+        var order = Array(0..<rows)
+        for i in stride(from: rows - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        let testIndices = Tensor(order[..<testRows].sorted().map(Float.init))
+        let trainIndices = Tensor(order[testRows...].sorted().map(Float.init))
+        return Dataset(train: scaled[trainIndices], test: scaled[testIndices], imageShape: imageShape, source: path)
     }
 
     /// The MNIST training and test images in `folder`, pixels scaled to [0, 1].
