@@ -35,10 +35,18 @@ public enum DistributionError: Error, CustomStringConvertible, Equatable {
 public enum DistributionValidation {
     private static let enabled = Atomic<Bool>(true)
 
-    /// True when parameters and values are checked.
+    /// True when parameters and values are checked (and no `skipping` scope is active).
     public static var isEnabled: Bool {
-        get { enabled.load(ordering: .relaxed) }
+        get { enabled.load(ordering: .relaxed) && !skipped }
         set { enabled.store(newValue, ordering: .relaxed) }
+    }
+
+    @TaskLocal static var skipped = false
+
+    /// Runs `body` without checks, for code already run once with them (a training loop's later
+    /// epochs see the same data rows and the same model as its first).
+    public static func skipping<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try $skipped.withValue(true) { try body() }
     }
 }
 

@@ -38,6 +38,9 @@ public struct TrainingOptions {
     public var checkpointPath: String?
     /// Applied to each minibatch before the step (stochastic binarization, augmentation).
     public var transformBatch: ((Tensor, inout RandomGenerator) -> Tensor)?
+    /// Check distributions' parameters and values at every step; by default only during the
+    /// first epoch of a call, which sees every data row (divergence is still caught every step).
+    public var validateEveryStep = false
     /// Extra facts stored in every checkpoint (the model's settings, say).
     public var checkpointMetadata: [String: String] = [:]
     /// Called after every step.
@@ -102,7 +105,9 @@ extension Amortized {
                 var x = data[Tensor(rows.map(Float.init))]
                 if let transform = options.transformBatch { x = transform(x, &shuffler) }
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
-                let value = try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options)
+                let value = epoch > startEpoch && !options.validateEveryStep
+                    ? try DistributionValidation.skipping { try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options) }
+                    : try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options)
                 total += Double(value) * Double(rows.count)
                 if let onStep = options.onStep {
                     let elapsed = Date().timeIntervalSince(start)
