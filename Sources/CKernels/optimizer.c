@@ -77,6 +77,26 @@ void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n) 
     relu_backward_generic(x, g, y, n);
 }
 
+void latent_row_sums(const float *x, int64_t rows, int64_t columns, float *out) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: row_sums_avx512(x, rows, columns, out); return;
+    case 1: row_sums_avx2(x, rows, columns, out); return;
+    }
+#endif
+    row_sums_generic(x, rows, columns, out);
+}
+
+void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *accumulator) {
+#if defined(__x86_64__)
+    switch (optimizer_level()) {
+    case 2: column_sums_avx512(x, rows, columns, accumulator); return;
+    case 1: column_sums_avx2(x, rows, columns, accumulator); return;
+    }
+#endif
+    column_sums_generic(x, rows, columns, accumulator);
+}
+
 int latent_all_finite(const float *x, int64_t n) {
 #if defined(__x86_64__)
     switch (optimizer_level()) {

@@ -40,3 +40,22 @@ static void CAT(relu_forward, VARIANT)(const float *x, float *y, int64_t n) {
 static void CAT(relu_backward, VARIANT)(const float *x, const float *g, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? g[i] : 0.0f;
 }
+
+static void CAT(row_sums, VARIANT)(const float *x, int64_t rows, int64_t columns, float *out) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = x + r * columns;
+        double lanes[16] = {0};
+        int64_t j = 0;
+        for (; j + 16 <= columns; j += 16)
+            for (int l = 0; l < 16; l++) lanes[l] += (double)row[j + l];
+        double total = 0;
+        for (int l = 0; l < 16; l++) total += lanes[l];
+        for (; j < columns; j++) total += (double)row[j];
+        out[r] = (float)total;
+    }
+}
+
+static void CAT(column_sums, VARIANT)(const float *x, int64_t rows, int64_t columns, double *accumulator) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < columns; j++) accumulator[j] += (double)x[r * columns + j];
+}

@@ -58,14 +58,27 @@ extension Tensor {
         }
     }
 
-    /// `a op b` for tensors of one shape on the vectorized kernel, split across threads; nil for
-    /// other shapes (which go through `broadcasting`).
+    /// `a op b` on the vectorized kernel, split across threads, when both have one shape or `b`
+    /// repeats along `a`'s leading axes (a bias row); nil for other shapes (`broadcasting` then).
     static func sameShape(_ op: Int32, _ a: Tensor, _ b: Tensor) -> Tensor? {
-        guard a.shape == b.shape else { return nil }
+        if a.shape == b.shape {
+            return build(a.shape) { out in
+                let pointers = UncheckedSendable((a.storage.pointer, b.storage.pointer, out))
+                parallelChunks(a.count) { start, length in
+                    latent_vbinary(op, pointers.value.0 + start, pointers.value.1 + start, pointers.value.2 + start, Int64(length))
+                }
+            }
+        }
+        guard b.rank >= 1, b.rank < a.rank, Array(a.shape.suffix(b.rank)) == b.shape, b.count >= 16 else { return nil }
+        let rows = a.count / b.count
+        let parts = a.count >= 1 << 16 ? ComputeThreads.count : 1
         return build(a.shape) { out in
             let pointers = UncheckedSendable((a.storage.pointer, b.storage.pointer, out))
-            parallelChunks(a.count) { start, length in
-                latent_vbinary(op, pointers.value.0 + start, pointers.value.1 + start, pointers.value.2 + start, Int64(length))
+            parallelFor(parts) { part in
+                for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
+                    let offset = row * b.count
+                    latent_vbinary(op, pointers.value.0 + offset, pointers.value.1, pointers.value.2 + offset, Int64(b.count))
+                }
             }
         }
     }

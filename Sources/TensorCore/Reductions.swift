@@ -1,3 +1,5 @@
+import CKernels
+
 // Reductions over chosen axes (sum, mean, max, log-sum-exp) and the softmax family.
 
 extension Tensor {
@@ -46,11 +48,38 @@ extension Tensor {
         return Tensor(shape: outShape, scalars: accumulators.map(Float.init))
     }
 
+    /// The sum over `axes` on the vectorized kernels when they are a run of leading axes or
+    /// of trailing axes (a matrix's column or row sums); nil otherwise.
+    func contiguousSum(_ axes: [Int]) -> Tensor? {
+        guard !axes.isEmpty, axes == Array(axes.first!...axes.last!) else { return nil }
+        let keptShape = reducedShape(axes, keepDims: true)
+        if axes.last == rank - 1 {
+            let columns = Shape.count(Array(shape[axes.first!...]))
+            let rows = count / Swift.max(columns, 1)
+            let parts = rows >= 64 && count >= 1 << 16 ? ComputeThreads.count : 1
+            return Tensor.build(keptShape) { out in
+                let pointers = UncheckedSendable((storage.pointer, out))
+                parallelFor(parts) { part in
+                    let start = rows * part / parts, end = rows * (part + 1) / parts
+                    latent_row_sums(pointers.value.0 + start * columns, Int64(end - start), Int64(columns), pointers.value.1 + start)
+                }
+            }
+        }
+        if axes.first == 0 {
+            let rows = Shape.count(Array(shape[...axes.last!]))
+            let columns = count / Swift.max(rows, 1)
+            var accumulator = [Double](repeating: 0, count: columns)
+            accumulator.withUnsafeMutableBufferPointer { latent_column_sums(storage.pointer, Int64(rows), Int64(columns), $0.baseAddress) }
+            return Tensor(shape: keptShape, scalars: accumulator.map(Float.init))
+        }
+        return nil
+    }
+
     /// Sum over `axes` (all axes when empty is not intended: use `sum()`).
     public func sum(axes: [Int], keepDims: Bool = false) -> Tensor {
         guard let axes = reductionAxes(axes, "sum") else { return .failure("sum", "bad axes", shape: []) }
         if axes.isEmpty { return self }
-        let kept = reduced(axes, initial: 0) { $0 + Double($1) }
+        let kept = contiguousSum(axes) ?? reduced(axes, initial: 0) { $0 + Double($1) }
         let inputShape = shape
         return kept.reshaped(to: reducedShape(axes, keepDims: keepDims)).recorded(inputs: [self]) { g, _ in
             [g.reshaped(to: kept.shape).expanded(to: inputShape)]

@@ -49,6 +49,11 @@ void latent_vrelu(const float *x, float *y, int64_t n);
 /// y = g where x > 0, else 0: the gradient of ReLU.
 void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n);
 
+/// out[r] = sum_j x[r, j] for a rows x columns matrix, accumulated in double (16 partial sums a row).
+void latent_row_sums(const float *x, int64_t rows, int64_t columns, float *out);
+/// accumulator[j] += sum_r x[r, j] for a rows x columns matrix, in double.
+void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *accumulator);
+
 /// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
 int latent_all_finite(const float *x, int64_t n);
 
