@@ -83,12 +83,11 @@ typedef void (*gemm_function)(int64_t, int64_t, int64_t, float, const float *, i
 
 static gemm_function chosen_gemm(const char **name) {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+    switch (latent_instruction_level()) {
+    case 2:
         if (name) *name = "avx512";
         return gemm_avx512;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    case 1:
         if (name) *name = "avx2";
         return gemm_avx2;
     }

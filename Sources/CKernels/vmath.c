@@ -25,26 +25,10 @@
 #define VECTOR_BYTES 16
 #include "vmath_variant.h"
 
-/// 2 with AVX-512, 1 with AVX2 and FMA, 0 otherwise.
-static int instruction_level(void) {
-    static int level = -1;
-    if (level < 0) {
-#if defined(__x86_64__)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) level = 2;
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
-        else level = 0;
-#else
-        level = 0;
-#endif
-    }
-    return level;
-}
-
 #if defined(__x86_64__)
 #define DISPATCH(public_name, function)                                                   \
     void public_name(const float *x, float *y, int64_t n) {                             \
-        switch (instruction_level()) {                                                  \
+        switch (latent_instruction_level()) {                                                  \
         case 2: function##_array_avx512(x, y, n); break;                                \
         case 1: function##_array_avx2(x, y, n); break;                                  \
         default: function##_array_generic(x, y, n);                                     \
@@ -66,7 +50,7 @@ DISPATCH(latent_vlogsigmoid, logsigmoid)
 
 void latent_bernoulli_log_likelihood(const float *logits, const float *values, float *y, float *dlogits, int64_t n) {
 #if defined(__x86_64__)
-    switch (instruction_level()) {
+    switch (latent_instruction_level()) {
     case 2: bernoulli_log_likelihood_avx512(logits, values, y, dlogits, n); return;
     case 1: bernoulli_log_likelihood_avx2(logits, values, y, dlogits, n); return;
     }

@@ -3,6 +3,9 @@
 
 #include <stdint.h>
 
+/// The kernel variant this processor runs: 2 for AVX-512, 1 for AVX2 with FMA, 0 otherwise.
+int latent_instruction_level(void);
+
 /// C[i*ldc + j] = alpha * sum_p A(i,p) B(p,j) + beta * C[i*ldc + j] for 0 <= i < m, 0 <= j < n,
 /// where A(i,p) = a[i*a_row_stride + p*a_col_stride] and B(p,j) = b[p*b_row_stride + j*b_col_stride]
 /// (a transposed operand is the same matrix with its strides swapped). beta == 0 never reads C.

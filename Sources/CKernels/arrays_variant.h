@@ -1,4 +1,4 @@
-// Fused, auto-vectorized loops of the optimizers and checks, instantiated by optimizer.c per
+// Whole-array loops, written plainly and auto-vectorized, instantiated by arrays.c per
 // instruction set with VARIANT.
 
 #define CAT2(a, b) a##_##b

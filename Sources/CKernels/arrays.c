@@ -1,4 +1,4 @@
-// Optimizer updates, elementwise arithmetic and finiteness checks over whole arrays, vectorized per
+// Whole-array kernels (optimizer updates, arithmetic, ReLU, row and column sums, finiteness),
 // instruction set (the loops are written plainly and compiled for each target).
 #include "CKernels.h"
 
@@ -7,39 +7,24 @@
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
 #define VARIANT avx512
-#include "optimizer_variant.h"
+#include "arrays_variant.h"
 #undef VARIANT
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define VARIANT avx2
-#include "optimizer_variant.h"
+#include "arrays_variant.h"
 #undef VARIANT
 #pragma clang attribute pop
 #endif
 
 #define VARIANT generic
-#include "optimizer_variant.h"
-
-/// 2 with AVX-512, 1 with AVX2 and FMA, 0 otherwise.
-static int optimizer_level(void) {
-    static int level = -1;
-    if (level < 0) {
-#if defined(__x86_64__)
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") ? 2
-              : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-#else
-        level = 0;
-#endif
-    }
-    return level;
-}
+#include "arrays_variant.h"
 
 void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
                         float epsilon, float weight_decay, float clip, float correction1, float correction2) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: adam_avx512(p, g, m, v, n, lr, beta1, beta2, epsilon, weight_decay, clip, correction1, correction2); return;
     case 1: adam_avx2(p, g, m, v, n, lr, beta1, beta2, epsilon, weight_decay, clip, correction1, correction2); return;
     }
@@ -49,7 +34,7 @@ void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n,
 
 void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: binary_avx512(op, a, b, y, n); return;
     case 1: binary_avx2(op, a, b, y, n); return;
     }
@@ -59,7 +44,7 @@ void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n)
 
 void latent_vrelu(const float *x, float *y, int64_t n) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: relu_forward_avx512(x, y, n); return;
     case 1: relu_forward_avx2(x, y, n); return;
     }
@@ -69,7 +54,7 @@ void latent_vrelu(const float *x, float *y, int64_t n) {
 
 void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: relu_backward_avx512(x, g, y, n); return;
     case 1: relu_backward_avx2(x, g, y, n); return;
     }
@@ -79,7 +64,7 @@ void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n) 
 
 void latent_row_sums(const float *x, int64_t rows, int64_t columns, float *out) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: row_sums_avx512(x, rows, columns, out); return;
     case 1: row_sums_avx2(x, rows, columns, out); return;
     }
@@ -89,7 +74,7 @@ void latent_row_sums(const float *x, int64_t rows, int64_t columns, float *out) 
 
 void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *accumulator) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: column_sums_avx512(x, rows, columns, accumulator); return;
     case 1: column_sums_avx2(x, rows, columns, accumulator); return;
     }
@@ -99,7 +84,7 @@ void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *a
 
 int latent_all_finite(const float *x, int64_t n) {
 #if defined(__x86_64__)
-    switch (optimizer_level()) {
+    switch (latent_instruction_level()) {
     case 2: return all_finite_avx512(x, n);
     case 1: return all_finite_avx2(x, n);
     }
