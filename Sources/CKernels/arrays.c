@@ -1,5 +1,5 @@
 // Whole-array kernels (optimizer updates, arithmetic, ReLU, row and column sums, finiteness),
-// instruction set (the loops are written plainly and compiled for each target).
+// vectorized per instruction set: the loops are written plainly and compiled for each target.
 #include "CKernels.h"
 
 #pragma clang fp contract(fast)
