@@ -82,7 +82,7 @@ enum MatrixKernel {
         let threads = m * n * k < parallelThreshold ? 1 : Swift.min(ComputeThreads.count, 8)
         let splitColumns = n >= m
         let extent = splitColumns ? n : m
-        let grain = splitColumns ? 32 : 16
+        let grain = splitColumns ? 32 : 8
         let chunk = ((extent + threads - 1) / threads + grain - 1) / grain * grain
         let parts = (extent + chunk - 1) / chunk
         let pointers = UncheckedSendable((a, b, c))
