@@ -27,6 +27,34 @@ public struct Independent<Base: Distribution>: Distribution {
     public func logProb(_ value: Tensor) -> Tensor { summedOverEvent(base.logProb(value)) }
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { base.sample(sampleShape, using: &generator) }
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { base.rsample(sampleShape, using: &generator) }
+    /// Every combination of the base's values over the reinterpreted axes (`K^D` values for
+    /// `D` elements of `K` values each), shape `[K^D] + [1] * batchRank + eventShape`; nil when
+    /// the base has no finite support or there would be more than `enumerationLimit` values.
+    public func enumerateSupport() -> Tensor? {
+        guard let support = base.enumerateSupport() else { return nil }
+        let reinterpreted = Array(base.batchShape.suffix(reinterpretedBatchRank))
+        let elements = reinterpreted.reduce(1, *)
+        let count = support.shape.first ?? 0
+        guard reinterpretedBatchRank > 0 else { return support }
+        guard count > 0, let total = integerPower(count, elements), total <= Self.enumerationLimit else { return nil }
+        let eventSize = base.eventShape.reduce(1, *)
+        let values = support.scalars
+        var scalars = [Float](repeating: 0, count: total * elements * eventSize)
+        for combination in 0..<total {
+            var rest = combination
+            for element in stride(from: elements - 1, through: 0, by: -1) {
+                let digit = rest % count
+                rest /= count
+                let target = (combination * elements + element) * eventSize
+                for k in 0..<eventSize { scalars[target + k] = values[digit * eventSize + k] }
+            }
+        }
+        return Tensor(shape: [total] + batchShape.map { _ in 1 } + eventShape, scalars: scalars)
+    }
+
+    /// The most values `enumerateSupport` lists (2^12: twelve binary elements).
+    public static var enumerationLimit: Int { 4096 }
+
     public var mean: Tensor { base.mean }
     public var variance: Tensor { base.variance }
     public func entropy() -> Tensor { summedOverEvent(base.entropy()) }
@@ -43,4 +71,15 @@ protocol ReinterpretedDistribution {
 
 extension Independent: ReinterpretedDistribution {
     var baseDistribution: any Distribution { base }
+}
+
+/// `base^exponent`, or nil past `Int.max`.
+func integerPower(_ base: Int, _ exponent: Int) -> Int? {
+    var result = 1
+    for _ in 0..<exponent {
+        let (product, overflow) = result.multipliedReportingOverflow(by: base)
+        if overflow { return nil }
+        result = product
+    }
+    return result
 }

@@ -10,87 +10,140 @@ import TensorCore
 /// Kingma & Welling (2013, Algorithm 1): minibatches, a reparameterized ELBO estimate, its
 /// gradient with respect to the model's and the guide's parameters, an optimizer step.
 ///
-/// The model takes a minibatch of data rows and the size of the whole data set, and declares
-/// its data plate with `plate("data", size: datasetSize, subsample: x)`.
+/// The model takes a minibatch of rows (a `Tensor`, or a `Table` of columns) and the number of
+/// rows of the whole data set, and declares its data plate with
+/// `plate("data", size: datasetSize, subsample: x)`.
 ///
 /// ```swift
 /// let vi = Amortized(vae)
 /// let history = try vi.fit(trainImages, options: TrainingOptions(epochs: 4))
 /// let q = try vi.posterior(testImages)["z"]
 /// ```
-public final class Amortized {
-    public let model: Model<Tensor, Int>
+public final class Amortized<Input: RowData> {
+    public let model: Model<Input, Int>
     public let options: CompilerOptions
-    /// The model's and the guide's parameters (`guide.` prefixes the guide's).
+    /// The model's parameters (`param` and `module` sites of the model).
     public let parameters = ParameterStore()
+    /// The guide's parameters (its encoders and global heads), a namespace of their own.
+    public let guideParameters = ParameterStore()
     /// The compiled plan, once `compile` (or `fit`) has seen data.
     public private(set) var plan: GuidePlan?
-    private(set) var guide: Model<Tensor, Int>?
-    /// Draws of the guide and the model.
+    private(set) var guide: Model<Input, Int>?
+    let handWrittenGuide: Model<Input, Int>?
+    /// What the encoders standardize their input with (measured on the training data).
+    private(set) var scaling = InputScaling(features: 0)
+    /// The seed of training draws; evaluation draws from its own generators, so it changes
+    /// nothing that training will do.
+    let seed: UInt64
+    /// Draws of the guide and the model during training.
     let generator: GeneratorBox
     var baselines: [String: Float] = [:]
+    /// Steps taken; the input scaling is measured again by `fit` only before the first.
+    var stepsTaken = 0
 
     /// Prepares inference for `model`; the guide is compiled on first sight of data.
-    public init(_ model: Model<Tensor, Int>, options: CompilerOptions = CompilerOptions(), seed: UInt64 = 0) {
+    public init(_ model: Model<Input, Int>, options: CompilerOptions = CompilerOptions(), seed: UInt64 = 0) {
         self.model = model
         self.options = options
+        handWrittenGuide = nil
+        self.seed = seed
         generator = GeneratorBox(RandomGenerator(seed: seed))
     }
 
-    /// Traces the model on `example` rows and derives the guide; returns the plan.
+    /// Generic stochastic variational inference with a guide the user wrote (a model over the
+    /// same inputs whose latent sites are the model's); finite-support model sites the guide
+    /// leaves out are summed out of the model exactly.
+    public init(_ model: Model<Input, Int>, guide: Model<Input, Int>, estimators: [String: Estimator] = [:], seed: UInt64 = 0) {
+        self.model = model
+        var options = CompilerOptions()
+        options.estimators = estimators
+        self.options = options
+        handWrittenGuide = guide
+        self.seed = seed
+        generator = GeneratorBox(RandomGenerator(seed: seed))
+    }
+
+    /// Traces the model on `example` rows and derives the guide; returns the plan. The guide
+    /// is run once through the ELBO, so a plan that cannot be carried out is an error here.
     @discardableResult
-    public func compile(example x: Tensor, datasetSize: Int) throws -> GuidePlan {
-        let prototype = try model.trace(x, datasetSize, parameters: parameters, seed: 0)
-        let rows = x.shape.first ?? 0
-        if let handWritten = options.guide {
-            let guideTrace = try handWritten.trace(x, datasetSize, parameters: parameters, seed: 0)
-            plan = try HandWrittenGuide.plan(guideTrace: guideTrace, prototype: prototype, model: model.name, rows: rows, forced: options.estimators)
-            guide = handWritten
+    public func compile(example: Input, datasetSize: Int) throws -> GuidePlan {
+        let prototype = try model.trace(example, datasetSize, parameters: parameters, seed: 0)
+        let summedOut = handWrittenGuide == nil ? GuideCompiler.summedOutSites(prototype, options: options) : []
+        if let handWrittenGuide {
+            let guideTrace = try handWrittenGuide.trace(example, datasetSize, parameters: guideParameters, seed: 0)
+            let missing = Set(prototype.latentSites.map(\.name)).subtracting(guideTrace.latentSites.map(\.name))
+            let dependents = try dependentsOfSummedOut(missing, example: example, datasetSize: datasetSize, batchRank: prototype.maximumBatchRank)
+            plan = try HandWrittenGuide.plan(guideTrace: guideTrace, prototype: prototype, model: model.name, forced: options.estimators, dependents: dependents)
+            guide = handWrittenGuide
         } else {
-            let compiled = try GuideCompiler.plan(prototype: prototype, model: model.name, rows: rows, options: options)
-            let program = AmortizedGuide(plan: compiled, options: options, dataSize: x.count / Swift.max(rows, 1))
+            let dependents = try dependentsOfSummedOut(summedOut, example: example, datasetSize: datasetSize, batchRank: prototype.maximumBatchRank)
+            let compiled = try GuideCompiler.plan(prototype: prototype, model: model.name, options: options, summedOut: summedOut, dependents: dependents)
+            let input = example.encoderInput
+            scaling = InputScaling(features: input.shape.last ?? 0)
+            if options.standardizesInputs { scaling.measure(input) }
+            let program = AmortizedGuide<Input>(plan: compiled, options: options, featureCount: input.shape.last ?? 0, scaling: scaling)
             plan = try program.countedPlan()
             guide = try program.program()
         }
-        _ = try guide!.trace(x, datasetSize, parameters: parameters, seed: 0)
+        var throwaway: [String: Float] = [:]
+        _ = try withoutGradient { try computation(generator: evaluationGenerator(0)).estimate(example, datasetSize: datasetSize, beta: 1, baselines: &throwaway) }
         return plan!
     }
 
-    /// Sets every parameter from a checkpoint (after `compile`, which creates them).
-    public func loadParameters(from checkpoint: Checkpoint, path: String) throws {
-        for name in parameters.names {
-            guard let value = checkpoint.parameters[name], value.shape == parameters.unconstrained[name]?.shape else {
-                throw CheckpointError.mismatch(path: path, reason: "parameter '\(name)' is missing or has another shape")
+    /// The sites whose prior, run with `summedOut` enumerated, varies along their dimensions.
+    func dependentsOfSummedOut(_ summedOut: Set<String>, example: Input, datasetSize: Int, batchRank: Int) throws -> Set<String> {
+        guard !summedOut.isEmpty else { return [] }
+        let recorder = TraceHandler()
+        try model.run(example, datasetSize, handlers: [recorder, parameters, SeedHandler(seed: 0), EnumerateHandler(firstDim: -batchRank - 1, sites: summedOut)])
+        return Set(recorder.trace.latentSites.filter { site in
+            guard !summedOut.contains(site.name), let batch = site.distribution?.batchShape else { return false }
+            return site.enumeratedVariables.contains { dim, variable in
+                summedOut.contains(variable) && batch.count >= -dim && batch[batch.count + dim] > 1
             }
-            parameters.setUnconstrained(name, value)
-        }
+        }.map(\.name))
     }
 
-    func computation() throws -> ELBOComputation {
+    /// Measures the encoders' input scaling on `data` (all the training rows), unless training
+    /// has begun or standardization is off.
+    func measureInputScaling(_ data: Input) {
+        guard options.standardizesInputs, handWrittenGuide == nil, stepsTaken == 0 else { return }
+        scaling.measure(data.encoderInput)
+    }
+
+    func computation(generator: GeneratorBox) throws -> ELBOComputation<Input> {
         guard let plan, let guide else { throw TrainingError.notCompiled }
-        return ELBOComputation(model: model, guide: guide, plan: plan, parameters: parameters, generator: generator)
+        return ELBOComputation(model: model, guide: guide, plan: plan, modelParameters: parameters, guideParameters: guideParameters, generator: generator)
     }
 
-    /// The ELBO of `x` (summed over its rows, with the data plate scaled by
-    /// `datasetSize / rows`), averaged over `particles` draws; no gradient is recorded.
-    public func elbo(_ x: Tensor, datasetSize: Int? = nil, particles: Int = 1) throws -> Float {
-        if plan == nil { try compile(example: x, datasetSize: datasetSize ?? x.shape[0]) }
-        let computation = try computation()
+    /// A generator for evaluation call `call`: its own stream of the seed, so evaluating never
+    /// moves training's generator.
+    func evaluationGenerator(_ call: UInt64) -> GeneratorBox {
+        GeneratorBox(RandomGenerator(seed: seed &+ 0x0E7A_1CA7_E000_0000 &+ call))
+    }
+
+    /// The ELBO of `rows` (summed over them, with the data plate scaled by
+    /// `datasetSize / rows.rowCount`), averaged over `particles` draws; no gradient is recorded
+    /// and training's state is left as it is.
+    public func elbo(_ rows: Input, datasetSize: Int? = nil, particles: Int = 1) throws -> Float {
+        if plan == nil { try compile(example: rows, datasetSize: datasetSize ?? rows.rowCount) }
+        let computation = try computation(generator: evaluationGenerator(1))
+        var throwaway = baselines
         return try withoutGradient {
-            var total: Float = 0
+            var total: Double = 0
             for _ in 0..<Swift.max(particles, 1) {
-                total += try computation.estimate(x, datasetSize: datasetSize ?? x.shape[0], beta: 1, baselines: &baselines).value
+                total += Double(try computation.estimate(rows, datasetSize: datasetSize ?? rows.rowCount, beta: 1, baselines: &throwaway).value)
             }
-            return total / Float(Swift.max(particles, 1))
+            return Float(total / Double(Swift.max(particles, 1)))
         }
     }
 
-    /// The guide's distribution at each latent site for the rows `x` (the learned posterior).
-    public func posterior(_ x: Tensor) throws -> [String: any Distribution] {
-        if plan == nil { try compile(example: x, datasetSize: x.shape[0]) }
+    /// The guide's distribution at each guided latent site for `rows` (the learned posterior).
+    /// A site whose guide depends on an upstream latent is given at one draw of that latent.
+    public func posterior(_ rows: Input) throws -> [String: any Distribution] {
+        if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         guard let guide else { throw TrainingError.notCompiled }
         let recorder = TraceHandler()
-        try withoutGradient { try guide.run(x, x.shape[0], handlers: [recorder, parameters, SeedHandler(generator)]) }
+        try withoutGradient { try guide.run(rows, rows.rowCount, handlers: [recorder, guideParameters, SeedHandler(evaluationGenerator(2))]) }
         var result: [String: any Distribution] = [:]
         for site in recorder.trace.latentSites { result[site.name] = site.distribution }
         return result
@@ -102,14 +155,18 @@ public enum TrainingError: Error, CustomStringConvertible {
     case notCompiled
     case nonFiniteLoss(step: Int, site: String)
     case nonFiniteGradient(step: Int, parameter: String)
-    case emptyData(reason: String)
+    case nonFiniteHeldOut(epoch: Int, site: String)
+    case badData(reason: String)
+    case badOptions(reason: String)
 
     public var description: String {
         switch self {
         case .notCompiled: return "the guide is not compiled yet: call compile(example:datasetSize:) or fit first"
         case let .nonFiniteLoss(step, site): return "training diverged at step \(step): the log-probability of site '\(site)' is not finite; lower the learning rate or check the model"
         case let .nonFiniteGradient(step, parameter): return "training diverged at step \(step): the gradient of parameter '\(parameter)' is not finite; lower the learning rate or clip gradients"
-        case let .emptyData(reason): return "no data to train on: \(reason)"
+        case let .nonFiniteHeldOut(epoch, site): return "training diverged by epoch \(epoch): the held-out ELBO is not finite, at site '\(site)'; lower the learning rate or check the model"
+        case let .badData(reason): return "cannot train on these data: \(reason)"
+        case let .badOptions(reason): return "bad training options: \(reason)"
         }
     }
 }

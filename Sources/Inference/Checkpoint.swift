@@ -2,36 +2,46 @@ import CKernels
 import Foundation
 import TensorCore
 
-/// Everything needed to resume training exactly: parameters, optimizer state, position and
-/// random-generator states.
+/// Everything needed to resume training exactly: the model's and the guide's parameters, the
+/// guide's input scaling, the optimizer's state, and the position and random-generator states.
 ///
 /// File layout: the 8 bytes `LATENTCK`, a format version (UInt32, little endian), the length of
-/// a JSON header (UInt32) and the header (names, shapes, metadata), the tensors' floats
+/// a JSON header (UInt32) and the header (names, groups, shapes, metadata), the tensors' floats
 /// (little endian), and a CRC-32 of everything before it. Written to a temporary file in the
 /// same folder and renamed over the target, so a crash never leaves a half-written checkpoint.
 public struct Checkpoint: Equatable {
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let magic = Array("LATENTCK".utf8)
 
-    /// Unconstrained parameters by name.
-    public var parameters: [String: Tensor]
+    /// The model's unconstrained parameters by name.
+    public var modelParameters: [String: Tensor]
+    /// The guide's unconstrained parameters by name.
+    public var guideParameters: [String: Tensor]
+    /// The guide's fixed tensors: the mean and scale its encoders standardize inputs with.
+    public var guideConstants: [String: Tensor]
     /// Optimizer state by name.
     public var optimizerState: [String: Tensor]
-    /// Free-form facts: model name, epoch, step, options, generator positions.
+    /// Free-form facts: model name, epoch, options, generator positions.
     public var metadata: [String: String]
 
-    public init(parameters: [String: Tensor], optimizerState: [String: Tensor], metadata: [String: String]) {
-        self.parameters = parameters
+    public init(modelParameters: [String: Tensor], guideParameters: [String: Tensor], guideConstants: [String: Tensor] = [:], optimizerState: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+        self.modelParameters = modelParameters
+        self.guideParameters = guideParameters
+        self.guideConstants = guideConstants
         self.optimizerState = optimizerState
         self.metadata = metadata
     }
 
     public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
-        a.metadata == b.metadata && same(a.parameters, b.parameters) && same(a.optimizerState, b.optimizerState)
+        a.metadata == b.metadata && zip(a.groups, b.groups).allSatisfy { same($0.1, $1.1) }
     }
 
     static func same(_ a: [String: Tensor], _ b: [String: Tensor]) -> Bool {
         a.keys.sorted() == b.keys.sorted() && a.allSatisfy { name, t in b[name].map { $0.shape == t.shape && $0.scalars == t.scalars } ?? false }
+    }
+
+    var groups: [(String, [String: Tensor])] {
+        [("model", modelParameters), ("guide", guideParameters), ("guide constant", guideConstants), ("optimizer", optimizerState)]
     }
 
     struct Header: Codable {
@@ -46,7 +56,6 @@ public struct Checkpoint: Equatable {
 
     /// The checkpoint as bytes.
     public func encoded() throws -> Data {
-        let groups = [("parameter", parameters), ("optimizer", optimizerState)]
         var entries: [Header.Entry] = []
         var floats: [Float] = []
         for (group, tensors) in groups {
@@ -66,7 +75,8 @@ public struct Checkpoint: Equatable {
         return data
     }
 
-    /// Reads a checkpoint, checking its magic number, version, sizes and checksum.
+    /// Reads a checkpoint, checking its magic number, version, checksum and every size against
+    /// the bytes present before anything is allocated.
     public init(decoding data: Data, source: String) throws {
         let bytes = [UInt8](data)
         func fail(_ reason: String) -> CheckpointError { CheckpointError.corrupt(path: source, reason: reason) }
@@ -75,8 +85,9 @@ public struct Checkpoint: Equatable {
         guard version == Self.formatVersion else { throw CheckpointError.unsupportedVersion(path: source, version: Int(version), supported: Int(Self.formatVersion)) }
         let stored = littleEndianWord(bytes, bytes.count - 4)
         guard CRC32.checksum(Data(bytes[0..<(bytes.count - 4)])) == stored else { throw fail("checksum mismatch: the file is truncated or damaged") }
+        let end = bytes.count - 4
         let headerLength = Int(littleEndianWord(bytes, 12))
-        guard 16 + headerLength <= bytes.count - 4 else { throw fail("header length \(headerLength) runs past the end") }
+        guard headerLength <= end - 16 else { throw fail("header length \(headerLength) runs past the end") }
         let header: Header
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + headerLength)]))
@@ -84,43 +95,38 @@ public struct Checkpoint: Equatable {
             throw fail("unreadable header")
         }
         var offset = 16 + headerLength
-        var parameters: [String: Tensor] = [:], optimizer: [String: Tensor] = [:]
+        var groups: [String: [String: Tensor]] = ["model": [:], "guide": [:], "guide constant": [:], "optimizer": [:]]
         for entry in header.tensors {
-            guard entry.shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(entry.name)' has a negative dimension") }
-            let count = entry.shape.reduce(1, *)
-            guard offset + 4 * count <= bytes.count - 4 else { throw fail("tensor '\(entry.name)' runs past the end") }
-            let values = bytes[offset..<(offset + 4 * count)].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            guard groups[entry.group] != nil else { throw fail("tensor '\(entry.name)' is in an unknown group '\(entry.group)'") }
+            guard groups[entry.group]![entry.name] == nil else { throw fail("tensor '\(entry.name)' appears twice in group '\(entry.group)'") }
+            guard let count = Shape.checkedCount(entry.shape, limit: (end - offset) / 4) else {
+                throw fail("tensor '\(entry.name)' of shape \(entry.shape) needs more bytes than the file has left")
+            }
+            let values = bytes[offset..<(offset + 4 * count)].withUnsafeBytes { raw in
+                (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            }
             offset += 4 * count
-            let tensor = Tensor(shape: entry.shape, scalars: values)
-            if entry.group == "parameter" { parameters[entry.name] = tensor } else { optimizer[entry.name] = tensor }
+            groups[entry.group]![entry.name] = Tensor(shape: entry.shape, scalars: values)
         }
-        guard offset == bytes.count - 4 else { throw fail("\(bytes.count - 4 - offset) unexpected bytes after the tensors") }
-        self.init(parameters: parameters, optimizerState: optimizer, metadata: header.metadata)
+        guard offset == end else { throw fail("\(end - offset) unexpected bytes after the tensors") }
+        self.init(modelParameters: groups["model"]!, guideParameters: groups["guide"]!, guideConstants: groups["guide constant"]!, optimizerState: groups["optimizer"]!, metadata: header.metadata)
     }
 
-    /// Writes atomically to `path`: a temporary file beside it, then a rename.
+    /// Writes atomically to `path`: a temporary file beside it, flushed, then a rename.
     public func write(to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
-            try encoded().write(to: temporary)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.synchronize()
-            try handle.close()
+            try AtomicFile.write(try encoded(), to: path)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.unwritable(path: path, reason: error.localizedDescription)
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.unwritable(path: path, reason: reason)
+            throw CheckpointError.unwritable(path: path, reason: describeFileError(error))
         }
     }
 
     /// Reads the checkpoint at `path`.
     public static func read(from path: String) throws -> Checkpoint {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError.missing(path: path) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError.missing(path: path) }
+        guard !isFolder.boolValue else { throw CheckpointError.corrupt(path: path, reason: "it is a folder, not a checkpoint file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError.corrupt(path: path, reason: "it cannot be read") }
         return try Checkpoint(decoding: data, source: path)
     }
 }
@@ -138,7 +144,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .missing(path): return "checkpoint \(path) does not exist"
         case let .corrupt(path, reason): return "checkpoint \(path) is corrupt: \(reason)"
         case let .unsupportedVersion(path, version, supported): return "checkpoint \(path) has format version \(version); this build reads version \(supported)"
-        case let .unwritable(path, reason): return "cannot write checkpoint \(path): \(reason)"
+        case let .unwritable(path, reason): return "cannot write \(path): \(reason)"
         case let .mismatch(path, reason): return "checkpoint \(path) does not fit this model: \(reason)"
         }
     }

@@ -2,107 +2,192 @@ import Distributions
 import PPL
 import TensorCore
 
-/// The evidence lower bound of one minibatch, estimated site by site as the plan says.
+/// One estimate of the evidence lower bound of a minibatch.
 ///
-/// `ELBO = sum over observed sites of E_q[log p(x | z)] + sum over latent sites of the site's
-/// term`: `-beta KL(q || p)` in closed form, or `beta E_q[log p(z) - log q(z)]` by
-/// reparameterized samples, by exact enumeration (weighted by q), or by the score function.
-/// Every term carries its site's scale (N/M inside a subsampled plate).
+/// `ELBO = E_q[log p(x, z) - log q(z | x)]`, site by site as the plan says: `-beta KL(q || p)` in
+/// closed form, or `beta (log p(z) - log q(z))` at the guide's draw; a site the guide enumerates
+/// contributes its terms averaged under `q`, a site summed out of the model is summed out of
+/// `p`. All of it goes through one `Contraction`, with each plate's N/M.
 struct ELBOEstimate {
     /// The estimate, differentiable (with the score-function surrogate added when needed).
     let objective: Tensor
     /// The estimate itself, for reporting.
     let value: Float
-    /// The model and guide traces of the (last) particle, for diagnostics.
+    /// The model and guide traces, for diagnostics.
     let modelTrace: Trace
     let guideTrace: Trace
 }
 
-/// Runs the guide and the model once and forms the ELBO of their traces.
-struct ELBOComputation {
-    let model: Model<Tensor, Int>
-    let guide: Model<Tensor, Int>
+/// Runs the guide and the model once and forms the ELBO, or importance weights, of their traces.
+struct ELBOComputation<Input: RowData> {
+    let model: Model<Input, Int>
+    let guide: Model<Input, Int>
     let plan: GuidePlan
-    let parameters: ParameterStore
+    let modelParameters: ParameterStore
+    let guideParameters: ParameterStore
     let generator: GeneratorBox
 
-    /// The guide's trace (enumerated when any site is) and the model's trace replaying it.
-    func traces(_ x: Tensor, datasetSize: Int) throws -> (guide: Trace, model: Trace) {
+    var batchRank: Int { plan.maximumBatchRank }
+
+    /// The guide's trace (its enumerated sites run over their supports) and the model's trace
+    /// replaying it (its summed-out sites run over theirs, further left).
+    func traces(_ data: Input, datasetSize: Int) throws -> (guide: Trace, model: Trace) {
+        let enumerated = Set(plan.sites.filter { $0.estimator == .enumerated }.map(\.name))
+        let summedOut = Set(plan.sites.filter { $0.estimator == .marginalized }.map(\.name))
         let guideRecorder = TraceHandler()
-        var guideHandlers: [any Handler] = [guideRecorder, parameters, SeedHandler(generator)]
-        if plan.sites.contains(where: { $0.estimator == .enumerated }) {
-            guideHandlers.append(EnumerateHandler(firstDim: -plan.maximumBatchRank - 1))
-        }
-        try guide.run(x, datasetSize, handlers: guideHandlers)
+        var guideHandlers: [any Handler] = [guideRecorder, guideParameters, SeedHandler(generator)]
+        let guideEnumeration = EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
+        if !enumerated.isEmpty { guideHandlers.append(guideEnumeration) }
+        try guide.run(data, datasetSize, handlers: guideHandlers)
         let modelRecorder = TraceHandler()
-        try model.run(x, datasetSize, handlers: [modelRecorder, parameters, ReplayHandler(guideRecorder.trace), SeedHandler(generator)])
+        var modelHandlers: [any Handler] = [modelRecorder, modelParameters, SeedHandler(generator)]
+        if !enumerated.isEmpty || !summedOut.isEmpty { modelHandlers.append(EnumerateHandler(firstDim: guideEnumeration.nextDim, sites: summedOut)) }
+        modelHandlers.append(ReplayHandler(guideRecorder.trace))
+        try model.run(data, datasetSize, handlers: modelHandlers)
+        try checkSites(guide: guideRecorder.trace, model: modelRecorder.trace)
         return (guideRecorder.trace, modelRecorder.trace)
     }
 
+    /// The model must run the plan's latent sites, and the guide each guided one.
+    func checkSites(guide: Trace, model: Trace) throws {
+        for site in plan.sites {
+            guard model[site.name]?.kind == .latent else {
+                throw CompilerError.guideMismatch(site: site.name, reason: "the model did not run this latent site on this minibatch; its latent sites must not depend on the data's values")
+            }
+            if site.isGuided, guide[site.name] == nil {
+                throw CompilerError.guideMismatch(site: site.name, reason: "the guide did not sample this site")
+            }
+        }
+        if let extra = model.latentSites.first(where: { plan[$0.name] == nil }) {
+            throw CompilerError.guideMismatch(site: extra.name, reason: "the model ran a latent site at \(extra.location) that was not there when the guide was compiled; its latent sites must not depend on the data's values")
+        }
+    }
+
     /// One-particle ELBO with KL weight `beta`; `baselines` holds the score-function baselines.
-    func estimate(_ x: Tensor, datasetSize: Int, beta: Float, baselines: inout [String: Float]) throws -> ELBOEstimate {
-        let (guideTrace, modelTrace) = try traces(x, datasetSize: datasetSize)
-        let weights = guideTrace.sites.filter { $0.enumerationDim != nil }.map { site in
-            (dim: site.enumerationDim!, probability: exp(site.logProb!))
-        }
-        func expectation(_ term: Tensor) -> Tensor {
-            var weighted = term
-            for weight in weights where term.rank >= -weight.dim && term.shape[term.rank + weight.dim] > 1 {
-                weighted = weighted * weight.probability
-            }
-            return weighted.sum()
-        }
-        var total = Tensor(0)
-        var scoreSites: [(String, Tensor)] = []
-        for site in modelTrace.sites {
-            guard let logProb = site.logProb else { continue }
-            if site.kind == .observed {
-                total = total + expectation(logProb * site.scale)
-                continue
-            }
-            guard let entry = plan[site.name], let guideSite = guideTrace[site.name],
-                  let q = guideSite.distribution, let p = site.distribution, let guideLogProb = guideSite.logProb else {
-                throw CompilerError.unsupportedSite(site: site.name, reason: "the guide has no site of this name")
-            }
-            switch entry.estimator {
-            case .analyticKL:
-                total = total - beta * site.scale * (try klDivergence(q, p)).sum()
-            case .reparameterized, .enumerated:
-                total = total + beta * expectation((logProb - guideLogProb) * site.scale)
-            case .scoreFunction:
-                total = total + beta * expectation((logProb - guideLogProb) * site.scale)
-                scoreSites.append((site.name, guideLogProb))
-            }
-        }
+    func estimate(_ data: Input, datasetSize: Int, beta: Float, baselines: inout [String: Float]) throws -> ELBOEstimate {
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: datasetSize)
+        let contraction = try elboContraction(guide: guideTrace, model: modelTrace, beta: beta)
+        let total = try contraction.total()
         let value = total.scalar
         var objective = total
-        for (name, guideLogProb) in scoreSites {
-            let baseline = baselines[name] ?? value
-            objective = objective + guideLogProb.sum() * (value - baseline)
-            baselines[name] = 0.9 * baseline + 0.1 * value
+        for site in plan.sites where site.estimator == .scoreFunction {
+            objective = objective + (try surrogate(site, guide: guideTrace, model: modelTrace, contraction: contraction, value: value, baselines: &baselines))
         }
         return ELBOEstimate(objective: objective, value: value, modelTrace: modelTrace, guideTrace: guideTrace)
     }
 
-    /// Per-datapoint log importance weights `log p(x_n, z_n) - log q(z_n | x_n)` for one draw
-    /// of every local latent: shape `[rows]`. Needs every latent site local to the data plate.
-    func logWeights(_ x: Tensor, datasetSize: Int) throws -> Tensor {
-        if let global = plan.sites.first(where: { $0.plate == nil }) {
-            throw CompilerError.unsupportedSite(site: global.name, reason: "importance weighting per datapoint needs every latent site inside the data plate")
-        }
-        if let discrete = plan.sites.first(where: { $0.estimator == .enumerated }) {
-            throw CompilerError.unsupportedSite(site: discrete.name, reason: "it is summed exactly; use the exact marginal likelihood instead of importance sampling")
-        }
-        let (guideTrace, modelTrace) = try traces(x, datasetSize: datasetSize)
-        let rows = x.shape.first ?? 0
-        var total = Tensor.zeros([rows])
-        for site in modelTrace.sites {
-            guard let logProb = site.logProb, logProb.rank >= 1, logProb.shape.last == rows || logProb.rank == 1 else { continue }
-            total = total + logProb.reshaped(to: [-1, rows]).sum(axis: 0)
-            if site.kind == .latent, let guideLogProb = guideTrace[site.name]?.logProb {
-                total = total - guideLogProb.reshaped(to: [-1, rows]).sum(axis: 0)
+    /// The ELBO's factors and variables, contracted.
+    func elboContraction(guide: Trace, model: Trace, beta: Float) throws -> Contraction {
+        var factors: [Factor] = []
+        var variables: [EnumeratedVariable] = []
+        for site in model.sites {
+            guard let logProb = site.logProb else { continue }
+            guard site.kind == .latent, let entry = plan[site.name] else {
+                factors.append(modelFactor(site, logProb))
+                continue
+            }
+            if entry.estimator == .marginalized {
+                factors.append(modelFactor(site, logProb))
+                variables.append(summedVariable(site))
+                continue
+            }
+            let guided = try guideSite(site.name, in: guide)
+            let dims = site.enumeratedVariables.merging(guided.site.enumeratedVariables) { own, _ in own }
+            if entry.estimator == .analyticKL, let p = site.distribution {
+                let kl = try klDivergence(guided.q, p)
+                factors.append(Factor(-kl, variables: dims, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
+            } else {
+                factors.append(Factor(logProb, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
+                factors.append(Factor(-guided.logProb, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
+            }
+            if entry.estimator == .enumerated {
+                let weights = Factor(guided.logProb, variables: guided.site.enumeratedVariables, plates: guided.site.plates, site: site.name, location: site.location)
+                variables.append(EnumeratedVariable(name: site.name, size: guided.site.value.shape.first ?? 1, plates: guided.site.plates, elimination: .expectation(weights), location: site.location))
             }
         }
-        return total
+        return try Contraction(factors: factors, variables: variables, batchRank: batchRank)
+    }
+
+    /// The contraction of `log p(x, z) - log q(z)` for the guide's draws, every enumerated site
+    /// summed out of the joint (their `q` cancels): `log` of one importance weight.
+    func importanceContraction(guide: Trace, model: Trace) throws -> Contraction {
+        var factors: [Factor] = []
+        var variables: [EnumeratedVariable] = []
+        for site in model.sites {
+            guard let logProb = site.logProb else { continue }
+            factors.append(modelFactor(site, logProb))
+            guard site.kind == .latent, let entry = plan[site.name] else { continue }
+            if site.enumerationDim != nil {
+                variables.append(summedVariable(site))
+            } else if entry.isGuided {
+                let guided = try guideSite(site.name, in: guide)
+                factors.append(Factor(-guided.logProb, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale, site: site.name, location: site.location))
+            }
+        }
+        return try Contraction(factors: factors, variables: variables, batchRank: batchRank)
+    }
+
+    /// Per-row log importance weights `log p(x_n, z_n) - log q(z_n | x_n)` for one draw of the
+    /// guide, shape `[rows]`; needs every guided site inside the data plate.
+    func logWeights(_ data: Input) throws -> Tensor {
+        if let global = plan.sites.first(where: { $0.plate == nil && $0.isGuided }) {
+            throw CompilerError.unsupportedSite(site: global.name, location: global.location, reason: "it is global, so log p(x) does not split into one term per row; use importanceSampledLogMarginalLikelihood for the whole data set")
+        }
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
+        return try importanceContraction(guide: guideTrace, model: modelTrace).perElement(of: plate)
+    }
+
+    /// `log p(x, z) - log q(z | x)` of all the rows at once for one draw of the guide.
+    func jointLogWeight(_ data: Input) throws -> Tensor {
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        return try importanceContraction(guide: guideTrace, model: modelTrace).total()
+    }
+
+    /// The ELBO per row (every term inside the data plate), shape `[rows]`.
+    func pointwiseELBO(_ data: Input) throws -> Tensor {
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
+        return try elboContraction(guide: guideTrace, model: modelTrace, beta: 1).perElement(of: plate)
+    }
+
+    /// The score-function surrogate of `site`: `log q(z) * (cost - baseline)` with the cost held
+    /// fixed, where the cost of a local site's draw is its own row's ELBO (every term of the row
+    /// depends on it, nothing of another row does) and of a global site's the whole ELBO.
+    func surrogate(_ site: GuideSite, guide: Trace, model: Trace, contraction: Contraction, value: Float, baselines: inout [String: Float]) throws -> Tensor {
+        let logQ = try guideSite(site.name, in: guide).logProb
+        guard let plate = site.plate, let frame = currentDataPlate(model) else {
+            let baseline = baselines[site.name] ?? value
+            baselines[site.name] = 0.9 * baseline + 0.1 * value
+            return logQ.sum() * (value - baseline)
+        }
+        let costs = try withoutGradient { try contraction.perElement(of: frame) }.detached
+        let meanCost = costs.mean().scalar
+        let baseline = baselines[site.name] ?? meanCost
+        baselines[site.name] = 0.9 * baseline + 0.1 * meanCost
+        let axis = logQ.rank + plate.dim
+        let others = (0..<logQ.rank).filter { $0 != axis }
+        let rowLogQ = others.isEmpty ? logQ : logQ.sum(axes: others)
+        return (rowLogQ.reshaped(to: [-1]) * (costs - baseline)).sum() * frame.scale
+    }
+
+    /// The data plate as this run declared it (with this minibatch's rows).
+    func currentDataPlate(_ trace: Trace) -> PlateFrame? {
+        trace.sites.lazy.compactMap(\.dataPlate).first
+    }
+
+    func modelFactor(_ site: Site, _ logProb: Tensor) -> Factor {
+        Factor(logProb, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale, site: site.name, location: site.location)
+    }
+
+    func summedVariable(_ site: Site) -> EnumeratedVariable {
+        EnumeratedVariable(name: site.name, size: site.value.shape.first ?? 1, plates: site.plates, elimination: .sum, location: site.location)
+    }
+
+    func guideSite(_ name: String, in trace: Trace) throws -> (site: Site, q: any Distribution, logProb: Tensor) {
+        guard let site = trace[name], let q = site.distribution, let logProb = site.logProb else {
+            throw CompilerError.guideMismatch(site: name, reason: "the guide has no latent site of this name")
+        }
+        return (site, q, logProb)
     }
 }

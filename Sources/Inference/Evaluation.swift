@@ -42,92 +42,110 @@ public struct AmortizationGap {
 
 extension Amortized {
     /// `log p(x_n)` for each row, estimated by importance sampling with the guide as proposal:
-    /// `log (1/k) sum_i p(x_n, z_i) / q(z_i | x_n)`, accumulated draw by draw so that memory does
-    /// not grow with `k`.
-    public func importanceSampledLogLikelihood(_ x: Tensor, samples k: Int) throws -> Tensor {
-        if plan == nil { try compile(example: x, datasetSize: x.shape[0]) }
-        let computation = try computation()
+    /// `log (1/k) sum_i p(x_n, z_i) / q(z_i | x_n)`, the sites the guide enumerates summed out
+    /// exactly in each weight, accumulated draw by draw so that memory does not grow with `k`.
+    /// Every guided site must be local (see `importanceSampledLogMarginalLikelihood` otherwise).
+    public func importanceSampledLogLikelihood(_ rows: Input, samples k: Int) throws -> Tensor {
+        guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
+        if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
+        let computation = try computation(generator: evaluationGenerator(3))
         return try withoutGradient {
             var running: Tensor?
-            for _ in 0..<Swift.max(k, 1) {
-                let weights = try computation.logWeights(x, datasetSize: x.shape[0])
+            for _ in 0..<k {
+                let weights = try checkingTensorErrors { try computation.logWeights(rows) }
                 running = running.map { Tensor.stack([$0, weights]).logSumExp(axis: 0) } ?? weights
             }
-            return running! - Float(Foundation.log(Double(Swift.max(k, 1))))
+            return running! - Float(Foundation.log(Double(k)))
         }
     }
 
+    /// `log p(x)` of all the rows together, estimated by importance sampling with the guide as
+    /// proposal (each draw covers every latent site, global ones included): the estimate for a
+    /// model with global latents, whose log-likelihood does not split by row.
+    public func importanceSampledLogMarginalLikelihood(_ rows: Input, samples k: Int) throws -> Float {
+        guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
+        if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
+        let computation = try computation(generator: evaluationGenerator(4))
+        let weights = try withoutGradient {
+            try (0..<k).map { _ in Double(try checkingTensorErrors { try computation.jointLogWeight(rows) }.scalar) }
+        }
+        let largest = weights.max() ?? 0
+        guard largest.isFinite else { return Float(largest) }
+        return Float(largest + Foundation.log(weights.map { Foundation.exp($0 - largest) }.reduce(0, +) / Double(k)))
+    }
+
+    /// The ELBO of each row (one draw of the guide; the sites it enumerates exactly).
+    public func pointwiseELBO(_ rows: Input) throws -> Tensor {
+        if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
+        let computation = try computation(generator: evaluationGenerator(5))
+        return try withoutGradient { try checkingTensorErrors { try computation.pointwiseELBO(rows) } }
+    }
+
     /// The guide's posterior of the finite-support site `site` against the exact posterior by
-    /// enumeration, for the rows `x` (model parameters as learned).
-    public func compareWithExactPosterior(_ x: Tensor, site: String) throws -> PosteriorComparison {
-        let rows = x.shape[0]
-        if plan == nil { try compile(example: x, datasetSize: rows) }
+    /// enumeration, for `rows` (model parameters as learned).
+    public func compareWithExactPosterior(_ rows: Input, site: String) throws -> PosteriorComparison {
+        let count = rows.rowCount
+        if plan == nil { try compile(example: rows, datasetSize: count) }
+        guard let plate = plan?.dataPlate else {
+            throw ModelError.noSuchSite(name: "data plate", model: model.name, available: [])
+        }
         return try withoutGradient {
-            let exact = try model.exactPosterior(x, rows, site: site, parameters: parameters)
-            guard let guideDistribution = try posterior(x)[site] else {
-                throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan?.sites.map(\.name) ?? [])
+            let exact = try model.exactPosterior(rows, count, site: site, parameters: parameters)
+            guard let guideDistribution = try posterior(rows)[site] else {
+                throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan?.guidedSites.map(\.name) ?? [])
             }
             let q: Tensor
             switch guideDistribution {
             case let categorical as Categorical: q = categorical.probs
             case let bernoulli as Bernoulli: q = Tensor.stack([1 - bernoulli.probs, bernoulli.probs], axis: -1)
-            default: throw ModelError.notEnumerable(site: site, reason: "its guide distribution \(type(of: guideDistribution)) is not categorical or Bernoulli")
+            case let discrete as FiniteDiscrete: q = discrete.probs
+            default: throw CompilerError.guideMismatch(site: site, reason: "its guide \(type(of: guideDistribution)) is not a distribution over the site's finite support")
+            }
+            guard q.shape == exact.shape else {
+                throw CompilerError.guideMismatch(site: site, reason: "its guide has probabilities of shape \(q.shape), the exact posterior \(exact.shape)")
             }
             let floor = Float.leastNormalMagnitude
-            let kl = (q * (log(clamp(q, min: floor)) - log(clamp(exact, min: floor)))).sum(axis: -1).reshaped(to: [rows])
-            let tv = (0.5 * abs(q - exact)).sum(axis: -1).reshaped(to: [rows])
+            let perRow = { (t: Tensor) in t.reshaped(to: [count, -1]).sum(axis: 1) }
+            let kl = perRow(q * (log(clamp(q, min: floor)) - log(clamp(exact, min: floor))))
+            let tv = perRow(0.5 * abs(q - exact))
             let agrees = zip(argmax(q), argmax(exact)).map { $0 == $1 }
-            let logLikelihood = try pointwiseLogMarginal(x)
-            let elbos = try pointwiseELBO(x)
-            return PosteriorComparison(klDivergence: kl.scalars, totalVariation: tv.scalars, argmaxAgrees: agrees, logLikelihood: logLikelihood, elbo: elbos)
+            let logLikelihood = try model.pointwiseLogMarginalLikelihood(rows, count, plate: plate.name, parameters: parameters)
+            let elbos = try pointwiseELBO(rows)
+            return PosteriorComparison(klDivergence: kl.scalars, totalVariation: tv.scalars, argmaxAgrees: agrees, logLikelihood: logLikelihood.scalars, elbo: elbos.scalars)
         }
     }
 
-    /// The amortization gap on the rows `x`: the encoder's ELBO, the ELBO after `steps` Adam steps
-    /// (rate `learningRate`) on free per-point copies of the heads' outputs, and `log p(x)`
-    /// (exact when every latent is summable, else importance-sampled with `samples` draws).
-    public func amortizationGap(_ x: Tensor, steps: Int = 300, learningRate: Float = 0.01, samples: Int = 5000, particles: Int = 10) throws -> AmortizationGap {
-        let rows = x.shape[0]
-        if plan == nil { try compile(example: x, datasetSize: rows) }
-        guard let plan, options.guide == nil else { throw CompilerError.unsupportedSite(site: "*", reason: "the amortization gap needs the compiled guide") }
-        let dataSize = x.count / Swift.max(rows, 1)
-        let program = AmortizedGuide(plan: plan, options: options, dataSize: dataSize)
-        let initial = try withoutGradient { try program.headOutputs(x, parameters: parameters) }
-        let amortized = try elbo(x, datasetSize: rows, particles: particles) / Float(rows)
-        let refinedStore = ParameterStore()
-        for name in parameters.names where !name.hasPrefix("guide.") { refinedStore.setUnconstrained(name, parameters.unconstrained[name]!) }
-        var refinedOptions = CompilerOptions()
-        refinedOptions.guide = program.refinedProgram(initial: initial)
-        refinedOptions.estimators = Dictionary(uniqueKeysWithValues: plan.sites.map { ($0.name, $0.estimator) })
-        let refined = Amortized(model, options: refinedOptions, seed: generator.generator.seed &+ 1)
-        for name in refinedStore.names { refined.parameters.setUnconstrained(name, refinedStore.unconstrained[name]!) }
-        try refined.compile(example: x, datasetSize: rows)
+    /// The amortization gap on `rows`: the encoder's ELBO, the ELBO after `steps` Adam steps
+    /// (rate `learningRate`) on free per-row copies of the local heads' outputs (a namespace of
+    /// their own), and `log p(x)` (exact when every latent is summable, else importance-sampled
+    /// with `samples` draws).
+    public func amortizationGap(_ rows: Input, steps: Int = 300, learningRate: Float = 0.01, samples: Int = 5000, particles: Int = 10) throws -> AmortizationGap {
+        let count = rows.rowCount
+        if plan == nil { try compile(example: rows, datasetSize: count) }
+        guard let plan, handWrittenGuide == nil else {
+            throw CompilerError.guideMismatch(site: "*", reason: "the amortization gap needs the compiled guide, not a hand-written one")
+        }
+        let program = AmortizedGuide<Input>(plan: plan, options: options, featureCount: scaling.mean.count, scaling: scaling)
+        let initial = try withoutGradient { try program.headOutputs(rows, parameters: guideParameters) }
+        let amortized = try elbo(rows, datasetSize: count, particles: particles) / Float(count)
+        let refined = Amortized(model, guide: program.refinedProgram(initial: initial), estimators: Dictionary(uniqueKeysWithValues: plan.sites.map { ($0.name, $0.estimator) }), seed: seed &+ 1)
+        for name in parameters.names { refined.parameters.setUnconstrained(name, parameters.unconstrained[name]!) }
+        for name in guideParameters.names { refined.guideParameters.setUnconstrained(name, guideParameters.unconstrained[name]!) }
+        try refined.compile(example: rows, datasetSize: count)
+        let free = Set(initial.keys.map { "guide/" + AmortizedGuide<Input>.freeOutputName($0) })
         var optimizer = OptimizerChoice.adam(learningRate: learningRate).make()
         for _ in 0..<steps {
-            let (_, gradients) = try refined.objectiveGradient(x, datasetSize: rows)
-            let free = gradients.filter { $0.key.hasPrefix("refine.") }
-            refined.parameters.updateUnconstrained { optimizer.update(&$0, gradients: free, learningRate: learningRate) }
+            let (_, gradients) = try refined.objectiveGradient(rows, datasetSize: count)
+            refined.updateParameters { optimizer.update(&$0, gradients: gradients.filter { free.contains($0.key) }) }
         }
-        let refinedELBO = try refined.elbo(x, datasetSize: rows, particles: particles) / Float(rows)
+        let refinedELBO = try refined.elbo(rows, datasetSize: count, particles: particles) / Float(count)
         let logLikelihood: Float
-        if plan.sites.allSatisfy({ $0.estimator == .enumerated }) {
-            logLikelihood = try pointwiseLogMarginal(x).reduce(0, +) / Float(rows)
+        if plan.sites.allSatisfy({ $0.estimator == .enumerated || $0.estimator == .marginalized }), let plate = plan.dataPlate {
+            logLikelihood = try withoutGradient { try model.pointwiseLogMarginalLikelihood(rows, count, plate: plate.name, parameters: parameters).mean().scalar }
         } else {
-            logLikelihood = try importanceSampledLogLikelihood(x, samples: samples).mean().scalar
+            logLikelihood = try importanceSampledLogLikelihood(rows, samples: samples).mean().scalar
         }
         return AmortizationGap(amortizedELBO: amortized, refinedELBO: refinedELBO, logLikelihood: logLikelihood)
-    }
-
-    /// Exact `log p(x_n)` per row by enumeration.
-    func pointwiseLogMarginal(_ x: Tensor) throws -> [Float] {
-        try (0..<x.shape[0]).map { n in
-            try model.logMarginalLikelihood(x.slice(axis: 0, n..<(n + 1)), 1, parameters: parameters).scalar
-        }
-    }
-
-    /// ELBO per row (one row at a time, so each is exact for enumerated sites).
-    func pointwiseELBO(_ x: Tensor) throws -> [Float] {
-        try (0..<x.shape[0]).map { n in try elbo(x.slice(axis: 0, n..<(n + 1)), datasetSize: 1) }
     }
 }
 
@@ -135,7 +153,7 @@ extension Amortized {
 func argmax(_ t: Tensor) -> [Int] {
     let k = t.shape.last ?? 1
     let values = t.scalars
-    return stride(from: 0, to: values.count, by: k).map { start in
+    return stride(from: 0, to: values.count, by: Swift.max(k, 1)).map { start in
         (0..<k).max { values[start + $0] < values[start + $1] } ?? 0
     }
 }

@@ -5,111 +5,142 @@ import TensorCore
 
 /// Derives the guide q_phi(z|x) from a model's prototype trace (see `GuidePlan`).
 ///
-/// For each latent site: a site inside the data plate (the plate whose subsample holds the
-/// minibatch's rows) gets an encoder fed the minibatch (and the continuous latents sampled
-/// before it); a site outside it gets mean-field parameters. The family follows the support:
-/// finite discrete sites get categorical or Bernoulli heads (summed exactly), real and
-/// constrained continuous sites a normal on the unconstrained space pushed through the
-/// constraint's bijector. The estimator is the closed-form KL when the guide and prior pair has
-/// one, exact enumeration for finite supports, the score function for other discrete sites, and
-/// the reparameterized Monte Carlo term otherwise.
+/// The data plate is the one declared with `subsample:`. A latent site inside it is local: its
+/// head is an encoder fed the row's data (standardized) and the upstream latents; a site
+/// outside it is global: its head is a free output plus an affine map of the upstream global
+/// latents (structured mean field). The family follows the support: finite discrete sites get
+/// a categorical over their support, enumerated exactly (or, on a Markov chain or when asked,
+/// no guide at all: they are summed out of the model); other discrete sites are sampled and
+/// estimated by the score function; continuous sites get a normal on the unconstrained space
+/// pushed through the constraint's bijector (full-covariance, or a point, when asked). The
+/// estimator is the closed-form KL when the guide and prior pair has one and the prior does not
+/// depend on a summed-out site, the reparameterized Monte Carlo term otherwise.
 enum GuideCompiler {
-    static func plan(prototype: Trace, model: String, rows: Int, options: CompilerOptions) throws -> GuidePlan {
+    /// The finite-support sites the model sums out: those of a `markov` chain, and those the
+    /// options mark `.marginalized`.
+    static func summedOutSites(_ prototype: Trace, options: CompilerOptions) -> Set<String> {
+        Set(prototype.latentSites.filter { site in
+            guard site.distribution?.enumerateSupport() != nil else { return false }
+            return options.estimators[site.name] == .marginalized || (options.estimators[site.name] == nil && site.markovStep != nil)
+        }.map(\.name))
+    }
+
+    /// The plan. `dependents` names the sites whose prior depends on a summed-out site.
+    static func plan(prototype: Trace, model: String, options: CompilerOptions, summedOut: Set<String>, dependents: Set<String>) throws -> GuidePlan {
         let latents = prototype.latentSites
         guard !latents.isEmpty else { throw CompilerError.noLatentSites(model: model) }
+        let dataPlate = try findDataPlate(prototype)
+        for name in options.estimators.keys.sorted() where prototype[name]?.kind != .latent {
+            throw CompilerError.guideMismatch(site: name, reason: "the options force an estimator for it, but the model has no latent site of that name (its latent sites: \(latents.map(\.name).joined(separator: ", ")))")
+        }
         var sites: [GuideSite] = []
         for site in latents {
-            sites.append(try planSite(site, rows: rows, options: options, earlier: sites))
+            sites.append(try planSite(site, options: options, summedOut: summedOut, dependsOnSummedOut: dependents.contains(site.name), earlier: sites))
         }
-        return GuidePlan(model: model, sites: sites, maximumBatchRank: prototype.maximumBatchRank)
+        return GuidePlan(model: model, sites: sites, maximumBatchRank: prototype.maximumBatchRank, dataPlate: dataPlate)
     }
 
-    static func planSite(_ site: Site, rows: Int, options: CompilerOptions, earlier: [GuideSite]) throws -> GuideSite {
-        guard let prior = site.distribution else { throw CompilerError.unsupportedSite(site: site.name, reason: "no distribution") }
-        let plate = site.plates.first { $0.subsampleSize == rows && $0.dim == -prior.batchShape.count }
-        if site.plates.contains(where: { $0.subsampleSize == rows }), plate == nil {
-            throw CompilerError.unsupportedSite(site: site.name, reason: "the data plate must be the site's leftmost batch dimension (batch shape \(prior.batchShape))")
+    /// The one plate declared with `subsample:`; every observed site must be inside it.
+    static func findDataPlate(_ prototype: Trace) throws -> PlateFrame? {
+        let frames = prototype.sites.compactMap(\.dataPlate)
+        if let other = frames.first(where: { $0.name != frames[0].name }) {
+            let site = prototype.sites.first { $0.dataPlate?.name == other.name }!
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the model declares two data plates ('\(frames[0].name)' and '\(other.name)') with `subsample:`; a model has one")
         }
-        let valueShape = plate == nil ? site.value.shape : Array(site.value.shape.dropFirst())
-        let support = prior.support
-        var unconstrainedShape = valueShape
-        if case .simplex = support { unconstrainedShape[unconstrainedShape.count - 1] -= 1 }
-        let family = try chooseFamily(site, prior, isGlobal: plate == nil, options: options)
-        let estimator = options.estimators[site.name] ?? chooseEstimator(family, prior)
-        let bijectorName: String
-        switch family {
-        case .categorical, .bernoulli, .poisson: bijectorName = "none"
-        default: bijectorName = describe(support.bijector)
+        if let outside = prototype.observedSites.first(where: { $0.dataPlate == nil }) {
+            throw CompilerError.observedOutsideDataPlate(site: outside.name, location: outside.location)
         }
-        let hidden = options.heads[site.name].map { Array($0.sizes.dropFirst().dropLast()) } ?? options.hiddenSizes
-        let upstream = earlier.filter { $0.plate != nil && $0.estimator != .enumerated }
-        let input: String
-        if plate == nil {
-            input = "none (mean-field parameters)"
-        } else if options.sharedTrunk || upstream.isEmpty {
-            input = "data"
+        return frames.first
+    }
+
+    static func planSite(_ site: Site, options: CompilerOptions, summedOut: Set<String>, dependsOnSummedOut: Bool, earlier: [GuideSite]) throws -> GuideSite {
+        func refuse(_ reason: String) -> CompilerError { .unsupportedSite(site: site.name, location: site.location, reason: reason) }
+        guard let prior = site.distribution else { throw refuse("it has no distribution") }
+        let plate = site.dataPlate
+        let valueBatch: [Int]
+        if let plate {
+            guard prior.batchShape.count == -plate.dim else {
+                throw refuse("its batch shape \(prior.batchShape) has dimensions left of the data plate '\(plate.name)' (dimension \(plate.dim)); give the data plate the leftmost dimension with plate(..., dim: \(-prior.batchShape.count))")
+            }
+            valueBatch = Array(prior.batchShape.dropFirst())
         } else {
-            input = "data + " + upstream.map(\.name).joined(separator: " + ")
+            if let subsampled = site.plates.first(where: { $0.subsampleSize != $0.size }) {
+                throw refuse("it is global but inside plate '\(subsampled.name)', which subsamples \(subsampled.subsampleSize) of \(subsampled.size); only the data plate may subsample")
+            }
+            valueBatch = prior.batchShape
         }
-        var guideSite = GuideSite(
-            name: site.name, plate: plate, input: input, family: family, bijectorName: bijectorName, estimator: estimator,
-            parameterCount: 0, support: support, valueShape: valueShape, unconstrainedShape: unconstrainedShape,
-            eventRank: prior.eventShape.count, hiddenSizes: hidden)
-        guideSite.parameterCount = plate == nil ? globalParameterCount(guideSite) : 0
-        return guideSite
+        let shape = SiteShape(prior: prior, valueBatch: valueBatch)
+        let forced = options.estimators[site.name]
+        if summedOut.contains(site.name) {
+            return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: [], guideFamily: nil, estimator: .marginalized, parameterCount: 0, shape: shape, hiddenSizes: [])
+        }
+        let family = try chooseFamily(site, shape, options: options, refuse: refuse)
+        let estimator = try chooseEstimator(family, shape, forced: forced, dependsOnSummedOut: dependsOnSummedOut, refuse: refuse)
+        if options.heads[site.name] != nil, plate == nil {
+            throw refuse("it is global, so it has no encoder for a custom head to replace")
+        }
+        let inputs = chooseInputs(isLocal: plate != nil, estimator: estimator, earlier: earlier)
+        let hidden = options.heads[site.name].map { Array($0.sizes.dropFirst().dropLast()) } ?? (plate == nil ? [] : options.hiddenSizes)
+        return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: inputs, guideFamily: family, estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: hidden)
     }
 
-    static func chooseFamily(_ site: Site, _ prior: any Distribution, isGlobal: Bool, options: CompilerOptions) throws -> GuideFamily {
-        if prior.enumerateSupport() != nil {
-            if let categorical = prior as? Categorical { return .categorical(count: categorical.categoryCount) }
-            if prior is Bernoulli { return .bernoulli }
-            throw CompilerError.unsupportedSite(site: site.name, reason: "finite support of \(type(of: prior)) has no guide head; write the guide by hand")
+    static func chooseFamily(_ site: Site, _ shape: SiteShape, options: CompilerOptions, refuse: (String) -> CompilerError) throws -> any GuideFamily {
+        let prior = shape.prior
+        if let values = shape.supportValues {
+            return CategoricalGuide(prior: prior, count: values.shape[0])
         }
-        if prior.support.isDiscrete { return .poisson }
-        if options.pointEstimates.contains(site.name) { return .delta }
-        if options.fullCovariance, case .real = prior.support, prior.eventShape.count == 1 { return .multivariateNormal }
-        guard prior.support.bijector != nil else {
-            throw CompilerError.unsupportedSite(site: site.name, reason: "support \(prior.support) has no bijector")
+        switch prior.support {
+        case .boolean: return BernoulliGuide()
+        case .nonnegativeInteger: return PoissonGuide()
+        default: break
         }
-        return .normal
+        if prior.support.isDiscrete {
+            throw refuse("its support \(prior.support) is discrete but neither finite nor the counts; write the guide by hand")
+        }
+        guard prior.support.bijector != nil else { throw refuse("its support \(prior.support) has no bijector from the real numbers") }
+        if options.pointEstimates.contains(site.name) { return PointGuide(support: prior.support) }
+        if options.fullCovariance, shape.unconstrainedEvent.count == 1 { return MultivariateNormalGuide(support: prior.support) }
+        return NormalGuide(support: prior.support)
     }
 
-    static func chooseEstimator(_ family: GuideFamily, _ prior: any Distribution) -> Estimator {
-        switch family {
-        case .categorical, .bernoulli: return .enumerated
-        case .poisson: return .scoreFunction
-        case .delta, .handWritten: return .reparameterized
-        case .normal, .multivariateNormal:
-            guard case .real = prior.support else { return .reparameterized }
-            let shape = prior.batchShape + prior.eventShape
-            let candidate: any Distribution = family == .multivariateNormal
-                ? MultivariateNormal(loc: Tensor.zeros(shape), scaleDiagonal: Tensor.ones(shape))
-                : normalGuide(loc: Tensor.zeros(shape), scale: Tensor.ones(shape), eventRank: prior.eventShape.count)
-            return hasClosedFormKL(candidate, prior) ? .analyticKL : .reparameterized
+    static func chooseEstimator(_ family: any GuideFamily, _ shape: SiteShape, forced: Estimator?, dependsOnSummedOut: Bool, refuse: (String) -> CompilerError) throws -> Estimator {
+        let candidate = family.distribution(family.initialOutput(shape), leading: [], site: shape)
+        let closedForm = hasClosedFormKL(candidate, shape.prior) && !dependsOnSummedOut
+        let sampled: Estimator = candidate.hasReparameterizedSample ? .reparameterized : .scoreFunction
+        let natural: Estimator = family is CategoricalGuide ? .enumerated : sampled
+        guard let forced else { return natural == .reparameterized && closedForm && !(family is PointGuide) ? .analyticKL : natural }
+        switch forced {
+        case .marginalized, .enumerated:
+            guard family is CategoricalGuide else { throw refuse("it cannot be \(forced): its support \(shape.prior.support) is not finite") }
+        case .analyticKL:
+            guard closedForm, !(family is PointGuide) else {
+                throw refuse(dependsOnSummedOut ? "its prior depends on a site summed out of the model, so -KL is not a term of the ELBO; use the reparameterized estimator" : "no closed-form KL divergence is known between its guide \(type(of: candidate)) and its prior \(type(of: shape.prior))")
+            }
+        case .reparameterized:
+            guard candidate.hasReparameterizedSample else { throw refuse("its guide \(family) has no reparameterized sampler; use the score function or enumeration") }
+        case .scoreFunction:
+            guard !candidate.hasReparameterizedSample else { throw refuse("it is continuous and reparameterized; the score function is for discrete sites") }
         }
+        return forced
     }
 
-    /// `Normal(loc, scale)` with the last `eventRank` axes as its event.
-    static func normalGuide(loc: Tensor, scale: Tensor, eventRank: Int) -> any Distribution {
-        let base = Normal(loc, scale)
-        return eventRank == 0 ? base : base.independent(eventRank)
-    }
-
-    static func globalParameterCount(_ site: GuideSite) -> Int {
-        let count = site.unconstrainedShape.reduce(1, *)
-        return site.family == .delta ? count : 2 * count
-    }
-
-    static func describe(_ bijector: (any Bijector)?) -> String {
-        switch bijector {
-        case is IdentityBijector: return "identity"
-        case is ExpBijector: return "exp"
-        case is SigmoidBijector: return "sigmoid"
-        case is StickBreakingBijector: return "stick-breaking"
-        case is LowerCholeskyBijector: return "lower Cholesky"
-        case let composed as ComposedBijector: return composed.parts.map { describe($0) }.joined(separator: " then ")
-        case is AffineBijector: return "affine"
-        default: return "none"
+    /// A local head is fed the data and the earlier guided latents (local ones per row, global
+    /// ones up to `upstreamGlobalLimit` numbers); a global head the earlier global latents. A
+    /// score-function head is not fed enumerated values.
+    static func chooseInputs(isLocal: Bool, estimator: Estimator, earlier: [GuideSite]) -> [String] {
+        var inputs = isLocal ? ["data"] : []
+        var globalNumbers = 0
+        for upstream in earlier where upstream.isGuided {
+            if estimator == .scoreFunction, upstream.estimator == .enumerated { continue }
+            if upstream.plate != nil {
+                if isLocal { inputs.append(upstream.name) }
+                continue
+            }
+            let numbers = upstream.guideFamily!.featureCount(upstream.shape) * upstream.shape.valueBatch.reduce(1, *)
+            guard globalNumbers + numbers <= CompilerOptions.upstreamGlobalLimit else { continue }
+            globalNumbers += numbers
+            inputs.append(upstream.name)
         }
+        return inputs
     }
 }

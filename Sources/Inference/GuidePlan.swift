@@ -6,74 +6,57 @@ import TensorCore
 public enum Estimator: String, Sendable, CustomStringConvertible {
     /// Reparameterized Monte Carlo: `log p(z) - log q(z)` at `z = g(eps, phi)` (SGVB estimator A, eq. 6).
     case reparameterized = "reparameterized"
-    /// Closed-form `-KL(q || p)` (SGVB estimator B, eq. 7).
+    /// Closed-form `-KL(q || p)` (SGVB estimator B, eq. 7), averaged over the guide's
+    /// enumerated values when the prior depends on them.
     case analyticKL = "analytic KL"
-    /// Exact sum over the finite support, weighted by q.
+    /// Exact sum over the site's finite support, weighted by the guide's `q`.
     case enumerated = "enumerated"
-    /// Score function (REINFORCE) with a moving-average baseline.
+    /// No guide: the site is summed out of the model exactly (variable elimination).
+    case marginalized = "summed out"
+    /// Score function (REINFORCE), each datapoint's own cost against a moving-average baseline.
     case scoreFunction = "score function"
 
     public var description: String { rawValue }
 }
 
-/// The guide family of a site: what the head outputs and how they become `q`.
-public enum GuideFamily: Sendable, CustomStringConvertible, Equatable {
-    /// Diagonal normal on the unconstrained space, pushed onto the support by the bijector.
-    case normal
-    /// Full-covariance normal (a Cholesky factor head) on real vectors.
-    case multivariateNormal
-    /// Categorical over `count` categories.
-    case categorical(count: Int)
-    /// Independent Bernoulli variables.
-    case bernoulli
-    /// Independent Poisson variables (rates by softplus).
-    case poisson
-    /// A point estimate (MAP), pushed onto the support by the bijector.
-    case delta
-    /// A distribution of a hand-written guide, by type name.
-    case handWritten(String)
-
-    public var description: String {
-        switch self {
-        case .normal: return "Normal"
-        case .multivariateNormal: return "MultivariateNormal"
-        case let .categorical(count): return "Categorical(\(count))"
-        case .bernoulli: return "Bernoulli"
-        case .poisson: return "Poisson"
-        case .delta: return "Delta"
-        case let .handWritten(name): return name
-        }
-    }
-}
-
-/// The compiled recipe for one latent site of the model.
+/// The compiled recipe for one latent site of the model: where its guide gets its inputs,
+/// which family it is, and how the ELBO estimates its term.
 public struct GuideSite: CustomStringConvertible {
     /// The model's site.
     public let name: String
+    /// Where the site is written in the model.
+    public let location: SourceLocation
     /// The data plate the site is local to, or nil for a global site.
     public let plate: PlateFrame?
-    /// What the head is fed: the data, upstream latents, or nothing (mean-field parameters).
-    public let input: String
-    public let family: GuideFamily
-    /// The bijector from the head's unconstrained output onto the site's support.
-    public let bijectorName: String
+    /// All the plates around the model's site (the guide's site is placed in the same ones).
+    let plates: [PlateFrame]
+    /// What the head is fed: `data` and the upstream latent sites (empty: free parameters).
+    public let inputs: [String]
+    /// The guide family, nil for a site summed out of the model.
+    let guideFamily: (any GuideFamily)?
     public let estimator: Estimator
     /// Learnable numbers of this site's head (its share of a shared trunk not counted).
-    public var parameterCount: Int
-    /// The site's support.
-    public let support: Constraint
-    /// Shape of one datapoint's value (local), or of the whole value (global).
-    public let valueShape: [Int]
-    /// Shape of the unconstrained value per datapoint (the simplex loses one entry).
-    public let unconstrainedShape: [Int]
-    /// Event rank of the model's distribution at the site.
-    public let eventRank: Int
-    /// Sizes of the head's hidden layers.
+    public internal(set) var parameterCount: Int
+    /// The site's shapes and support as the family sees them.
+    let shape: SiteShape
+    /// Sizes of a local head's hidden layers.
     public let hiddenSizes: [Int]
+
+    /// The guide family's name (`Normal`, `Categorical(3)`), or `none` for a summed-out site.
+    public var family: String { guideFamily?.description ?? "none" }
+    /// The bijector from the head's unconstrained output onto the site's support.
+    public var bijectorName: String { guideFamily?.bijectorName ?? "-" }
+    /// True for a site the guide samples or enumerates (not summed out of the model).
+    public var isGuided: Bool { guideFamily != nil }
+    /// The `inputs` as the plan prints them.
+    public var inputDescription: String {
+        if guideFamily == nil { return "-" }
+        return inputs.isEmpty ? "none (free parameters)" : inputs.joined(separator: " + ")
+    }
 
     public var description: String {
         let scope = plate.map { "local to plate '\($0.name)'" } ?? "global"
-        return "\(name): \(scope); input \(input); \(family) head, bijector \(bijectorName); \(estimator); \(parameterCount) parameters"
+        return "\(name) (\(location)): \(scope); input \(inputDescription); \(family) head, bijector \(bijectorName); \(estimator); \(parameterCount) parameters"
     }
 }
 
@@ -83,6 +66,8 @@ public struct GuidePlan: CustomStringConvertible {
     public let sites: [GuideSite]
     /// Batch rank of the model (plates and batch dimensions), left of which enumeration goes.
     public let maximumBatchRank: Int
+    /// The data plate of the model, if it has one.
+    public let dataPlate: PlateFrame?
 
     /// The entry for `name`.
     public subscript(name: String) -> GuideSite? { sites.first { $0.name == name } }
@@ -90,11 +75,14 @@ public struct GuidePlan: CustomStringConvertible {
     /// Total learnable numbers of the guide.
     public var parameterCount: Int { sites.map(\.parameterCount).reduce(0, +) }
 
+    /// The sites the guide samples or enumerates.
+    var guidedSites: [GuideSite] { sites.filter(\.isGuided) }
+
     public var description: String {
         var lines = ["guide for model '\(model)' (\(parameterCount) parameters):"]
         let columns = ["site", "scope", "input", "head", "bijector", "estimator", "parameters"]
         let rows = sites.map { site -> [String] in
-            [site.name, site.plate.map { "local (\($0.name))" } ?? "global", site.input, site.family.description,
+            [site.name, site.plate.map { "local (\($0.name))" } ?? "global", site.inputDescription, site.family,
              site.bijectorName, site.estimator.description, String(site.parameterCount)]
         }
         let widths = columns.indices.map { i in ([columns[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }

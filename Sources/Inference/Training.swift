@@ -30,19 +30,17 @@ public struct TrainingOptions {
     /// Epochs over which beta rises linearly from 0 (KL warm-up); 0 for none.
     public var warmUpEpochs = 0
     public var seed: UInt64 = 0
-    /// Rows on which to report the held-out ELBO after each epoch.
-    public var heldOut: Tensor?
     /// A JSON-lines metrics log, one line per epoch.
     public var metricsPath: String?
     /// Where to write a checkpoint after each epoch.
     public var checkpointPath: String?
-    /// Applied to each minibatch before the step (stochastic binarization, augmentation).
-    public var transformBatch: ((Tensor, inout RandomGenerator) -> Tensor)?
     /// Check distributions' parameters and values at every step; by default only during the
     /// first epoch of a call, which sees every data row (divergence is still caught every step).
     public var validateEveryStep = false
     /// Extra facts stored in every checkpoint (the model's settings, say).
     public var checkpointMetadata: [String: String] = [:]
+    /// Called with the compiled plan before the first step.
+    public var onPlan: ((GuidePlan) -> Void)?
     /// Called after every step.
     public var onStep: ((StepReport) -> Void)?
     /// Called after every epoch.
@@ -52,6 +50,20 @@ public struct TrainingOptions {
         self.epochs = epochs
         self.batchSize = batchSize
         self.optimizer = optimizer
+    }
+
+    /// The first setting out of range, described.
+    func firstProblem() -> String? {
+        if epochs < 0 { return "epochs must be at least 0, got \(epochs)" }
+        if batchSize < 1 { return "the batch size must be at least 1, got \(batchSize)" }
+        if particles < 1 { return "particles must be at least 1, got \(particles)" }
+        if case let .importanceWeighted(k) = objective, k < 1 { return "the importance-weighted bound needs k >= 1, got \(k)" }
+        if !(optimizer.learningRate > 0) || !optimizer.learningRate.isFinite { return "the learning rate must be a positive number, got \(optimizer.learningRate)" }
+        if let clipNorm, !(clipNorm > 0) { return "clipNorm must be positive, got \(clipNorm)" }
+        if !beta.isFinite || beta < 0 { return "beta must be a number >= 0, got \(beta)" }
+        if warmUpEpochs < 0 { return "warmUpEpochs must be at least 0, got \(warmUpEpochs)" }
+        if !weightDecay.isFinite || weightDecay < 0 { return "weightDecay must be a number >= 0, got \(weightDecay)" }
+        return nil
     }
 }
 
@@ -78,32 +90,50 @@ public struct EpochReport: Codable {
 }
 
 extension Amortized {
-    /// Trains on the rows of `data` (shape `[N, ...]`) by stochastic variational inference;
-    /// with `resume`, continues from a checkpoint exactly as if training had not stopped.
-    public func fit(_ data: Tensor, options: TrainingOptions, resume: Checkpoint? = nil) throws -> [EpochReport] {
-        let count = data.shape.first ?? 0
-        guard count > 0 else { throw TrainingError.emptyData(reason: "the data have no rows") }
-        guard data.isFinite else { throw TrainingError.emptyData(reason: "the data contain NaN or infinite values") }
-        let batchSize = Swift.min(Swift.max(options.batchSize, 1), count)
-        if plan == nil { try compile(example: data.slice(axis: 0, 0..<batchSize), datasetSize: count) }
-        var optimizer = options.optimizer.make(weightDecay: options.weightDecay)
+    /// Trains on the rows of `data` by stochastic variational inference, reporting the ELBO of
+    /// `heldOut` after each epoch (without changing anything training does). `transform`
+    /// changes each minibatch before its step (stochastic binarization, augmentation); the
+    /// guide is compiled on a transformed minibatch. With `resume`, continues from a checkpoint
+    /// exactly as if training had not stopped.
+    public func fit(
+        _ data: Input, heldOut: Input? = nil, options: TrainingOptions = TrainingOptions(), resume: Checkpoint? = nil,
+        transform: ((Input, inout RandomGenerator) -> Input)? = nil
+    ) throws -> [EpochReport] {
+        if let problem = options.firstProblem() { throw TrainingError.badOptions(reason: problem) }
+        let count = data.rowCount
+        guard count > 0 else { throw TrainingError.badData(reason: "the data have no rows") }
+        if let bad = data.firstNonFiniteValue { throw TrainingError.badData(reason: "the data contain \(bad)") }
+        if let heldOut, let bad = heldOut.firstNonFiniteValue { throw TrainingError.badData(reason: "the held-out data contain \(bad)") }
+        let batchSize = Swift.min(options.batchSize, count)
         var shuffler = RandomGenerator(seed: options.seed &+ 0x5EED)
+        if plan == nil {
+            var preview = shuffler
+            var example = data.rows(0..<batchSize)
+            if let transform { example = transform(example, &preview) }
+            try compile(example: example, datasetSize: count)
+        }
+        if let plan { options.onPlan?(plan) }
+        var optimizer = options.optimizer.make(weightDecay: options.weightDecay)
         var startEpoch = 0
         if let resume {
             startEpoch = try restore(resume, optimizer: &optimizer, shuffler: &shuffler)
+            guard startEpoch <= options.epochs else {
+                throw TrainingError.badOptions(reason: "the checkpoint is at epoch \(startEpoch), past the \(options.epochs) epochs asked for")
+            }
         } else {
+            measureInputScaling(data)
             generator.generator = RandomGenerator(seed: options.seed)
         }
         let batches = (count + batchSize - 1) / batchSize
         var reports: [EpochReport] = []
-        for epoch in startEpoch..<options.epochs {
+        for epoch in startEpoch..<Swift.max(startEpoch, options.epochs) {
             let start = Date()
             let order = permutation(count, &shuffler)
             var total: Double = 0
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
-                var x = data[Tensor(rows.map(Float.init))]
-                if let transform = options.transformBatch { x = transform(x, &shuffler) }
+                var x = data.rows(rows)
+                if let transform { x = transform(x, &shuffler) }
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
                 let value = epoch > startEpoch && !options.validateEveryStep
                     ? try DistributionValidation.skipping { try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options) }
@@ -117,48 +147,74 @@ extension Amortized {
                 }
             }
             let seconds = Date().timeIntervalSince(start)
-            let heldOut = try options.heldOut.map { try heldOutELBO($0, batchSize: Swift.max(batchSize, 1000)) }
-            let report = EpochReport(epoch: epoch + 1, trainELBO: Float(total / Double(count)), heldOutELBO: heldOut, seconds: seconds, imagesPerSecond: Double(count) / seconds)
+            let heldOutValue = try heldOut.map { try heldOutELBO($0, batchSize: Swift.max(batchSize, 1000), epoch: epoch + 1) }
+            let report = EpochReport(epoch: epoch + 1, trainELBO: Float(total / Double(count)), heldOutELBO: heldOutValue, seconds: seconds, imagesPerSecond: Double(count) / Swift.max(seconds, 1e-9))
             reports.append(report)
-            if let path = options.metricsPath { try appendMetrics(report, to: path) }
             if let path = options.checkpointPath {
                 try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
             }
+            if let path = options.metricsPath { try appendMetrics(report, to: path) }
             options.onEpoch?(report)
         }
         return reports
     }
 
     /// One gradient step on the rows `x`; returns the minibatch's ELBO per row.
-    func step(_ x: Tensor, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions) throws -> Float {
+    func step(_ x: Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions) throws -> Float {
         var (value, gradients) = try objectiveGradient(x, datasetSize: datasetSize, beta: beta, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
         if let maximum = options.clipNorm { clipGradientNorm(&gradients, maximum: maximum) }
-        let rate = options.optimizer.learningRate * options.schedule.multiplier(at: optimizer.step + 1)
-        parameters.updateUnconstrained { values in optimizer.update(&values, gradients: gradients, learningRate: rate) }
+        let multiplier = options.schedule.multiplier(at: optimizer.step + 1)
+        updateParameters { values in optimizer.update(&values, gradients: gradients, rateMultiplier: multiplier) }
+        stepsTaken += 1
         return value / Float(datasetSize)
+    }
+
+    /// The two namespaces as the optimizer sees them: `model/NAME` and `guide/NAME`.
+    var namespaces: [(prefix: String, store: ParameterStore)] { [("model/", parameters), ("guide/", guideParameters)] }
+
+    /// Lends every parameter, keyed `model/NAME` or `guide/NAME`, to `body` for an in-place update.
+    func updateParameters(_ body: (inout [String: Tensor]) -> Void) {
+        parameters.updateUnconstrained { model in
+            guideParameters.updateUnconstrained { guide in
+                var all: [String: Tensor] = [:]
+                all.reserveCapacity(model.count + guide.count)
+                for (name, value) in model { all["model/" + name] = value }
+                for (name, value) in guide { all["guide/" + name] = value }
+                model = [:]
+                guide = [:]
+                body(&all)
+                for (key, value) in all {
+                    if key.hasPrefix("model/") { model[String(key.dropFirst(6))] = value } else { guide[String(key.dropFirst(6))] = value }
+                }
+            }
+        }
     }
 
     /// The training objective on the rows `x` (the ELBO, or the importance-weighted bound, of the
     /// whole data set as estimated from this minibatch) and its gradient with respect to every
-    /// unconstrained parameter, as the loss `-objective / datasetSize` sees it.
-    /// `step` only labels a divergence error.
+    /// unconstrained parameter, keyed `model/NAME` and `guide/NAME`, as the loss
+    /// `-objective / datasetSize` sees it. `step` only labels a divergence error.
     public func objectiveGradient(
-        _ x: Tensor, datasetSize: Int, beta: Float = 1, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
+        _ x: Input, datasetSize: Int, beta: Float = 1, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
     ) throws -> (value: Float, gradients: [String: Tensor]) {
         if plan == nil { try compile(example: x, datasetSize: datasetSize) }
-        let computation = try computation()
-        let names = parameters.names
+        let computation = try computation(generator: generator)
+        var keys: [String] = [], tracked: [Tensor] = []
         let tape = GradientTape()
-        var tracked: [Tensor] = []
-        var report: Float = 0
-        var lastTraces: (Trace, Trace)?
-        let saved = parameters.unconstrained
-        defer { for name in names { parameters.setUnconstrained(name, saved[name]!) } }
-        for name in names {
-            let watched = tape.watch(saved[name]!)
-            tracked.append(watched)
-            parameters.setUnconstrained(name, watched)
+        var saved: [(ParameterStore, [String: Tensor])] = []
+        defer { for (store, values) in saved { for (name, value) in values { store.setUnconstrained(name, value) } } }
+        for (prefix, store) in namespaces {
+            let values = store.unconstrained
+            saved.append((store, values))
+            for name in store.names {
+                let watched = tape.watch(values[name]!)
+                keys.append(prefix + name)
+                tracked.append(watched)
+                store.setUnconstrained(name, watched)
+            }
         }
+        var report: Float = 0
+        var lastTraces: (model: Trace, guide: Trace)?
         let loss = try checkingTensorErrors {
             try tape.record { () throws -> Tensor in
                 let total: Tensor
@@ -175,38 +231,47 @@ extension Amortized {
                     total = sum / Float(Swift.max(particles, 1))
                 case let .importanceWeighted(k):
                     let bound = try importanceWeightedBound(x, k: k, computation: computation)
-                    report = bound.scalar * Float(datasetSize) / Float(x.shape[0])
-                    total = bound * (Float(datasetSize) / Float(x.shape[0]))
+                    report = bound.scalar * Float(datasetSize) / Float(x.rowCount)
+                    total = bound * (Float(datasetSize) / Float(x.rowCount))
                 }
                 return -total / Float(datasetSize)
             }
         }
         guard report.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: step, site: firstNonFiniteSite(lastTraces) ?? "(unknown)")
+            throw TrainingError.nonFiniteLoss(step: step, site: divergentSite(lastTraces))
         }
         var gradients: [String: Tensor] = [:]
-        for (name, gradient) in zip(names, tape.gradient(of: loss, withRespectTo: tracked)) {
-            guard gradient.isFinite else { throw TrainingError.nonFiniteGradient(step: step, parameter: name) }
-            gradients[name] = gradient
+        for (key, gradient) in zip(keys, tape.gradient(of: loss, withRespectTo: tracked)) {
+            guard gradient.isFinite else { throw TrainingError.nonFiniteGradient(step: step, parameter: key) }
+            gradients[key] = gradient
         }
         return (report, gradients)
     }
 
     /// `sum_n log (1/k) sum_i w_{i,n}` over the rows, from k independent draws of the guide.
-    func importanceWeightedBound(_ x: Tensor, k: Int, computation: ELBOComputation) throws -> Tensor {
-        let rows = x.shape[0]
-        let weights = try (0..<Swift.max(k, 1)).map { _ in try computation.logWeights(x, datasetSize: rows) }
+    func importanceWeightedBound(_ x: Input, k: Int, computation: ELBOComputation<Input>) throws -> Tensor {
+        let weights = try (0..<Swift.max(k, 1)).map { _ in try computation.logWeights(x) }
         return (Tensor.stack(weights).logSumExp(axis: 0) - Float(Foundation.log(Double(Swift.max(k, 1))))).sum()
     }
 
-    /// The ELBO per row of `x`, in batches, without gradients.
-    func heldOutELBO(_ x: Tensor, batchSize: Int) throws -> Float {
-        let count = x.shape[0]
+    /// The ELBO per row of `x`, in batches, without gradients or effects on training; a
+    /// non-finite value is an error naming the site.
+    func heldOutELBO(_ x: Input, batchSize: Int, epoch: Int) throws -> Float {
+        let count = x.rowCount
         var total: Double = 0
         var start = 0
         while start < count {
             let end = Swift.min(start + batchSize, count)
-            total += Double(try elbo(x.slice(axis: 0, start..<end), datasetSize: end - start))
+            let rows = x.rows(start..<end)
+            let value = try elbo(rows, datasetSize: end - start)
+            guard value.isFinite else {
+                let traces = try? withoutGradient { () -> (model: Trace, guide: Trace) in
+                    let (guide, model) = try computation(generator: evaluationGenerator(1)).traces(rows, datasetSize: end - start)
+                    return (model, guide)
+                }
+                throw TrainingError.nonFiniteHeldOut(epoch: epoch, site: divergentSite(traces))
+            }
+            total += Double(value)
             start = end
         }
         return Float(total / Double(count))
@@ -226,54 +291,39 @@ extension Amortized {
         return order
     }
 
-    func firstNonFiniteSite(_ traces: (Trace, Trace)?) -> String? {
-        guard let (model, guide) = traces else { return nil }
+    /// What made the ELBO non-finite: a parameter that is not finite, else the first site whose
+    /// guide or model log-probability (or KL term) is not finite, else the site whose terms are
+    /// largest in size (their sum overflowed).
+    func divergentSite(_ traces: (model: Trace, guide: Trace)?) -> String {
+        for (prefix, store) in namespaces {
+            if let name = store.names.first(where: { !(store.unconstrained[$0]?.isFinite ?? true) }) { return "\(prefix)\(name) (a parameter)" }
+        }
+        guard let (model, guide) = traces else { return "(no trace: the model did not run)" }
         for trace in [guide, model] {
             if let site = trace.sites.first(where: { !($0.logProb?.isFinite ?? true) }) { return site.name }
         }
-        return nil
+        for site in model.latentSites {
+            guard let p = site.distribution, let q = guide[site.name]?.distribution, let kl = try? withoutGradient({ try klDivergence(q, p) }) else { continue }
+            if !kl.isFinite { return site.name }
+        }
+        let largest = model.sites.compactMap { site in site.logProb.map { (site.name, abs($0).max().scalar) } }.max { $0.1 < $1.1 }
+        return largest.map { "\($0.0) (terms too large to add up)" } ?? "(none found)"
     }
 
     func appendMetrics(_ report: EpochReport, to path: String) throws {
         let line = String(decoding: try JSONEncoder().encode(report), as: UTF8.self) + "\n"
-        if let handle = FileHandle(forWritingAtPath: path) {
-            handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
-            handle.closeFile()
-        } else {
-            try line.write(toFile: path, atomically: true, encoding: .utf8)
-        }
-    }
-
-    /// The training state after `epoch` epochs.
-    func checkpoint(epoch: Int, optimizer: any Optimizer, shuffler: RandomGenerator, options: TrainingOptions) -> Checkpoint {
-        Checkpoint(parameters: parameters.unconstrained, optimizerState: optimizer.state, metadata: [
-            "model": model.name,
-            "epoch": String(epoch),
-            "optimizer": options.optimizer.description,
-            "seed": String(generator.generator.seed),
-            "streams": String(generator.generator.streamsUsed),
-            "shuffle seed": String(shuffler.seed),
-            "shuffle streams": String(shuffler.streamsUsed),
-            "constraints": parameters.names.map { "\($0)=\(parameters.constraints[$0].map { "\($0)" } ?? "real")" }.joined(separator: ";"),
-        ].merging(options.checkpointMetadata) { own, _ in own })
-    }
-
-    /// Loads a checkpoint's parameters, optimizer state and generator positions; returns the epoch.
-    func restore(_ checkpoint: Checkpoint, optimizer: inout any Optimizer, shuffler: inout RandomGenerator) throws -> Int {
-        guard checkpoint.metadata["model"] == model.name else {
-            throw CheckpointError.mismatch(path: "(given)", reason: "it was written for model '\(checkpoint.metadata["model"] ?? "?")', not '\(model.name)'")
-        }
-        for name in parameters.names {
-            guard let value = checkpoint.parameters[name], value.shape == parameters.unconstrained[name]?.shape else {
-                throw CheckpointError.mismatch(path: "(given)", reason: "parameter '\(name)' is missing or has another shape")
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8)) else {
+                throw CheckpointError.unwritable(path: path, reason: "cannot create the metrics file")
             }
-            parameters.setUnconstrained(name, value)
+            return
         }
-        optimizer.restore(checkpoint.optimizerState)
-        func number(_ key: String) -> UInt64 { UInt64(checkpoint.metadata[key] ?? "") ?? 0 }
-        generator.generator = RandomGenerator(seed: number("seed"), streamsUsed: number("streams"))
-        shuffler = RandomGenerator(seed: number("shuffle seed"), streamsUsed: number("shuffle streams"))
-        return Int(checkpoint.metadata["epoch"] ?? "") ?? 0
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            throw CheckpointError.unwritable(path: path, reason: "cannot append to the metrics file (\(describeFileError(error)))")
+        }
     }
 }

@@ -64,7 +64,7 @@ struct CompareGMM: Subcommand {
 
     /// The data coloured by the exact posterior beside the data coloured by the amortized one
     /// (2,000 points drawn), the learned components as 2-sigma ellipses, and the table.
-    func picture(_ x: Tensor, _ vi: Amortized, _ rows: [(String, String)]) throws -> String {
+    func picture(_ x: Tensor, _ vi: Amortized<Tensor>, _ rows: [(String, String)]) throws -> String {
         let shown = x.slice(axis: 0, 0..<Swift.min(2_000, x.shape[0]))
         let exact = try vi.model.exactPosterior(shown, shown.shape[0], site: "z", parameters: vi.parameters)
         let amortized = (try vi.posterior(shown)["z"] as? Categorical)?.probs ?? exact

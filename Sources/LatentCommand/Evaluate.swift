@@ -6,7 +6,7 @@ import LatentModels
 struct Restored {
     let model: ShippedModel
     let settings: ModelSettings
-    let inference: Amortized
+    let inference: Amortized<Tensor>
     let checkpoint: Checkpoint
 
     init(_ path: String) throws {

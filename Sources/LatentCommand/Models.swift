@@ -81,7 +81,7 @@ struct Explain: Subcommand {
         let plan = try vi.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
         output.human(plan.description)
         return ["model": model.name, "sites": plan.sites.map { site in
-            ["site": site.name, "scope": site.plate == nil ? "global" : "local", "input": site.input, "family": site.family.description,
+            ["site": site.name, "scope": site.plate == nil ? "global" : "local", "input": site.inputDescription, "family": site.family.description,
              "bijector": site.bijectorName, "estimator": site.estimator.description, "parameters": site.parameterCount] as [String: Any]
         }]
     }

@@ -3,7 +3,7 @@ import Latent
 
 /// Pictures of a trained image model: what its decoder makes of given latent values.
 struct Pictures {
-    let inference: Amortized
+    let inference: Amortized<Tensor>
     let dataSize: Int
     let imageShape: [Int]
     /// Draw dark on light (binary digits) rather than grey levels as they are.

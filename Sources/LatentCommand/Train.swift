@@ -66,18 +66,16 @@ struct Train: Subcommand {
             batchSize: try arguments.integer("batch-size", default: model.batchSize, in: 1...1_000_000),
             optimizer: try optimizer(rate))
         options.seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
-        options.heldOut = data.test
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
         options.checkpointMetadata = ["settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self), "data": data.source]
-        if model.data == .binaryImages, binarization == .stochastic {
-            options.transformBatch = { batch, generator in Binarization.stochastic.apply(batch, using: &generator) }
-        }
+        let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
+            ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
         ProgressPrinter().attach(to: &options)
+        options.onPlan = { output.human($0.description) }
         let vi = Amortized(model.build(settings), options: model.compilerOptions(settings), seed: options.seed)
-        output.human(try vi.compile(example: data.train.slice(axis: 0, 0..<Swift.min(options.batchSize, data.train.shape[0])), datasetSize: data.train.shape[0]).description)
         let start = Date()
-        let reports = try vi.fit(data.train, options: options)
+        let reports = try vi.fit(data.train, heldOut: data.test, options: options, transform: transform)
         let seconds = Date().timeIntervalSince(start)
         let last = reports.last!
         let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]

@@ -11,16 +11,22 @@ protocol UpdateRule {
 /// fused in-place loop over each parameter's elements.
 struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
     let rule: Rule
+    let learningRate: Float
     private(set) var step = 0
     var slots: [String: [Tensor]] = [:]
 
-    init(_ rule: Rule) { self.rule = rule }
+    init(_ rule: Rule, learningRate: Float) {
+        self.rule = rule
+        self.learningRate = learningRate
+    }
 
-    mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], learningRate: Float) {
+    mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], rateMultiplier: Float) {
+        let learningRate = self.learningRate * rateMultiplier
         step += 1
         for (name, gradient) in gradients {
             guard var parameter = parameters.removeValue(forKey: name) else { continue }
-            var state = slots.removeValue(forKey: name) ?? (0..<rule.slotCount).map { _ in Tensor.zeros(parameter.shape) }
+            var state = slots.removeValue(forKey: name).flatMap { $0.count == rule.slotCount && $0.allSatisfy { $0.shape == parameter.shape } ? $0 : nil }
+                ?? (0..<rule.slotCount).map { _ in Tensor.zeros(parameter.shape) }
             let pointers = state.indices.map { i in state[i].withMutableElements { $0 } }
             let count = parameter.count
             parameter.withMutableElements { p in
@@ -38,14 +44,32 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
         return result
     }
 
-    mutating func restore(_ state: [String: Tensor]) {
-        var grouped: [String: [(Int, Tensor)]] = [:]
-        for (key, tensor) in state where key.contains("#") {
-            let parts = key.split(separator: "#", omittingEmptySubsequences: false)
-            guard let index = Int(parts.last!) else { continue }
-            grouped[parts.dropLast().joined(separator: "#"), default: []].append((index, tensor))
+    /// Checks every slot against its parameter's shape and the rule's slot count, and the step
+    /// count, before taking any of it.
+    mutating func restore(_ state: [String: Tensor], parameterShapes: [String: [Int]]) throws {
+        func fail(_ message: String) -> OptimizerStateError { OptimizerStateError(message: message) }
+        guard let stepTensor = state["step"], stepTensor.count == 1, let stored = stepTensor.scalars.first,
+              stored.isFinite, stored >= 0, stored <= 1e12, stored == stored.rounded() else {
+            throw fail("its step count is missing or not a whole number from 0 to 10^12")
         }
-        slots = grouped.mapValues { $0.sorted { $0.0 < $1.0 }.map(\.1) }
-        step = Int(state["step"]?.scalars.first ?? 0)
+        var grouped: [String: [Int: Tensor]] = [:]
+        for (key, tensor) in state where key != "step" {
+            let parts = key.split(separator: "#", omittingEmptySubsequences: false)
+            guard parts.count >= 2, let index = Int(parts.last!), (0..<rule.slotCount).contains(index) else {
+                throw fail("'\(key)' is not a state slot of this optimizer (it keeps \(rule.slotCount) per parameter)")
+            }
+            let name = parts.dropLast().joined(separator: "#")
+            guard let shape = parameterShapes[name] else { throw fail("'\(key)' belongs to no parameter of this model") }
+            guard tensor.shape == shape else { throw fail("'\(key)' has shape \(tensor.shape), its parameter \(shape)") }
+            guard tensor.isFinite else { throw fail("'\(key)' holds values that are not finite") }
+            grouped[name, default: [:]][index] = tensor
+        }
+        var restored: [String: [Tensor]] = [:]
+        for (name, tensors) in grouped {
+            guard tensors.count == rule.slotCount else { throw fail("parameter '\(name)' has \(tensors.count) state slots, this optimizer keeps \(rule.slotCount)") }
+            restored[name] = (0..<rule.slotCount).map { tensors[$0]! }
+        }
+        slots = restored
+        step = Int(stored)
     }
 }

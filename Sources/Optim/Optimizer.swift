@@ -7,12 +7,29 @@ import TensorCore
 public protocol Optimizer {
     /// Steps taken so far.
     var step: Int { get }
-    /// Applies one update to `parameters` with learning rate `learningRate`.
-    mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], learningRate: Float)
+    /// The base learning rate (the optimizer's own, as chosen).
+    var learningRate: Float { get }
+    /// Applies one update to `parameters`, with the learning rate times `rateMultiplier` (a
+    /// schedule's factor).
+    mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], rateMultiplier: Float)
     /// The state as named tensors (for checkpoints).
     var state: [String: Tensor] { get }
-    /// Restores the state saved by `state`.
-    mutating func restore(_ state: [String: Tensor])
+    /// Restores the state saved by `state`, checking it against the parameters it will update
+    /// (their names and shapes); a state that does not fit is an error, not a crash.
+    mutating func restore(_ state: [String: Tensor], parameterShapes: [String: [Int]]) throws
+}
+
+extension Optimizer {
+    /// One update at the base learning rate.
+    public mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor]) {
+        update(&parameters, gradients: gradients, rateMultiplier: 1)
+    }
+}
+
+/// Optimizer state that does not fit the parameters it should update.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
 /// The optimizers by name, with their settings, as the command line and `fit` take them.
@@ -38,19 +55,20 @@ public enum OptimizerChoice: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A fresh optimizer of this kind; `weightDecay` adds `weightDecay * p` to each gradient.
+    /// A fresh optimizer of this kind at its learning rate; `weightDecay` adds
+    /// `weightDecay * p` to each gradient.
     public func make(weightDecay: Float = 0) -> any Optimizer {
         switch self {
-        case let .sgd(_, momentum, nesterov):
-            return ElementwiseOptimizer(SGDRule(momentum: momentum, nesterov: nesterov, weightDecay: weightDecay))
-        case .adagrad:
-            return ElementwiseOptimizer(AdagradRule(weightDecay: weightDecay, epsilon: 1e-10))
-        case let .rmsprop(_, alpha):
-            return ElementwiseOptimizer(RMSPropRule(alpha: alpha, weightDecay: weightDecay, epsilon: 1e-8))
-        case let .adam(_, beta1, beta2):
-            return ElementwiseOptimizer(AdamRule(beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: 1e-8, clip: .infinity, decay: 1))
-        case let .clippedAdam(_, clip, decay):
-            return ElementwiseOptimizer(AdamRule(beta1: 0.9, beta2: 0.999, weightDecay: weightDecay, epsilon: 1e-8, clip: clip, decay: decay))
+        case let .sgd(rate, momentum, nesterov):
+            return ElementwiseOptimizer(SGDRule(momentum: momentum, nesterov: nesterov, weightDecay: weightDecay), learningRate: rate)
+        case let .adagrad(rate):
+            return ElementwiseOptimizer(AdagradRule(weightDecay: weightDecay, epsilon: 1e-10), learningRate: rate)
+        case let .rmsprop(rate, alpha):
+            return ElementwiseOptimizer(RMSPropRule(alpha: alpha, weightDecay: weightDecay, epsilon: 1e-8), learningRate: rate)
+        case let .adam(rate, beta1, beta2):
+            return ElementwiseOptimizer(AdamRule(beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: 1e-8, clip: .infinity, decay: 1), learningRate: rate)
+        case let .clippedAdam(rate, clip, decay):
+            return ElementwiseOptimizer(AdamRule(beta1: 0.9, beta2: 0.999, weightDecay: weightDecay, epsilon: 1e-8, clip: clip, decay: decay), learningRate: rate)
         }
     }
 

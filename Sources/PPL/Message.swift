@@ -40,6 +40,28 @@ public struct PlateFrame: Sendable, Equatable {
     public let size: Int
     public let subsampleSize: Int
     public let dim: Int
+    /// True for the plate declared with `subsample:`: the rows of the data, which the training
+    /// loop cuts into minibatches and the compiler gives encoders.
+    public let isDataPlate: Bool
+
+    public init(name: String, size: Int, subsampleSize: Int, dim: Int, isDataPlate: Bool = false) {
+        self.name = name
+        self.size = size
+        self.subsampleSize = subsampleSize
+        self.dim = dim
+        self.isDataPlate = isDataPlate
+    }
+
+    /// `size / subsampleSize`, the factor that makes a minibatch stand for the whole plate.
+    public var scale: Float { Float(size) / Float(Swift.max(subsampleSize, 1)) }
+}
+
+/// Step `step` of the Markov chain `chain`, whose sites depend on at most the `history`
+/// steps before it (see `markov`).
+public struct MarkovStep: Sendable, Equatable {
+    public let chain: String
+    public let step: Int
+    public let history: Int
 }
 
 /// The record of one site passed through the handler stack: every effect handler reads and
@@ -62,6 +84,11 @@ public struct Message {
     public var plates: [PlateFrame] = []
     /// Set by `enumerate`: the batch dimension holding the site's enumerated values.
     public var enumerationDim: Int?
+    /// Set by `enumerate`: which enumerated site each enumeration dimension holds at this
+    /// point of the run (dimensions are reused along a Markov chain).
+    public var enumeratedVariables: [Int: String] = [:]
+    /// Set by `markov`: the chain step the site belongs to.
+    public var markovStep: MarkovStep?
     /// For parameter sites: the set the value lives in (stored unconstrained).
     public var constraint: Constraint = .real
     /// For parameter sites: draws the initial value (from the site's generator when a `seed`

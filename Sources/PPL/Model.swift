@@ -75,25 +75,58 @@ public struct Model<each Input> {
         return recorder.trace
     }
 
-    /// `log p(x)` with every finite-support latent site summed out exactly (by enumeration).
+    /// `log p(x)` with every latent site summed out exactly (by enumeration): every latent site
+    /// must have finite support.
     public func logMarginalLikelihood(_ input: repeat each Input, parameters: ParameterStore? = nil) throws -> Tensor {
-        let trace = try enumeratedTrace(repeat each input, parameters: parameters ?? ParameterStore())
-        return try EnumeratedTrace(trace, model: name).logMarginal()
+        let (trace, batchRank) = try enumeratedTrace(repeat each input, parameters: parameters ?? ParameterStore())
+        return try Contraction(factors: trace.factors, variables: trace.summedVariables, batchRank: batchRank).total()
     }
 
-    /// The exact posterior `p(site | x)` of a finite-support latent site, by enumeration:
+    /// `log p(x_n)` for each element `n` of the plate called `plate` (each row of the data, for
+    /// the data plate), every latent site summed out exactly: every latent site must have
+    /// finite support and the global ones none, as the sum would not split by element.
+    public func pointwiseLogMarginalLikelihood(_ input: repeat each Input, plate: String, parameters: ParameterStore? = nil) throws -> Tensor {
+        let (trace, batchRank) = try enumeratedTrace(repeat each input, parameters: parameters ?? ParameterStore())
+        guard let frame = trace.sites.lazy.flatMap(\.plates).first(where: { $0.name == plate }) else {
+            throw ModelError.noSuchSite(name: "plate '\(plate)'", model: name, available: Array(Set(trace.sites.flatMap(\.plates).map(\.name))).sorted())
+        }
+        return try Contraction(factors: trace.factors, variables: trace.summedVariables, batchRank: batchRank).perElement(of: frame)
+    }
+
+    /// The exact posterior `p(site | x)` of a latent site with finite support, by enumeration:
     /// probabilities of shape `batchShape + [K]` (for a mixture's component, one row per point).
-    public func exactPosterior(_ input: repeat each Input, site: String, parameters: ParameterStore? = nil) throws -> Tensor {
-        let trace = try enumeratedTrace(repeat each input, parameters: parameters ?? ParameterStore())
-        return try EnumeratedTrace(trace, model: name).posterior(of: site)
+    /// Every latent site must have finite support. The marginal is the gradient of `log p(x)`
+    /// with respect to a zero potential on the site (the forward-backward algorithm, on a chain).
+    public func exactPosterior(_ input: repeat each Input, site name: String, parameters: ParameterStore? = nil) throws -> Tensor {
+        let (trace, batchRank) = try enumeratedTrace(repeat each input, parameters: parameters ?? ParameterStore())
+        guard let site = trace[name], site.kind == .latent, let dim = site.enumerationDim else {
+            throw ModelError.noSuchSite(name: name, model: self.name, available: trace.latentSites.map(\.name))
+        }
+        let count = site.value.shape.first ?? 1
+        let batch = [Int](repeating: 1, count: Swift.max(batchRank - site.batchShape.count, 0)) + site.batchShape
+        let potentialShape = [count] + [Int](repeating: 1, count: -dim - 1 - batchRank) + batch
+        let potential = Tensor.zeros(potentialShape)
+        let (_, gradients) = try valueWithGradient(at: [potential]) { tracked in
+            let extra = Factor(tracked[0], variables: [dim: name], plates: site.plates, site: name, location: site.location)
+            return try Contraction(factors: trace.factors + [extra], variables: trace.summedVariables, batchRank: batchRank).total()
+        }
+        let scale = site.plateScale
+        let marginal = (scale == 0 ? gradients[0] : gradients[0] / scale).reshaped(to: [count] + Array(batch.suffix(site.batchShape.count)))
+        return marginal.permuted(Array(1..<marginal.rank) + [0])
     }
 
-    /// A trace with every finite-support latent site enumerated left of the model's plates.
-    func enumeratedTrace(_ input: repeat each Input, parameters: ParameterStore) throws -> Trace {
+    /// A trace with every latent site enumerated left of the model's plates, and the batch rank
+    /// those plates take; throws if a latent site has infinite support.
+    func enumeratedTrace(_ input: repeat each Input, parameters: ParameterStore) throws -> (Trace, Int) {
         let prototype = try trace(repeat each input, parameters: parameters)
+        if let continuous = prototype.latentSites.first(where: { $0.distribution?.enumerateSupport() == nil }) {
+            let family = continuous.distribution.map { "\(type(of: $0))" } ?? "no distribution"
+            throw ModelError.notEnumerable(site: continuous.name, location: continuous.location, reason: "it has infinite support (\(family)); exact posteriors and marginal likelihoods need every latent site to be discrete with finite support; estimate log p(x) by importance sampling with a trained guide instead")
+        }
+        let batchRank = prototype.maximumBatchRank
         let recorder = TraceHandler()
-        try run(repeat each input, handlers: [recorder, parameters, EnumerateHandler(firstDim: -prototype.maximumBatchRank - 1)])
-        return recorder.trace
+        try run(repeat each input, handlers: [recorder, parameters, EnumerateHandler(firstDim: -batchRank - 1)])
+        return (recorder.trace, batchRank)
     }
 }
 

@@ -12,13 +12,15 @@ public enum ModelError: Error, CustomStringConvertible {
     case plateSizeMismatch(site: String, plate: String, plateSize: Int, dataSize: Int, location: SourceLocation)
     /// Two nested plates on one dimension.
     case plateConflict(plate: String, dim: Int, location: SourceLocation)
+    /// A plate declared with a size, subsample or dimension it cannot have.
+    case badPlate(plate: String, reason: String, location: SourceLocation)
     /// An error raised inside the model (tensor code or a distribution), with the site at or
     /// after which it happened.
     case atSite(site: String, location: SourceLocation, underlying: any Error)
     /// A site asked for by name that the model does not have, or has of another kind.
     case noSuchSite(name: String, model: String, available: [String])
-    /// A question that needs latent sites with finite support.
-    case notEnumerable(site: String, reason: String)
+    /// A question that needs latent sites with finite support, or a sum it cannot do.
+    case notEnumerable(site: String, location: SourceLocation, reason: String)
 
     public var description: String {
         switch self {
@@ -32,12 +34,14 @@ public enum ModelError: Error, CustomStringConvertible {
             return "site '\(site)' at \(location): plate '\(plate)' has size \(plateSize) but the data have \(dataSize) along its dimension"
         case let .plateConflict(plate, dim, location):
             return "plate '\(plate)' at \(location) asks for dimension \(dim), which an enclosing plate already uses"
+        case let .badPlate(plate, reason, location):
+            return "plate '\(plate)' at \(location): \(reason)"
         case let .atSite(site, location, underlying):
             return "site '\(site)' at \(location): \(underlying)"
         case let .noSuchSite(name, model, available):
             return "model '\(model)' has no site '\(name)' (its sites: \(available.joined(separator: ", ")))"
-        case let .notEnumerable(site, reason):
-            return "site '\(site)' cannot be enumerated: \(reason)"
+        case let .notEnumerable(site, location, reason):
+            return "site '\(site)' at \(location) cannot be summed out exactly: \(reason)"
         }
     }
 }

@@ -10,26 +10,42 @@ public func plate(
     file: StaticString = #fileID, line: UInt = #line,
     @ModelBuilder _ body: () -> ModelOutput
 ) {
+    enterPlate(name, size: size, subsampleSize: subsampleSize, dim: dim, isDataPlate: false, location: SourceLocation(file: file, line: line), body)
+}
+
+/// A plate over a minibatch: `subsample` holds the batch's rows, `size` the rows of the full
+/// data set (`plate("data", size: 60_000, subsample: x)` scales by 60,000 / x.shape[0]). This is
+/// the data plate: the compiler gives the latent sites inside it an encoder fed the rows.
+public func plate(
+    _ name: String, size: Int, subsample: some RowData, dim: Int? = nil,
+    file: StaticString = #fileID, line: UInt = #line,
+    @ModelBuilder _ body: () -> ModelOutput
+) {
+    enterPlate(name, size: size, subsampleSize: subsample.rowCount, dim: dim, isDataPlate: true, location: SourceLocation(file: file, line: line), body)
+}
+
+func enterPlate(
+    _ name: String, size: Int, subsampleSize: Int?, dim: Int?, isDataPlate: Bool, location: SourceLocation,
+    _ body: () -> ModelOutput
+) {
     let enclosing = HandlerStack.handlers.compactMap { ($0 as? PlateHandler)?.frame }
     let used = Set(enclosing.map(\.dim))
-    var chosen = dim ?? -1
-    if dim == nil { while used.contains(chosen) { chosen -= 1 } }
-    let frame = PlateFrame(name: name, size: size, subsampleSize: subsampleSize ?? size, dim: chosen)
-    let location = SourceLocation(file: file, line: line)
+    if let dim, dim >= 0 {
+        recordDeferredError(ModelError.badPlate(plate: name, reason: "its dimension \(dim) must be negative (counted from the right: -1, -2, ...)", location: location))
+    }
+    if size < 0 || (subsampleSize ?? size) < 0 {
+        recordDeferredError(ModelError.badPlate(plate: name, reason: "its size \(size) and subsample size \(subsampleSize ?? size) must not be negative", location: location))
+    }
+    var chosen = dim.flatMap { $0 < 0 ? $0 : nil } ?? -1
+    if dim == nil || dim! >= 0 { while used.contains(chosen) { chosen -= 1 } }
+    let frame = PlateFrame(name: name, size: Swift.max(size, 0), subsampleSize: Swift.max(subsampleSize ?? size, 0), dim: chosen, isDataPlate: isDataPlate)
+    if isDataPlate, enclosing.contains(where: \.isDataPlate) {
+        recordDeferredError(ModelError.badPlate(plate: name, reason: "it is declared with `subsample:` inside another data plate; a model has one data plate", location: location))
+    }
     if used.contains(chosen) {
         recordDeferredError(ModelError.plateConflict(plate: name, dim: chosen, location: location))
     }
     _ = PlateHandler(frame: frame).run(body)
-}
-
-/// A plate over a minibatch: `subsample` holds the batch's rows, `size` the rows of the full
-/// data set (`plate("data", size: 60_000, subsample: x)` scales by 60,000 / x.shape[0]).
-public func plate(
-    _ name: String, size: Int, subsample: Tensor, dim: Int? = nil,
-    file: StaticString = #fileID, line: UInt = #line,
-    @ModelBuilder _ body: () -> ModelOutput
-) {
-    plate(name, size: size, subsampleSize: subsample.shape.first ?? 0, dim: dim, file: file, line: line, body)
 }
 
 /// The handler behind `plate`: adds its frame to every site inside, scales log-probabilities
@@ -43,7 +59,7 @@ final class PlateHandler: Handler {
 
     func process(_ message: inout Message) {
         message.plates.insert(frame, at: 0)
-        message.scale *= Float(frame.size) / Float(Swift.max(frame.subsampleSize, 1))
+        message.scale *= frame.scale
         guard let distribution = message.distribution else { return }
         let batch = distribution.batchShape
         let rank = Swift.max(batch.count, -frame.dim)
@@ -56,4 +72,11 @@ final class PlateHandler: Handler {
         target[position] = frame.subsampleSize
         if target != batch { message.distribution = distribution.expanded(to: target) }
     }
+}
+
+/// Runs `body` inside the plates `frames` (outermost first), as a model declared them: the
+/// compiled guide places each site in the plates of the model's site.
+package func withPlates(_ frames: [PlateFrame], _ body: () -> Void) {
+    guard let outer = frames.first else { return body() }
+    PlateHandler(frame: outer).run { withPlates(Array(frames.dropFirst()), body) }
 }

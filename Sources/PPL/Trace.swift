@@ -15,6 +15,10 @@ public struct Site {
     public let plates: [PlateFrame]
     /// The batch dimension of the site's enumerated values, when `enumerate` ran it.
     public let enumerationDim: Int?
+    /// Which enumerated site each enumeration dimension held when this site ran.
+    public let enumeratedVariables: [Int: String]
+    /// The Markov chain step of the site, inside `markov`.
+    public let markovStep: MarkovStep?
     /// For parameter sites, the set the value lives in.
     public let constraint: Constraint
     public let location: SourceLocation
@@ -29,6 +33,10 @@ public struct Site {
     public var scaledLogProb: Tensor? { logProb.map { $0 * scale } }
     /// True when the site lies inside the plate called `name`.
     public func isInside(plate name: String) -> Bool { plates.contains { $0.name == name } }
+    /// The data plate around the site (declared with `subsample:`), if any.
+    public var dataPlate: PlateFrame? { plates.first(where: \.isDataPlate) }
+    /// The product of the plates' `size / subsampleSize`.
+    public var plateScale: Float { plates.reduce(Float(1)) { $0 * $1.scale } }
 }
 
 /// The sites of one run of a model, in execution order.

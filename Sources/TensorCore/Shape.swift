@@ -4,6 +4,23 @@ package enum Shape {
     /// Number of elements of a tensor of this shape (1 for a scalar).
     package static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// The number of elements, or nil when a dimension is negative or the product passes
+    /// `limit` (by default the most elements any tensor may hold): the one check every size
+    /// read from a file or a user goes through before anything is allocated.
+    package static func checkedCount(_ shape: [Int], limit: Int = maximumElements) -> Int? {
+        var total = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= limit else { return nil }
+            total = product
+        }
+        return total
+    }
+
+    /// The most elements of one tensor: 2^40 floats, 4 TiB.
+    package static let maximumElements = 1 << 40
+
     /// Row-major strides, in elements.
     package static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)

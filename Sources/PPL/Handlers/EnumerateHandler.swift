@@ -1,30 +1,82 @@
 import Distributions
 import TensorCore
 
-/// Runs every unobserved latent site with finite support over its whole support at once: the
-/// values go along a new batch dimension left of all plates (the first site at `firstDim`,
-/// the next one further left), so a discrete latent can be summed out exactly.
+/// Runs latent sites with finite support over their whole support at once: the values go along
+/// a new batch dimension left of all plates (the first site at `firstDim`, the next one further
+/// left), so that a discrete latent can be summed out exactly. Sites of a `markov` chain reuse
+/// the dimensions of steps more than `history` back.
+///
+/// Every site that passes records which enumerated site each dimension holds at that moment
+/// (`Message.enumeratedVariables`), so a contraction knows what its log-probability depends on.
 ///
 /// ```swift
 /// EnumerateHandler(firstDim: -2).run { model.body(x) }   // z takes values [[0], [1], [2]]
 /// ```
 public final class EnumerateHandler: Handler {
-    private var nextDim: Int
+    /// The next fresh dimension (one left of every dimension used so far).
+    public private(set) var nextDim: Int
+    private let selected: Set<String>?
+    private var holders: [Int: String] = [:]
+    private var chainDims: [String: Int] = [:]
+    private var stepCounts: [String: Int] = [:]
 
-    public init(firstDim: Int) { nextDim = firstDim }
+    /// Enumerates the sites named in `sites` (every finite-support latent site when nil).
+    public init(firstDim: Int, sites: Set<String>? = nil) {
+        nextDim = firstDim
+        selected = sites
+    }
 
     public func process(_ message: inout Message) {
-        guard message.kind == .latent, message.value == nil, let distribution = message.distribution,
-              let support = distribution.enumerateSupport() else { return }
-        let count = support.shape.first ?? 0
-        let eventShape = distribution.eventShape
-        let leading = -nextDim - 1
-        guard distribution.batchShape.count <= leading else {
-            recordDeferredError(ModelError.notEnumerable(site: message.name, reason: "its batch shape \(describeShape(distribution.batchShape)) reaches past dimension \(nextDim) reserved for enumeration"))
+        defer { message.enumeratedVariables = holders }
+        if message.kind == .latent, message.value != nil, let dim = message.enumerationDim {
+            holders[dim] = message.name
+            nextDim = Swift.min(nextDim, dim - 1)
             return
         }
-        message.value = support.reshaped(to: [count] + [Int](repeating: 1, count: leading) + eventShape)
-        message.enumerationDim = nextDim
-        nextDim -= 1
+        guard message.kind == .latent, message.value == nil, selected?.contains(message.name) ?? true,
+              let distribution = message.distribution, let support = distribution.enumerateSupport() else { return }
+        let dim = dimension(for: message)
+        let leading = -dim - 1
+        let batch = distribution.batchShape
+        guard batch.count < -dim || batch[batch.count + dim] == 1 else {
+            recordDeferredError(ModelError.notEnumerable(site: message.name, location: message.location, reason: "its batch shape \(describeShape(batch)) reaches dimension \(dim), which enumeration needs; give the model's plates fewer dimensions"))
+            return
+        }
+        if let axis = undeclaredBatchAxis(message, distribution) {
+            recordDeferredError(ModelError.notEnumerable(site: message.name, location: message.location, reason: "its batch shape \(describeShape(distribution.batchShape)) has dimension \(axis) of size \(distribution.batchShape[distribution.batchShape.count + axis]) that no plate declares; put the site in a plate over it, or make it one vector with .independent(1)"))
+            return
+        }
+        let count = support.shape.first ?? 0
+        message.value = support.reshaped(to: [count] + [Int](repeating: 1, count: leading) + distribution.eventShape)
+        message.enumerationDim = dim
+        holders[dim] = message.name
+    }
+
+    /// A fresh dimension, or for a chain step the one its slot used `history + 1` steps ago.
+    private func dimension(for message: Message) -> Int {
+        guard let step = message.markovStep else { return fresh() }
+        let stepKey = "\(step.chain)\u{1}\(step.step)"
+        let index = stepCounts[stepKey, default: 0]
+        stepCounts[stepKey] = index + 1
+        let slotKey = "\(step.chain)\u{1}\(step.step % (step.history + 1))\u{1}\(index)"
+        if let dim = chainDims[slotKey] { return dim }
+        let dim = fresh()
+        chainDims[slotKey] = dim
+        return dim
+    }
+
+    private func fresh() -> Int {
+        defer { nextDim -= 1 }
+        return nextDim
+    }
+
+    /// A batch axis (negative) of size > 1 that is neither a plate's nor an enumerated site's:
+    /// enumerating along it in parallel would tie its elements to one value.
+    private func undeclaredBatchAxis(_ message: Message, _ distribution: any Distribution) -> Int? {
+        let batch = distribution.batchShape
+        let declared = Set(message.plates.map(\.dim)).union(holders.keys)
+        return (1...Swift.max(batch.count, 1)).map { -$0 }.first { axis in
+            batch.count >= -axis && batch[batch.count + axis] > 1 && !declared.contains(axis)
+        }
     }
 }

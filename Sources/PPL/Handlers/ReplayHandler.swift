@@ -1,6 +1,7 @@
 import TensorCore
 
-/// Gives latent sites the values they have in `trace` (a guide's trace replayed in the model).
+/// Gives latent sites the values they have in `trace` (a guide's trace replayed in the model),
+/// with the enumeration dimension of a value the guide enumerated.
 ///
 /// ```swift
 /// ReplayHandler(guideTrace).run { model.body(x) }   // the model sees the guide's z
@@ -13,5 +14,6 @@ public final class ReplayHandler: Handler {
     public func process(_ message: inout Message) {
         guard message.kind == .latent, let site = trace[message.name] else { return }
         message.value = site.value
+        message.enumerationDim = site.enumerationDim
     }
 }

@@ -1,0 +1,112 @@
+import TensorCore
+
+/// Data made of independent rows, which training cuts into minibatches: a `Tensor` (rows along
+/// its first axis) or a `Table` of named columns (observations beside covariates).
+public protocol RowData {
+    /// The number of rows.
+    var rowCount: Int { get }
+    /// The rows at `indices`, in that order.
+    func rows(_ indices: [Int]) -> Self
+    /// Every number of each row, shape `[rowCount, features]`: what an encoder sees.
+    var encoderInput: Tensor { get }
+    /// A description of the first value that is NaN or infinite, or nil when all are finite.
+    var firstNonFiniteValue: String? { get }
+}
+
+extension RowData {
+    /// The rows `range`, in order.
+    public func rows(_ range: Range<Int>) -> Self { rows(Array(range)) }
+}
+
+extension Tensor: RowData {
+    /// The length of the first axis (1 for a scalar).
+    public var rowCount: Int { shape.first ?? 1 }
+
+    public func rows(_ indices: [Int]) -> Tensor {
+        if indices.count == rowCount, indices.elementsEqual(0..<rowCount) { return self }
+        if let first = indices.first, indices.elementsEqual(first..<(first + indices.count)) { return slice(axis: 0, first..<(first + indices.count)) }
+        return self[Tensor(indices.map(Float.init))]
+    }
+
+    /// The rows flattened: shape `[rows, numbers per row]`.
+    public var encoderInput: Tensor { reshaped(to: [rowCount, rank <= 1 ? 1 : count / Swift.max(rowCount, 1)]) }
+
+    public var firstNonFiniteValue: String? {
+        guard !isFinite, let index = scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
+        return "\(scalars[index]) at row \(index / Swift.max(count / Swift.max(rowCount, 1), 1))"
+    }
+}
+
+/// Named columns over the same rows: observations beside covariates, for models that take
+/// several inputs per row (regression, a conditional VAE).
+///
+/// ```swift
+/// let data = try Table(["x": covariates, "y": responses])
+/// let regression = Model("regression") { (data: Table, n: Int) in
+///     let w = latent("w") ~ Normal(0, 1).expanded(to: [3]).independent(1)
+///     plate("data", size: n, subsample: data) {
+///         observe("y", data["y"]) ~ Normal(matmul(data["x"], w.unsqueezed(axis: -1)).reshaped(to: [-1]), 0.5)
+///     }
+/// }
+/// ```
+public struct Table: RowData {
+    /// Column names, in the order given.
+    public let names: [String]
+    /// The columns, each with `rowCount` rows along its first axis.
+    public let columns: [Tensor]
+
+    /// A table of `columns`; every column must have the same number of rows.
+    public init(_ columns: KeyValuePairs<String, Tensor>) throws {
+        try self.init(names: columns.map(\.key), columns: columns.map(\.value))
+    }
+
+    /// A table of `columns` named `names`.
+    public init(names: [String], columns: [Tensor]) throws {
+        guard names.count == columns.count, Set(names).count == names.count, !names.isEmpty else {
+            throw TableError(message: "a table needs one distinct name per column, got names [\(names.joined(separator: ", "))] for \(columns.count) columns")
+        }
+        let rows = columns[0].rowCount
+        if let index = columns.firstIndex(where: { $0.rank == 0 || $0.rowCount != rows }) {
+            throw TableError(message: "column '\(names[index])' has shape \(Shape.describe(columns[index].shape)), but column '\(names[0])' has \(rows) rows")
+        }
+        self.names = names
+        self.columns = columns
+    }
+
+    /// The column called `name`; a missing name is an error of the running model.
+    public subscript(name: String) -> Tensor {
+        guard let index = names.firstIndex(of: name) else {
+            return .failure("Table", "no column '\(name)' (the columns are \(names.joined(separator: ", ")))", shape: [rowCount])
+        }
+        return columns[index]
+    }
+
+    public var rowCount: Int { columns[0].rowCount }
+
+    public func rows(_ indices: [Int]) -> Table {
+        Table(checkedNames: names, columns: columns.map { $0.rows(indices) })
+    }
+
+    /// Every column flattened per row, side by side.
+    public var encoderInput: Tensor {
+        columns.count == 1 ? columns[0].encoderInput : Tensor.concatenate(columns.map(\.encoderInput), axis: 1)
+    }
+
+    public var firstNonFiniteValue: String? {
+        for (name, column) in zip(names, columns) {
+            if let value = column.firstNonFiniteValue { return "\(value) of column '\(name)'" }
+        }
+        return nil
+    }
+
+    init(checkedNames names: [String], columns: [Tensor]) {
+        self.names = names
+        self.columns = columns
+    }
+}
+
+/// Columns that do not make a table.
+public struct TableError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

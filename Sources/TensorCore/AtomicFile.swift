@@ -1,0 +1,89 @@
+import Foundation
+
+/// Writes files so that a reader sees the old contents or the new, never a mix: the bytes go
+/// to a temporary file beside the target (flushed to the disk), which is then renamed over it.
+/// A target that exists but is not a regular file (a device, a folder) is never replaced.
+package enum AtomicFile {
+    /// Writes `data` to `path` atomically, or throws `FileWriteError` saying why not.
+    package static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        var status = stat()
+        if lstat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+            throw FileWriteError(path: path, reason: "it exists and is not a regular file")
+        }
+        removeStaleTemporaries(of: name, in: folder)
+        let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        var failure: String?
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw FileWriteError(path: path, reason: failure)
+        }
+        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_CLOEXEC)
+        if folderDescriptor >= 0 {
+            fsync(folderDescriptor)
+            close(folderDescriptor)
+        }
+    }
+
+    /// Deletes `.NAME.PID.tmp` files left beside `NAME` by processes that no longer run (a
+    /// `kill -9` in the middle of a write).
+    static func removeStaleTemporaries(of name: String, in folder: String) {
+        let prefix = ".\(name)."
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return }
+        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".tmp") {
+            let middle = entry.dropFirst(prefix.count).dropLast(4)
+            guard let pid = Int32(middle), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink((folder as NSString).appendingPathComponent(entry))
+        }
+    }
+}
+
+/// A file that could not be written, and why (from the operating system).
+package struct FileWriteError: Error, CustomStringConvertible {
+    package let path: String
+    package let reason: String
+
+    package init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    package var description: String { "cannot write \(path): \(reason)" }
+}
+
+/// A file error from Foundation as a person reads it: the operating system's reason.
+package func describeFileError(_ error: any Error) -> String {
+    if let written = error as? FileWriteError { return written.reason }
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    switch CocoaError.Code(rawValue: ns.code) {
+    case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+    case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+    case .fileWriteOutOfSpace: return "no space left on the device"
+    case .fileWriteVolumeReadOnly: return "read-only file system"
+    case .fileWriteFileExists: return "a file of that name exists"
+    default: return ns.localizedDescription
+    }
+}
