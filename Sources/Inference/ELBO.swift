@@ -35,7 +35,10 @@ struct ELBOComputation<Input: RowData> {
         let enumerated = Set(plan.sites.filter { $0.estimator == .enumerated }.map(\.name))
         let summedOut = Set(plan.sites.filter { $0.estimator == .marginalized }.map(\.name))
         let guideRecorder = TraceHandler()
-        var guideHandlers: [any Handler] = [guideRecorder, guideParameters, SeedHandler(generator)]
+        let scored = Set(plan.sites.filter { $0.estimator == .scoreFunction }.map(\.name))
+        var guideHandlers: [any Handler] = [guideRecorder, guideParameters]
+        if !scored.isEmpty { guideHandlers.append(DetachedDrawHandler(sites: scored)) }
+        guideHandlers.append(SeedHandler(generator))
         let guideEnumeration = EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
         if !enumerated.isEmpty { guideHandlers.append(guideEnumeration) }
         try guide.run(data, datasetSize, handlers: guideHandlers)
@@ -153,17 +156,19 @@ struct ELBOComputation<Input: RowData> {
 
     /// The score-function surrogate of `site`: `log q(z) * (cost - baseline)` with the cost held
     /// fixed, where the cost of a local site's draw is its own row's ELBO (every term of the row
-    /// depends on it, nothing of another row does) and of a global site's the whole ELBO.
+    /// depends on it, nothing of another row does) and of a global site's the whole ELBO. The
+    /// baseline is a moving average of earlier steps' costs (starting at 0): one that used this
+    /// step's costs would depend on the draw and bias the gradient.
     func surrogate(_ site: GuideSite, guide: Trace, model: Trace, contraction: Contraction, value: Float, baselines: inout [String: Float]) throws -> Tensor {
         let logQ = try guideSite(site.name, in: guide).logProb
         guard let plate = site.plate, let frame = currentDataPlate(model) else {
-            let baseline = baselines[site.name] ?? value
+            let baseline = baselines[site.name] ?? 0
             baselines[site.name] = 0.9 * baseline + 0.1 * value
             return logQ.sum() * (value - baseline)
         }
         let costs = try withoutGradient { try contraction.perElement(of: frame) }.detached
         let meanCost = costs.mean().scalar
-        let baseline = baselines[site.name] ?? meanCost
+        let baseline = baselines[site.name] ?? 0
         baselines[site.name] = 0.9 * baseline + 0.1 * meanCost
         let axis = logQ.rank + plate.dim
         let others = (0..<logQ.rank).filter { $0 != axis }
@@ -189,5 +194,19 @@ struct ELBOComputation<Input: RowData> {
             throw CompilerError.guideMismatch(site: name, reason: "the guide has no latent site of this name")
         }
         return (site, q, logProb)
+    }
+}
+
+/// Draws the named sites without a path for gradients (`sample`, not `rsample`): a site the
+/// score function estimates must not also pass a pathwise gradient.
+final class DetachedDrawHandler: Handler {
+    let sites: Set<String>
+
+    init(sites: Set<String>) { self.sites = sites }
+
+    func process(_ message: inout Message) {
+        guard message.kind == .latent, message.value == nil, sites.contains(message.name),
+              let distribution = message.distribution, let box = message.generator else { return }
+        message.value = distribution.sample([], using: &box.generator)
     }
 }

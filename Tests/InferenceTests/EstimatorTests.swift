@@ -21,18 +21,16 @@ final class EstimatorTests: XCTestCase {
         }
     }
 
-    func vi(_ estimator: Estimator, seed: UInt64) -> Amortized {
+    func vi(_ estimator: Estimator, seed: UInt64) -> Amortized<Tensor> {
         let m = Tensor(self.m.map(Float.init)), s = Tensor(self.s.map(Float.init))
-        var options = CompilerOptions()
-        options.guide = Model("guide") { (x: Tensor, n: Int) in
+        let guide = Model("guide") { (x: Tensor, n: Int) in
             let loc = param("q.loc", m)
             let scale = param("q.scale", s, constraint: .positive)
             plate("data", size: n, subsample: x) {
                 latent("z") ~ Normal(loc, scale)
             }
         }
-        options.estimators["z"] = estimator
-        return Amortized(model, options: options, seed: seed)
+        return Amortized(model, guide: guide, estimators: ["z": estimator], seed: seed)
     }
 
     var exactGradient: (loc: [Double], scale: [Double]) {
@@ -46,8 +44,8 @@ final class EstimatorTests: XCTestCase {
             let inference = vi(estimator, seed: UInt64(seed))
             let (_, gradients) = try inference.objectiveGradient(x, datasetSize: 3)
             // loss = -ELBO / N, and dELBO/ds = dELBO/d(log s) / s through the exp bijector.
-            let loc = gradients["q.loc"]!.scalars.map { -3 * Double($0) }
-            let scale = zip(gradients["q.scale"]!.scalars, s).map { -3 * Double($0) / $1 }
+            let loc = gradients["guide/q.loc"]!.scalars.map { -3 * Double($0) }
+            let scale = zip(gradients["guide/q.scale"]!.scalars, s).map { -3 * Double($0) / $1 }
             samples.append(loc + scale)
         }
         let count = Double(samples.count)
@@ -89,15 +87,14 @@ final class EstimatorTests: XCTestCase {
                 observe("x", x) ~ Normal(Tensor([-1, 2])[z], 1)
             }
         }
-        var options = CompilerOptions()
-        options.guide = Model("guide") { (x: Tensor, n: Int) in
+        let guide = Model("guide") { (x: Tensor, n: Int) in
             let logits = param("q.logits", Tensor([[0.5, -0.5], [0, 1]]))
             plate("data", size: n, subsample: x) {
                 latent("z") ~ Categorical(logits: logits)
             }
         }
         let data: [Double] = [0.1, 1.7]
-        let value = try Amortized(mixture, options: options).elbo(Tensor(data.map(Float.init)))
+        let value = try Amortized(mixture, guide: guide).elbo(Tensor(data.map(Float.init)))
         var exact = 0.0
         for (n, (xn, logits)) in zip(data, [[0.5, -0.5], [0.0, 1.0]]).enumerated() {
             _ = n
@@ -116,17 +113,15 @@ final class EstimatorTests: XCTestCase {
     /// poorer q the bound lies between the ELBO and log p(x) and rises with k.
     func testImportanceWeightedBound() throws {
         let logMarginal = x.scalars.map { -0.5 * Double($0 * $0) / 2 - 0.5 * Foundation.log(4 * Double.pi) }.reduce(0, +)
-        func inference(loc: Tensor, scale: Tensor) -> Amortized {
-            var options = CompilerOptions()
-            options.guide = Model("guide") { (x: Tensor, n: Int) in
+        func inference(loc: Tensor, scale: Tensor) -> Amortized<Tensor> {
+            let guide = Model("guide") { (x: Tensor, n: Int) in
                 let l = param("q.loc", loc)
                 let s = param("q.scale", scale, constraint: .positive)
                 plate("data", size: n, subsample: x) {
                     latent("z") ~ Normal(l, s)
                 }
             }
-            options.estimators["z"] = .reparameterized
-            return Amortized(model, options: options, seed: 3)
+            return Amortized(model, guide: guide, estimators: ["z": .reparameterized], seed: 3)
         }
         let exact = inference(loc: x / 2, scale: Tensor.full([3], Float(0.5.squareRoot())))
         XCTAssertEqual(Double(try exact.elbo(x)), logMarginal, accuracy: 1e-4)

@@ -67,7 +67,7 @@ final class TrainingTests: XCTestCase {
 
     func testCheckpointRoundTripAndCorruption() throws {
         let checkpoint = Checkpoint(
-            parameters: ["a": Tensor([[1, 2], [3, 4]]), "b": Tensor([5])],
+            modelParameters: ["a": Tensor([[1, 2], [3, 4]]), "b": Tensor([5])], guideParameters: ["c": Tensor([6, 7])], guideConstants: ["input mean": Tensor([0.5])],
             optimizerState: ["a#0": Tensor([0.5, 0.25, 0, 1]).reshaped(to: [2, 2]), "step": Tensor(3)],
             metadata: ["model": "m", "epoch": "2"])
         let bytes = try checkpoint.encoded()
@@ -86,7 +86,7 @@ final class TrainingTests: XCTestCase {
         var future = bytes
         future[8] = 9
         XCTAssertThrowsError(try Checkpoint(decoding: future, source: "c")) { error in
-            XCTAssertEqual("\(error)", "checkpoint c has format version 9; this build reads version 1")
+            XCTAssertEqual("\(error)", "checkpoint c has format version 9; this build reads version 2")
         }
         XCTAssertThrowsError(try Checkpoint.read(from: "/nonexistent/latent.ckpt")) { error in
             XCTAssertEqual("\(error)", "checkpoint /nonexistent/latent.ckpt does not exist")
@@ -116,7 +116,7 @@ final class TrainingTests: XCTestCase {
             var parameters = ["w": Tensor([3, -2])]
             for _ in 0..<300 {
                 let gradient = 2 * parameters["w"]!
-                optimizer.update(&parameters, gradients: ["w": gradient], learningRate: choice.learningRate)
+                optimizer.update(&parameters, gradients: ["w": gradient])
             }
             XCTAssertLessThan(parameters["w"]!.scalars.map { Swift.abs($0) }.max()!, 0.05, "\(choice)")
         }
@@ -160,7 +160,7 @@ final class KLWeightTests: XCTestCase {
         options.pointEstimates = ["z"]
         let vi = Amortized(conjugate, options: options)
         let plan = try vi.compile(example: Tensor([1, 2]), datasetSize: 2)
-        XCTAssertEqual(plan["z"]?.family, .delta)
+        XCTAssertEqual(plan["z"]?.family, "Delta")
         let draws = try (0..<3).map { _ in try XCTUnwrap(vi.posterior(Tensor([1, 2]))["z"]).sample([]).scalars }
         XCTAssertEqual(draws[0], draws[1])
         XCTAssertEqual(draws[1], draws[2])
