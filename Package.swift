@@ -54,5 +54,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CKernels", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Latent", "LatentModels"]),
         .testTarget(name: "LatentCommandTests"),
+        .testTarget(name: "ZooTests", dependencies: ["Latent"]),
     ]
 )

@@ -115,18 +115,18 @@ public final class Amortized<Input: RowData> {
         return ELBOComputation(model: model, guide: guide, plan: plan, modelParameters: parameters, guideParameters: guideParameters, generator: generator)
     }
 
-    /// A generator for evaluation call `call`: its own stream of the seed, so evaluating never
-    /// moves training's generator.
-    func evaluationGenerator(_ call: UInt64) -> GeneratorBox {
-        GeneratorBox(RandomGenerator(seed: seed &+ 0x0E7A_1CA7_E000_0000 &+ call))
+    /// A generator for evaluation `call` with the caller's `seed`: a stream of its own, so
+    /// evaluating never moves training's generator.
+    func evaluationGenerator(_ call: UInt64, seed evaluationSeed: UInt64 = 0) -> GeneratorBox {
+        GeneratorBox(RandomGenerator(seed: seed &+ 0x0E7A_1CA7_E000_0000 &+ (call << 32) &+ evaluationSeed))
     }
 
     /// The ELBO of `rows` (summed over them, with the data plate scaled by
-    /// `datasetSize / rows.rowCount`), averaged over `particles` draws; no gradient is recorded
-    /// and training's state is left as it is.
-    public func elbo(_ rows: Input, datasetSize: Int? = nil, particles: Int = 1) throws -> Float {
+    /// `datasetSize / rows.rowCount`), averaged over `particles` draws from the generator of
+    /// `seed`; no gradient is recorded and training's state is left as it is.
+    public func elbo(_ rows: Input, datasetSize: Int? = nil, particles: Int = 1, seed: UInt64 = 0) throws -> Float {
         if plan == nil { try compile(example: rows, datasetSize: datasetSize ?? rows.rowCount) }
-        let computation = try computation(generator: evaluationGenerator(1))
+        let computation = try computation(generator: evaluationGenerator(1, seed: seed))
         var throwaway = baselines
         return try withoutGradient {
             var total: Double = 0

@@ -45,10 +45,10 @@ extension Amortized {
     /// `log (1/k) sum_i p(x_n, z_i) / q(z_i | x_n)`, the sites the guide enumerates summed out
     /// exactly in each weight, accumulated draw by draw so that memory does not grow with `k`.
     /// Every guided site must be local (see `importanceSampledLogMarginalLikelihood` otherwise).
-    public func importanceSampledLogLikelihood(_ rows: Input, samples k: Int) throws -> Tensor {
+    public func importanceSampledLogLikelihood(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> Tensor {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
-        let computation = try computation(generator: evaluationGenerator(3))
+        let computation = try computation(generator: evaluationGenerator(3, seed: seed))
         return try withoutGradient {
             var running: Tensor?
             for _ in 0..<k {
@@ -62,10 +62,10 @@ extension Amortized {
     /// `log p(x)` of all the rows together, estimated by importance sampling with the guide as
     /// proposal (each draw covers every latent site, global ones included): the estimate for a
     /// model with global latents, whose log-likelihood does not split by row.
-    public func importanceSampledLogMarginalLikelihood(_ rows: Input, samples k: Int) throws -> Float {
+    public func importanceSampledLogMarginalLikelihood(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> Float {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
-        let computation = try computation(generator: evaluationGenerator(4))
+        let computation = try computation(generator: evaluationGenerator(4, seed: seed))
         let weights = try withoutGradient {
             try (0..<k).map { _ in Double(try checkingTensorErrors { try computation.jointLogWeight(rows) }.scalar) }
         }
