@@ -67,6 +67,7 @@ enum KLRegistry {
         Dictionary(uniqueKeysWithValues: [
             entry(Normal.self, Normal.self, normalNormal),
             entry(MultivariateNormal.self, MultivariateNormal.self, multivariateNormal),
+            entry(MultivariateNormal.self, Independent<Normal>.self, multivariateNormalDiagonal),
             entry(Categorical.self, Categorical.self, categorical),
             entry(OneHotCategorical.self, OneHotCategorical.self) { categorical($0.categorical, $1.categorical) },
             entry(Bernoulli.self, Bernoulli.self, bernoulli),
@@ -94,6 +95,19 @@ enum KLRegistry {
         let difference = (q.loc - p.loc).expanded(to: batch + [d]).unsqueezed(axis: -1)
         let mahalanobis = square(triangularSolve(lq, difference)).sum(axes: [-2, -1])
         return 0.5 * (traceTerm + mahalanobis - Float(d)) + q.halfLogDeterminant - p.halfLogDeterminant
+    }
+
+    /// Against a diagonal normal vector `q = N(m, diag(s^2))` (a full-covariance guide and a
+    /// mean-field prior): `(sum_ij L_ij^2 / s_i^2 + |(m - mu) / s|^2 - D) / 2 + sum log s_i - sum log L_ii`.
+    static func multivariateNormalDiagonal(_ p: MultivariateNormal, _ q: Independent<Normal>) -> Tensor {
+        guard q.reinterpretedBatchRank == 1 else {
+            return Tensor.failure("klDivergence", "a multivariate normal against a normal with \(q.reinterpretedBatchRank) event axes; it needs exactly one", shape: p.batchShape)
+        }
+        let variance = square(q.base.scale)
+        let traceTerm = (square(p.scaleTril) / variance.unsqueezed(axis: -1)).sum(axes: [-2, -1])
+        let mahalanobis = (square(q.base.loc - p.loc) / variance).sum(axis: -1)
+        let logScale = log(q.base.scale).expanded(to: Shape.broadcast(q.base.scale.shape, p.loc.shape) ?? p.loc.shape).sum(axis: -1)
+        return 0.5 * (traceTerm + mahalanobis - Float(p.dimension)) + logScale - p.halfLogDeterminant
     }
 
     /// `sum_k p_k (log p_k - log q_k)`, with `0 log 0 = 0`.

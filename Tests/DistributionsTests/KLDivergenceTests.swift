@@ -24,6 +24,9 @@ final class KLDivergenceTests: XCTestCase {
         try assertMatchesMonteCarlo(
             MultivariateNormal(loc: Tensor([1, -1]), scaleTril: Tensor([[1, 0], [0.5, 2]])),
             MultivariateNormal(loc: Tensor([0, 0]), scaleTril: Tensor([[2, 0], [-0.3, 1]])), seed: 3)
+        try assertMatchesMonteCarlo(
+            MultivariateNormal(loc: Tensor([[1, -1, 0], [0, 2, 1]]), scaleTril: Tensor([[1, 0, 0], [0.5, 2, 0], [-0.4, 0.3, 0.6]])),
+            Normal(Tensor([0, 0.5, -1]), Tensor([2, 1, 0.7])).independent(1), seed: 13)
         try assertMatchesMonteCarlo(Categorical(probs: Tensor([0.2, 0.5, 0.3])), Categorical(logits: Tensor([1, -1, 0.5])), seed: 4)
         try assertMatchesMonteCarlo(OneHotCategorical(probs: Tensor([0.2, 0.5, 0.3])), OneHotCategorical(probs: Tensor([0.4, 0.4, 0.2])), seed: 5)
         try assertMatchesMonteCarlo(Bernoulli(probs: Tensor([0.3, 0.9])), Bernoulli(logits: Tensor([1, -2])), seed: 6)
