@@ -90,7 +90,7 @@ struct AmortizedGuide<Input: RowData> {
 
     func run(_ data: Input, datasetSize: Int, networks: [String: MLP], trunk: MLP?, free: [String: Tensor] = [:]) {
         let rows = data.rowCount
-        var sampled: [String: (value: Tensor, distribution: any Distribution)] = [:]
+        var fed: [String: Tensor] = [:]
         var features: Tensor?
         for site in plan.guidedSites {
             let family = site.guideFamily!
@@ -99,9 +99,9 @@ struct AmortizedGuide<Input: RowData> {
                     if features == nil { features = dataFeatures(data, trunk: trunk) }
                     return features!
                 }
-                return upstreamFeatures(plan[name]!, sampled[name]!)
+                return headInput(plan[name]!, fed[name]!)
             }
-            let raw: Tensor
+            var raw: Tensor
             let leading: [Int]
             if let plate = site.plate {
                 if let initial = free[site.name] {
@@ -123,10 +123,13 @@ struct AmortizedGuide<Input: RowData> {
                 }
             }
             HeadRecorder.record(site.name, raw)
-            let q = family.distribution(raw.reshaped(to: leading + [raw.shape.last ?? 0]), leading: leading, site: site.shape)
+            raw = raw.reshaped(to: leading + [raw.shape.last ?? 0])
+            let q = family.distribution(raw, leading: leading, site: site.shape)
             var value = Tensor(0)
             withPlates(frames(of: site, rows: rows, datasetSize: datasetSize)) { value = latent(site.name) ~ q }
-            sampled[site.name] = (value, q)
+            if family.feedsDownstreamHeads {
+                fed[site.name] = family.features(of: value, raw: raw, leading: leading, site: site.shape, distribution: q)
+            }
         }
     }
 
@@ -148,29 +151,21 @@ struct AmortizedGuide<Input: RowData> {
         return x.reshaped(to: layout + [x.shape.last ?? 0])
     }
 
-    /// An upstream site's value as a head input: its enumeration axes, the batch axes (the rows
-    /// kept along the data plate's axis for a local site, everything else flattened into the
-    /// features), then its encoded numbers.
-    func upstreamFeatures(_ site: GuideSite, _ sample: (value: Tensor, distribution: any Distribution)) -> Tensor {
-        let family = site.guideFamily!
-        let full = sample.distribution.batchShape + sample.distribution.eventShape
-        let target = Shape.broadcast(sample.value.shape, full) ?? sample.value.shape
-        var core = Array(target.dropLast(site.shape.eventRank))
-        var value = sample.value.expanded(to: target)
-        if core.count < batchRank {
-            core = [Int](repeating: 1, count: batchRank - core.count) + core
-            value = value.reshaped(to: core + site.shape.event)
-        }
+    /// An upstream site's features (its family's `features`: batch axes, then numbers) as a head
+    /// input: the enumeration axes, the batch axes (the rows kept along the data plate's axis
+    /// for a local site, everything else flattened into the features), then the numbers.
+    func headInput(_ site: GuideSite, _ features: Tensor) -> Tensor {
+        let perElement = features.shape.last ?? 1
+        var core = Array(features.shape.dropLast())
+        if core.count < batchRank { core = [Int](repeating: 1, count: batchRank - core.count) + core }
         let enumeration = Array(core.prefix(core.count - batchRank))
         let batch = Array(core.suffix(batchRank))
-        let encoded = family.encoded(value, site: site.shape)
-        let perElement = family.featureCount(site.shape)
         guard let plate = site.plate else {
-            return encoded.reshaped(to: enumeration + [Int](repeating: 1, count: batchRank) + [batch.reduce(1, *) * perElement])
+            return features.reshaped(to: enumeration + [Int](repeating: 1, count: batchRank) + [batch.reduce(1, *) * perElement])
         }
         let position = batchRank + plate.dim
         let inner = batch.suffix(from: position + 1).reduce(1, *)
-        return encoded.reshaped(to: enumeration + batch.prefix(position + 1) + [Int](repeating: 1, count: batchRank - position - 1) + [inner * perElement])
+        return features.reshaped(to: enumeration + batch.prefix(position + 1) + [Int](repeating: 1, count: batchRank - position - 1) + [inner * perElement])
     }
 
     /// `inputs` broadcast over their leading axes and joined along the last.

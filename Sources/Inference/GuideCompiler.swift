@@ -126,11 +126,11 @@ enum GuideCompiler {
 
     /// A local head is fed the data and the earlier guided latents (local ones per row, global
     /// ones up to `upstreamGlobalLimit` numbers); a global head the earlier global latents. A
-    /// score-function head is not fed enumerated values.
+    /// score-function head is not fed enumerated values; no head is fed a point estimate.
     static func chooseInputs(isLocal: Bool, estimator: Estimator, earlier: [GuideSite]) -> [String] {
         var inputs = isLocal ? ["data"] : []
         var globalNumbers = 0
-        for upstream in earlier where upstream.isGuided {
+        for upstream in earlier where upstream.isGuided && upstream.guideFamily!.feedsDownstreamHeads {
             if estimator == .scoreFunction, upstream.estimator == .enumerated { continue }
             if upstream.plate != nil {
                 if isLocal { inputs.append(upstream.name) }

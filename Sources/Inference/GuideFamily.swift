@@ -15,22 +15,32 @@ protocol GuideFamily: CustomStringConvertible {
     /// The guide's distribution from `raw`, of shape `leading + [outputCount]`: batch shape
     /// `leading + site.valueBatch`, event shape the site's.
     func distribution(_ raw: Tensor, leading: [Int], site: SiteShape) -> any Distribution
-    /// What a downstream head is fed of `value` (batch axes, then the site's event): the batch
-    /// axes, then `featureCount` numbers per element (a category becomes one-hot).
-    func encoded(_ value: Tensor, site: SiteShape) -> Tensor
-    /// Numbers `encoded` gives each element of the value's batch.
+    /// What a downstream head is fed of a draw `value` of `distribution`, made from `raw` (shape
+    /// `leading + [outputCount]`): the draw's batch axes, then `featureCount` numbers per element.
+    /// A category becomes one-hot; a continuous draw its standardized noise `(u - loc) / scale`,
+    /// which holds what the value holds but does not move when the upstream guide's mean moves
+    /// (fed the value itself, a downstream head learned to chase the upstream mean during
+    /// training and trapped a two-level model 1.5 nats below its optimum).
+    func features(of value: Tensor, raw: Tensor, leading: [Int], site: SiteShape, distribution: any Distribution) -> Tensor
+    /// Numbers `features` gives each element of the value's batch.
     func featureCount(_ site: SiteShape) -> Int
+    /// Whether a downstream head gains anything from this site's draws (a point does not: it is
+    /// constant).
+    var feedsDownstreamHeads: Bool { get }
     /// The name of the bijector onto the support, for the plan.
     var bijectorName: String { get }
 }
 
 extension GuideFamily {
-    func encoded(_ value: Tensor, site: SiteShape) -> Tensor {
-        value.reshaped(to: Array(value.shape.dropLast(site.eventRank)) + [featureCount(site)])
+    /// The draw's numbers as they are, broadcast to the distribution's batch.
+    func features(of value: Tensor, raw: Tensor, leading: [Int], site: SiteShape, distribution: any Distribution) -> Tensor {
+        let full = value.expanded(to: Shape.broadcast(value.shape, distribution.batchShape + distribution.eventShape) ?? value.shape)
+        return full.reshaped(to: Array(full.shape.dropLast(site.eventRank)) + [featureCount(site)])
     }
 
     func featureCount(_ site: SiteShape) -> Int { site.event.reduce(1, *) }
     var bijectorName: String { "none" }
+    var feedsDownstreamHeads: Bool { true }
 }
 
 /// The facts of one latent site that a guide family needs.

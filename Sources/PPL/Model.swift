@@ -103,7 +103,7 @@ public struct Model<each Input> {
             throw ModelError.noSuchSite(name: name, model: self.name, available: trace.latentSites.map(\.name))
         }
         let count = site.value.shape.first ?? 1
-        let batch = [Int](repeating: 1, count: Swift.max(batchRank - site.batchShape.count, 0)) + site.batchShape
+        let batch = Array(([Int](repeating: 1, count: batchRank) + site.batchShape).suffix(batchRank))
         let potentialShape = [count] + [Int](repeating: 1, count: -dim - 1 - batchRank) + batch
         let potential = Tensor.zeros(potentialShape)
         let (_, gradients) = try valueWithGradient(at: [potential]) { tracked in
@@ -111,7 +111,10 @@ public struct Model<each Input> {
             return try Contraction(factors: trace.factors + [extra], variables: trace.summedVariables, batchRank: batchRank).total()
         }
         let scale = site.plateScale
-        let marginal = (scale == 0 ? gradients[0] : gradients[0] / scale).reshaped(to: [count] + Array(batch.suffix(site.batchShape.count)))
+        let depth = site.plates.map { -$0.dim }.max() ?? 0
+        var kept = batch
+        while kept.count > depth, kept.first == 1 { kept.removeFirst() }
+        let marginal = (scale == 0 ? gradients[0] : gradients[0] / scale).reshaped(to: [count] + kept)
         return marginal.permuted(Array(1..<marginal.rank) + [0])
     }
 

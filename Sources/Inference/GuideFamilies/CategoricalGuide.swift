@@ -38,9 +38,11 @@ struct CategoricalGuide: GuideFamily {
         }
     }
 
-    func encoded(_ value: Tensor, site: SiteShape) -> Tensor {
-        guard kind == .categorical else { return value.reshaped(to: Array(value.shape.dropLast(site.eventRank)) + [featureCount(site)]) }
-        return Tensor.oneHot(value, classes: count)
+    /// The draw (or enumerated value) broadcast to the batch; a category as one-hot.
+    func features(of value: Tensor, raw: Tensor, leading: [Int], site: SiteShape, distribution: any Distribution) -> Tensor {
+        let full = value.expanded(to: Shape.broadcast(value.shape, distribution.batchShape + distribution.eventShape) ?? value.shape)
+        guard kind == .categorical else { return full.reshaped(to: Array(full.shape.dropLast(site.eventRank)) + [featureCount(site)]) }
+        return Tensor.oneHot(full, classes: count)
     }
 
     func featureCount(_ site: SiteShape) -> Int { kind == .categorical ? count : site.event.reduce(1, *) }

@@ -29,10 +29,23 @@ struct MultivariateNormalGuide: GuideFamily {
     }
 
     func distribution(_ raw: Tensor, leading: [Int], site: SiteShape) -> any Distribution {
+        let (loc, factor) = parameters(raw, leading: leading, site: site)
+        return pushed(MultivariateNormal(loc: loc, scaleTril: factor), site: site, bijector: bijector)
+    }
+
+    func parameters(_ raw: Tensor, leading: [Int], site: SiteShape) -> (loc: Tensor, factor: Tensor) {
         let d = dimension(site)
         let perElement = raw.reshaped(to: leading + site.valueBatch + [d + d * d])
         let loc = outputs(perElement, 0..<d, as: leading + site.valueBatch + [d])
-        let factor = LowerCholeskyBijector().forward(outputs(perElement, d..<(d + d * d), as: leading + site.valueBatch + [d, d]))
-        return pushed(MultivariateNormal(loc: loc, scaleTril: factor), site: site, bijector: bijector)
+        return (loc, LowerCholeskyBijector().forward(outputs(perElement, d..<(d + d * d), as: leading + site.valueBatch + [d, d])))
     }
+
+    /// The whitened noise `L^-1 (T^-1(z) - loc)` of the draw.
+    func features(of value: Tensor, raw: Tensor, leading: [Int], site: SiteShape, distribution: any Distribution) -> Tensor {
+        let (loc, factor) = parameters(raw, leading: leading, site: site)
+        let centered = (bijector.inverse(value) - loc).unsqueezed(axis: -1)
+        return triangularSolve(factor, centered).reshaped(to: leading + site.valueBatch + [dimension(site)])
+    }
+
+    func featureCount(_ site: SiteShape) -> Int { dimension(site) }
 }

@@ -21,12 +21,24 @@ struct NormalGuide: GuideFamily {
     }
 
     func distribution(_ raw: Tensor, leading: [Int], site: SiteShape) -> any Distribution {
-        let count = site.unconstrainedShape.reduce(1, *)
-        let shape = leading + site.unconstrainedShape
-        let loc = outputs(raw, 0..<count, as: shape)
-        let scale = softplus(outputs(raw, count..<(2 * count), as: shape)) + 1e-5
+        let (loc, scale) = parameters(raw, leading: leading, site: site)
         return pushed(Normal(loc, scale), site: site, bijector: bijector)
     }
+
+    func parameters(_ raw: Tensor, leading: [Int], site: SiteShape) -> (loc: Tensor, scale: Tensor) {
+        let count = site.unconstrainedShape.reduce(1, *)
+        let shape = leading + site.unconstrainedShape
+        return (outputs(raw, 0..<count, as: shape), softplus(outputs(raw, count..<(2 * count), as: shape)) + 1e-5)
+    }
+
+    /// The standardized noise `(T^-1(z) - loc) / scale` of the draw.
+    func features(of value: Tensor, raw: Tensor, leading: [Int], site: SiteShape, distribution: any Distribution) -> Tensor {
+        let (loc, scale) = parameters(raw, leading: leading, site: site)
+        let noise = (bijector.inverse(value) - loc) / scale
+        return noise.reshaped(to: leading + site.valueBatch + [featureCount(site)])
+    }
+
+    func featureCount(_ site: SiteShape) -> Int { site.unconstrainedEvent.reduce(1, *) }
 }
 
 /// `base` (over unconstrained values) pushed through `bijector`, with the site's event axes as

@@ -9,6 +9,7 @@ struct PointGuide: GuideFamily {
     init(support: Constraint) { bijector = support.bijector ?? IdentityBijector() }
 
     var description: String { "Delta" }
+    var feedsDownstreamHeads: Bool { false }
     var bijectorName: String { describe(bijector) }
 
     func outputCount(_ site: SiteShape) -> Int { site.unconstrainedShape.reduce(1, *) }
