@@ -37,7 +37,7 @@ struct CompareGMM: Subcommand {
         _ = try vi.fit(x, options: options)
         let seconds = Date().timeIntervalSince(start)
         let comparison = try vi.compareWithExactPosterior(x, site: "z")
-        let em = GaussianMixtureEM.fit(x, locs: initialLocs)
+        let em = GaussianMixtureEM.bestOfStarts(x, locs: initialLocs, seed: seed)
         let gapRows = x.slice(axis: 0, 0..<Swift.min(500, n))
         let gap = try vi.amortizationGap(gapRows, steps: 300, learningRate: 0.05)
         let stepCount = options.epochs * batches
