@@ -31,20 +31,22 @@ func spread(_ x: Tensor) -> Tensor {
 /// Expectation-maximization for a diagonal Gaussian mixture: the classical answer the
 /// amortized posterior is compared with.
 public enum GaussianMixtureEM {
-    /// Weights, locations and variances after `iterations` EM steps from the given locations
-    /// (variances starting at each column's variance), and the mean log-likelihood per point of
-    /// the last step.
+    /// Weights, locations and variances after at most `iterations` EM steps from the given
+    /// locations (variances starting at each column's variance), stopping once a step gains less
+    /// than 1e-7 nats per point, and the mean log-likelihood per point of the last step.
     public static func fit(_ x: Tensor, locs initialLocs: Tensor, iterations: Int = 500) -> (weights: Tensor, locs: Tensor, variances: Tensor, logLikelihood: Float) {
         let k = initialLocs.shape[0]
         var weights = Tensor.ones([k]) / Float(k)
         var locs = initialLocs
         var variances = square(spread(x)).expanded(to: initialLocs.shape)
         var logLikelihood: Float = 0
-        for _ in 0..<iterations {
+        for iteration in 0..<iterations {
             let centered = x.unsqueezed(axis: 1) - locs
             let joint = log(weights) - 0.5 * (log(2 * Float.pi * variances) + centered * centered / variances).sum(axis: -1)
             let marginal = joint.logSumExp(axis: 1, keepDims: true)
+            let previous = logLikelihood
             logLikelihood = marginal.mean().scalar
+            if iteration > 0, abs(logLikelihood - previous) < 1e-7 { break }
             let responsibility = exp(joint - marginal)
             let counts = clamp(responsibility.sum(axis: 0), min: 1e-6)
             weights = counts / Float(x.shape[0])

@@ -63,7 +63,7 @@ struct Evaluate: Subcommand {
         var elbo: Double = 0, logLikelihood: [Float] = []
         for start in stride(from: 0, to: rows, by: 500) {
             let batch = test.slice(axis: 0, start..<Swift.min(start + 500, rows))
-            elbo += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0]))
+            elbo += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0], particles: 10))
             logLikelihood += try restored.inference.importanceSampledLogLikelihood(batch, samples: k).scalars
         }
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)

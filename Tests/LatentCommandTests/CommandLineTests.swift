@@ -75,11 +75,11 @@ final class ModelCommandTests: XCTestCase {
         let data = folder.appendingPathComponent("points.csv").path
         try (["a,b,c"] + rows).joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("run").path
-        let train = try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "3", "--batch-size", "50", "--out", out, "--json"])
+        let train = try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "20", "--batch-size", "50", "--out", out, "--json"])
         XCTAssertEqual(train.status, 0, train.error.joined(separator: "\n"))
         let report = try json(train.out)
         for key in ["train_elbo", "test_elbo", "epochs", "seconds", "seconds_per_epoch", "images_per_second"] { XCTAssertNotNil(report[key], key) }
-        XCTAssertEqual(report["epochs"] as? Int, 3)
+        XCTAssertEqual(report["epochs"] as? Int, 20)
         let checkpoint = (out as NSString).appendingPathComponent("checkpoint.latent")
         XCTAssertTrue(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("metrics.jsonl")))
         let evaluation = try LatentProcess.run(["eval", checkpoint, "--data", data, "--iwae", "20", "--json"])
