@@ -3,7 +3,7 @@
 
 /// One distribution with fixed parameters, and scipy's values for it.
 struct ReferenceCase {
-    /// Distribution name as in Latent: "Normal", "LogNormal", "HalfNormal", "BernoulliProbs", "BernoulliLogits", "CategoricalProbs", "CategoricalLogits", "OneHotCategoricalProbs", "Beta", "Gamma", "Dirichlet", "Exponential", "Uniform", "Laplace", "StudentT", "Poisson", "MultivariateNormal".
+    /// Distribution name as in Latent: "Normal", "LogNormal", "HalfNormal", "BernoulliProbs", "BernoulliLogits", "CategoricalProbs", "CategoricalLogits", "OneHotCategoricalProbs", "Beta", "Gamma", "Dirichlet", "Exponential", "Uniform", "Laplace", "StudentT", "Poisson", "MultivariateNormal", "Delta", "FiniteDiscrete".
     let distribution: String
     /// A short label for failure messages, e.g. "tiny scale".
     let label: String
@@ -346,14 +346,14 @@ let referenceCases: [ReferenceCase] = [
             -1.2039727645895069, -9.210770571615479,
         ],
         mean: [
-            0.19999998807907107, 0.30000001192092896, 0.5, 9.995698928833006e-05, 0.9998000264167786,
-            0.0001000165939331055,
+            0.19999998807907107, 0.30000001192092896, 0.5, 9.995698928833008e-05, 0.9998000264167786,
+            0.00010001659393310551,
         ],
         variance: [
-            0.1599999928474425, 0.21000000476837144, 0.25, 9.994699788862248e-05,
-            0.00019993359378744913, 0.00010000659061404352,
+            0.1599999928474425, 0.21000000476837144, 0.25, 9.994699788862249e-05,
+            0.00019993359378744913, 0.00010000659061404353,
         ],
-        entropy: [1.0296530092310523, 0.0020418047601955453]
+        entropy: [1.0296530092310523, 0.0020418047601955458]
     ),
     ReferenceCase(
         distribution: "OneHotCategoricalProbs", label: "K=4",
@@ -376,15 +376,15 @@ let referenceCases: [ReferenceCase] = [
         ],
         mean: [
             0.10000002384185788, 0.19999998807907107, 0.30000001192092896, 0.3999999761581421, 0.25,
-            0.25, 0.25, 0.25, 0.00999999046325683, 0.00999999046325683, 0.9700000286102295,
-            0.00999999046325683,
+            0.25, 0.25, 0.25, 0.009999990463256832, 0.009999990463256832, 0.9700000286102295,
+            0.009999990463256832,
         ],
         variance: [
             0.09000001907348573, 0.1599999928474425, 0.21000000476837144, 0.23999999523162785, 0.1875,
-            0.1875, 0.1875, 0.1875, 0.009899990653991603, 0.009899990653991603, 0.02909997310638346,
-            0.009899990653991603,
+            0.1875, 0.1875, 0.1875, 0.009899990653991605, 0.009899990653991605, 0.02909997310638346,
+            0.009899990653991605,
         ],
-        entropy: [1.2798542540519757, 1.3862943611198906, 0.16770040595626495]
+        entropy: [1.2798542540519757, 1.3862943611198906, 0.16770040595626498]
     ),
     ReferenceCase(
         distribution: "Beta", label: "symmetric 0.5, 1, 5",
@@ -638,7 +638,7 @@ let referenceCases: [ReferenceCase] = [
         logProb: [
             -0.6931471805599453, 3.912023027779888, -3.6888794541139363, -3.6931471805599454,
             1.9120248904250792, -6.7388794541139365, -10.693147180559945, -6.087967658994158,
-            -13.638879454113935, -0.6931481805599429, 3.9020094472338016, -53.738879454113935,
+            -13.638879454113935, -0.6931481805599428, 3.9020094472338016, -53.738879454113935,
         ],
         mean: [0.0, 5.0, -1.0],
         variance: [2.0, 0.00019999999105930338, 800.0],
@@ -771,5 +771,58 @@ let referenceCases: [ReferenceCase] = [
         mean: [0.0, 0.0, 5.0, -5.0],
         variance: [1.0, 1.0, 0.010000000298023226, 13.0],
         entropy: [2.8378770664093453, 1.6339042769845706]
+    ),
+    ReferenceCase(
+        distribution: "Delta", label: "scalar points",
+        parameters: ["logDensity": [0.0, 1.5, -2.0], "value": [0.5, -2.0, 3.25]],
+        batchShape: [3], eventShape: [],
+        values: [0.5, -2.0, 3.25, 1.0, -1.5, 3.75, 0.5, -3.0, 3.25],
+        points: 3,
+        logProb: [0.0, 1.5, -2.0, -.infinity, -.infinity, -.infinity, 0.0, -.infinity, -2.0],
+        mean: [0.5, -2.0, 3.25],
+        variance: [0.0, 0.0, 0.0],
+        entropy: [0.0, 0.0, 0.0]
+    ),
+    ReferenceCase(
+        distribution: "Delta", label: "vector event",
+        parameters: ["logDensity": [0.0, 0.0], "value": [1.0, 2.0, 3.0, 0.0, -1.0, 0.5]],
+        batchShape: [2], eventShape: [3],
+        values: [1.0, 2.0, 3.0, 0.0, -1.0, 0.5, 1.0, 2.0, 3.5, 0.0, -1.0, 0.5],
+        points: 2,
+        logProb: [0.0, 0.0, -.infinity, 0.0],
+        mean: [1.0, 2.0, 3.0, 0.0, -1.0, 0.5],
+        variance: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        entropy: [0.0, 0.0]
+    ),
+    ReferenceCase(
+        distribution: "FiniteDiscrete", label: "scalar values",
+        parameters: ["logits": [0.20000000298023224, -1.0, 1.5, 0.0, 3.0, 0.5, -2.0, 1.0], "support": [-1.0, 0.0, 2.5, 7.0]],
+        batchShape: [2], eventShape: [],
+        values: [2.5, -1.0, 7.0, 0.0, 0.0, 2.5],
+        points: 3,
+        logProb: [
+            -0.4559978500073942, -0.20225344767935158, -1.9559978500073942, -2.7022534476793516,
+            -2.9559978500073942, -5.202253447679351,
+        ],
+        mean: [2.4017662153640322, -0.029251243018932005],
+        variance: [5.295339903526763, 6.267566915424533],
+        entropy: [1.022754810929543, 0.6185172818922773]
+    ),
+    ReferenceCase(
+        distribution: "FiniteDiscrete", label: "vectors of three bits",
+        parameters: ["logits": [
+            -0.21322506666183472, -0.5014829635620117, 0.15307345986366272, -0.5753083825111389,
+            -0.7719429731369019, 0.39490649104118347, 1.9312068223953247, -0.9977568984031677,
+        ], "support": [
+            0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0,
+            1.0, 1.0, 0.0, 1.0, 1.0, 1.0,
+        ]],
+        batchShape: [], eventShape: [3],
+        values: [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0],
+        points: 3,
+        logProb: [-2.1191092671879708, -2.727240824890989, -3.511772656632322],
+        mean: [0.7457151182486825, 0.7280358299613253, 0.24453665574567598],
+        variance: [0.1896240806640359, 0.19799966025384952, 0.18473847974239674],
+        entropy: [1.4972609429855204]
     ),
 ]

@@ -17,6 +17,20 @@ final class SupportAndTailTests: XCTestCase {
         XCTAssertNil(Normal(0, 1).enumerateSupport())
     }
 
+    /// A vector of binary elements is enumerated jointly: 2^3 distinct configurations, in the
+    /// order of a binary count, whose probabilities are the products of the elements'.
+    func testIndependentBernoulliVectorEnumeratesEveryConfiguration() throws {
+        let vector = Bernoulli(probs: Tensor([[0.2, 0.7, 0.5], [0.9, 0.1, 0.4]])).independent(1)
+        let values = try XCTUnwrap(vector.enumerateSupport())
+        XCTAssertEqual(values.shape, [8, 1, 3])
+        XCTAssertEqual(Array(values.scalars[(5 * 3)..<(6 * 3)]), [1, 0, 1])
+        XCTAssertEqual(Set((0..<8).map { Array(values.scalars[(3 * $0)..<(3 * $0 + 3)]) }).count, 8)
+        let probabilities = exp(vector.logProb(values))
+        for total in probabilities.sum(axis: 0).scalars { XCTAssertEqual(total, 1, accuracy: 1e-6) }
+        XCTAssertEqual(probabilities.scalars[5 * 2], 0.2 * 0.3 * 0.5, accuracy: 1e-6, "P(1, 0, 1) in the first row")
+        XCTAssertNil(Bernoulli(probs: Tensor.full([13], 0.5)).independent(1).enumerateSupport(), "2^13 values pass the limit of 4096")
+    }
+
     func testLogitsOfFiftyStayExact() {
         let bernoulli = Bernoulli(logits: Tensor([50, -50]))
         let tiny = -Foundation.log1p(Foundation.exp(-50.0))

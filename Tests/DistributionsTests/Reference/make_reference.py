@@ -65,7 +65,7 @@ def case(dist, label, params, batch, event, values, logp, mean, var, ent):
     assert values.shape == (points, *batch, *event), (dist, label, values.shape)
     logp, ent = np.asarray(logp), np.asarray(ent)
     assert logp.shape == (points, *batch) and ent.shape == tuple(batch), (dist, label)
-    assert np.isfinite(logp).all() and np.isfinite(ent).all(), (dist, label)
+    assert (np.isfinite(logp) | (dist == "Delta")).all() and np.isfinite(ent).all(), (dist, label)
     for name, p in params.items():
         assert (f32(p) == p).all(), (dist, label, name)
     assert (f32(values) == values).all(), (dist, label)
@@ -317,7 +317,7 @@ def mvn_cases():
 def swift_doubles(xs, indent):
     if not xs:
         return "[]"
-    items = [repr(float(x)) for x in xs]
+    items = ["-.infinity" if x == -np.inf else repr(float(x)) for x in xs]
     lines, line = [], ""
     for item in items:
         if line and len(line) + len(item) + 2 > 100 - len(indent):
@@ -336,7 +336,7 @@ HEADER = '''\
 
 /// One distribution with fixed parameters, and scipy's values for it.
 struct ReferenceCase {{
-    /// Distribution name as in Latent: "Normal", "LogNormal", "HalfNormal", "BernoulliProbs", "BernoulliLogits", "CategoricalProbs", "CategoricalLogits", "OneHotCategoricalProbs", "Beta", "Gamma", "Dirichlet", "Exponential", "Uniform", "Laplace", "StudentT", "Poisson", "MultivariateNormal".
+    /// Distribution name as in Latent: "Normal", "LogNormal", "HalfNormal", "BernoulliProbs", "BernoulliLogits", "CategoricalProbs", "CategoricalLogits", "OneHotCategoricalProbs", "Beta", "Gamma", "Dirichlet", "Exponential", "Uniform", "Laplace", "StudentT", "Poisson", "MultivariateNormal", "Delta", "FiniteDiscrete".
     let distribution: String
     /// A short label for failure messages, e.g. "tiny scale".
     let label: String
@@ -379,6 +379,48 @@ def swift_case(c):
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Delta (a point mass with a log-density) and FiniteDiscrete (a categorical over listed values):
+# no scipy distribution has Delta's parameters, so its values are the definition itself; the
+# scalar FiniteDiscrete is checked against scipy's rv_discrete, the vector one by direct sums.
+
+def delta_cases():
+    out = []
+    value, log_density = f32([0.5, -2.0, 3.25]), f32([0.0, 1.5, -2.0])
+    points = np.stack([value, value + 0.5, np.where([True, False, True], value, value - 1)])
+    logp = np.where(points == value, log_density, -np.inf)
+    out.append(case("Delta", "scalar points", {"value": value, "logDensity": log_density}, [3], [], points, logp,
+                    value, np.zeros(3), np.zeros(3)))
+    value = f32([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
+    points = np.stack([value, np.array([[1.0, 2.0, 3.5], [0.0, -1.0, 0.5]])])
+    logp = np.where((points == value).all(-1), 0.0, -np.inf)
+    out.append(case("Delta", "vector event", {"value": value, "logDensity": np.zeros(2)}, [2], [3], points, logp,
+                    value, np.zeros((2, 3)), np.zeros(2)))
+    return out
+
+
+def finite_discrete_cases():
+    out = []
+    support = f32([-1.0, 0.0, 2.5, 7.0])
+    logits = f32([[0.2, -1.0, 1.5, 0.0], [3.0, 0.5, -2.0, 1.0]])
+    probs = np.exp(sp.log_softmax(logits, -1))
+    frozen = [st.rv_discrete(values=(support, p)) for p in probs]
+    points = f32([[2.5, -1.0], [7.0, 0.0], [0.0, 2.5]])
+    logp = np.array([[np.log(frozen[b].pmf(x)) for b, x in enumerate(row)] for row in points])
+    out.append(case("FiniteDiscrete", "scalar values", {"support": support, "logits": logits}, [2], [], points, logp,
+                    [d.mean() for d in frozen], [d.var() for d in frozen], [d.entropy() for d in frozen]))
+    support = np.array([[a, b, c] for a in (0.0, 1.0) for b in (0.0, 1.0) for c in (0.0, 1.0)])
+    logits = f32(rng.normal(size=8))
+    logq = sp.log_softmax(logits)
+    points = np.array([support[5], support[0], support[7]])
+    logp = np.array([logq[(support == x).all(-1)][0] for x in points])
+    p = np.exp(logq)
+    mean = p @ support
+    out.append(case("FiniteDiscrete", "vectors of three bits", {"support": support, "logits": logits}, [], [3], points, logp,
+                    mean, p @ support**2 - mean**2, -(p * logq).sum()))
+    return out
+
+
 def main():
     # Poisson entropy from scipy (generic rv_discrete summation) against a direct sum.
     for mu in (0.5, 10, 200):
@@ -396,6 +438,8 @@ def main():
     for dist in ["Exponential", "Uniform", "Laplace", "StudentT", "Poisson"]:
         cases += scalar_cases(dist, SCALAR_SETTINGS[dist])
     cases += mvn_cases()
+    cases += delta_cases()
+    cases += finite_discrete_cases()
 
     text = HEADER.format(scipy=scipy.__version__, numpy=np.__version__)
     text += "".join(swift_case(c) for c in cases) + "]\n"
