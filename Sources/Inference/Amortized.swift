@@ -78,7 +78,7 @@ public final class Amortized<Input: RowData> {
         } else {
             let dependents = try dependentsOfSummedOut(summedOut, example: example, datasetSize: datasetSize, batchRank: prototype.maximumBatchRank)
             let compiled = try GuideCompiler.plan(prototype: prototype, model: model.name, options: options, summedOut: summedOut, dependents: dependents)
-            let input = example.encoderInput
+            let input = try checkingTensorErrors { example.encoderInput(columns: options.encoderColumns) }
             scaling = InputScaling(features: input.shape.last ?? 0)
             if options.standardizesInputs { scaling.measure(input) }
             let program = AmortizedGuide<Input>(plan: compiled, options: options, featureCount: input.shape.last ?? 0, scaling: scaling)
@@ -107,7 +107,7 @@ public final class Amortized<Input: RowData> {
     /// has begun or standardization is off.
     func measureInputScaling(_ data: Input) {
         guard options.standardizesInputs, handWrittenGuide == nil, stepsTaken == 0 else { return }
-        scaling.measure(data.encoderInput)
+        scaling.measure(data.encoderInput(columns: options.encoderColumns))
     }
 
     func computation(generator: GeneratorBox) throws -> ELBOComputation<Input> {

@@ -144,7 +144,7 @@ struct AmortizedGuide<Input: RowData> {
     /// plate's axis: shape `batch axes + [features]`.
     func dataFeatures(_ data: Input, trunk: MLP?) -> Tensor {
         let rows = data.rowCount
-        var x = scaling.apply(data.encoderInput)
+        var x = scaling.apply(data.encoderInput(columns: options.encoderColumns))
         if let trunk { x = module("trunk", trunk)(x) }
         let dim = plan.dataPlate?.dim ?? -1
         let layout = [Int](repeating: 1, count: batchRank + dim) + [rows] + [Int](repeating: 1, count: -dim - 1)

@@ -21,6 +21,9 @@ public struct CompilerOptions {
     public var estimators: [String: Estimator] = [:]
     /// The user's own network per local site, mapping the head's input to its outputs.
     public var heads: [String: MLP] = [:]
+    /// For data in a `Table`: the columns the encoders see (all when nil). A column a guide
+    /// should not see, such as labels the classifier must learn to predict, is left out.
+    public var encoderColumns: [String]?
     /// Standardize what encoders see, feature by feature, with the training data's mean and
     /// standard deviation (stored with the parameters), so no one has to rescale their data.
     public var standardizesInputs = true

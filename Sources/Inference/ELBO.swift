@@ -1,4 +1,5 @@
 import Distributions
+import Foundation
 import PPL
 import TensorCore
 
@@ -37,6 +38,7 @@ struct ELBOComputation<Input: RowData> {
         let guideRecorder = TraceHandler()
         let scored = Set(plan.sites.filter { $0.estimator == .scoreFunction }.map(\.name))
         var guideHandlers: [any Handler] = [guideRecorder, guideParameters]
+        if !plan.partlyObservedNames.isEmpty { guideHandlers.append(PartialObservationHandler(try partialObservations(data, datasetSize: datasetSize))) }
         if !scored.isEmpty { guideHandlers.append(DetachedDrawHandler(sites: scored)) }
         guideHandlers.append(SeedHandler(generator))
         let guideEnumeration = EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
@@ -49,6 +51,20 @@ struct ELBOComputation<Input: RowData> {
         try model.run(data, datasetSize, handlers: modelHandlers)
         try checkSites(guide: guideRecorder.trace, model: modelRecorder.trace)
         return (guideRecorder.trace, modelRecorder.trace)
+    }
+
+    /// The observed rows of each partly observed site, from a run of the model without
+    /// gradients (the guide runs first, and must keep those rows as the model will).
+    func partialObservations(_ data: Input, datasetSize: Int) throws -> [String: PartialObservation] {
+        let recorder = TraceHandler()
+        try withoutGradient {
+            try model.run(data, datasetSize, handlers: [recorder, modelParameters, SeedHandler(GeneratorBox(RandomGenerator(seed: 0)))])
+        }
+        var observations: [String: PartialObservation] = [:]
+        for name in plan.partlyObservedNames {
+            if let observation = recorder.trace[name]?.partialObservation { observations[name] = observation }
+        }
+        return observations
     }
 
     /// The model must run the plan's latent sites, and the guide each guided one.
@@ -67,12 +83,21 @@ struct ELBOComputation<Input: RowData> {
     }
 
     /// One-particle ELBO with KL weight `beta`; `baselines` holds the score-function baselines.
-    func estimate(_ data: Input, datasetSize: Int, beta: Float, baselines: inout [String: Float]) throws -> ELBOEstimate {
+    /// With `supervision` alpha > 0 the objective also gains `alpha log q(y | x)` at each observed
+    /// row of a partly observed site (Kingma et al. 2014's classification term), which the
+    /// reported value leaves out.
+    func estimate(_ data: Input, datasetSize: Int, beta: Float, supervision: Float = 0, baselines: inout [String: Float]) throws -> ELBOEstimate {
         let (guideTrace, modelTrace) = try traces(data, datasetSize: datasetSize)
         let contraction = try elboContraction(guide: guideTrace, model: modelTrace, beta: beta)
         let total = try contraction.total()
         let value = total.scalar
         var objective = total
+        if supervision > 0 {
+            for name in plan.partlyObservedNames.sorted() {
+                guard let q = guideTrace[name]?.distribution, let site = modelTrace[name], let observation = site.partialObservation else { continue }
+                objective = objective + supervision * site.plateScale * (select(observation.mask, q.logProb(observation.value), Tensor(0))).sum()
+            }
+        }
         for site in plan.sites where site.estimator == .scoreFunction {
             objective = objective + (try surrogate(site, guide: guideTrace, model: modelTrace, contraction: contraction, value: value, baselines: &baselines))
         }
@@ -91,20 +116,25 @@ struct ELBOComputation<Input: RowData> {
             }
             if entry.estimator == .marginalized {
                 factors.append(modelFactor(site, logProb))
+                factors += [site.partialObservationCorrection].compactMap { $0 }
                 variables.append(summedVariable(site))
                 continue
             }
             let guided = try guideSite(site.name, in: guide)
+            let observed = site.partialObservation?.mask
             let dims = site.enumeratedVariables.merging(guided.site.enumeratedVariables) { own, _ in own }
             if entry.estimator == .analyticKL, let p = site.distribution {
                 let kl = try klDivergence(guided.q, p)
                 factors.append(Factor(-kl, variables: dims, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
             } else {
                 factors.append(Factor(logProb, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
-                factors.append(Factor(-guided.logProb, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
+                let entropyTerm = observed.map { select($0, Tensor(0), -guided.logProb) } ?? -guided.logProb
+                factors.append(Factor(entropyTerm, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
             }
             if entry.estimator == .enumerated {
-                let weights = Factor(guided.logProb, variables: guided.site.enumeratedVariables, plates: guided.site.plates, site: site.name, location: site.location)
+                let count = Float(guided.site.value.shape.first ?? 1)
+                let logWeights = observed.map { select($0, Tensor(-Foundation.log(count)), guided.logProb) } ?? guided.logProb
+                let weights = Factor(logWeights, variables: guided.site.enumeratedVariables, plates: guided.site.plates, site: site.name, location: site.location)
                 variables.append(EnumeratedVariable(name: site.name, size: guided.site.value.shape.first ?? 1, plates: guided.site.plates, elimination: .expectation(weights), location: site.location))
             }
         }
@@ -121,6 +151,7 @@ struct ELBOComputation<Input: RowData> {
             factors.append(modelFactor(site, logProb))
             guard site.kind == .latent, let entry = plan[site.name] else { continue }
             if site.enumerationDim != nil {
+                factors += [site.partialObservationCorrection].compactMap { $0 }
                 variables.append(summedVariable(site))
             } else if entry.isGuided {
                 let guided = try guideSite(site.name, in: guide)

@@ -71,17 +71,24 @@ enum GuideCompiler {
         }
         let shape = SiteShape(prior: prior, valueBatch: valueBatch)
         let forced = options.estimators[site.name]
+        let partlyObserved = site.partialObservation != nil
+        if partlyObserved, plate == nil || shape.supportValues == nil {
+            throw refuse("it is observed in some rows only, which needs a site inside the data plate with a finite support (the guide enumerates the unobserved rows)")
+        }
         if summedOut.contains(site.name) {
-            return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: [], guideFamily: nil, estimator: .marginalized, parameterCount: 0, shape: shape, hiddenSizes: [])
+            return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: [], guideFamily: nil, estimator: .marginalized, parameterCount: 0, shape: shape, hiddenSizes: [], isPartlyObserved: partlyObserved)
         }
         let family = try chooseFamily(site, shape, options: options, refuse: refuse)
         let estimator = try chooseEstimator(family, shape, forced: forced, dependsOnSummedOut: dependsOnSummedOut, refuse: refuse)
+        if partlyObserved, estimator != .enumerated {
+            throw refuse("it is observed in some rows only, so it must be enumerated (or summed out), not estimated by \(estimator)")
+        }
         if options.heads[site.name] != nil, plate == nil {
             throw refuse("it is global, so it has no encoder for a custom head to replace")
         }
         let inputs = chooseInputs(isLocal: plate != nil, estimator: estimator, earlier: earlier)
         let hidden = options.heads[site.name].map { Array($0.sizes.dropFirst().dropLast()) } ?? (plate == nil ? [] : options.hiddenSizes)
-        return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: inputs, guideFamily: family, estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: hidden)
+        return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: inputs, guideFamily: family, estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: hidden, isPartlyObserved: partlyObserved)
     }
 
     static func chooseFamily(_ site: Site, _ shape: SiteShape, options: CompilerOptions, refuse: (String) -> CompilerError) throws -> any GuideFamily {

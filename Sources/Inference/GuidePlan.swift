@@ -41,6 +41,8 @@ public struct GuideSite: CustomStringConvertible {
     let shape: SiteShape
     /// Sizes of a local head's hidden layers.
     public let hiddenSizes: [Int]
+    /// True for a site observed in some rows (`observe(name, value, where: mask)`).
+    public let isPartlyObserved: Bool
 
     /// The guide family's name (`Normal`, `Categorical(3)`), or `none` for a summed-out site.
     public var family: String { guideFamily?.description ?? "none" }
@@ -77,6 +79,8 @@ public struct GuidePlan: CustomStringConvertible {
 
     /// The sites the guide samples or enumerates.
     var guidedSites: [GuideSite] { sites.filter(\.isGuided) }
+    /// The guided sites observed in some rows.
+    var partlyObservedNames: Set<String> { Set(sites.filter { $0.isGuided && $0.isPartlyObserved }.map(\.name)) }
 
     public var description: String {
         var lines = ["guide for model '\(model)' (\(parameterCount) parameters):"]

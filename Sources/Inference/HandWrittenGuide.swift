@@ -16,7 +16,7 @@ enum HandWrittenGuide {
                 guard p.enumerateSupport() != nil else {
                     throw CompilerError.guideMismatch(site: site.name, reason: "the hand-written guide has no latent site of this name, and it is continuous, so it cannot be summed out of the model")
                 }
-                sites.append(GuideSite(name: site.name, location: site.location, plate: site.dataPlate, plates: site.plates, inputs: [], guideFamily: nil, estimator: .marginalized, parameterCount: 0, shape: shape, hiddenSizes: []))
+                sites.append(GuideSite(name: site.name, location: site.location, plate: site.dataPlate, plates: site.plates, inputs: [], guideFamily: nil, estimator: .marginalized, parameterCount: 0, shape: shape, hiddenSizes: [], isPartlyObserved: site.partialObservation != nil))
                 continue
             }
             let estimator: Estimator
@@ -31,7 +31,7 @@ enum HandWrittenGuide {
             }
             sites.append(GuideSite(
                 name: site.name, location: site.location, plate: site.dataPlate, plates: site.plates, inputs: ["hand-written"],
-                guideFamily: HandWrittenFamily(distribution: String(describing: type(of: q))), estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: []))
+                guideFamily: HandWrittenFamily(distribution: String(describing: type(of: q))), estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: [], isPartlyObserved: site.partialObservation != nil))
         }
         if let extra = guideTrace.latentSites.first(where: { prototype[$0.name]?.kind != .latent }) {
             throw CompilerError.guideMismatch(site: extra.name, reason: "the hand-written guide samples it, but the model has no latent site of this name")

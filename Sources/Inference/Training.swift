@@ -27,6 +27,10 @@ public struct TrainingOptions {
     public var objective: Objective = .elbo
     /// Weight of the latent terms (beta-VAE); 0 with point estimates gives an autoencoder.
     public var beta: Float = 1
+    /// For a partly observed site: weight alpha of `log q(y | x)` at its observed rows, added to
+    /// the objective so the guide learns from them too (Kingma et al. 2014 use 0.1 N); 0 leaves
+    /// the guide of those rows to the ELBO alone.
+    public var supervision: Float = 0
     /// Epochs over which beta rises linearly from 0 (KL warm-up); 0 for none.
     public var warmUpEpochs = 0
     public var seed: UInt64 = 0
@@ -61,6 +65,7 @@ public struct TrainingOptions {
         if !(optimizer.learningRate > 0) || !optimizer.learningRate.isFinite { return "the learning rate must be a positive number, got \(optimizer.learningRate)" }
         if let clipNorm, !(clipNorm > 0) { return "clipNorm must be positive, got \(clipNorm)" }
         if !beta.isFinite || beta < 0 { return "beta must be a number >= 0, got \(beta)" }
+        if !supervision.isFinite || supervision < 0 { return "supervision must be a number >= 0, got \(supervision)" }
         if warmUpEpochs < 0 { return "warmUpEpochs must be at least 0, got \(warmUpEpochs)" }
         if !weightDecay.isFinite || weightDecay < 0 { return "weightDecay must be a number >= 0, got \(weightDecay)" }
         return nil
@@ -161,7 +166,7 @@ extension Amortized {
 
     /// One gradient step on the rows `x`; returns the minibatch's ELBO per row.
     func step(_ x: Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions) throws -> Float {
-        var (value, gradients) = try objectiveGradient(x, datasetSize: datasetSize, beta: beta, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+        var (value, gradients) = try objectiveGradient(x, datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
         if let maximum = options.clipNorm { clipGradientNorm(&gradients, maximum: maximum) }
         let multiplier = options.schedule.multiplier(at: optimizer.step + 1)
         updateParameters { values in optimizer.update(&values, gradients: gradients, rateMultiplier: multiplier) }
@@ -195,7 +200,7 @@ extension Amortized {
     /// unconstrained parameter, keyed `model/NAME` and `guide/NAME`, as the loss
     /// `-objective / datasetSize` sees it. `step` only labels a divergence error.
     public func objectiveGradient(
-        _ x: Input, datasetSize: Int, beta: Float = 1, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
+        _ x: Input, datasetSize: Int, beta: Float = 1, supervision: Float = 0, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
     ) throws -> (value: Float, gradients: [String: Tensor]) {
         if plan == nil { try compile(example: x, datasetSize: datasetSize) }
         let computation = try computation(generator: generator)
@@ -222,7 +227,7 @@ extension Amortized {
                 case .elbo:
                     var sum = Tensor(0)
                     for _ in 0..<Swift.max(particles, 1) {
-                        let estimate = try computation.estimate(x, datasetSize: datasetSize, beta: beta, baselines: &baselines)
+                        let estimate = try computation.estimate(x, datasetSize: datasetSize, beta: beta, supervision: supervision, baselines: &baselines)
                         sum = sum + estimate.objective
                         report += estimate.value
                         lastTraces = (estimate.modelTrace, estimate.guideTrace)

@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// A term of a log density handed to a `Contraction`: a log-probability in the layout of a
@@ -281,10 +282,13 @@ package struct Contraction {
 }
 
 extension Trace {
-    /// Each random site's log-probability as a factor of a contraction.
+    /// Each random site's log-probability as a factor of a contraction (with the correction of
+    /// each enumerated, partly observed site).
     package var factors: [Factor] {
-        sites.compactMap { site in
-            site.logProb.map { Factor($0, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale, site: site.name, location: site.location) }
+        sites.flatMap { site -> [Factor] in
+            guard let logProb = site.logProb else { return [] }
+            let own = Factor(logProb, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale, site: site.name, location: site.location)
+            return [own] + [site.partialObservationCorrection].compactMap { $0 }
         }
     }
 
@@ -297,6 +301,15 @@ extension Trace {
 }
 
 extension Site {
+    /// An enumerated site observed in some rows holds the observed value in every one of its `K`
+    /// enumerated slices there; summing the slices would count those rows `K` times, so this
+    /// factor takes `log K` off each observed row.
+    package var partialObservationCorrection: Factor? {
+        guard let observation = partialObservation, enumerationDim != nil, let count = value.shape.first, count > 1 else { return nil }
+        let correction = select(observation.mask, Tensor(-Float(Foundation.log(Double(count)))), Tensor(0))
+        return Factor(correction, variables: [:], plates: plates, scale: userScale, site: name, location: location)
+    }
+
     /// The site's scale beyond its plates' N/M (a `scale` handler's factor).
     package var userScale: Float {
         let plates = plateScale

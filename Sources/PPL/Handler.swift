@@ -52,6 +52,9 @@ public enum HandlerStack {
             if message.stop { break }
         }
         decideValue(&message)
+        if let observation = message.partialObservation, let value = message.value {
+            message.value = observation.merged(into: value, eventRank: message.distribution?.eventShape.count ?? 0)
+        }
         if message.kind == .observed { checkObservation(message) }
         for handler in stack.suffix(reached) {
             handler.postprocess(&message)

@@ -89,6 +89,9 @@ public struct Message {
     public var enumeratedVariables: [Int: String] = [:]
     /// Set by `markov`: the chain step the site belongs to.
     public var markovStep: MarkovStep?
+    /// For a site observed in some rows only (`observe(name, value, where: mask)`): the values
+    /// and where they hold; the value decided for the site keeps them there.
+    public var partialObservation: PartialObservation?
     /// For parameter sites: the set the value lives in (stored unconstrained).
     public var constraint: Constraint = .real
     /// For parameter sites: draws the initial value (from the site's generator when a `seed`
@@ -108,6 +111,25 @@ public struct Message {
         self.value = value
         self.isObserved = isObserved
         self.location = location
+    }
+}
+
+/// The observed part of a partly observed site: `value` holds where `mask` is 1 (the mask has
+/// the site's batch shape; the value its batch and event shape).
+public struct PartialObservation {
+    public let value: Tensor
+    public let mask: Tensor
+
+    public init(value: Tensor, mask: Tensor) {
+        self.value = value
+        self.mask = mask
+    }
+
+    /// `candidate` with the observed entries put in: `select(mask, value, candidate)`, the
+    /// mask given trailing axes for `eventRank` event axes.
+    func merged(into candidate: Tensor, eventRank: Int) -> Tensor {
+        let mask = eventRank == 0 ? self.mask : self.mask.reshaped(to: self.mask.shape + [Int](repeating: 1, count: eventRank))
+        return select(mask, value, candidate)
     }
 }
 

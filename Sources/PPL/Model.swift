@@ -115,7 +115,12 @@ public struct Model<each Input> {
         var kept = batch
         while kept.count > depth, kept.first == 1 { kept.removeFirst() }
         let marginal = (scale == 0 ? gradients[0] : gradients[0] / scale).reshaped(to: [count] + kept)
-        return marginal.permuted(Array(1..<marginal.rank) + [0])
+        let posterior = marginal.permuted(Array(1..<marginal.rank) + [0])
+        guard let observation = site.partialObservation, let support = site.distribution?.enumerateSupport() else { return posterior }
+        let values = support.reshaped(to: [count, -1])
+        let observed = observation.value.reshaped(to: Array(observation.value.shape.dropLast(site.eventShape.count)) + [1, values.shape[1]])
+        let oneHot = (observed .== values).sum(axis: -1) .== Tensor(Float(values.shape[1]))
+        return select(observation.mask.unsqueezed(axis: -1), oneHot, posterior)
     }
 
     /// A trace with every latent site enumerated left of the model's plates, and the batch rank
@@ -136,6 +141,7 @@ public struct Model<each Input> {
 /// Turns observed sites into draws (for prior predictive sampling).
 final class PredictiveHandler: Handler {
     func process(_ message: inout Message) {
+        message.partialObservation = nil
         guard message.kind == .observed else { return }
         message.kind = .latent
         message.isObserved = false

@@ -38,6 +38,37 @@ public struct ObservedSite {
     }
 }
 
+/// A site observed in some rows and latent in the others, awaiting its distribution.
+public struct PartlyObservedSite {
+    let name: String
+    let observation: PartialObservation
+    let location: SourceLocation
+
+    /// Conditions on the observed rows and samples (or enumerates, or takes from the guide) the
+    /// others; returns the value with both.
+    public static func ~ (site: PartlyObservedSite, distribution: some Distribution) -> Tensor {
+        var message = Message(name: site.name, kind: .latent, distribution: distribution, location: site.location)
+        message.partialObservation = site.observation
+        let batch = distribution.batchShape
+        if Shape.broadcast(site.observation.mask.shape, batch) == nil || Shape.broadcast(site.observation.value.shape, batch + distribution.eventShape) == nil {
+            recordDeferredError(ModelError.observationShape(site: site.name, expected: batch + distribution.eventShape, got: site.observation.value.shape, location: site.location))
+        }
+        let result = HandlerStack.apply(message)
+        return result.value ?? Tensor.full(distribution.batchShape + distribution.eventShape, .nan)
+    }
+}
+
+/// Observes `value` where `mask` is 1 and leaves the site latent where it is 0: labels known for
+/// some rows only (Kingma et al. 2014's semi-supervised model). Complete it with
+/// `~ distribution`; the guide infers the unobserved rows.
+///
+/// ```swift
+/// let y = observe("y", labels, where: isLabeled) ~ Categorical(probs: Tensor.ones([10]) / 10)
+/// ```
+public func observe(_ name: String, _ value: Tensor, where mask: Tensor, file: StaticString = #fileID, line: UInt = #line) -> PartlyObservedSite {
+    PartlyObservedSite(name: ModelScope.qualified(name), observation: PartialObservation(value: value, mask: mask), location: SourceLocation(file: file, line: line))
+}
+
 /// Names a latent random variable; complete it with `~ distribution`.
 public func latent(_ name: String, file: StaticString = #fileID, line: UInt = #line) -> LatentSite {
     LatentSite(name: ModelScope.qualified(name), location: SourceLocation(file: file, line: line))

@@ -9,6 +9,9 @@ public protocol RowData {
     func rows(_ indices: [Int]) -> Self
     /// Every number of each row, shape `[rowCount, features]`: what an encoder sees.
     var encoderInput: Tensor { get }
+    /// The numbers of the named columns of each row (all of them when nil), `[rowCount, features]`;
+    /// a name that is not a column is an error of the running model.
+    func encoderInput(columns: [String]?) -> Tensor
     /// A description of the first value that is NaN or infinite, or nil when all are finite.
     var firstNonFiniteValue: String? { get }
 }
@@ -30,6 +33,12 @@ extension Tensor: RowData {
 
     /// The rows flattened: shape `[rows, numbers per row]`.
     public var encoderInput: Tensor { reshaped(to: [rowCount, rank <= 1 ? 1 : count / Swift.max(rowCount, 1)]) }
+
+    /// A tensor has no named columns: `columns` must be nil.
+    public func encoderInput(columns: [String]?) -> Tensor {
+        guard let columns else { return encoderInput }
+        return .failure("encoder input", "columns \(columns) were chosen, but the data are one tensor, not a table", shape: encoderInput.shape)
+    }
 
     public var firstNonFiniteValue: String? {
         guard !isFinite, let index = scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
@@ -88,8 +97,13 @@ public struct Table: RowData {
     }
 
     /// Every column flattened per row, side by side.
-    public var encoderInput: Tensor {
-        columns.count == 1 ? columns[0].encoderInput : Tensor.concatenate(columns.map(\.encoderInput), axis: 1)
+    public var encoderInput: Tensor { encoderInput(columns: nil) }
+
+    /// The named columns (all when nil), flattened per row, side by side.
+    public func encoderInput(columns chosen: [String]?) -> Tensor {
+        let names = chosen ?? self.names
+        let parts = names.map { self[$0].encoderInput }
+        return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 1)
     }
 
     public var firstNonFiniteValue: String? {

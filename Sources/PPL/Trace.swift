@@ -19,6 +19,8 @@ public struct Site {
     public let enumeratedVariables: [Int: String]
     /// The Markov chain step of the site, inside `markov`.
     public let markovStep: MarkovStep?
+    /// The observed rows of a partly observed site.
+    public let partialObservation: PartialObservation?
     /// For parameter sites, the set the value lives in.
     public let constraint: Constraint
     public let location: SourceLocation

@@ -67,6 +67,31 @@ final class EnumerationTests: XCTestCase {
         XCTAssertEqual(try model.logMarginalLikelihood(x).scalar, 50 * (try single.logMarginalLikelihood(x).scalar), accuracy: 1e-3)
     }
 
+    /// A site observed in some rows: those rows count once with the observed value (not once
+    /// per enumerated value), and their posterior is the observation itself.
+    func testPartlyObservedSiteCountsObservedRowsOnce() throws {
+        let model = Model("partly observed") { (x: Tensor, labels: Tensor, known: Tensor) in
+            plate("data", size: x.shape[0]) {
+                let z = observe("z", labels, where: known) ~ Bernoulli(probs: 0.3)
+                observe("x", x) ~ Normal(2 * z, 1)
+            }
+        }
+        let x = Tensor([0.1, 1.9, 2.5, -0.3]), labels = Tensor([0, 1, 0, 0]), known = Tensor([1, 1, 0, 0])
+        func density(_ value: Double, _ z: Double) -> Double { -0.5 * (value - 2 * z) * (value - 2 * z) - 0.5 * Foundation.log(2 * Double.pi) }
+        var exact = Foundation.log(0.7) + density(0.1, 0) + Foundation.log(0.3) + density(1.9, 1)
+        var posterior: [Double] = []
+        for value in [2.5, -0.3] {
+            let joint = [Foundation.log(0.7) + density(value, 0), Foundation.log(0.3) + density(value, 1)]
+            let total = Foundation.log(Foundation.exp(joint[0]) + Foundation.exp(joint[1]))
+            exact += total
+            posterior += joint.map { Foundation.exp($0 - total) }
+        }
+        XCTAssertEqual(Double(try model.logMarginalLikelihood(x, labels, known).scalar), exact, accuracy: 1e-5)
+        let computed = try model.exactPosterior(x, labels, known, site: "z").scalars.map(Double.init)
+        let expected = [1, 0, 0, 1] + posterior
+        for (ours, theirs) in zip(computed, expected) { XCTAssertEqual(ours, theirs, accuracy: 1e-5) }
+    }
+
     /// Defect: these returned a different random number on each call. A continuous latent
     /// makes the exact sum impossible, and the error names it.
     func testContinuousSiteCannotBeEnumerated() throws {

@@ -29,7 +29,7 @@ public final class TraceHandler: Handler {
         trace.append(Site(
             name: message.name, kind: message.kind, distribution: message.distribution, value: value,
             isObserved: message.isObserved, scale: message.scale, mask: message.mask, plates: message.plates,
-            enumerationDim: message.enumerationDim, enumeratedVariables: message.enumeratedVariables, markovStep: message.markovStep, constraint: message.constraint, location: message.location,
+            enumerationDim: message.enumerationDim, enumeratedVariables: message.enumeratedVariables, markovStep: message.markovStep, partialObservation: message.partialObservation, constraint: message.constraint, location: message.location,
             logProb: logProb))
     }
 }
