@@ -43,7 +43,7 @@ struct Evaluate: Subcommand {
     static let summary = "held-out ELBO and importance-sampled log-likelihood of a trained model"
     static let flags: [Flag] = [
         .value("data", "data to evaluate on (default: the training data's test rows)"),
-        .value("iwae", "importance samples per row (default 100)"),
+        .value("iwae", "importance samples per row (default 100); the ELBO averages min(K, 100) draws"),
         .value("rows", "test rows to use (default all)"),
         .value("per-example", "write each row's -log p(x) (the anomaly score) to this CSV file"),
     ]
@@ -63,7 +63,7 @@ struct Evaluate: Subcommand {
         var elbo: Double = 0, logLikelihood: [Float] = []
         for start in stride(from: 0, to: rows, by: 500) {
             let batch = test.slice(axis: 0, start..<Swift.min(start + 500, rows))
-            elbo += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0], particles: 10))
+            elbo += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0], particles: Swift.min(k, 100)))
             logLikelihood += try restored.inference.importanceSampledLogLikelihood(batch, samples: k).scalars
         }
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)

@@ -82,10 +82,10 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(report["epochs"] as? Int, 20)
         let checkpoint = (out as NSString).appendingPathComponent("checkpoint.latent")
         XCTAssertTrue(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("metrics.jsonl")))
-        let evaluation = try LatentProcess.run(["eval", checkpoint, "--data", data, "--iwae", "20", "--json"])
+        let evaluation = try LatentProcess.run(["eval", checkpoint, "--data", data, "--iwae", "200", "--json"])
         XCTAssertEqual(evaluation.status, 0, evaluation.error.joined(separator: "\n"))
         let figures = try json(evaluation.out)
-        XCTAssertEqual(figures["k"] as? Int, 20)
+        XCTAssertEqual(figures["k"] as? Int, 200)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(figures["log_likelihood"] as? Double), try XCTUnwrap(figures["test_elbo"] as? Double) - 0.05)
 
         var damaged = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
