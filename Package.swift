@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference", "Datasets", "Plot"]),
         .target(name: "LatentModels", dependencies: ["Latent"], path: "Models"),
         .executableTarget(
-            name: "LatentCommand", dependencies: ["Latent", "LatentModels", "CKernels"],
+            name: "LatentCommand", dependencies: ["Latent", "LatentModels", "CKernels", "TensorCore"],
             exclude: ["Resources/README.md"], resources: [.copy("Resources/mnist-t10k-images-idx3-ubyte.gz")]),
 
         // MARK: Tests

@@ -11,6 +11,16 @@ public struct ModelSettings: Codable, Equatable, Sendable {
     /// Mixture components (GMM).
     public var components: Int
 
+    /// What is out of range, or nil: each setting must lie where the command line allows it
+    /// (a checkpoint's settings are read back and checked the same way).
+    public var firstProblem: String? {
+        if !(1...(1 << 24)).contains(dataSize) { return "data size \(dataSize) is not within 1...16777216" }
+        if !(1...4096).contains(latentDimension) { return "latent dimension \(latentDimension) is not within 1...4096" }
+        if !(1...65536).contains(hidden) { return "hidden size \(hidden) is not within 1...65536" }
+        if !(2...1000).contains(components) { return "components \(components) is not within 2...1000" }
+        return nil
+    }
+
     public init(dataSize: Int, latentDimension: Int = 20, hidden: Int = 400, components: Int = 3) {
         self.dataSize = dataSize
         self.latentDimension = latentDimension

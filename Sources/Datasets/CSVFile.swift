@@ -7,7 +7,11 @@ public enum CSVFile {
     /// a header. Rows of different lengths, text where a number should be, and NaN or infinite
     /// values are errors naming the line and column.
     public static func read(_ path: String) throws -> Tensor {
-        let text = String(decoding: try readBytes(path), as: UTF8.self)
+        try parse(String(decoding: try readBytes(path), as: UTF8.self), source: path)
+    }
+
+    /// The numbers of the CSV text `text`; `source` names it in errors.
+    public static func parse(_ text: String, source path: String) throws -> Tensor {
         var rows: [[Float]] = []
         var width: Int?
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

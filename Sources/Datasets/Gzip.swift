@@ -11,7 +11,8 @@ public enum Gzip {
         var output: [UInt8] = []
         if bytes.count >= 4 {
             let n = bytes.count
-            output.reserveCapacity(Int(UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24))
+            let promised = Int(UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24)
+            output.reserveCapacity(Swift.min(promised, bytes.count * 1032))
         }
         var position = 0
         repeat {
@@ -28,7 +29,7 @@ public enum Gzip {
         var position = start + 10
         if flags & 4 != 0 {
             guard position + 2 <= bytes.count else { throw fail("truncated header") }
-            position += 2 + Int(bytes[position]) | Int(bytes[position + 1]) << 8
+            position += 2 + (Int(bytes[position]) | Int(bytes[position + 1]) << 8)
         }
         for flag in [UInt8(8), 16] where flags & flag != 0 {
             while position < bytes.count, bytes[position] != 0 { position += 1 }
@@ -151,9 +152,14 @@ enum Inflate {
     static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
     static let codeLengthOrder = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
+    /// The most bytes one file may decompress to (16 GiB): a larger claim is a damaged or
+    /// hostile file, not data.
+    static let maximumOutput = 1 << 34
+
     static func run(_ reader: inout BitReader, into output: inout [UInt8]) throws {
         var last = false
         while !last {
+            guard output.count <= maximumOutput else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than 16 GiB") }
             last = try reader.bits(1) == 1
             switch try reader.bits(2) {
             case 0: try stored(&reader, into: &output)
@@ -217,6 +223,7 @@ enum Inflate {
                 continue
             }
             if symbol == 256 { return }
+            guard output.count <= maximumOutput else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than 16 GiB") }
             let lengthIndex = symbol - 257
             guard lengthIndex < lengthBase.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: invalid length symbol") }
             let length = lengthBase[lengthIndex] + (try reader.bits(lengthExtra[lengthIndex]))

@@ -7,19 +7,25 @@ import TensorCore
 public enum IDXFile {
     /// The unsigned-byte array in the file at `path`, as Float values `scale * 0...255`, with its shape.
     public static func read(_ path: String, scale: Float = 1) throws -> Tensor {
-        let bytes = try readBytes(path)
-        func fail(_ reason: String) -> DataError { .corrupt(path: path, reason: "IDX: \(reason)") }
+        try parse(try readBytes(path), source: path, scale: scale)
+    }
+
+    /// The array in the IDX bytes `bytes` (already decompressed); `source` names them in errors.
+    /// Every size in the header is checked against the bytes present before anything is allocated.
+    public static func parse(_ bytes: [UInt8], source: String, scale: Float = 1) throws -> Tensor {
+        func fail(_ reason: String) -> DataError { .corrupt(path: source, reason: "IDX: \(reason)") }
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else { throw fail("bad magic number (expected 0x0000 then a type and a rank)") }
         guard bytes[2] == 0x08 else { throw fail("element type 0x\(String(bytes[2], radix: 16)) is not unsigned bytes (0x08)") }
         let rank = Int(bytes[3])
-        guard rank >= 1, bytes.count >= 4 + 4 * rank else { throw fail("header of rank \(rank) is truncated") }
+        guard rank >= 1 else { throw fail("rank 0: no dimensions") }
+        guard bytes.count >= 4 + 4 * rank else { throw fail("header of rank \(rank) is truncated") }
         let shape = (0..<rank).map { i in
             (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * i + $1]) }
         }
-        let expected = shape.reduce(1, *)
         let available = bytes.count - 4 - 4 * rank
-        guard available == expected else {
-            throw fail("the header promises \(shape.map(String.init).joined(separator: " x ")) = \(expected) bytes of data, the file has \(available)")
+        guard let expected = Shape.checkedCount(shape, limit: available), expected == available else {
+            let dimensions = rank <= 8 ? shape.map(String.init).joined(separator: " x ") : shape.prefix(4).map(String.init).joined(separator: " x ") + " x ... (\(rank) dimensions)"
+            throw fail("the header's dimensions \(dimensions) do not match the \(available) bytes of data in the file")
         }
         let offset = 4 + 4 * rank
         return Tensor.build(shape) { out in

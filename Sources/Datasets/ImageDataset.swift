@@ -32,13 +32,15 @@ public struct Dataset {
         var imageShape: [Int]?
         if lowered.hasSuffix(".npy") || lowered.hasSuffix(".npy.gz") {
             let array = try NPYFile.read(path)
+            guard array.rank >= 1 else { throw DataError.corrupt(path: path, reason: "the array is a single number; data need rows (a first axis)") }
             if array.rank == 3 { imageShape = Array(array.shape.suffix(2)) }
-            table = array.reshaped(to: [array.shape.first ?? 0, -1])
+            table = array.reshaped(to: [array.shape[0], array.rank == 1 ? 1 : array.count / Swift.max(array.shape[0], 1)])
         } else if lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz") {
             table = try CSVFile.read(path)
         } else {
             throw DataError.unsupported(path: path, reason: "expected a folder of MNIST IDX files, a .csv or a .npy file")
         }
+        try checkRows(table, path: path)
         guard table.isFinite else { throw DataError.corrupt(path: path, reason: "the data contain NaN or infinite values") }
         let rows = table.shape[0]
         let testRows = Swift.max(1, Int(Double(rows) * testFraction))
@@ -67,9 +69,17 @@ public struct Dataset {
             throw DataError.corrupt(path: folder, reason: "image files of shapes \(train.shape) and \(test.shape) do not match")
         }
         let pixels = train.shape[1] * train.shape[2]
+        try checkRows(train.reshaped(to: [train.shape[0], pixels]), path: try file("train-images-idx3-ubyte"))
+        try checkRows(test.reshaped(to: [test.shape[0], pixels]), path: try file("t10k-images-idx3-ubyte"))
         return Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
                        imageShape: Array(train.shape.suffix(2)), source: folder)
     }
+}
+
+/// Data must have rows, and numbers in each row.
+func checkRows(_ table: Tensor, path: String) throws {
+    guard table.rank == 2, table.shape[0] > 0 else { throw DataError.corrupt(path: path, reason: "the data have no rows") }
+    guard table.shape[1] > 0 else { throw DataError.corrupt(path: path, reason: "the rows have no numbers (shape \(table.shape))") }
 }
 
 /// Binary images from grey levels in [0, 1].

@@ -5,22 +5,30 @@ import TensorCore
 public enum NPYFile {
     /// The array in the file at `path`, as Float values, with its shape.
     public static func read(_ path: String) throws -> Tensor {
-        let bytes = try readBytes(path)
-        func fail(_ reason: String) -> DataError { .corrupt(path: path, reason: "NPY: \(reason)") }
+        try parse(try readBytes(path), source: path)
+    }
+
+    /// The array in the NPY bytes `bytes`; `source` names them in errors. Every size in the
+    /// header is checked against the bytes present before anything is allocated.
+    public static func parse(_ bytes: [UInt8], source: String) throws -> Tensor {
+        func fail(_ reason: String) -> DataError { .corrupt(path: source, reason: "NPY: \(reason)") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("bad magic number") }
         let major = bytes[6]
+        guard (1...3).contains(major) else { throw fail("format version \(major) is not 1, 2 or 3") }
         let headerStart = major == 1 ? 10 : 12
         guard bytes.count >= headerStart else { throw fail("truncated header") }
         let headerLength = major == 1
             ? Int(bytes[8]) | Int(bytes[9]) << 8
             : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        guard headerStart + headerLength <= bytes.count else { throw fail("truncated header") }
+        guard headerLength <= bytes.count - headerStart else { throw fail("truncated header") }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else { throw fail("header has no 'descr'") }
         if field("fortran_order", in: header) == "True" { throw fail("Fortran-ordered arrays are not supported; save with C order") }
         guard let shapeText = shapeField(in: header) else { throw fail("header has no 'shape'") }
-        let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
+        let entries = shapeText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let dimensions = entries.map { Int($0) }
+        guard dimensions.allSatisfy({ ($0 ?? -1) >= 0 }) else { throw fail("shape (\(shapeText)) is not a list of whole numbers >= 0") }
+        let shape = dimensions.map { $0! }
         let offset = headerStart + headerLength
         let size: Int
         switch descr {
@@ -29,8 +37,9 @@ public enum NPYFile {
         case "|u1", "<u1", "=u1": size = 1
         default: throw fail("element type \(descr) is not float32, float64 or uint8")
         }
-        guard bytes.count - offset == count * size else {
-            throw fail("shape \(shape) needs \(count * size) bytes of data, the file has \(bytes.count - offset)")
+        let available = bytes.count - offset
+        guard let count = Shape.checkedCount(shape, limit: available / size), count * size == available else {
+            throw fail("shape \(shape) needs more or fewer bytes than the \(available) the file has")
         }
         return Tensor.build(shape) { out in
             bytes.withUnsafeBytes { raw in

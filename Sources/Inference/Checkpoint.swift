@@ -126,6 +126,8 @@ public struct Checkpoint: Equatable {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError.missing(path: path) }
         guard !isFolder.boolValue else { throw CheckpointError.corrupt(path: path, reason: "it is a folder, not a checkpoint file") }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else { throw CheckpointError.corrupt(path: path, reason: "it is not a regular file") }
         guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError.corrupt(path: path, reason: "it cannot be read") }
         return try Checkpoint(decoding: data, source: path)
     }

@@ -34,7 +34,9 @@ public struct TrainingOptions {
     /// Epochs over which beta rises linearly from 0 (KL warm-up); 0 for none.
     public var warmUpEpochs = 0
     public var seed: UInt64 = 0
-    /// A JSON-lines metrics log, one line per epoch.
+    /// A JSON-lines metrics log, one line per epoch, rewritten whole (atomically) after each
+    /// epoch, so an earlier run's log is replaced only once this run has an epoch to show; a
+    /// resumed run keeps the lines of the epochs before it.
     public var metricsPath: String?
     /// Where to write a checkpoint after each epoch.
     public var checkpointPath: String?
@@ -131,6 +133,7 @@ extension Amortized {
         }
         let batches = (count + batchSize - 1) / batchSize
         var reports: [EpochReport] = []
+        var metricLines = resume == nil ? [] : earlierMetricLines(options.metricsPath, through: startEpoch)
         for epoch in startEpoch..<Swift.max(startEpoch, options.epochs) {
             let start = Date()
             let order = permutation(count, &shuffler)
@@ -158,7 +161,10 @@ extension Amortized {
             if let path = options.checkpointPath {
                 try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
             }
-            if let path = options.metricsPath { try appendMetrics(report, to: path) }
+            if let path = options.metricsPath {
+                metricLines.append(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
+                try writeMetrics(metricLines, to: path)
+            }
             options.onEpoch?(report)
         }
         return reports
@@ -315,20 +321,20 @@ extension Amortized {
         return largest.map { "\($0.0) (terms too large to add up)" } ?? "(none found)"
     }
 
-    func appendMetrics(_ report: EpochReport, to path: String) throws {
-        let line = String(decoding: try JSONEncoder().encode(report), as: UTF8.self) + "\n"
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8)) else {
-                throw CheckpointError.unwritable(path: path, reason: "cannot create the metrics file")
-            }
-            return
-        }
-        defer { try? handle.close() }
+    func writeMetrics(_ lines: [String], to path: String) throws {
         do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(line.utf8))
+            try AtomicFile.write(Data(lines.map { $0 + "\n" }.joined().utf8), to: path)
         } catch {
-            throw CheckpointError.unwritable(path: path, reason: "cannot append to the metrics file (\(describeFileError(error)))")
+            throw CheckpointError.unwritable(path: path, reason: describeFileError(error))
+        }
+    }
+
+    /// The lines of the metrics log at `path` for epochs up to `epoch` (a resumed run's history).
+    func earlierMetricLines(_ path: String?, through epoch: Int) -> [String] {
+        guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map(String.init).filter { line in
+            guard let report = try? JSONDecoder().decode(EpochReport.self, from: Data(line.utf8)) else { return false }
+            return report.epoch <= epoch
         }
     }
 }

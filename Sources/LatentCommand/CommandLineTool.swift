@@ -1,4 +1,6 @@
 import Foundation
+import Latent
+import TensorCore
 
 /// The `latent` command: dispatches to a subcommand and turns every failure into one line
 /// on standard error with exit status 2 (bad input) or 1 (internal failure).
@@ -17,7 +19,9 @@ enum CommandLineTool {
         and --help. Run `latent COMMAND --help` for a command's options.
         """
 
-    /// Runs the command line `arguments` (without the program name) and returns the exit status.
+    /// Runs the command line `arguments` (without the program name) and returns the exit status:
+    /// 0 done, 2 a mistake in what the user gave (flags, data, checkpoint, model), 1 a failure of
+    /// the tool itself. Every failure is one line on standard error.
     static func run(_ arguments: [String], output: Output = .standard) -> Int32 {
         do {
             guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
@@ -37,15 +41,42 @@ enum CommandLineTool {
                 throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `latent \(command.name) --help`")
             }
             let report = try command.init(parsed).run(output: parsed.has("json") ? output.jsonMode() : output)
-            if parsed.has("json") { output.json(report) }
+            try requireFinite(report)
+            if parsed.has("json") {
+                guard output.json(report) else {
+                    output.error("latent: internal error: the figures could not be written as JSON")
+                    return 1
+                }
+            }
             return 0
         } catch let error as UsageError {
-            output.error("latent: \(error.message)")
+            output.error("latent: " + oneLine(error.message))
             return 2
         } catch {
-            output.error("latent: \(error)")
+            guard isAboutTheInput(error) else {
+                output.error("latent: internal error: " + oneLine("\(error)"))
+                return 1
+            }
+            output.error("latent: " + oneLine("\(error)"))
             return 2
         }
+    }
+
+    /// Errors that describe what the user gave (a flag, a data file, a checkpoint, a model) or
+    /// what it led to (a diverging run); anything else is a failure of the tool.
+    static func isAboutTheInput(_ error: any Error) -> Bool {
+        switch error {
+        case is UsageError, is DataError, is CheckpointError, is ModelError, is CompilerError, is TrainingError,
+             is TensorError, is DistributionError, is TableError, is FileWriteError, is OptimizerStateError, is NonFiniteResult:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The message on one line.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     private static func matches(_ name: String, _ arguments: [String]) -> Bool {
@@ -69,6 +100,27 @@ protocol Subcommand {
 
 extension Subcommand {
     static var positionals: [String] { [] }
+}
+
+/// A figure that came out NaN or infinite: never printed as a result.
+struct NonFiniteResult: Error, CustomStringConvertible {
+    let figure: String
+    let value: Double
+    var description: String { "the result '\(figure)' is not finite (\(value)); the data or the settings lead to a numerical failure" }
+}
+
+/// Throws if any number in `report` (or in a list in it) is NaN or infinite.
+func requireFinite(_ report: [String: Any]) throws {
+    for key in report.keys.sorted() {
+        let values: [Double]
+        switch report[key] {
+        case let number as Double: values = [number]
+        case let number as Float: values = [Double(number)]
+        case let list as [Double]: values = list
+        default: values = []
+        }
+        if let bad = values.first(where: { !$0.isFinite }) { throw NonFiniteResult(figure: key, value: bad) }
+    }
 }
 
 /// A mistake in what the user typed or supplied; the message says what to type instead.

@@ -24,7 +24,11 @@ struct CompareGMM: Subcommand {
         let data = try loadData(arguments.text("data"), for: model)
         let x = Tensor.concatenate([data.train, data.test])
         let n = x.shape[0]
-        let settings = ModelSettings(dataSize: x.shape[1], components: try arguments.integer("components", default: 3, in: 1...100))
+        let spread = (x.max(axis: 0) + (-x).max(axis: 0)).scalars
+        if let constant = spread.firstIndex(where: { $0 == 0 }) {
+            throw UsageError("column \(constant + 1) of \(data.source) takes one value only; a Gaussian mixture's likelihood grows without bound on it, so there is nothing to compare")
+        }
+        let settings = ModelSettings(dataSize: x.shape[1], components: try arguments.integer("components", default: 3, in: 2...100))
         let seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
         let steps = try arguments.integer("steps", default: 3000, in: 1...1_000_000)
         let batches = (n + 255) / 256
@@ -52,14 +56,16 @@ struct CompareGMM: Subcommand {
             ("time per step", String(format: "%.3f ms (%d steps)", seconds * 1000 / Double(stepCount), stepCount)),
         ]
         for (label, value) in rows { output.human(label.padding(toLength: 42, withPad: " ", startingAt: 0) + value) }
-        let path = arguments.text("out") ?? "gmm-comparison.svg"
+        var figures: [String: Any] = [:]
         if x.shape[1] == 2 {
-            try picture(x, vi, rows).write(toFile: path, atomically: true, encoding: .utf8)
+            let path = arguments.text("out") ?? "gmm-comparison.svg"
+            try writeText(try picture(x, vi, rows), to: path)
             output.human("wrote \(path)")
+            figures["path"] = path
         }
-        return ["kl_q_p_mean": Double(comparison.meanKL), "tv_mean": Double(comparison.meanTotalVariation), "argmax_agreement": Double(comparison.argmaxAgreement),
+        return figures.merging(["kl_q_p_mean": Double(comparison.meanKL), "tv_mean": Double(comparison.meanTotalVariation), "argmax_agreement": Double(comparison.argmaxAgreement),
                 "loglik_amortized": Double(comparison.meanLogLikelihood), "loglik_em": Double(em.logLikelihood), "elbo": Double(comparison.meanELBO),
-                "amortization_gap": Double(gap.amortizationGap), "ms_per_step": seconds * 1000 / Double(stepCount), "steps": stepCount, "path": path]
+                "amortization_gap": Double(gap.amortizationGap), "ms_per_step": seconds * 1000 / Double(stepCount), "steps": stepCount]) { own, _ in own }
     }
 
     /// The data coloured by the exact posterior beside the data coloured by the amortized one

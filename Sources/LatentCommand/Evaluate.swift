@@ -12,15 +12,26 @@ struct Restored {
     init(_ path: String) throws {
         checkpoint = try Checkpoint.read(from: path)
         guard let name = checkpoint.metadata["model"], let model = ModelCatalog.named(name) else {
-            throw CheckpointError.mismatch(path: path, reason: "it names no shipped model")
+            throw CheckpointError.mismatch(path: path, reason: "it names no shipped model (\(checkpoint.metadata["model"] ?? "no name"))")
         }
         guard let text = checkpoint.metadata["settings"], let settings = try? JSONDecoder().decode(ModelSettings.self, from: Data(text.utf8)) else {
             throw CheckpointError.mismatch(path: path, reason: "it has no model settings")
         }
+        if let problem = settings.firstProblem { throw CheckpointError.mismatch(path: path, reason: "its model settings are out of range: \(problem)") }
         self.model = model
         self.settings = settings
         inference = Amortized(model.build(settings), options: model.compilerOptions(settings))
-        try inference.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
+        // The stored tensors stand in for the initial values, so that settings which do not
+        // match them cannot make the model allocate anything large before the check.
+        for (name, value) in checkpoint.modelParameters { inference.parameters.setUnconstrained(name, value) }
+        for (name, value) in checkpoint.guideParameters { inference.guideParameters.setUnconstrained(name, value) }
+        inference.parameters.createsMissingParameters = false
+        inference.guideParameters.createsMissingParameters = false
+        do {
+            try inference.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
+        } catch {
+            throw CheckpointError.mismatch(path: path, reason: "its tensors do not fit its model settings (\(error))")
+        }
         try inference.loadParameters(from: checkpoint, path: path)
     }
 
@@ -69,7 +80,7 @@ struct Evaluate: Subcommand {
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
         if let path = arguments.text("per-example") {
             let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\($0.offset),\(-$0.element)" }
-            try lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try writeText(lines.joined(separator: "\n").appending("\n"), to: path)
         }
         output.human(String(format: "test ELBO %.2f, log p(x) %.2f (k = %d) per row over %d rows", elbo / Double(rows), meanLogLikelihood, k, rows))
         return ["test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows]

@@ -21,11 +21,12 @@ struct Output {
 
     func error(_ line: String) { writeError(line) }
 
-    func json(_ report: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]) else {
-            writeError("latent: internal error: report is not valid JSON")
-            return
+    /// Writes `report` as one line of JSON; false when it cannot be encoded.
+    func json(_ report: [String: Any]) -> Bool {
+        guard JSONSerialization.isValidJSONObject(report), let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]) else {
+            return false
         }
         writeOut(String(decoding: data, as: UTF8.self))
+        return true
     }
 }

@@ -76,6 +76,12 @@ struct ParsedArguments {
         return text
     }
 
+    /// The integer value of `--name`, nil when absent; must lie in `range`.
+    func optionalInteger(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard has(name) else { return nil }
+        return try integer(name, default: range.lowerBound, in: range)
+    }
+
     /// The integer value of `--name`, `fallback` when absent; must lie in `range`.
     func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let text = values[name] else { return fallback }

@@ -12,7 +12,7 @@ struct Train: Subcommand {
         .value("batch-size", "rows per minibatch"),
         .value("latent-dim", "latent dimension (default 20, ppca 2)"),
         .value("hidden", "hidden units of the encoder and decoder (default 400)"),
-        .value("components", "mixture components (gmm, default 3)"),
+        .value("components", "mixture components (gmm, default 3, at least 2)"),
         .value("optimizer", "adam, adagrad, rmsprop or sgd (default adam)"),
         .value("lr", "learning rate"),
         .value("seed", "random seed (default 0)"),
@@ -40,10 +40,22 @@ struct Train: Subcommand {
     }
 
     func run(output: Output) throws -> [String: Any] {
-        ComputeThreads.count = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
-        var data = try loadData(arguments.text("data"), for: model)
+        let threads = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
+        let seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
+        let rate = Float(try arguments.number("lr", default: Double(model.learningRate), in: 1e-9...10))
+        var options = TrainingOptions(
+            epochs: try arguments.integer("epochs", default: model.epochs, in: 1...100_000),
+            batchSize: try arguments.integer("batch-size", default: model.batchSize, in: 1...1_000_000),
+            optimizer: try optimizer(rate))
+        options.seed = seed
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
-        var generator = RandomGenerator(seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max))))
+        let latentFlag = try arguments.optionalInteger("latent-dim", in: 1...4096)
+        let hidden = try arguments.integer("hidden", default: 400, in: 1...65536)
+        let components = try arguments.integer("components", default: 3, in: 2...1000)
+        ComputeThreads.count = threads
+
+        var data = try loadData(arguments.text("data"), for: model)
+        var generator = RandomGenerator(seed: seed)
         if model.data == .binaryImages, binarization == .threshold {
             binarization.apply(to: &data.train, using: &generator)
         }
@@ -51,21 +63,12 @@ struct Train: Subcommand {
         let dataSize = data.train.shape.dropFirst().reduce(1, *)
         let settings = ModelSettings(
             dataSize: dataSize,
-            latentDimension: try arguments.integer("latent-dim", default: model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20, in: 1...4096),
-            hidden: try arguments.integer("hidden", default: 400, in: 1...65536),
-            components: try arguments.integer("components", default: 3, in: 1...1000))
-        let folder = arguments.text("out") ?? "runs/\(model.name)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let checkpointPath = (folder as NSString).appendingPathComponent("checkpoint.latent")
-        let metricsPath = (folder as NSString).appendingPathComponent("metrics.jsonl")
-        try? FileManager.default.removeItem(atPath: metricsPath)
+            latentDimension: latentFlag ?? (model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20),
+            hidden: hidden, components: components)
 
-        let rate = Float(try arguments.number("lr", default: Double(model.learningRate), in: 1e-9...10))
-        var options = TrainingOptions(
-            epochs: try arguments.integer("epochs", default: model.epochs, in: 1...100_000),
-            batchSize: try arguments.integer("batch-size", default: model.batchSize, in: 1...1_000_000),
-            optimizer: try optimizer(rate))
-        options.seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
+        let folder = try OutputFolder(arguments.text("out") ?? "runs/\(model.name)")
+        let checkpointPath = folder.file("checkpoint.latent")
+        let metricsPath = folder.file("metrics.jsonl")
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
         options.checkpointMetadata = ["settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self), "data": data.source]
@@ -80,18 +83,18 @@ struct Train: Subcommand {
         let last = reports.last!
         let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
         var written = [checkpointPath, metricsPath]
-        let chartPath = (folder as NSString).appendingPathComponent("elbo.svg")
-        try elboChart(reports, model: model.name).write(toFile: chartPath, atomically: true, encoding: .utf8)
+        let chartPath = folder.file("elbo.svg")
+        try writeText(elboChart(reports, model: model.name), to: chartPath)
         written.append(chartPath)
         if let imageShape = data.imageShape {
             let pictures = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape, invert: model.data == .binaryImages)
-            let samples = (folder as NSString).appendingPathComponent("samples.png")
+            let samples = folder.file("samples.png")
             try pictures.samples(64, latentDimension: settings.latentDimension, seed: options.seed).write(to: samples)
-            let reconstructions = (folder as NSString).appendingPathComponent("reconstructions.png")
+            let reconstructions = folder.file("reconstructions.png")
             try pictures.reconstructions(data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))).write(to: reconstructions)
             written += [samples, reconstructions]
             if settings.latentDimension == 2 {
-                let manifold = (folder as NSString).appendingPathComponent("manifold.png")
+                let manifold = folder.file("manifold.png")
                 try pictures.manifold(side: 20).write(to: manifold)
                 written.append(manifold)
             }

@@ -19,6 +19,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case atSite(site: String, location: SourceLocation, underlying: any Error)
     /// A site asked for by name that the model does not have, or has of another kind.
     case noSuchSite(name: String, model: String, available: [String])
+    /// A parameter a restored store does not hold.
+    case missingParameter(name: String, location: SourceLocation)
     /// A question that needs latent sites with finite support, or a sum it cannot do.
     case notEnumerable(site: String, location: SourceLocation, reason: String)
 
@@ -40,6 +42,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "site '\(site)' at \(location): \(underlying)"
         case let .noSuchSite(name, model, available):
             return "model '\(model)' has no site '\(name)' (its sites: \(available.joined(separator: ", ")))"
+        case let .missingParameter(name, location):
+            return "parameter '\(name)' at \(location) is not among the stored parameters"
         case let .notEnumerable(site, location, reason):
             return "site '\(site)' at \(location) cannot be summed out exactly: \(reason)"
         }

@@ -5,13 +5,17 @@ import TensorCore
 /// its log. As a handler it serves every `param` site inside, creating missing entries from
 /// their initial values.
 ///
-/// Training swaps the stored tensors for tracked copies for the length of one gradient step
-/// (`withValues`), so gradients reach them through the bijectors.
+/// Training replaces the stored tensors by tracked copies for the length of one gradient step
+/// (`setUnconstrained`), so gradients reach them through the bijectors, and lends them to the
+/// optimizer for its in-place update (`updateUnconstrained`).
 public final class ParameterStore: Handler {
     /// Unconstrained values by name, in the order first seen.
     public private(set) var unconstrained: [String: Tensor] = [:]
     public private(set) var names: [String] = []
     public private(set) var constraints: [String: Constraint] = [:]
+    /// When false, a parameter the store does not hold is an error of the run instead of being
+    /// initialized (restoring a checkpoint: nothing is drawn, nothing large is allocated).
+    public var createsMissingParameters = true
 
     public init() {}
 
@@ -39,6 +43,10 @@ public final class ParameterStore: Handler {
     public func process(_ message: inout Message) {
         guard message.kind == .param, message.value == nil else { return }
         let bijector = message.constraint.bijector ?? IdentityBijector()
+        if unconstrained[message.name] == nil, !createsMissingParameters {
+            recordDeferredError(ModelError.missingParameter(name: message.name, location: message.location))
+            return
+        }
         if unconstrained[message.name] == nil, let draw = message.initialValue {
             let initial = HandlerStack.initialDraw(message, draw)
             names.append(message.name)

@@ -64,7 +64,7 @@ public struct PNGImage {
 
     /// Writes the image to `path`.
     public func write(to path: String) throws {
-        try Data(encoded()).write(to: URL(fileURLWithPath: path))
+        try AtomicFile.write(Data(encoded()), to: path)
     }
 
     private func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Writes files so that a reader sees the old contents or the new, never a mix: the bytes go
 /// to a temporary file beside the target (flushed to the disk), which is then renamed over it.
-/// A target that exists but is not a regular file (a device, a folder) is never replaced.
+/// A device or a pipe (`/dev/stdout`) is written directly, never replaced; a folder is an error.
 package enum AtomicFile {
     /// Writes `data` to `path` atomically, or throws `FileWriteError` saying why not.
     package static func write(_ data: Data, to path: String) throws {
@@ -10,13 +10,44 @@ package enum AtomicFile {
         let folder = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         var status = stat()
-        if lstat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
-            throw FileWriteError(path: path, reason: "it exists and is not a regular file")
+        if stat(path, &status) == 0 {
+            switch status.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw FileWriteError(path: path, reason: "it is a folder")
+            case S_IFCHR, S_IFIFO: return try writeDirectly(data, to: path)
+            default: throw FileWriteError(path: path, reason: "it exists and is neither a regular file nor a device")
+            }
         }
         removeStaleTemporaries(of: name, in: folder)
         let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        var failure = writeAll(data, to: descriptor)
+        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw FileWriteError(path: path, reason: failure)
+        }
+        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_CLOEXEC)
+        if folderDescriptor >= 0 {
+            fsync(folderDescriptor)
+            close(folderDescriptor)
+        }
+    }
+
+    /// Writes `data` to an existing device or pipe.
+    static func writeDirectly(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        let failure = writeAll(data, to: descriptor)
+        close(descriptor)
+        if let failure { throw FileWriteError(path: path, reason: failure) }
+    }
+
+    /// Writes every byte of `data`, retrying interrupted writes; the error's text, or nil.
+    static func writeAll(_ data: Data, to descriptor: Int32) -> String? {
         var failure: String?
         data.withUnsafeBytes { buffer in
             var offset = 0
@@ -30,18 +61,7 @@ package enum AtomicFile {
                 offset += written
             }
         }
-        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-        if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
-            unlink(temporary)
-            throw FileWriteError(path: path, reason: failure)
-        }
-        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_CLOEXEC)
-        if folderDescriptor >= 0 {
-            fsync(folderDescriptor)
-            close(folderDescriptor)
-        }
+        return failure
     }
 
     /// Deletes `.NAME.PID.tmp` files left beside `NAME` by processes that no longer run (a

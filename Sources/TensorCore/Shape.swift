@@ -1,13 +1,16 @@
 /// Shape arithmetic shared by every operation: element counts, row-major strides,
 /// NumPy broadcasting and axis normalization.
 package enum Shape {
-    /// Number of elements of a tensor of this shape (1 for a scalar).
-    package static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+    /// Number of elements of a tensor of this shape (1 for a scalar); `Int.max` for a shape with
+    /// a negative dimension or more elements than an `Int` counts, which no allocation accepts.
+    package static func count(_ shape: [Int]) -> Int { checkedCount(shape, limit: .max) ?? .max }
 
     /// The number of elements, or nil when a dimension is negative or the product passes
     /// `limit` (by default the most elements any tensor may hold): the one check every size
     /// read from a file or a user goes through before anything is allocated.
     package static func checkedCount(_ shape: [Int], limit: Int = maximumElements) -> Int? {
+        guard !shape.contains(where: { $0 < 0 }) else { return nil }
+        if shape.contains(0) { return 0 }
         var total = 1
         for dimension in shape {
             guard dimension >= 0 else { return nil }
@@ -35,6 +38,7 @@ package enum Shape {
     /// The NumPy broadcast of two shapes, or nil when a pair of trailing dimensions differs
     /// and neither is 1.
     package static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        guard !a.contains(where: { $0 < 0 }), !b.contains(where: { $0 < 0 }) else { return nil }
         let rank = Swift.max(a.count, b.count)
         var result = [Int](repeating: 1, count: rank)
         for i in 0..<rank {

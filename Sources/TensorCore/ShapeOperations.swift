@@ -8,11 +8,10 @@ extension Tensor {
         let inferred = newShape.indices.filter { newShape[$0] == -1 }
         let known = newShape.filter { $0 != -1 }
         let bad = inferred.count > 1 || known.contains { $0 < 0 }
-        if !bad, inferred.count == 1 {
-            let product = Shape.count(known)
-            if product > 0, count % product == 0 { target[inferred[0]] = count / product }
+        if !bad, inferred.count == 1, let product = Shape.checkedCount(known, limit: .max), product > 0, count % product == 0 {
+            target[inferred[0]] = count / product
         }
-        guard !bad, !target.contains(-1), Shape.count(target) == count else {
+        guard !bad, !target.contains(-1), Shape.checkedCount(target, limit: .max) == count else {
             return .failure("reshape", "cannot reshape \(Shape.describe(shape)) (\(count) elements) to \(Shape.describe(newShape))", shape: target.map { $0 < 0 ? 1 : $0 })
         }
         if target == shape { return self }

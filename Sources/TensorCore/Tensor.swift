@@ -21,8 +21,9 @@ public struct Tensor: @unchecked Sendable {
     ///
     /// A negative dimension or a count that does not match the shape is a `TensorError`.
     public init(shape: [Int], scalars: [Float]) {
-        guard shape.allSatisfy({ $0 >= 0 }), Shape.count(shape) == scalars.count else {
-            self = Tensor.failure("Tensor(shape:scalars:)", "shape \(Shape.describe(shape)) needs \(Shape.count(shape.map { Swift.max($0, 0) })) scalars, got \(scalars.count)", shape: shape)
+        guard let count = Shape.checkedCount(shape), count == scalars.count else {
+            let needed = Shape.checkedCount(shape).map(String.init) ?? "an impossible number of"
+            self = Tensor.failure("Tensor(shape:scalars:)", "shape \(Shape.describe(shape)) needs \(needed) scalars, got \(scalars.count)", shape: shape)
             return
         }
         self.init(storage: TensorStorage(scalars), shape: shape)
@@ -50,10 +51,10 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor of `shape` with every element equal to `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            return failure("full", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
+        guard let count = Shape.checkedCount(shape) else {
+            return failure("full", "shape \(Shape.describe(shape)) has a negative dimension or more than 2^40 elements", shape: shape)
         }
-        return Tensor(storage: TensorStorage(repeating: value, count: Shape.count(shape)), shape: shape)
+        return Tensor(storage: TensorStorage(repeating: value, count: count), shape: shape)
     }
 
     /// A tensor of zeros.
@@ -96,8 +97,12 @@ public struct Tensor: @unchecked Sendable {
     public var isFinite: Bool { latent_all_finite(storage.pointer, Int64(count)) != 0 }
 
     /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
+    /// A shape with a negative dimension or too many elements is a `TensorError`.
     package static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        let storage = TensorStorage(uninitializedCount: Shape.count(shape))
+        guard let count = Shape.checkedCount(shape) else {
+            return failure("allocate", "shape \(Shape.describe(shape)) has a negative dimension or more than 2^40 elements", shape: shape)
+        }
+        let storage = TensorStorage(uninitializedCount: count)
         body(storage.pointer)
         return Tensor(storage: storage, shape: shape)
     }

@@ -80,7 +80,8 @@ extension Tensor {
     /// Records a failure of `operation` and returns a NaN tensor of `shape` to carry on with.
     package static func failure(_ operation: String, _ message: String, shape: [Int]) -> Tensor {
         TensorErrorLog.record(TensorError(operation: operation, message: message))
-        let safeShape = shape.map { Swift.max($0, 0) }
+        let nonNegative = shape.map { Swift.max($0, 0) }
+        let safeShape = Shape.checkedCount(nonNegative, limit: 1 << 28) == nil ? [] : nonNegative
         return Tensor(storage: TensorStorage(repeating: .nan, count: Shape.count(safeShape)), shape: safeShape)
     }
 }
