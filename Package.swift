@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "DistributionsTests", dependencies: ["Distributions", "TestSupport"], exclude: ["Reference"]),
         .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "PPL", "Distributions", "NN", "Optim", "TestSupport"]),
+        .testTarget(name: "InferenceTests", dependencies: ["CKernels", "Inference", "PPL", "Distributions", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CKernels", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Latent", "LatentModels"]),
         .testTarget(name: "LatentCommandTests"),

@@ -63,14 +63,17 @@ public struct Dataset {
             }
             throw DataError.missing(path: (folder as NSString).appendingPathComponent(name + "[.gz]"))
         }
-        let train = try IDXFile.read(try file("train-images-idx3-ubyte"), scale: 1.0 / 255)
-        let test = try IDXFile.read(try file("t10k-images-idx3-ubyte"), scale: 1.0 / 255)
-        guard train.rank == 3, test.rank == 3, train.shape.suffix(2) == test.shape.suffix(2) else {
-            throw DataError.corrupt(path: folder, reason: "image files of shapes \(train.shape) and \(test.shape) do not match")
+        let trainPath = try file("train-images-idx3-ubyte"), testPath = try file("t10k-images-idx3-ubyte")
+        let train = try IDXFile.read(trainPath, scale: 1.0 / 255)
+        let test = try IDXFile.read(testPath, scale: 1.0 / 255)
+        for (images, path) in [(train, trainPath), (test, testPath)] {
+            guard images.rank == 3 else { throw DataError.corrupt(path: path, reason: "IDX: rank \(images.rank); image files have rank 3 (images x rows x columns)") }
+            try checkRows(images.reshaped(to: [images.shape[0], images.shape[1] * images.shape[2]]), path: path)
+        }
+        guard train.shape.suffix(2) == test.shape.suffix(2) else {
+            throw DataError.corrupt(path: folder, reason: "training images are \(train.shape[1]) x \(train.shape[2]) pixels, test images \(test.shape[1]) x \(test.shape[2])")
         }
         let pixels = train.shape[1] * train.shape[2]
-        try checkRows(train.reshaped(to: [train.shape[0], pixels]), path: try file("train-images-idx3-ubyte"))
-        try checkRows(test.reshaped(to: [test.shape[0], pixels]), path: try file("t10k-images-idx3-ubyte"))
         return Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
                        imageShape: Array(train.shape.suffix(2)), source: folder)
     }

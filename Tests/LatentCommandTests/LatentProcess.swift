@@ -4,8 +4,12 @@ import Foundation
 enum LatentProcess {
     /// Exit status and the lines of standard output and standard error.
     static func run(_ arguments: [String]) throws -> (status: Int32, out: [String], error: [String]) {
+        try run(executable: productsDirectory.appendingPathComponent("latent"), arguments)
+    }
+
+    static func run(executable: URL, _ arguments: [String]) throws -> (status: Int32, out: [String], error: [String]) {
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent("latent")
+        process.executableURL = executable
         process.arguments = arguments
         let out = Pipe(), error = Pipe()
         process.standardOutput = out
@@ -16,6 +20,11 @@ enum LatentProcess {
         process.waitUntilExit()
         func lines(_ data: Data) -> [String] { String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) }
         return (process.terminationStatus, lines(outData), lines(errorData))
+    }
+
+    /// Runs `command` with `/bin/sh -c` (to set limits before starting `latent`).
+    static func run(shell command: String) throws -> (status: Int32, out: [String], error: [String]) {
+        try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", command])
     }
 
     /// The build folder holding the test bundle and the `latent` executable.

@@ -1,0 +1,205 @@
+import Foundation
+import XCTest
+
+/// What the command guarantees when given bad files or treated badly, checked by running it as
+/// a separate process: one line naming the problem and exit status 2, and the last good
+/// checkpoint and metrics kept through bad flags, a second run on the same folder, a full
+/// disk and `kill -9` in the middle of writes.
+final class ReliabilityTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-reliability-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try FileManager.default.removeItem(at: folder) }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent(name).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: folder.appendingPathComponent(name))
+        return path(name)
+    }
+
+    func idx(_ dimensions: [UInt32], rank: UInt8? = nil, data: [UInt8] = []) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0, 8, rank ?? UInt8(dimensions.count)]
+        for d in dimensions { bytes += [UInt8(d >> 24), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
+        return bytes + data
+    }
+
+    func npy(_ shape: String, data: [UInt8] = []) -> [UInt8] {
+        var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }".utf8)
+        while (10 + header.count + 1) % 64 != 0 { header.append(0x20) }
+        header.append(0x0A)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + header + data
+    }
+
+    /// A checkpoint file of the current format with the given header and floats behind a valid
+    /// CRC-32: what a lying writer, not a damaged disk, would produce.
+    func checkpoint(_ tensors: [[String: Any]], metadata: [String: String], floats: [Float] = []) throws -> [UInt8] {
+        let header = [UInt8](try JSONSerialization.data(withJSONObject: ["tensors": tensors, "metadata": metadata]))
+        var bytes = Array("LATENTCK".utf8) + [2, 0, 0, 0] + withUnsafeBytes(of: UInt32(header.count).littleEndian, Array.init) + header
+        for value in floats { bytes += withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+        return bytes + withUnsafeBytes(of: crc32(bytes).littleEndian, Array.init)
+    }
+
+    func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    func testBadFilesAreOneLineNamingTheFile() throws {
+        let mnistRank = try write("rank/t10k-images-idx3-ubyte", idx([1, 2, 2], data: [0, 0, 0, 0]))
+        _ = try write("rank/train-images-idx3-ubyte", [0, 0, 8, 255] + [UInt8](repeating: 0, count: 1020))
+        _ = try write("overflow/t10k-images-idx3-ubyte", idx([1, 2, 2], data: [0, 0, 0, 0]))
+        _ = try write("overflow/train-images-idx3-ubyte", idx([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], data: [1, 2, 3]))
+        _ = try write("empty/t10k-images-idx3-ubyte", idx([1, 28, 28], data: [UInt8](repeating: 0, count: 784)))
+        _ = try write("empty/train-images-idx3-ubyte", idx([0, 28, 28]))
+        let settings = { (latent: Int, hidden: Int) in "{\"dataSize\":3,\"latentDimension\":\(latent),\"hidden\":\(hidden),\"components\":3}" }
+        let cases: [([String], String)] = [
+            (["train", "bernoulli-vae", "--data", path("overflow")], "\(path("overflow"))/train-images-idx3-ubyte: IDX: the header's dimensions 4294967295 x 4294967295 x 4294967295 do not match the 3 bytes of data in the file"),
+            (["train", "bernoulli-vae", "--data", (mnistRank as NSString).deletingLastPathComponent], "\(path("rank"))/train-images-idx3-ubyte: IDX: rank 255; image files have rank 3 (images x rows x columns)"),
+            (["train", "bernoulli-vae", "--data", path("empty")], "\(path("empty"))/train-images-idx3-ubyte: the data have no rows"),
+            (["train", "ppca", "--data", try write("huge.npy", npy("(1099511627776, 1099511627776)", data: [0, 0, 0, 0]))], "\(path("huge.npy")): NPY: shape [1099511627776, 1099511627776] needs more or fewer bytes than the 4 the file has"),
+            (["train", "ppca", "--data", try write("scalar.npy", npy("()", data: [0, 0, 128, 63]))], "\(path("scalar.npy")): the array is a single number; data need rows (a first axis)"),
+            (["train", "ppca", "--data", try write("flat.npy", npy("(10, 0)"))], "\(path("flat.npy")): the rows have no numbers (shape [10, 0])"),
+            (["train", "ppca", "--data", try write("text.csv", Array("a,b\n1,2\n3,x\n".utf8))], "\(path("text.csv")):3:2: 'x' is not a number"),
+            (["eval", try write("huge.latent", try checkpoint([["name": "w", "group": "model", "shape": [1 << 61]]], metadata: ["model": "ppca"]))],
+             "checkpoint \(path("huge.latent")) is corrupt: tensor 'w' of shape [2305843009213693952] needs more bytes than the file has left"),
+            (["eval", try write("negative.latent", try checkpoint([], metadata: ["model": "ppca", "settings": settings(-2, 400)]))],
+             "checkpoint \(path("negative.latent")) does not fit this model: its model settings are out of range: latent dimension -2 is not within 1...4096"),
+            (["sample", try write("absurd.latent", try checkpoint([], metadata: ["model": "bernoulli-vae", "settings": settings(2, 1 << 40)]))],
+             "checkpoint \(path("absurd.latent")) does not fit this model: its model settings are out of range: hidden size 1099511627776 is not within 1...65536"),
+            (["sample", try write("unstored.latent", try checkpoint([], metadata: ["model": "bernoulli-vae", "settings": settings(2, 60000)]))],
+             "checkpoint \(path("unstored.latent")) does not fit this model: its tensors do not fit its model settings (parameter 'decoder.layers.0.weight' at LatentModels/BernoulliVAE.swift:11 is not among the stored parameters)"),
+            (["eval", folder.path], "checkpoint \(folder.path) is corrupt: it is a folder, not a checkpoint file"),
+            (["eval", "/dev/null"], "checkpoint /dev/null is corrupt: it is not a regular file"),
+            (["train", "gmm", "--components", "1"], "flag '--components' of 'train' needs a whole number from 2 to 1000, got '1'"),
+            (["train", "ppca", "--out", "/etc/passwd/run"], "cannot write /etc/passwd/run: /etc/passwd is a file, not a folder"),
+        ]
+        for (arguments, message) in cases {
+            let result = try LatentProcess.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertEqual(result.error, ["latent: " + message], "\(arguments)")
+        }
+    }
+
+    /// A trained checkpoint with one parameter made infinite (and its checksum made right):
+    /// every command that restores it refuses, instead of printing NaN figures or pictures.
+    func testACheckpointHoldingAnInfiniteParameterIsRefused() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out + "/checkpoint.latent")))
+        let headerLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+        let infinity = withUnsafeBytes(of: Float.infinity.bitPattern.littleEndian, Array.init)
+        bytes.replaceSubrange((16 + headerLength)..<(20 + headerLength), with: infinity)
+        bytes.replaceSubrange((bytes.count - 4)..., with: withUnsafeBytes(of: crc32(Array(bytes.dropLast(4))).littleEndian, Array.init))
+        let damaged = try write("infinite.latent", bytes)
+        let result = try LatentProcess.run(["eval", damaged, "--json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.out, [])
+        XCTAssertEqual(result.error.count, 1)
+        XCTAssertTrue(result.error[0].hasPrefix("latent: checkpoint \(damaged) does not fit this model: "), result.error[0])
+        XCTAssertTrue(result.error[0].hasSuffix("holds values that are not finite"), result.error[0])
+    }
+
+    /// A typo in a flag is caught before the output folder is touched: the last run's
+    /// checkpoint and metrics stay as they were.
+    func testABadFlagLeavesTheLastRunsFilesAlone() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", out]).status, 0)
+        let before = try snapshot(out)
+        for flags in [["--epochs", "-1"], ["--lr", "fast"], ["--batch-size", "0"], ["--latent-dim", "0"]] {
+            XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--out", out] + flags).status, 2, "\(flags)")
+            XCTAssertEqual(try snapshot(out), before, "\(flags)")
+        }
+    }
+
+    func snapshot(_ out: String) throws -> [Data] {
+        try ["checkpoint.latent", "metrics.jsonl"].map { try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent($0)) }
+    }
+
+    /// A second run on a folder in use stops at once, naming the process holding it; the first
+    /// run finishes with a checkpoint that restores.
+    func testASecondRunOnTheSameFolderIsRefused() throws {
+        let out = path("run")
+        let first = Process()
+        first.executableURL = LatentProcess.productsDirectory.appendingPathComponent("latent")
+        first.arguments = ["train", "bernoulli-vae", "--epochs", "3", "--hidden", "32", "--out", out]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { first.terminate() } }
+        let lock = out + "/.latent.lock"
+        let deadline = Date().addingTimeInterval(20)
+        while ((try? String(contentsOfFile: lock, encoding: .utf8)) ?? "").isEmpty, Date() < deadline { usleep(20_000) }
+        let second = try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--out", out])
+        XCTAssertEqual(second.status, 2)
+        XCTAssertEqual(second.error, ["latent: \(out) is in use by another latent process (pid \(first.processIdentifier)); wait for it or choose another --out"])
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "2"]).status, 0)
+    }
+
+    /// A disk that fills up (simulated: the process may not write past 512 bytes per file) ends
+    /// the run with the system's reason; the last checkpoint and metrics are untouched and no
+    /// temporary file is left.
+    func testAFullDiskKeepsTheLastCheckpoint() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", out]).status, 0)
+        let before = try snapshot(out)
+        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
+        let result = try LatentProcess.run(shell: "trap '' XFSZ; ulimit -f 1; exec '\(latent)' train bernoulli-vae --epochs 1 --hidden 16 --out '\(out)'")
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.error.last, "latent: cannot write \(out)/checkpoint.latent: File too large")
+        XCTAssertEqual(try snapshot(out), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".tmp") }, [])
+    }
+
+    /// `kill -9` at six moments of a run that writes a 7.8 MB checkpoint every epoch: the
+    /// checkpoint is always absent or whole (it restores), and the next run removes the
+    /// temporary files the killed writers left.
+    func testKillDuringCheckpointWritesNeverCorruptsIt() throws {
+        let out = path("run")
+        let checkpoint = out + "/checkpoint.latent"
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<6 {
+            let run = Process()
+            run.executableURL = LatentProcess.productsDirectory.appendingPathComponent("latent")
+            run.arguments = ["train", "bernoulli-vae", "--epochs", "50", "--batch-size", "3000", "--out", out]
+            run.standardOutput = FileHandle.nullDevice
+            run.standardError = FileHandle.nullDevice
+            try run.run()
+            usleep(UInt32.random(in: 1_000_000...3_000_000, using: &generator))
+            kill(run.processIdentifier, SIGKILL)
+            run.waitUntilExit()
+            if FileManager.default.fileExists(atPath: checkpoint) {
+                let restored = try LatentProcess.run(["eval", checkpoint, "--iwae", "1", "--rows", "10"])
+                XCTAssertEqual(restored.status, 0, restored.error.joined(separator: "\n"))
+            }
+        }
+        XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "16", "--out", out]).status, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".tmp") }, [])
+    }
+
+    /// A device is written directly, never replaced by a rename.
+    func testWritingToADevice() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        let full = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "2", "--per-example", "/dev/full"])
+        XCTAssertEqual(full.status, 2)
+        XCTAssertEqual(full.error, ["latent: cannot write /dev/full: No space left on device"])
+        var status = stat()
+        XCTAssertEqual(stat("/dev/full", &status), 0)
+        XCTAssertEqual(status.st_mode & S_IFMT, S_IFCHR, "/dev/full is still a device")
+        let standardOutput = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "2", "--per-example", "/dev/stdout"])
+        XCTAssertEqual(standardOutput.status, 0)
+        XCTAssertEqual(standardOutput.out.first, "row,negative_log_likelihood")
+    }
+}
