@@ -25,7 +25,8 @@ public enum IDXFile {
         let available = bytes.count - 4 - 4 * rank
         guard let expected = Shape.checkedCount(shape, limit: available), expected == available else {
             let dimensions = rank <= 8 ? shape.map(String.init).joined(separator: " x ") : shape.prefix(4).map(String.init).joined(separator: " x ") + " x ... (\(rank) dimensions)"
-            throw fail("the header's dimensions \(dimensions) do not match the \(available) bytes of data in the file")
+            let needed = Shape.checkedCount(shape, limit: .max).map { "\($0) bytes" } ?? "more bytes than any file holds"
+            throw fail("the header promises \(dimensions) = \(needed) of data, the file has \(available)")
         }
         let offset = 4 + 4 * rank
         return Tensor.build(shape) { out in

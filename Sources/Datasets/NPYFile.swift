@@ -39,7 +39,8 @@ public enum NPYFile {
         }
         let available = bytes.count - offset
         guard let count = Shape.checkedCount(shape, limit: available / size), count * size == available else {
-            throw fail("shape \(shape) needs more or fewer bytes than the \(available) the file has")
+            let needed = Shape.checkedCount(shape, limit: .max).flatMap { count in count.multipliedReportingOverflow(by: size).overflow ? nil : "\(count * size) bytes" } ?? "more bytes than any file holds"
+            throw fail("shape \(shape) needs \(needed) of data, the file has \(available)")
         }
         return Tensor.build(shape) { out in
             bytes.withUnsafeBytes { raw in

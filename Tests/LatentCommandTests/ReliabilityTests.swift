@@ -63,10 +63,10 @@ final class ReliabilityTests: XCTestCase {
         _ = try write("empty/train-images-idx3-ubyte", idx([0, 28, 28]))
         let settings = { (latent: Int, hidden: Int) in "{\"dataSize\":3,\"latentDimension\":\(latent),\"hidden\":\(hidden),\"components\":3}" }
         let cases: [([String], String)] = [
-            (["train", "bernoulli-vae", "--data", path("overflow")], "\(path("overflow"))/train-images-idx3-ubyte: IDX: the header's dimensions 4294967295 x 4294967295 x 4294967295 do not match the 3 bytes of data in the file"),
+            (["train", "bernoulli-vae", "--data", path("overflow")], "\(path("overflow"))/train-images-idx3-ubyte: IDX: the header promises 4294967295 x 4294967295 x 4294967295 = more bytes than any file holds of data, the file has 3"),
             (["train", "bernoulli-vae", "--data", (mnistRank as NSString).deletingLastPathComponent], "\(path("rank"))/train-images-idx3-ubyte: IDX: rank 255; image files have rank 3 (images x rows x columns)"),
             (["train", "bernoulli-vae", "--data", path("empty")], "\(path("empty"))/train-images-idx3-ubyte: the data have no rows"),
-            (["train", "ppca", "--data", try write("huge.npy", npy("(1099511627776, 1099511627776)", data: [0, 0, 0, 0]))], "\(path("huge.npy")): NPY: shape [1099511627776, 1099511627776] needs more or fewer bytes than the 4 the file has"),
+            (["train", "ppca", "--data", try write("huge.npy", npy("(1099511627776, 1099511627776)", data: [0, 0, 0, 0]))], "\(path("huge.npy")): NPY: shape [1099511627776, 1099511627776] needs more bytes than any file holds of data, the file has 4"),
             (["train", "ppca", "--data", try write("scalar.npy", npy("()", data: [0, 0, 128, 63]))], "\(path("scalar.npy")): the array is a single number; data need rows (a first axis)"),
             (["train", "ppca", "--data", try write("flat.npy", npy("(10, 0)"))], "\(path("flat.npy")): the rows have no numbers (shape [10, 0])"),
             (["train", "ppca", "--data", try write("text.csv", Array("a,b\n1,2\n3,x\n".utf8))], "\(path("text.csv")):3:2: 'x' is not a number"),
