@@ -40,7 +40,7 @@ enum CommandLineTool {
             if parsed.positional.count < command.positionals.count {
                 throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `latent \(command.name) --help`")
             }
-            let report = try command.init(parsed).run(output: parsed.has("json") ? output.jsonMode() : output)
+            let report = try checkingTensorErrors { try command.init(parsed).run(output: parsed.has("json") ? output.jsonMode() : output) }
             try requireFinite(report)
             if parsed.has("json") {
                 guard output.json(report) else {

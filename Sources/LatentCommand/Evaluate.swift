@@ -35,6 +35,16 @@ struct Restored {
         try inference.loadParameters(from: checkpoint, path: path)
     }
 
+    /// Height and width of the images the model was trained on; an error for rows that are not
+    /// images (a CSV file, say), which have no pictures to draw.
+    func imageShape() throws -> [Int] {
+        let parts = (checkpoint.metadata["image shape"] ?? "").split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }), parts[0] * parts[1] == settings.dataSize else {
+            throw UsageError("'\(model.name)' in this checkpoint was trained on rows that are not images (\(checkpoint.metadata["data"] ?? "unknown data")); pictures need image data")
+        }
+        return parts
+    }
+
     /// The test rows of `--data`, or of the data the model was trained on.
     func testData(_ path: String?) throws -> Tensor {
         let trainedOn = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }

@@ -11,9 +11,7 @@ struct Restoration {
     init(_ restored: Restored) throws {
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model") }
         self.restored = restored
-        let size = restored.settings.dataSize
-        let side = Int(Double(size).squareRoot())
-        imageShape = side * side == size ? [side, side] : [28, size / 28]
+        imageShape = try restored.imageShape()
     }
 
     /// `images` with the pixels where `known` is 0 re-estimated `rounds` times from the model.
@@ -69,7 +67,7 @@ struct Inpaint: Subcommand {
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0]))
         let test = try restoration.restored.testData(arguments.text("data"))
-        let count = try arguments.integer("n", default: 10, in: 1...test.shape[0])
+        let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
         let images = test.slice(axis: 0, 0..<count)
         let (height, width) = (restoration.imageShape[0], restoration.imageShape[1])
         let mask = try arguments.choice("mask", ["half", "block", "random"], default: "half")
@@ -114,7 +112,7 @@ struct Denoise: Subcommand {
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0]))
         let test = try restoration.restored.testData(arguments.text("data"))
-        let count = try arguments.integer("n", default: 10, in: 1...test.shape[0])
+        let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
         let noise = Float(try arguments.number("noise", default: 0.1, in: 0...1))
         let images = test.slice(axis: 0, 0..<count)
         var generator = RandomGenerator(seed: 0)

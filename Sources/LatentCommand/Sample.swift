@@ -16,8 +16,7 @@ struct Sample: Subcommand {
     func run(output: Output) throws -> [String: Any] {
         let restored = try Restored(arguments.positional[0])
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }
-        let side = Int(Double(restored.settings.dataSize).squareRoot())
-        let imageShape = side * side == restored.settings.dataSize ? [side, side] : [28, restored.settings.dataSize / 28]
+        let imageShape = try restored.imageShape()
         let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape, invert: restored.model.data == .binaryImages)
         let path = arguments.text("out") ?? "samples.png"
         let count = try arguments.integer("n", default: 64, in: 1...10_000)

@@ -72,6 +72,7 @@ struct Train: Subcommand {
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
         options.checkpointMetadata = ["settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self), "data": data.source]
+        if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
             ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
         ProgressPrinter().attach(to: &options)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Shape arithmetic shared by every operation: element counts, row-major strides,
 /// NumPy broadcasting and axis normalization.
 package enum Shape {
@@ -21,8 +23,8 @@ package enum Shape {
         return total
     }
 
-    /// The most elements of one tensor: 2^40 floats, 4 TiB.
-    package static let maximumElements = 1 << 40
+    /// The most elements of one tensor: as many floats as the machine has memory for.
+    package static let maximumElements = Int(Swift.min(ProcessInfo.processInfo.physicalMemory / 4, 1 << 40))
 
     /// Row-major strides, in elements.
     package static func strides(_ shape: [Int]) -> [Int] {

@@ -52,7 +52,7 @@ public struct Tensor: @unchecked Sendable {
     /// A tensor of `shape` with every element equal to `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
         guard let count = Shape.checkedCount(shape) else {
-            return failure("full", "shape \(Shape.describe(shape)) has a negative dimension or more than 2^40 elements", shape: shape)
+            return failure("full", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
         }
         return Tensor(storage: TensorStorage(repeating: value, count: count), shape: shape)
     }
@@ -100,7 +100,7 @@ public struct Tensor: @unchecked Sendable {
     /// A shape with a negative dimension or too many elements is a `TensorError`.
     package static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         guard let count = Shape.checkedCount(shape) else {
-            return failure("allocate", "shape \(Shape.describe(shape)) has a negative dimension or more than 2^40 elements", shape: shape)
+            return failure("allocate", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
         }
         let storage = TensorStorage(uninitializedCount: count)
         body(storage.pointer)

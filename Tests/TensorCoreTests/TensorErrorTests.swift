@@ -24,6 +24,23 @@ final class TensorErrorTests: XCTestCase {
         assertThrows("expand: cannot expand [3] to [2, 4]") { Tensor.zeros([3]).expanded(to: [2, 4]) }
     }
 
+    /// Shapes no tensor can have (negative dimensions, more elements than memory or an `Int`
+    /// counts) are errors before anything is allocated, not traps.
+    func testImpossibleShapesAreErrorsNotTraps() {
+        assertThrows("expand: cannot expand [] to [-1]") { Tensor(1).expanded(to: [-1]) }
+        assertThrows("expand: cannot expand [3] to [-3]") { Tensor.zeros([3]).expanded(to: [-3]) }
+        assertThrows("full: shape [1099511627776, 1099511627776] has a negative dimension or more elements than this machine has memory for") { Tensor.zeros([1 << 40, 1 << 40]) }
+        assertThrows("full: shape [4611686018427387904, 4] has a negative dimension or more elements than this machine has memory for") { Tensor.ones([1 << 62, 4]) }
+        assertThrows("reshape: cannot reshape [2, 3] (6 elements) to [4611686018427387904, 4]") { Tensor.zeros([2, 3]).reshaped(to: [1 << 62, 4]) }
+        assertThrows("allocate: shape [4294967296, 4294967296] has a negative dimension or more elements than this machine has memory for") {
+            var generator = RandomGenerator(seed: 0)
+            return Tensor.randomNormal([1 << 32, 1 << 32], using: &generator)
+        }
+        assertThrows("allocate: shape [2097152, 2097152] has a negative dimension or more elements than this machine has memory for") {
+            Tensor.zeros([1 << 21, 1]) + Tensor.zeros([1, 1 << 21])
+        }
+    }
+
     func testFailedOperationGivesNaNOfThePlausibleShapeSoLaterCodeRuns() throws {
         var shape: [Int] = []
         XCTAssertThrowsError(try checkingTensorErrors {
