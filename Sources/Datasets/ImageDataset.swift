@@ -47,8 +47,7 @@ public struct Dataset {
         guard rows > testRows else { throw DataError.corrupt(path: path, reason: "\(rows) rows are too few to hold out \(testRows) for testing") }
         let scaled = imageShape != nil && (table.max().scalar > 1) ? table / 255 : table
         var generator = RandomGenerator(seed: 0)
-        var order = Array(0..<rows)
-        for i in stride(from: rows - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        let order = generator.permutation(rows)
         let testIndices = Tensor(order[..<testRows].sorted().map(Float.init))
         let trainIndices = Tensor(order[testRows...].sorted().map(Float.init))
         return Dataset(train: scaled[trainIndices], test: scaled[testIndices], imageShape: imageShape, source: path)

@@ -136,7 +136,7 @@ extension Amortized {
         var metricLines = resume == nil ? [] : earlierMetricLines(options.metricsPath, through: startEpoch)
         for epoch in startEpoch..<Swift.max(startEpoch, options.epochs) {
             let start = Date()
-            let order = permutation(count, &shuffler)
+            let order = shuffler.permutation(count)
             var total: Double = 0
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
@@ -292,14 +292,6 @@ extension Amortized {
         guard options.warmUpEpochs > 0 else { return options.beta }
         let progress = (Float(epoch) + Float(batch + 1) / Float(batches)) / Float(options.warmUpEpochs)
         return options.beta * Swift.min(progress, 1)
-    }
-
-    func permutation(_ count: Int, _ generator: inout RandomGenerator) -> [Int] {
-        var order = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
-        return order
     }
 
     /// What made the ELBO non-finite: a parameter that is not finite, else the first site whose

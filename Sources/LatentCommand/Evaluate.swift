@@ -45,17 +45,24 @@ struct Restored {
         return parts
     }
 
-    /// The test rows of `--data`, or of the data the model was trained on.
-    func testData(_ path: String?) throws -> Tensor {
+    /// The data of `--data`, or the data the model was trained on, binarized as in training.
+    func data(_ path: String?) throws -> Dataset {
         let trainedOn = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         var data = try loadData(path ?? trainedOn, for: model)
         var generator = RandomGenerator(seed: 0)
-        if model.data == .binaryImages { data.test = Binarization.threshold.apply(data.test, using: &generator) }
-        guard data.test.shape.dropFirst().reduce(1, *) == settings.dataSize else {
-            throw UsageError("the data have \(data.test.shape.dropFirst().reduce(1, *)) numbers per row; the model was trained on \(settings.dataSize)")
+        if model.data == .binaryImages {
+            data.train = Binarization.threshold.apply(data.train, using: &generator)
+            data.test = Binarization.threshold.apply(data.test, using: &generator)
         }
-        return data.test
+        let width = data.test.shape.dropFirst().reduce(1, *)
+        guard width == settings.dataSize else {
+            throw UsageError("the data have \(width) numbers per row; the model was trained on \(settings.dataSize)")
+        }
+        return data
     }
+
+    /// The test rows of `--data`, or of the data the model was trained on.
+    func testData(_ path: String?) throws -> Tensor { try data(path).test }
 }
 
 /// `latent eval CHECKPOINT`: test ELBO and importance-sampled log p(x).

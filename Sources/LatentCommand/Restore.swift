@@ -38,6 +38,9 @@ struct Restoration {
     }
 }
 
+/// The mean of `values`, in Double.
+func average(_ values: [Float]) -> Double { values.map(Double.init).reduce(0, +) / Double(Swift.max(values.count, 1)) }
+
 /// Mean absolute pixel error per image between `a` and `b`, counting where `weight` is 1.
 func meanError(_ a: Tensor, _ b: Tensor, weight: Tensor) -> [Float] {
     let errors = (abs(a - b) * weight).sum(axis: 1) / clamp(weight.expanded(to: a.shape).sum(axis: 1), min: 1)
@@ -66,7 +69,8 @@ struct Inpaint: Subcommand {
 
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0]))
-        let test = try restoration.restored.testData(arguments.text("data"))
+        let data = try restoration.restored.data(arguments.text("data"))
+        let test = data.test
         let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
         let images = test.slice(axis: 0, 0..<count)
         let (height, width) = (restoration.imageShape[0], restoration.imageShape[1])
@@ -86,9 +90,11 @@ struct Inpaint: Subcommand {
         let errors = meanError(filled, images, weight: 1 - knownRows)
         let path = arguments.text("out") ?? "inpaint.png"
         try restoration.picture([images, select(knownRows, images, Tensor(0.5)), filled], to: path)
-        let mean = errors.map(Double.init).reduce(0, +) / Double(errors.count)
-        output.human(String(format: "wrote %@: originals, masked (%@), filled in; mean absolute error on the missing pixels %.4f (per image: %@)", path, mask, mean, errors.map { String(format: "%.3f", $0) }.joined(separator: " ")))
-        return ["path": path, "mean_error": mean, "errors": errors.map(Double.init)]
+        let mean = average(errors)
+        let half = average(meanError(Tensor.full(images.shape, 0.5), images, weight: 1 - knownRows))
+        let pixelMeans = average(meanError(data.train.mean(axis: 0).expanded(to: images.shape), images, weight: 1 - knownRows))
+        output.human(String(format: "wrote %@: originals, masked (%@), filled in; mean absolute error on the missing pixels %.4f (filling with 0.5: %.4f, with each pixel's training mean: %.4f)", path, mask, mean, half, pixelMeans))
+        return ["path": path, "mean_error": mean, "errors": errors.map(Double.init), "mean_error_fill_half": half, "mean_error_pixel_means": pixelMeans]
     }
 }
 

@@ -73,3 +73,14 @@ package enum GlobalRandom {
 public func setRandomSeed(_ seed: UInt64) {
     GlobalRandom.generator.withLock { $0 = RandomGenerator(seed: seed) }
 }
+
+extension RandomGenerator {
+    /// A uniformly random order of `0..<count` (Fisher-Yates), drawn from this generator.
+    public mutating func permutation(_ count: Int) -> [Int] {
+        var order = Array(0..<Swift.max(count, 0))
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(next() % UInt64(i + 1)))
+        }
+        return order
+    }
+}

@@ -96,8 +96,7 @@ final class EstimatorTests: XCTestCase {
         let data: [Double] = [0.1, 1.7]
         let value = try Amortized(mixture, guide: guide).elbo(Tensor(data.map(Float.init)))
         var exact = 0.0
-        for (n, (xn, logits)) in zip(data, [[0.5, -0.5], [0.0, 1.0]]).enumerated() {
-            _ = n
+        for (xn, logits) in zip(data, [[0.5, -0.5], [0.0, 1.0]]) {
             let normalizer = Foundation.log(logits.map(Foundation.exp).reduce(0, +))
             for (k, (prior, mean)) in zip([0.3, 0.7], [-1.0, 2.0]).enumerated() {
                 let logQ = logits[k] - normalizer

@@ -12,9 +12,7 @@ final class TrainingTests: XCTestCase {
     /// 600 points from three well-separated diagonal Gaussians (fixed seed).
     func mixtureData() -> Tensor {
         var generator = RandomGenerator(seed: 42)
-        let component = Tensor.randomCategorical(probabilities: Tensor([0.5, 0.3, 0.2]), using: &generator)
         let components = Tensor.randomCategorical(probabilities: Tensor([0.5, 0.3, 0.2]).expanded(to: [600, 3]), using: &generator)
-        _ = component
         let means = Tensor([[0, 0], [4, 1], [-1, 4]])[components]
         return means + 0.6 * Tensor.randomNormal([600, 2], using: &generator)
     }

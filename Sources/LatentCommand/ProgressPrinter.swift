@@ -1,19 +1,20 @@
 import Foundation
+import Latent
 
 /// Training progress for a person: on a terminal, a bar redrawn in place (batch, running ELBO,
 /// images per second, time left); otherwise one plain line per epoch. Written to standard error.
-public final class ProgressPrinter {
+final class ProgressPrinter {
     let isTerminal: Bool
     let write: (String) -> Void
 
     /// A printer to standard error, drawing a bar only when standard error is a terminal.
-    public init() {
+    init() {
         isTerminal = isatty(STDERR_FILENO) != 0
         write = { FileHandle.standardError.write(Data($0.utf8)) }
     }
 
     /// The step callback for `TrainingOptions.onStep`.
-    public func step(_ report: StepReport) {
+    func step(_ report: StepReport) {
         guard isTerminal else { return }
         let width = 30
         let filled = width * report.batch / Swift.max(report.batches, 1)
@@ -22,13 +23,13 @@ public final class ProgressPrinter {
     }
 
     /// The epoch callback for `TrainingOptions.onEpoch`.
-    public func epoch(_ report: EpochReport) {
+    func epoch(_ report: EpochReport) {
         let heldOut = report.heldOutELBO.map { String(format: "  held-out ELBO %.2f", $0) } ?? ""
         write((isTerminal ? "\r" : "") + String(format: "epoch %d  train ELBO %.2f%@  %.2f s  %.0f img/s\n", report.epoch, report.trainELBO, heldOut, report.seconds, report.imagesPerSecond))
     }
 
     /// Sets both callbacks of `options` to this printer.
-    public func attach(to options: inout TrainingOptions) {
+    func attach(to options: inout TrainingOptions) {
         options.onStep = { [self] in step($0) }
         options.onEpoch = { [self] in epoch($0) }
     }
