@@ -22,6 +22,17 @@ enum LatentProcess {
         return (process.terminationStatus, lines(outData), lines(errorData))
     }
 
+    /// Starts `latent` with `arguments` in the background, its output discarded.
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("latent")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs `command` with `/bin/sh -c` (to set limits before starting `latent`).
     static func run(shell command: String) throws -> (status: Int32, out: [String], error: [String]) {
         try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", command])

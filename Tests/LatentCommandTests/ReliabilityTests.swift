@@ -129,12 +129,7 @@ final class ReliabilityTests: XCTestCase {
     /// run finishes with a checkpoint that restores.
     func testASecondRunOnTheSameFolderIsRefused() throws {
         let out = path("run")
-        let first = Process()
-        first.executableURL = LatentProcess.productsDirectory.appendingPathComponent("latent")
-        first.arguments = ["train", "bernoulli-vae", "--epochs", "3", "--hidden", "32", "--out", out]
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try LatentProcess.start(["train", "bernoulli-vae", "--epochs", "3", "--hidden", "32", "--out", out])
         defer { if first.isRunning { first.terminate() } }
         let lock = out + "/.latent.lock"
         let deadline = Date().addingTimeInterval(20)
@@ -170,12 +165,7 @@ final class ReliabilityTests: XCTestCase {
         let checkpoint = out + "/checkpoint.latent"
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<6 {
-            let run = Process()
-            run.executableURL = LatentProcess.productsDirectory.appendingPathComponent("latent")
-            run.arguments = ["train", "bernoulli-vae", "--epochs", "50", "--batch-size", "3000", "--out", out]
-            run.standardOutput = FileHandle.nullDevice
-            run.standardError = FileHandle.nullDevice
-            try run.run()
+            let run = try LatentProcess.start(["train", "bernoulli-vae", "--epochs", "50", "--batch-size", "3000", "--out", out])
             usleep(UInt32.random(in: 1_000_000...3_000_000, using: &generator))
             kill(run.processIdentifier, SIGKILL)
             run.waitUntilExit()
