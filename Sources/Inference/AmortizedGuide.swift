@@ -10,7 +10,10 @@ import TensorCore
 ///
 /// Every head's input is laid out as the model's values are: enumeration axes, then the model's
 /// batch axes (the data plate's holding the rows), then the features along the last axis.
-struct AmortizedGuide<Input: RowData> {
+///
+/// Unchecked `Sendable`: a guide is built once and run by one training loop at a time, and its
+/// input scaling is set before training starts, never while a run reads it.
+struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
     let plan: GuidePlan
     let options: CompilerOptions
     /// Numbers per row of the data (the encoders' data input).

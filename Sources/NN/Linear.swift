@@ -4,7 +4,7 @@ import TensorCore
 /// An affine layer `y = x W + b` with `W` of shape `[inputSize, outputSize]`.
 ///
 /// Initialized as PyTorch does: `W` and `b` uniform in `+-1/sqrt(inputSize)`.
-public struct Linear: Module {
+public struct Linear: Module, Sendable {
     public let inputSize: Int
     public let outputSize: Int
     /// `[inputSize, outputSize]`, nil until bound.

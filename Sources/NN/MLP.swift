@@ -2,7 +2,7 @@ import TensorCore
 
 /// A multilayer perceptron: `Linear` layers of the given sizes with `activation` between
 /// them (and `outputActivation` after the last). `MLP([784, 400, 20])` has two layers.
-public struct MLP: Module {
+public struct MLP: Module, Sendable {
     public let sizes: [Int]
     public let activation: Activation
     public let outputActivation: Activation

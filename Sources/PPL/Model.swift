@@ -12,14 +12,14 @@ import TensorCore
 /// }
 /// let trace = try coin.trace(Tensor([1, 0, 1, 1]))
 /// ```
-public struct Model<each Input> {
+public struct Model<each Input>: Sendable {
     /// The model's name (`gmm`, `bernoulli-vae`).
     public let name: String
     /// The model's body; run it inside handlers (or call the model inside another model).
-    public let body: (repeat each Input) -> ModelOutput
+    public let body: @Sendable (repeat each Input) -> ModelOutput
 
     /// A model called `name` with body `body`.
-    public init(_ name: String, @ModelBuilder _ body: @escaping (repeat each Input) -> ModelOutput) {
+    public init(_ name: String, @ModelBuilder _ body: @escaping @Sendable (repeat each Input) -> ModelOutput) {
         self.name = name
         self.body = body
     }
