@@ -10,8 +10,8 @@ extension ModelCatalog {
             let (q, d) = (settings.latentDimension, settings.dataSize)
             return Model("ppca") { (x: Tensor, datasetSize: Int) in
                 let weights = param("weights", initializer: { Tensor.randomNormal([q, d], using: &$0) * 0.1 })
-                let mean = param("mean", Tensor.zeros([d]))
-                let noise = param("noise", Tensor(1), constraint: .positive)
+                let mean = param("mean", initializer: { _ in x.mean(axis: 0) })
+                let noise = param("noise", initializer: { _ in GaussianMixtureEM.columnSpread(x).mean() }, constraint: .positive)
                 plate("data", size: datasetSize, subsample: x) {
                     let z = latent("z") ~ Normal(0, 1).expanded(to: [q]).independent(1)
                     observe("x", x) ~ Normal(matmul(z, weights) + mean, noise).independent(1)

@@ -1,42 +1,143 @@
 import Foundation
 import TensorCore
 
-/// A CSV file of numbers, with or without a header row: a matrix with one row per line.
+/// The numeric columns of a CSV file as a matrix, with the columns' names and those left out.
+public struct CSVTable {
+    /// One row per record, one column per numeric column kept.
+    public let values: Tensor
+    /// The names of the kept columns (from the header, or `column N`).
+    public let columns: [String]
+    /// The columns left out, each named with the reason: `'Species' (text)`, `the unnamed first
+    /// column (row names)`.
+    public let skipped: [String]
+}
+
+/// CSV files as R's `write.csv` and pandas' `to_csv` write them: an optional header, quoted
+/// fields (with `""` for a quote, commas and line breaks inside), a leading column of row names
+/// (its header empty), and text columns beside the numbers.
 public enum CSVFile {
-    /// The numbers of the file at `path` (gzip allowed). A first line that is not all numbers is
-    /// a header. Rows of different lengths, text where a number should be, and NaN or infinite
-    /// values are errors naming the line and column.
-    public static func read(_ path: String) throws -> Tensor {
-        try parse(String(decoding: try readBytes(path), as: UTF8.self), source: path)
+    /// The table of the file at `path` (gzip allowed); see `parse`.
+    public static func read(_ path: String, columns: [String]? = nil) throws -> CSVTable {
+        try parse(String(decoding: try readBytes(path), as: UTF8.self), source: path, columns: columns)
     }
 
-    /// The numbers of the CSV text `text`; `source` names it in errors.
-    public static func parse(_ text: String, source path: String) throws -> Tensor {
-        var rows: [[Float]] = []
-        var width: Int?
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { continue }
-            let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            let numbers = fields.map { Float($0) }
-            if rows.isEmpty, width == nil, numbers.contains(where: { $0 == nil }) {
-                width = fields.count
+    /// The numeric columns of the CSV text `text` (or the named `columns`); `source` names it in
+    /// errors. A first record with text where the next record has a number is the header. A column is text
+    /// when its first value is not a number, and is then left out; a number column with text,
+    /// a missing value (`NA`, empty) or a NaN or infinity further down, and records of another
+    /// length, are errors naming the line and column.
+    public static func parse(_ text: String, source path: String, columns chosen: [String]? = nil) throws -> CSVTable {
+        var records = try splitRecords(text, source: path)
+        guard let first = records.first else { throw DataError.corrupt(path: path, reason: "CSV: no rows of numbers") }
+        let second = records.count > 1 ? records[1].fields : []
+        let hasHeader = first.fields.indices.contains { column in
+            number(first.fields[column]) == nil && !isMissing(first.fields[column]) && (column >= second.count || number(second[column]) != nil || isMissing(second[column]))
+        } || (second.isEmpty && first.fields.contains { number($0) == nil })
+        let width = first.fields.count
+        let names = hasHeader ? first.fields.enumerated().map { $0.element.isEmpty ? "" : $0.element } : (1...width).map { "column \($0)" }
+        if hasHeader { records.removeFirst() }
+        guard !records.isEmpty else { throw DataError.corrupt(path: path, reason: "CSV: no rows of numbers") }
+        if let ragged = records.first(where: { $0.fields.count != width }) {
+            throw DataError.malformed(path: path, line: ragged.line, column: nil, reason: "\(ragged.fields.count) values where \(hasHeader ? "the header has" : "the rows above have") \(width)")
+        }
+        var kept: [Int] = [], skipped: [String] = []
+        for column in 0..<width {
+            let name = names[column]
+            if hasHeader, column == 0, name.isEmpty {
+                skipped.append("the unnamed first column (row names)")
                 continue
             }
-            if let bad = numbers.firstIndex(where: { $0 == nil }) {
-                throw DataError.malformed(path: path, line: index + 1, column: bad + 1, reason: "'\(fields[bad])' is not a number")
+            let firstValue = records[0].fields[column]
+            if number(firstValue) == nil, !isMissing(firstValue) {
+                skipped.append("'\(name)' (text)")
+                continue
             }
-            let values = numbers.map { $0! }
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw DataError.malformed(path: path, line: index + 1, column: bad + 1, reason: "\(values[bad]) is not a finite number")
-            }
-            if let expected = width, expected != values.count {
-                throw DataError.malformed(path: path, line: index + 1, column: nil, reason: "\(values.count) values where the rows above have \(expected)")
-            }
-            width = values.count
-            rows.append(values)
+            kept.append(column)
         }
-        guard !rows.isEmpty else { throw DataError.corrupt(path: path, reason: "CSV: no rows of numbers") }
-        return Tensor(rows)
+        if let chosen {
+            kept = try chosen.map { name in
+                guard let index = names.firstIndex(of: name) else {
+                    throw DataError.corrupt(path: path, reason: "CSV: no column '\(name)' (the columns are \(names.filter { !$0.isEmpty }.joined(separator: ", ")))")
+                }
+                return index
+            }
+            skipped = names.indices.filter { !kept.contains($0) }.map { names[$0].isEmpty ? "the unnamed first column" : "'\(names[$0])'" }
+        }
+        guard !kept.isEmpty else { throw DataError.corrupt(path: path, reason: "CSV: no column of numbers (left out: \(skipped.joined(separator: ", ")))") }
+        var values: [Float] = []
+        values.reserveCapacity(records.count * kept.count)
+        for record in records {
+            for column in kept {
+                let field = record.fields[column]
+                guard let value = number(field) else {
+                    let what = isMissing(field) ? "a missing value ('\(field)')" : "'\(field)', not a number"
+                    throw DataError.malformed(path: path, line: record.line, column: column + 1, reason: "\(what) in column '\(names[column])'; remove or fill in that row")
+                }
+                guard value.isFinite else {
+                    throw DataError.malformed(path: path, line: record.line, column: column + 1, reason: "\(value) is not a finite number")
+                }
+                values.append(value)
+            }
+        }
+        return CSVTable(values: Tensor(shape: [records.count, kept.count], scalars: values), columns: kept.map { names[$0] }, skipped: skipped)
+    }
+
+    /// The number in `field`, or nil.
+    static func number(_ field: String) -> Float? { Float(field) }
+
+    /// R's and pandas' spellings of a missing value.
+    static func isMissing(_ field: String) -> Bool { ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"].contains(field) }
+
+    /// The records of `text` with the line each starts on: fields split at commas outside
+    /// quotes, quotes removed (`""` inside quotes is one quote), surrounding spaces trimmed, blank
+    /// lines dropped.
+    static func splitRecords(_ text: String, source path: String) throws -> [(line: Int, fields: [String])] {
+        var records: [(line: Int, fields: [String])] = []
+        var fields: [String] = []
+        var field = ""
+        var quoted = false, wasQuoted = false
+        var line = 1, recordLine = 1
+        var characters = text.makeIterator()
+        var pending: Character?
+        func finishField() {
+            fields.append(wasQuoted ? field : field.trimmingCharacters(in: .whitespaces))
+            field = ""
+            wasQuoted = false
+        }
+        func finishRecord() {
+            finishField()
+            if !(fields.count == 1 && fields[0].isEmpty) { records.append((recordLine, fields)) }
+            fields = []
+        }
+        while let character = pending ?? characters.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    let next = characters.next()
+                    if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                } else {
+                    if character.isNewline { line += 1 }
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case "\"" where field.trimmingCharacters(in: .whitespaces).isEmpty:
+                quoted = true
+                wasQuoted = true
+                field = ""
+            case ",":
+                finishField()
+            case "\n", "\r\n", "\r":
+                finishRecord()
+                line += 1
+                recordLine = line
+            default:
+                field.append(character)
+            }
+        }
+        if quoted { throw DataError.malformed(path: path, line: recordLine, column: fields.count + 1, reason: "a quoted field is not closed") }
+        finishRecord()
+        return records
     }
 }

@@ -11,32 +11,55 @@ public struct Dataset {
     public var imageShape: [Int]?
     /// Where the data came from.
     public var source: String
+    /// The names of the columns, for a CSV file.
+    public var columns: [String]?
+    /// Where the training and the held-out rows stand in the file (in the training file, then
+    /// the test file, for a folder of two), in order.
+    public var trainRows: [Int]
+    public var testRows: [Int]
+    /// The columns of a CSV file left out, each with the reason (`'Species' (text)`).
+    public var skippedColumns: [String] = []
 
-    public init(train: Tensor, test: Tensor, imageShape: [Int]?, source: String) {
+    /// Training and held-out rows; by default the training rows come first in the source.
+    public init(train: Tensor, test: Tensor, imageShape: [Int]?, source: String, trainRows: [Int]? = nil, testRows: [Int]? = nil) {
         self.train = train
         self.test = test
         self.imageShape = imageShape
         self.source = source
+        self.trainRows = trainRows ?? Array(0..<train.rowCountOrZero)
+        self.testRows = testRows ?? Array(train.rowCountOrZero..<(train.rowCountOrZero + test.rowCountOrZero))
+    }
+
+    /// Every row, in the order of the source.
+    public var allRows: Tensor {
+        let joined = Tensor.concatenate([train, test])
+        var position = [Int](repeating: 0, count: trainRows.count + testRows.count)
+        for (index, row) in (trainRows + testRows).enumerated() where row < position.count { position[row] = index }
+        return joined[Tensor(position.map(Float.init))]
     }
 
     /// Reads `path`: a folder of the four MNIST IDX files (raw or `.gz`), or one CSV or `.npy`
     /// file of which a fixed random `testFraction` of rows (seed 0) is held out, so that data
     /// stored in order (video frames, sorted classes) still give a representative test set.
     /// Pixel values are scaled to [0, 1].
-    public static func load(_ path: String, testFraction: Double = 0.1) throws -> Dataset {
+    /// `columns` chooses the columns of a CSV file (its numeric columns when nil).
+    public static func load(_ path: String, testFraction: Double = 0.1, columns: [String]? = nil) throws -> Dataset {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError.missing(path: path) }
+        if columns != nil, !path.lowercased().contains(".csv") { throw DataError.unsupported(path: path, reason: "columns can be chosen in a CSV file only") }
         if isFolder.boolValue { return try mnist(folder: path) }
         let lowered = path.lowercased()
         let table: Tensor
         var imageShape: [Int]?
+        var csv: CSVTable?
         if lowered.hasSuffix(".npy") || lowered.hasSuffix(".npy.gz") {
             let array = try NPYFile.read(path)
             guard array.rank >= 1 else { throw DataError.corrupt(path: path, reason: "the array is a single number; data need rows (a first axis)") }
             if array.rank == 3 { imageShape = Array(array.shape.suffix(2)) }
             table = array.reshaped(to: [array.shape[0], array.rank == 1 ? 1 : array.count / Swift.max(array.shape[0], 1)])
         } else if lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz") {
-            table = try CSVFile.read(path)
+            csv = try CSVFile.read(path, columns: columns)
+            table = csv!.values
         } else {
             throw DataError.unsupported(path: path, reason: "expected a folder of MNIST IDX files, a .csv or a .npy file")
         }
@@ -50,7 +73,11 @@ public struct Dataset {
         let order = generator.permutation(rows)
         let testIndices = Tensor(order[..<testRows].sorted().map(Float.init))
         let trainIndices = Tensor(order[testRows...].sorted().map(Float.init))
-        return Dataset(train: scaled[trainIndices], test: scaled[testIndices], imageShape: imageShape, source: path)
+        var dataset = Dataset(train: scaled[trainIndices], test: scaled[testIndices], imageShape: imageShape, source: path,
+                              trainRows: order[testRows...].sorted(), testRows: order[..<testRows].sorted())
+        dataset.columns = csv?.columns
+        dataset.skippedColumns = csv?.skipped ?? []
+        return dataset
     }
 
     /// The MNIST training and test images in `folder`, pixels scaled to [0, 1].
@@ -76,6 +103,10 @@ public struct Dataset {
         return Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
                        imageShape: Array(train.shape.suffix(2)), source: folder)
     }
+}
+
+extension Tensor {
+    var rowCountOrZero: Int { shape.first ?? 0 }
 }
 
 /// Data must have rows, and numbers in each row.

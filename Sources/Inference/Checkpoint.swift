@@ -65,7 +65,7 @@ public struct Checkpoint: Equatable {
                 floats += tensor.scalars
             }
         }
-        let header = try JSONEncoder().encode(Header(tensors: entries, metadata: metadata))
+        let header = Data(try sortedJSON(Header(tensors: entries, metadata: metadata)).utf8)
         var data = Data(Self.magic)
         append(Self.formatVersion, to: &data)
         append(UInt32(header.count), to: &data)

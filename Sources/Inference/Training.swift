@@ -162,7 +162,7 @@ extension Amortized {
                 try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
             }
             if let path = options.metricsPath {
-                metricLines.append(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
+                metricLines.append(try sortedJSON(report))
                 try writeMetrics(metricLines, to: path)
             }
             options.onEpoch?(report)

@@ -6,7 +6,7 @@ import TensorCore
 extension Amortized {
     /// The training state after `epoch` epochs, as a checkpoint.
     func checkpoint(epoch: Int, optimizer: any Optimizer, shuffler: RandomGenerator, options: TrainingOptions) -> Checkpoint {
-        let baselineText = (try? JSONEncoder().encode(baselines)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let baselineText = (try? sortedJSON(baselines)) ?? "{}"
         return Checkpoint(
             modelParameters: parameters.unconstrained, guideParameters: guideParameters.unconstrained,
             guideConstants: ["input mean": scaling.mean, "input scale": scaling.scale], optimizerState: optimizer.state,

@@ -48,7 +48,8 @@ struct Restored {
     /// The data of `--data`, or the data the model was trained on, binarized as in training.
     func data(_ path: String?) throws -> Dataset {
         let trainedOn = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
-        var data = try loadData(path ?? trainedOn, for: model)
+        let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        var data = try loadData(path ?? trainedOn, for: model, columns: (path ?? trainedOn) == nil ? nil : columns)
         var generator = RandomGenerator(seed: 0)
         if model.data == .binaryImages {
             data.train = Binarization.threshold.apply(data.train, using: &generator)
@@ -72,11 +73,12 @@ struct Evaluate: Subcommand {
     static let flags: [Flag] = [
         .value("data", "data to evaluate on (default: the training data's test rows)"),
         .value("iwae", "importance samples per row (default 100); the ELBO averages min(K, 100) draws"),
-        .value("rows", "test rows to use (default all)"),
-        .value("per-example", "write each row's -log p(x) (the anomaly score) to this CSV file"),
+        .value("rows", "rows to use, from the first (default all)"),
+        .value("split", "test (the held-out rows, default) or all (every row of the data, in file order)"),
+        .value("per-example", "write each row's -log p(x) (the anomaly score) to this CSV file, rows numbered as in the data file from 0"),
     ]
     static let positionals = ["CHECKPOINT"]
-    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--iwae K] [--rows N] [--per-example FILE.csv] [--json]"
+    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--per-example FILE.csv] [--json]"
 
     let arguments: ParsedArguments
 
@@ -84,7 +86,10 @@ struct Evaluate: Subcommand {
 
     func run(output: Output) throws -> [String: Any] {
         let restored = try Restored(arguments.positional[0])
-        var test = try restored.testData(arguments.text("data"))
+        let data = try restored.data(arguments.text("data"))
+        let split = try arguments.choice("split", ["test", "all"], default: "test")
+        var test = split == "all" ? data.allRows : data.test
+        let fileRows = split == "all" ? Array(0..<test.shape[0]) : data.testRows
         let rows = try arguments.integer("rows", default: test.shape[0], in: 1...test.shape[0])
         test = test.slice(axis: 0, 0..<rows)
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
@@ -96,7 +101,7 @@ struct Evaluate: Subcommand {
         }
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
         if let path = arguments.text("per-example") {
-            let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\($0.offset),\(-$0.element)" }
+            let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\(fileRows[$0.offset]),\(-$0.element)" }
             try writeText(lines.joined(separator: "\n").appending("\n"), to: path)
         }
         output.human(String(format: "test ELBO %.2f, log p(x) %.2f (k = %d) per row over %d rows", elbo / Double(rows), meanLogLikelihood, k, rows))

@@ -25,15 +25,24 @@ func shippedModel(_ name: String) throws -> ShippedModel {
     return model
 }
 
-/// Loads `--data` for `model`, binarizing images for Bernoulli models.
-func loadData(_ path: String?, for model: ShippedModel) throws -> Dataset {
+/// Loads `--data` for `model` (the bundled data when nil), with the CSV columns `columns`;
+/// says on `output` which columns of a CSV file were left out.
+func loadData(_ path: String?, for model: ShippedModel, columns: [String]? = nil, output: Output? = nil) throws -> Dataset {
     guard let path else {
+        guard columns == nil else { throw UsageError("--columns chooses columns of a CSV file given with --data") }
         switch model.data {
         case .points: return syntheticMixture()
         default: return try bundledImages()
         }
     }
-    return try Dataset.load(path)
+    let data = try Dataset.load(path, columns: columns)
+    if !data.skippedColumns.isEmpty { output?.human("left out of \(path): " + data.skippedColumns.joined(separator: ", ")) }
+    return data
+}
+
+/// The names given to `--columns`, split at commas.
+func columnList(_ text: String?) -> [String]? {
+    text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 }
 
 /// The bundled MNIST test images: the first 9,000 for training, the last 1,000 held out.

@@ -8,6 +8,8 @@ struct Train: Subcommand {
     static let summary = "train a model by amortized variational inference (AEVB)"
     static let flags: [Flag] = [
         .value("data", "a folder of MNIST IDX files, or a .csv or .npy file"),
+        .value("columns", "the columns of a CSV file to use, comma-separated (default: its numeric columns)"),
+        .toggle("resume", "continue the run in --out from its checkpoint, to --epochs in all"),
         .value("epochs", "passes over the training data"),
         .value("batch-size", "rows per minibatch"),
         .value("latent-dim", "latent dimension (default 20, ppca 2)"),
@@ -22,11 +24,13 @@ struct Train: Subcommand {
     ]
     static let positionals = ["MODEL"]
     static let usage = """
-        Usage: latent train MODEL [--data PATH] [--epochs N] [--batch-size M] [--latent-dim D] [--hidden H]
-                                  [--components K] [--optimizer adam|adagrad|rmsprop|sgd] [--lr X] [--seed S]
-                                  [--threads T] [--binarize threshold|stochastic] [--out DIR] [--json]
+        Usage: latent train MODEL [--data PATH] [--columns A,B] [--epochs N] [--batch-size M] [--latent-dim D]
+                                  [--hidden H] [--components K] [--optimizer adam|adagrad|rmsprop|sgd] [--lr X]
+                                  [--seed S] [--threads T] [--binarize threshold|stochastic] [--out DIR] [--resume] [--json]
 
         Trains MODEL (see `latent models`) and writes DIR/checkpoint.latent and DIR/metrics.jsonl.
+        With --resume, continues the run in DIR from its checkpoint (same model and data) until
+        --epochs epochs in all, exactly as if it had not stopped.
         """
 
     let model: ShippedModel
@@ -50,36 +54,51 @@ struct Train: Subcommand {
         options.seed = seed
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         let latentFlag = try arguments.optionalInteger("latent-dim", in: 1...4096)
-        let hidden = try arguments.integer("hidden", default: 400, in: 1...65536)
-        let components = try arguments.integer("components", default: 3, in: 2...1000)
+        let hiddenFlag = try arguments.optionalInteger("hidden", in: 1...65536)
+        let componentsFlag = try arguments.optionalInteger("components", in: 2...1000)
+        let outPath = arguments.text("out") ?? "runs/\(model.name)"
+        let resume = arguments.has("resume") ? try resumedRun(outPath) : nil
         ComputeThreads.count = threads
 
-        var data = try loadData(arguments.text("data"), for: model)
+        let dataPath = arguments.text("data") ?? resume?.dataPath
+        let columns = columnList(arguments.text("columns")) ?? resume?.columns
+        var data = try loadData(dataPath, for: model, columns: columns, output: output)
         var generator = RandomGenerator(seed: seed)
         if model.data == .binaryImages, binarization == .threshold {
             binarization.apply(to: &data.train, using: &generator)
         }
         if model.data == .binaryImages { Binarization.threshold.apply(to: &data.test, using: &generator) }
         let dataSize = data.train.shape.dropFirst().reduce(1, *)
-        let settings = ModelSettings(
+        var settings = ModelSettings(
             dataSize: dataSize,
             latentDimension: latentFlag ?? (model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20),
-            hidden: hidden, components: components)
+            hidden: hiddenFlag ?? 400, components: componentsFlag ?? 3)
+        if let resume {
+            for (flag, given, stored) in [("latent-dim", latentFlag, resume.settings.latentDimension), ("hidden", hiddenFlag, resume.settings.hidden), ("components", componentsFlag, resume.settings.components)] {
+                if let given, given != stored { throw UsageError("--\(flag) \(given) differs from the run being resumed (\(stored)); a resumed run keeps its model") }
+            }
+            guard resume.settings.dataSize == dataSize else {
+                throw UsageError("the data have \(dataSize) numbers per row; the run being resumed was trained on \(resume.settings.dataSize)")
+            }
+            settings = resume.settings
+        }
 
-        let folder = try OutputFolder(arguments.text("out") ?? "runs/\(model.name)")
+        let folder = try OutputFolder(outPath)
         let checkpointPath = folder.file("checkpoint.latent")
         let metricsPath = folder.file("metrics.jsonl")
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
-        options.checkpointMetadata = ["settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self), "data": data.source]
+        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source]
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
+        if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
             ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
         ProgressPrinter().attach(to: &options)
         options.onPlan = { output.human($0.description) }
         let vi = Amortized(model.build(settings), options: model.compilerOptions(settings), seed: options.seed)
         let start = Date()
-        let reports = try vi.fit(data.train, heldOut: data.test, options: options, transform: transform)
+        let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
+        guard !reports.isEmpty else { throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs; ask for more with --epochs") }
         let seconds = Date().timeIntervalSince(start)
         let last = reports.last!
         let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
@@ -104,6 +123,25 @@ struct Train: Subcommand {
         return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.shape[0]) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
+    }
+
+    /// The checkpoint of the run in `folder`, with its settings and the data it was trained on.
+    func resumedRun(_ folder: String) throws -> (checkpoint: Checkpoint, settings: ModelSettings, dataPath: String?, columns: [String]?) {
+        let path = (folder as NSString).appendingPathComponent("checkpoint.latent")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw UsageError("--resume: \(folder) holds no checkpoint to resume; train without --resume first")
+        }
+        let checkpoint = try Checkpoint.read(from: path)
+        guard checkpoint.metadata["model"] == model.name else {
+            throw CheckpointError.mismatch(path: path, reason: "it was written for model '\(checkpoint.metadata["model"] ?? "?")', not '\(model.name)'")
+        }
+        guard let text = checkpoint.metadata["settings"], let settings = try? JSONDecoder().decode(ModelSettings.self, from: Data(text.utf8)) else {
+            throw CheckpointError.mismatch(path: path, reason: "it has no model settings")
+        }
+        if let problem = settings.firstProblem { throw CheckpointError.mismatch(path: path, reason: "its model settings are out of range: \(problem)") }
+        let dataPath = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        return (checkpoint, settings, dataPath, columns)
     }
 
     func optimizer(_ rate: Float) throws -> OptimizerChoice {

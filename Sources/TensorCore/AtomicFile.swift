@@ -107,3 +107,11 @@ package func describeFileError(_ error: any Error) -> String {
     default: return ns.localizedDescription
     }
 }
+
+/// `value` as JSON with its keys sorted, so that the same value always gives the same bytes
+/// (checkpoints and logs are then reproducible file for file).
+package func sortedJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

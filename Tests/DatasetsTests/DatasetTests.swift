@@ -75,21 +75,53 @@ final class DatasetTests: XCTestCase {
 
     func testCSVWithAndWithoutHeaderAndItsErrors() throws {
         let withHeader = try write("a.csv", Array("x0,x1\n1,2\n3.5,-4\n".utf8))
-        XCTAssertEqual(try CSVFile.read(withHeader).scalars, [1, 2, 3.5, -4])
+        XCTAssertEqual(try CSVFile.read(withHeader).values.scalars, [1, 2, 3.5, -4])
+        XCTAssertEqual(try CSVFile.read(withHeader).columns, ["x0", "x1"])
         let plain = try write("b.csv", Array("1,2\n3,4\n\n".utf8))
-        XCTAssertEqual(try CSVFile.read(plain).shape, [2, 2])
+        XCTAssertEqual(try CSVFile.read(plain).values.shape, [2, 2])
         let ragged = try write("c.csv", Array("1,2\n3,4,5\n".utf8))
         XCTAssertThrowsError(try CSVFile.read(ragged)) { error in
             XCTAssertEqual("\(error)", "\(ragged):2: 3 values where the rows above have 2")
         }
-        let nan = try write("d.csv", Array("1,2\n3,nan\n".utf8))
+        let nan = try write("d.csv", Array("1,2\n3,inf\n".utf8))
         XCTAssertThrowsError(try CSVFile.read(nan)) { error in
-            XCTAssertEqual("\(error)", "\(nan):2:2: nan is not a finite number")
+            XCTAssertEqual("\(error)", "\(nan):2:2: inf is not a finite number")
         }
         let text = try write("e.csv", Array("1,2\n3,four\n".utf8))
         XCTAssertThrowsError(try CSVFile.read(text)) { error in
-            XCTAssertEqual("\(error)", "\(text):2:2: 'four' is not a number")
+            XCTAssertEqual("\(error)", "\(text):2:2: 'four', not a number in column 'column 2'; remove or fill in that row")
         }
+        let missing = try write("f.csv", Array("a,b\n1,2\n3,NA\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(missing)) { error in
+            XCTAssertEqual("\(error)", "\(missing):3:2: a missing value ('NA') in column 'b'; remove or fill in that row")
+        }
+    }
+
+    /// R's `write.csv(faithful)`: quoted names, and a first column of quoted row names under an
+    /// empty header, which is not a feature.
+    func testRStyleCSVWithRowNames() throws {
+        let path = try write("faithful.csv", Array("\"\",\"eruptions\",\"waiting\"\n\"1\",3.6,79\n\"2\",1.8,54\n\"3\",3.333,74\n".utf8))
+        let table = try CSVFile.read(path)
+        XCTAssertEqual(table.columns, ["eruptions", "waiting"])
+        XCTAssertEqual(table.values.scalars, [3.6, 79, 1.8, 54, 3.333, 74])
+        XCTAssertEqual(table.skipped, ["the unnamed first column (row names)"])
+    }
+
+    /// pandas' `iris.to_csv()`: an index column, numbers, and a text column left out and named;
+    /// `columns` picks others. Quoted fields may hold commas and doubled quotes.
+    func testPandasStyleCSVWithATextColumn() throws {
+        let lines = [",sepal_length,sepal_width,species", "0,5.1,3.5,setosa", "1,7.0,3.2,\"versicolor, \"\"large\"\"\"", "2,6.3,3.3,virginica"]
+        let path = try write("iris.csv", Array(lines.joined(separator: "\r\n").utf8))
+        let table = try CSVFile.read(path)
+        XCTAssertEqual(table.columns, ["sepal_length", "sepal_width"])
+        XCTAssertEqual(table.values.shape, [3, 2])
+        XCTAssertEqual(table.skipped, ["the unnamed first column (row names)", "'species' (text)"])
+        XCTAssertEqual(try CSVFile.read(path, columns: ["sepal_width"]).values.scalars, [3.5, 3.2, 3.3])
+        XCTAssertThrowsError(try CSVFile.read(path, columns: ["petal_length"])) { error in
+            XCTAssertEqual("\(error)", "\(path): CSV: no column 'petal_length' (the columns are sepal_length, sepal_width, species)")
+        }
+        let headless = try write("headless.csv", Array("5.1,3.5,setosa\n7.0,3.2,versicolor\n".utf8))
+        XCTAssertEqual(try CSVFile.read(headless).values.scalars, [5.1, 3.5, 7.0, 3.2], "a text column in every row is not a header")
     }
 
     func npy(_ descr: String, shape: String, payload: [UInt8]) -> [UInt8] {

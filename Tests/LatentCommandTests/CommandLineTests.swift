@@ -158,4 +158,58 @@ final class ModelCommandTests: XCTestCase {
             XCTAssertEqual(result.error, [message], "\(arguments)")
         }
     }
+
+    /// An R-style CSV (quoted names, a column of row names under an empty header): the row
+    /// names are left out with a line saying so; `--columns` picks columns by name.
+    func testTrainOnAnRStyleCSV() throws {
+        var lines = ["\"\",\"eruptions\",\"waiting\",\"kind\""]
+        for row in 1...60 { lines.append("\"\(row)\",\(row % 2 == 0 ? 2.1 + Double(row) / 100 : 4.3 - Double(row) / 100),\(row % 2 == 0 ? 55 + row % 7 : 80 - row % 5),\"\(row % 2 == 0 ? "short" : "long")\"") }
+        let data = folder.appendingPathComponent("faithful.csv").path
+        try lines.joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        let train = try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "2", "--out", out])
+        XCTAssertEqual(train.status, 0, train.error.joined(separator: "\n"))
+        XCTAssertTrue(train.out.contains("left out of \(data): the unnamed first column (row names), 'kind' (text)"), train.out.joined(separator: "\n"))
+        let chosen = try LatentProcess.run(["train", "ppca", "--data", data, "--columns", "waiting", "--epochs", "1", "--out", out, "--json"])
+        XCTAssertEqual(chosen.status, 0, chosen.error.joined(separator: "\n"))
+        let wrong = try LatentProcess.run(["train", "ppca", "--data", data, "--columns", "duration", "--out", out])
+        XCTAssertEqual(wrong.error, ["latent: \(data): CSV: no column 'duration' (the columns are eruptions, waiting, kind)"])
+    }
+
+    /// Training 2 epochs and resuming to 4 writes the same checkpoint, byte for byte, as 4
+    /// epochs at once, and the metrics log keeps the first two epochs.
+    func testResumingARunIsExact() throws {
+        let straight = folder.appendingPathComponent("straight").path, resumed = folder.appendingPathComponent("resumed").path
+        XCTAssertEqual(try LatentProcess.run(["train", "gmm", "--epochs", "4", "--out", straight]).status, 0)
+        XCTAssertEqual(try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", resumed]).status, 0)
+        let again = try LatentProcess.run(["train", "gmm", "--epochs", "4", "--out", resumed, "--resume"])
+        XCTAssertEqual(again.status, 0, again.error.joined(separator: "\n"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.latent")), try Data(contentsOf: URL(fileURLWithPath: resumed + "/checkpoint.latent")))
+        XCTAssertEqual(try String(contentsOfFile: resumed + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 4)
+        let done = try LatentProcess.run(["train", "gmm", "--epochs", "4", "--out", resumed, "--resume"])
+        XCTAssertEqual(done.error, ["latent: the run in \(resumed) has already done 4 epochs; ask for more with --epochs"])
+        let changed = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--components", "4"])
+        XCTAssertEqual(changed.error, ["latent: --components 4 differs from the run being resumed (3); a resumed run keeps its model"])
+        let nothing = try LatentProcess.run(["train", "gmm", "--out", folder.appendingPathComponent("empty").path, "--resume"])
+        XCTAssertEqual(nothing.error, ["latent: --resume: \(folder.appendingPathComponent("empty").path) holds no checkpoint to resume; train without --resume first"])
+    }
+
+    /// `--split all` scores every row in file order; the held-out split numbers its rows as
+    /// they stand in the file.
+    func testEvaluateEveryRowOrTheHeldOutOnes() throws {
+        let rows = (0..<50).map { i in String(format: "%.3f,%.3f", sin(Double(i)), cos(Double(i))) }
+        let data = folder.appendingPathComponent("points.csv").path
+        try rows.joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "3", "--out", out]).status, 0)
+        let all = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--split", "all", "--iwae", "5", "--per-example", "/dev/stdout", "--json"])
+        XCTAssertEqual(all.status, 0, all.error.joined(separator: "\n"))
+        XCTAssertEqual(all.out.dropFirst().dropLast().map { $0.split(separator: ",")[0] }, (0..<50).map { "\($0)"[...] })
+        XCTAssertEqual(try json(all.out)["rows"] as? Int, 50)
+        let heldOut = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "5", "--per-example", "/dev/stdout"])
+        let numbers = heldOut.out.dropFirst().compactMap { Int($0.split(separator: ",")[0]) }
+        XCTAssertEqual(numbers.count, 5, "a tenth of 50 rows is held out")
+        XCTAssertEqual(numbers, numbers.sorted())
+        XCTAssertTrue(numbers.allSatisfy { (0..<50).contains($0) })
+    }
 }
