@@ -20,7 +20,7 @@ package enum Shape {
             guard !overflow, product <= limit else { return nil }
             total = product
         }
-        return total
+        return total <= limit ? total : nil
     }
 
     /// The most elements of one tensor: as many floats as the machine has memory for.

@@ -32,6 +32,8 @@ final class CheckpointFaultTests: XCTestCase {
             (try file([["name": "a", "group": "model", "shape": [1 << 32, 1 << 32]]]), "tensor 'a' of shape [4294967296, 4294967296] needs more bytes than the file has left"),
             (try file([["name": "a", "group": "model", "shape": [-2, 3]]], floats: [1]), "tensor 'a' of shape [-2, 3] needs more bytes than the file has left"),
             (try file([["name": "a", "group": "model", "shape": [2]]], floats: [1]), "tensor 'a' of shape [2] needs more bytes than the file has left"),
+            (try file([["name": "a", "group": "model", "shape": [1]], ["name": "b", "group": "model", "shape": [Int]()]], floats: [1]),
+             "tensor 'b' of shape [] needs more bytes than the file has left"),
             (try file([["name": "a", "group": "model", "shape": [1]]], floats: [1, 2]), "4 unexpected bytes after the tensors"),
             (try file([["name": "a", "group": "weights", "shape": [1]]], floats: [1]), "tensor 'a' is in an unknown group 'weights'"),
             (try file([["name": "a", "group": "model", "shape": [1]], ["name": "a", "group": "model", "shape": [1]]], floats: [1, 2]), "tensor 'a' appears twice in group 'model'"),

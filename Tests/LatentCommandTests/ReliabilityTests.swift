@@ -69,7 +69,7 @@ final class ReliabilityTests: XCTestCase {
             (["train", "ppca", "--data", try write("huge.npy", npy("(1099511627776, 1099511627776)", data: [0, 0, 0, 0]))], "\(path("huge.npy")): NPY: shape [1099511627776, 1099511627776] needs more bytes than any file holds of data, the file has 4"),
             (["train", "ppca", "--data", try write("scalar.npy", npy("()", data: [0, 0, 128, 63]))], "\(path("scalar.npy")): the array is a single number; data need rows (a first axis)"),
             (["train", "ppca", "--data", try write("flat.npy", npy("(10, 0)"))], "\(path("flat.npy")): the rows have no numbers (shape [10, 0])"),
-            (["train", "ppca", "--data", try write("text.csv", Array("a,b\n1,2\n3,x\n".utf8))], "\(path("text.csv")):3:2: 'x' is not a number"),
+            (["train", "ppca", "--data", try write("text.csv", Array("a,b\n1,2\n3,x\n".utf8))], "\(path("text.csv")):3:2: 'x', not a number in column 'b'; remove or fill in that row"),
             (["eval", try write("huge.latent", try checkpoint([["name": "w", "group": "model", "shape": [1 << 61]]], metadata: ["model": "ppca"]))],
              "checkpoint \(path("huge.latent")) is corrupt: tensor 'w' of shape [2305843009213693952] needs more bytes than the file has left"),
             (["eval", try write("negative.latent", try checkpoint([], metadata: ["model": "ppca", "settings": settings(-2, 400)]))],
