@@ -7,6 +7,7 @@ let package = Package(
     name: "Latent",
     products: [
         .library(name: "Latent", targets: ["Latent"]),
+        .library(name: "LatentCommandLine", targets: ["LatentCommandLine"]),
         .library(name: "LatentModels", targets: ["LatentModels"]),
         .executable(name: "latent", targets: ["LatentCommand"]),
     ],
@@ -40,10 +41,11 @@ let package = Package(
 
         // MARK: Umbrella library and command
         .target(name: "Latent", dependencies: ["TensorCore", "Distributions", "NN", "Optim", "PPL", "Inference", "Datasets", "Plot"]),
-        .target(name: "LatentModels", dependencies: ["Latent"], path: "Models"),
-        .executableTarget(
-            name: "LatentCommand", dependencies: ["Latent", "LatentModels", "CKernels", "TensorCore"],
+        .target(
+            name: "LatentCommandLine", dependencies: ["Latent", "CKernels", "TensorCore"],
             exclude: ["Resources/README.md"], resources: [.copy("Resources/mnist-t10k-images-idx3-ubyte.gz")]),
+        .target(name: "LatentModels", dependencies: ["Latent", "LatentCommandLine"], path: "Models"),
+        .executableTarget(name: "LatentCommand", dependencies: ["LatentCommandLine", "LatentModels"]),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
@@ -52,7 +54,7 @@ let package = Package(
         .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["CKernels", "Inference", "PPL", "Distributions", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CKernels", "TensorCore"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Latent", "LatentModels"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Latent", "LatentCommandLine", "LatentModels"]),
         .testTarget(name: "LatentCommandTests"),
         .testTarget(name: "ZooTests", dependencies: ["Latent"]),
     ]

@@ -1,12 +1,13 @@
 import Latent
+import LatentCommandLine
 
 extension ModelCatalog {
     /// Kingma & Welling's MNIST model: z ~ N(0, I), x ~ Bernoulli(decoder(z)) per pixel.
-    public static let bernoulliVAE = ShippedModel(
+    public static let bernoulliVAE = CommandModel(
         name: "bernoulli-vae", summary: "variational autoencoder for binary images (Kingma & Welling's MNIST model)",
-        data: .binaryImages, epochs: 10, batchSize: 128, learningRate: 1e-3,
+        data: .binaryImages, epochs: 10, batchSize: 128, learningRate: 1e-3, options: [latentDimension, hidden],
         build: { settings in
-            let sizes = [settings.latentDimension, settings.hidden, settings.dataSize]
+            let sizes = [settings["latent-dim"], settings["hidden"], settings.dataSize]
             return Model("bernoulli-vae") { (x: Tensor, datasetSize: Int) in
                 let decoder = module("decoder", MLP(sizes, activation: .relu))
                 plate("data", size: datasetSize, subsample: x) {
@@ -15,5 +16,5 @@ extension ModelCatalog {
                 }
             }
         },
-        compilerOptions: { settings in CompilerOptions(hiddenSizes: [settings.hidden], activation: .relu) })
+        compilerOptions: { settings in CompilerOptions(hiddenSizes: [settings["hidden"]], activation: .relu) })
 }

@@ -1,13 +1,14 @@
 import Latent
+import LatentCommandLine
 
 extension ModelCatalog {
     /// Kingma & Welling's Frey Face model: z ~ N(0, I), x ~ N(decoder(z), sigma^2) per pixel,
     /// with a learned per-pixel standard deviation.
-    public static let gaussianVAE = ShippedModel(
+    public static let gaussianVAE = CommandModel(
         name: "gaussian-vae", summary: "variational autoencoder for real-valued images, Gaussian decoder with learned per-pixel scale",
-        data: .images, epochs: 50, batchSize: 100, learningRate: 1e-3,
+        data: .images, epochs: 50, batchSize: 100, learningRate: 1e-3, options: [latentDimension, hidden],
         build: { settings in
-            let sizes = [settings.latentDimension, settings.hidden, settings.dataSize]
+            let sizes = [settings["latent-dim"], settings["hidden"], settings.dataSize]
             return Model("gaussian-vae") { (x: Tensor, datasetSize: Int) in
                 let decoder = module("decoder", MLP(sizes, activation: .tanh, outputActivation: .sigmoid))
                 let scale = param("pixel scale", Tensor.full([sizes[2]], 0.1), constraint: .positive)
@@ -17,5 +18,5 @@ extension ModelCatalog {
                 }
             }
         },
-        compilerOptions: { settings in CompilerOptions(hiddenSizes: [settings.hidden], activation: .tanh) })
+        compilerOptions: { settings in CompilerOptions(hiddenSizes: [settings["hidden"]], activation: .tanh) })
 }

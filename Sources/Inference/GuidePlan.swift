@@ -44,6 +44,8 @@ public struct GuideSite: CustomStringConvertible {
     /// True for a site observed in some rows (`observe(name, value, where: mask)`).
     public let isPartlyObserved: Bool
 
+    /// The shape of one value of the site: one row's for a local site, the whole for a global one.
+    public var valueShape: [Int] { shape.valueShape }
     /// The guide family's name (`Normal`, `Categorical(3)`), or `none` for a summed-out site.
     public var family: String { guideFamily?.description ?? "none" }
     /// The bijector from the head's unconstrained output onto the site's support.

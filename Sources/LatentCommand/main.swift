@@ -1,3 +1,4 @@
-import Foundation
+import LatentCommandLine
+import LatentModels
 
-exit(CommandLineTool.run(Array(CommandLine.arguments.dropFirst())))
+CommandLineTool.main(models: ModelCatalog.all)

@@ -61,7 +61,7 @@ final class ReliabilityTests: XCTestCase {
         _ = try write("overflow/train-images-idx3-ubyte", idx([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], data: [1, 2, 3]))
         _ = try write("empty/t10k-images-idx3-ubyte", idx([1, 28, 28], data: [UInt8](repeating: 0, count: 784)))
         _ = try write("empty/train-images-idx3-ubyte", idx([0, 28, 28]))
-        let settings = { (latent: Int, hidden: Int) in "{\"dataSize\":3,\"latentDimension\":\(latent),\"hidden\":\(hidden),\"components\":3}" }
+        let settings = { (latent: Int, hidden: Int) in "{\"dataSize\":3,\"values\":{\"latent-dim\":\(latent),\"hidden\":\(hidden)}}" }
         let cases: [([String], String)] = [
             (["train", "bernoulli-vae", "--data", path("overflow")], "\(path("overflow"))/train-images-idx3-ubyte: IDX: the header promises 4294967295 x 4294967295 x 4294967295 = more bytes than any file holds of data, the file has 3"),
             (["train", "bernoulli-vae", "--data", (mnistRank as NSString).deletingLastPathComponent], "\(path("rank"))/train-images-idx3-ubyte: IDX: rank 255; image files have rank 3 (images x rows x columns)"),
@@ -73,11 +73,11 @@ final class ReliabilityTests: XCTestCase {
             (["eval", try write("huge.latent", try checkpoint([["name": "w", "group": "model", "shape": [1 << 61]]], metadata: ["model": "ppca"]))],
              "checkpoint \(path("huge.latent")) is corrupt: tensor 'w' of shape [2305843009213693952] needs more bytes than the file has left"),
             (["eval", try write("negative.latent", try checkpoint([], metadata: ["model": "ppca", "settings": settings(-2, 400)]))],
-             "checkpoint \(path("negative.latent")) does not fit this model: its model settings are out of range: latent dimension -2 is not within 1...4096"),
+             "checkpoint \(path("negative.latent")) does not fit this model: stored settings: --latent-dim -2 is not within 1...4096"),
             (["sample", try write("absurd.latent", try checkpoint([], metadata: ["model": "bernoulli-vae", "settings": settings(2, 1 << 40)]))],
-             "checkpoint \(path("absurd.latent")) does not fit this model: its model settings are out of range: hidden size 1099511627776 is not within 1...65536"),
+             "checkpoint \(path("absurd.latent")) does not fit this model: stored settings: --hidden 1099511627776 is not within 1...65536"),
             (["sample", try write("unstored.latent", try checkpoint([], metadata: ["model": "bernoulli-vae", "settings": settings(2, 60000)]))],
-             "checkpoint \(path("unstored.latent")) does not fit this model: its tensors do not fit its model settings (parameter 'decoder.layers.0.weight' at LatentModels/BernoulliVAE.swift:11 is not among the stored parameters)"),
+             "checkpoint \(path("unstored.latent")) does not fit this model: its tensors do not fit its model settings (parameter 'decoder.layers.0.weight' at LatentModels/BernoulliVAE.swift:12 is not among the stored parameters)"),
             (["eval", folder.path], "checkpoint \(folder.path) is corrupt: it is a folder, not a checkpoint file"),
             (["eval", "/dev/null"], "checkpoint /dev/null is corrupt: it is not a regular file"),
             (["train", "gmm", "--components", "1"], "flag '--components' of 'train' needs a whole number from 2 to 1000, got '1'"),

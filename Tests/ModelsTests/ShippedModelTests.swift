@@ -1,40 +1,42 @@
 import Latent
+import LatentCommandLine
 import LatentModels
 import Foundation
 import XCTest
 
 /// The compiler's plan for every shipped model, and the README's example of adding one.
 final class ShippedModelTests: XCTestCase {
-    func plan(_ model: ShippedModel, _ settings: ModelSettings, rows: Int = 4) throws -> GuidePlan {
+    func plan(_ model: CommandModel, _ settings: ModelSettings, rows: Int = 4) throws -> GuidePlan {
         var generator = RandomGenerator(seed: 1)
         let example = Tensor.randomUniform([rows, settings.dataSize], using: &generator).mapped { $0 > 0.5 ? 1 : 0 }
         return try Amortized(model.build(settings), options: model.compilerOptions(settings)).compile(example: example, datasetSize: 100)
     }
 
     func testEveryShippedModelCompiles() throws {
-        let gmm = try plan(ModelCatalog.gmm, ModelSettings(dataSize: 2, components: 3))
+        let gmm = try plan(ModelCatalog.gmm, ModelSettings(dataSize: 2, values: ["components": 3]))
         XCTAssertEqual(gmm["z"]?.family, "Categorical(3)")
         XCTAssertEqual(gmm["z"]?.estimator, .enumerated)
-        let bernoulli = try plan(ModelCatalog.bernoulliVAE, ModelSettings(dataSize: 784, latentDimension: 20, hidden: 400))
+        let bernoulli = try plan(ModelCatalog.bernoulliVAE, ModelSettings(dataSize: 784, values: ["latent-dim": 20, "hidden": 400]))
         XCTAssertEqual(bernoulli["z"]?.estimator, .analyticKL)
         XCTAssertEqual(bernoulli.parameterCount, 784 * 400 + 400 + 400 * 40 + 40)
-        let gaussian = try plan(ModelCatalog.gaussianVAE, ModelSettings(dataSize: 560, latentDimension: 5, hidden: 200))
+        let gaussian = try plan(ModelCatalog.gaussianVAE, ModelSettings(dataSize: 560, values: ["latent-dim": 5, "hidden": 200]))
         XCTAssertEqual(gaussian["z"]?.estimator, .analyticKL)
         XCTAssertEqual(gaussian["z"]?.parameterCount, 560 * 200 + 200 + 200 * 10 + 10, "loc and scale of 5 coordinates")
-        let ppca = try plan(ModelCatalog.ppca, ModelSettings(dataSize: 5, latentDimension: 2))
+        let ppca = try plan(ModelCatalog.ppca, ModelSettings(dataSize: 5, values: ["latent-dim": 2]))
         XCTAssertEqual(ppca["z"]?.parameterCount, 5 * 4 + 4, "a linear encoder")
         XCTAssertEqual(ModelCatalog.all.map(\.name), ["gmm", "gaussian-vae", "bernoulli-vae", "ppca"])
     }
 
-    /// The README's "Adding a model" example, verbatim but for the catalog line.
-    static let factorAnalysis = ShippedModel(
+    /// The README's "Your own models" example, verbatim.
+    static let factorAnalysis = CommandModel(
         name: "factor-analysis", summary: "factor analysis", data: .points, epochs: 100, batchSize: 100, learningRate: 0.02,
+        options: [ModelOption("factors", default: 2, in: 1...100, help: "latent factors")],
         build: { s in Model("factor-analysis") { (x: Tensor, n: Int) in
-            let loadings = param("loadings", initializer: { Tensor.randomNormal([s.latentDimension, s.dataSize], using: &$0) * 0.1 })
+            let loadings = param("loadings", initializer: { Tensor.randomNormal([s["factors"], s.dataSize], using: &$0) * 0.1 })
             let mean = param("mean", Tensor.zeros([s.dataSize]))
             let noise = param("noise", Tensor.ones([s.dataSize]), constraint: .positive)
             plate("data", size: n, subsample: x) {
-                let z = latent("z") ~ Normal(0, 1).expanded(to: [s.latentDimension]).independent(1)
+                let z = latent("z") ~ Normal(0, 1).expanded(to: [s["factors"]]).independent(1)
                 observe("x", x) ~ Normal(matmul(z, loadings) + mean, noise).independent(1)
             }
         } },
@@ -44,7 +46,7 @@ final class ShippedModelTests: XCTestCase {
     /// 100 held-out rows, an ELBO within 0.1 nats per row of their exact log-likelihood under the
     /// generating parameters (a one-factor Gaussian: its own posterior is in the guide's family).
     func testTheReadmeExampleReachesTheGeneratingModelsLikelihood() throws {
-        let settings = ModelSettings(dataSize: 3, latentDimension: 1)
+        let settings = ModelSettings(dataSize: 3, values: ["factors": 1])
         var generator = RandomGenerator(seed: 2)
         let loadings = [1.0, 2, -1], offset = [3.0, -2, 0.5], noise = [0.3, 0.5, 0.4]
         let x = matmul(Tensor.randomNormal([500, 1], using: &generator), Tensor([loadings.map(Float.init)])) + Tensor(offset.map(Float.init))
@@ -86,7 +88,7 @@ final class UnscaledMixtureTests: XCTestCase {
 
     func testMixtureOnUnscaledColumnsReachesEMsMaximum() throws {
         let x = faithfulLike()
-        let settings = ModelSettings(dataSize: 2, components: 2)
+        let settings = ModelSettings(dataSize: 2, values: ["components": 2])
         let vi = Amortized(ModelCatalog.gmm.build(settings), options: ModelCatalog.gmm.compilerOptions(settings))
         _ = try vi.compile(example: x, datasetSize: 272)
         let start = vi.parameters["locs"]!

@@ -1,6 +1,5 @@
 import Foundation
 import Latent
-import LatentModels
 
 /// `latent train MODEL`: AEVB training, writing a checkpoint and a metrics log.
 struct Train: Subcommand {
@@ -12,9 +11,6 @@ struct Train: Subcommand {
         .toggle("resume", "continue the run in --out from its checkpoint, to --epochs in all"),
         .value("epochs", "passes over the training data"),
         .value("batch-size", "rows per minibatch"),
-        .value("latent-dim", "latent dimension (default 20, ppca 2)"),
-        .value("hidden", "hidden units of the encoder and decoder (default 400)"),
-        .value("components", "mixture components (gmm, default 3, at least 2)"),
         .value("optimizer", "adam, adagrad, rmsprop or sgd (default adam)"),
         .value("lr", "learning rate"),
         .value("seed", "random seed (default 0)"),
@@ -23,21 +19,22 @@ struct Train: Subcommand {
         .value("out", "folder for the checkpoint and metrics (default runs/MODEL)"),
     ]
     static let positionals = ["MODEL"]
+    static let takesModelOptions = true
     static let usage = """
-        Usage: latent train MODEL [--data PATH] [--columns A,B] [--epochs N] [--batch-size M] [--latent-dim D]
-                                  [--hidden H] [--components K] [--optimizer adam|adagrad|rmsprop|sgd] [--lr X]
-                                  [--seed S] [--threads T] [--binarize threshold|stochastic] [--out DIR] [--resume] [--json]
+        Usage: latent train MODEL [--data PATH] [--columns A,B] [--epochs N] [--batch-size M]
+                                  [--optimizer adam|adagrad|rmsprop|sgd] [--lr X] [--seed S] [--threads T]
+                                  [--binarize threshold|stochastic] [--out DIR] [--resume] [the model's options] [--json]
 
         Trains MODEL (see `latent models`) and writes DIR/checkpoint.latent and DIR/metrics.jsonl.
         With --resume, continues the run in DIR from its checkpoint (same model and data) until
         --epochs epochs in all, exactly as if it had not stopped.
         """
 
-    let model: ShippedModel
+    let model: CommandModel
     let arguments: ParsedArguments
 
-    init(_ arguments: ParsedArguments) throws {
-        model = try shippedModel(arguments.positional[0])
+    init(_ arguments: ParsedArguments, models: Models) throws {
+        model = try models.named(arguments.positional[0])
         self.arguments = arguments
         _ = try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam")
         _ = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold")
@@ -53,9 +50,7 @@ struct Train: Subcommand {
             optimizer: try optimizer(rate))
         options.seed = seed
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
-        let latentFlag = try arguments.optionalInteger("latent-dim", in: 1...4096)
-        let hiddenFlag = try arguments.optionalInteger("hidden", in: 1...65536)
-        let componentsFlag = try arguments.optionalInteger("components", in: 2...1000)
+        for option in model.options { _ = try arguments.optionalInteger(option.name, in: option.range) }
         let outPath = arguments.text("out") ?? "runs/\(model.name)"
         let resume = arguments.has("resume") ? try resumedRun(outPath) : nil
         ComputeThreads.count = threads
@@ -69,13 +64,10 @@ struct Train: Subcommand {
         }
         if model.data == .binaryImages { Binarization.threshold.apply(to: &data.test, using: &generator) }
         let dataSize = data.train.shape.dropFirst().reduce(1, *)
-        var settings = ModelSettings(
-            dataSize: dataSize,
-            latentDimension: latentFlag ?? (model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20),
-            hidden: hiddenFlag ?? 400, components: componentsFlag ?? 3)
+        var settings = try model.settings(dataSize: dataSize, from: arguments)
         if let resume {
-            for (flag, given, stored) in [("latent-dim", latentFlag, resume.settings.latentDimension), ("hidden", hiddenFlag, resume.settings.hidden), ("components", componentsFlag, resume.settings.components)] {
-                if let given, given != stored { throw UsageError("--\(flag) \(given) differs from the run being resumed (\(stored)); a resumed run keeps its model") }
+            for option in model.options where arguments.has(option.name) && settings[option.name] != resume.settings[option.name] {
+                throw UsageError("--\(option.name) \(settings[option.name]) differs from the run being resumed (\(resume.settings[option.name])); a resumed run keeps its model")
             }
             guard resume.settings.dataSize == dataSize else {
                 throw UsageError("the data have \(dataSize) numbers per row; the run being resumed was trained on \(resume.settings.dataSize)")
@@ -109,11 +101,12 @@ struct Train: Subcommand {
         if let imageShape = data.imageShape {
             let pictures = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape, invert: model.data == .binaryImages)
             let samples = folder.file("samples.png")
-            try pictures.samples(64, latentDimension: settings.latentDimension, seed: options.seed).write(to: samples)
+            try pictures.samples(64, seed: options.seed).write(to: samples)
             let reconstructions = folder.file("reconstructions.png")
             try pictures.reconstructions(data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))).write(to: reconstructions)
             written += [samples, reconstructions]
-            if settings.latentDimension == 2 {
+            let guided = vi.plan?.sites.filter(\.isGuided) ?? []
+            if guided.count == 1, guided[0].valueShape == [2], guided[0].family == "Normal" {
                 let manifold = folder.file("manifold.png")
                 try pictures.manifold(side: 20).write(to: manifold)
                 written.append(manifold)
@@ -135,10 +128,7 @@ struct Train: Subcommand {
         guard checkpoint.metadata["model"] == model.name else {
             throw CheckpointError.mismatch(path: path, reason: "it was written for model '\(checkpoint.metadata["model"] ?? "?")', not '\(model.name)'")
         }
-        guard let text = checkpoint.metadata["settings"], let settings = try? JSONDecoder().decode(ModelSettings.self, from: Data(text.utf8)) else {
-            throw CheckpointError.mismatch(path: path, reason: "it has no model settings")
-        }
-        if let problem = settings.firstProblem { throw CheckpointError.mismatch(path: path, reason: "its model settings are out of range: \(problem)") }
+        let settings = try storedSettings(checkpoint, path: path, model: model)
         let dataPath = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         return (checkpoint, settings, dataPath, columns)

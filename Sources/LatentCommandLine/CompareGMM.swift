@@ -1,6 +1,5 @@
 import Foundation
 import Latent
-import LatentModels
 
 /// `latent compare gmm`: the amortized posterior beside the exact one and beside EM.
 struct CompareGMM: Subcommand {
@@ -25,11 +24,18 @@ struct CompareGMM: Subcommand {
         """
 
     let arguments: ParsedArguments
+    let models: Models
 
-    init(_ arguments: ParsedArguments) throws { self.arguments = arguments }
+    init(_ arguments: ParsedArguments, models: Models) throws {
+        self.arguments = arguments
+        self.models = models
+    }
 
     func run(output: Output) throws -> [String: Any] {
-        let model = ModelCatalog.gmm
+        let model = try models.named("gmm")
+        guard let componentOption = model.options.first(where: { $0.name == "components" }) else {
+            throw UsageError("model 'gmm' of this tool has no --components option; `compare gmm` needs the shipped Gaussian mixture")
+        }
         let data = try loadData(arguments.text("data"), for: model, columns: columnList(arguments.text("columns")), output: output)
         let x = Tensor.concatenate([data.train, data.test])
         let n = x.shape[0]
@@ -37,7 +43,7 @@ struct CompareGMM: Subcommand {
         if let constant = spread.firstIndex(where: { $0 == 0 }) {
             throw UsageError("column \(constant + 1) of \(data.source) takes one value only; a Gaussian mixture's likelihood grows without bound on it, so there is nothing to compare")
         }
-        let settings = ModelSettings(dataSize: x.shape[1], components: try arguments.integer("components", default: 3, in: 2...100))
+        let settings = ModelSettings(dataSize: x.shape[1], values: ["components": try arguments.integer("components", default: 3, in: componentOption.range)])
         let seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
         let steps = try arguments.integer("steps", default: 3000, in: 1...1_000_000)
         let batches = (n + 255) / 256

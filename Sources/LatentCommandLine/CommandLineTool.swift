@@ -2,10 +2,23 @@ import Foundation
 import Latent
 import TensorCore
 
-/// The `latent` command: dispatches to a subcommand and turns every failure into one line
-/// on standard error with exit status 2 (bad input) or 1 (internal failure).
-enum CommandLineTool {
+/// The `latent` command for a set of models: dispatches to a subcommand and turns every failure
+/// into one line on standard error with exit status 2 (bad input) or 1 (internal failure).
+///
+/// A package of one's own gets every subcommand for its own models with a `main.swift` of one
+/// line: `CommandLineTool.main(models: [myModel])`.
+public enum CommandLineTool {
+    /// Runs the command line of this process for `models` and exits with its status.
+    public static func main(models: [CommandModel]) -> Never {
+        exit(run(Array(CommandLine.arguments.dropFirst()), models: models))
+    }
+
     static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, Inpaint.self, Denoise.self, CompareGMM.self, BenchGEMM.self] }
+
+    /// The flags of the commands that take model options, and --help: no model option may take their names.
+    static var commandFlags: Set<String> {
+        Set(commands.filter { $0.takesModelOptions }.flatMap { $0.flags.map(\.name) } + ["json", "help"])
+    }
 
     static let help = """
         latent: amortized variational inference for models written in Swift
@@ -22,8 +35,9 @@ enum CommandLineTool {
     /// Runs the command line `arguments` (without the program name) and returns the exit status:
     /// 0 done, 2 a mistake in what the user gave (flags, data, checkpoint, model), 1 a failure of
     /// the tool itself. Every failure is one line on standard error.
-    static func run(_ arguments: [String], output: Output = .standard) -> Int32 {
+    static func run(_ arguments: [String], models list: [CommandModel], output: Output = .standard) -> Int32 {
         do {
+            let models = try Models(list)
             guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
                 output.human(help)
                 return 0
@@ -32,15 +46,16 @@ enum CommandLineTool {
                 throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; run `latent --help` for the list")
             }
             let rest = Array(arguments.dropFirst(command.name.split(separator: " ").count))
+            let model = command.takesModelOptions ? rest.first.flatMap { name in models.all.first { $0.name == name } } : nil
             if rest.contains("--help") || rest.contains("-h") {
-                output.human(command.usage)
+                output.human(command.usage + (model.map { "\n\nOptions of model '\($0.name)':\n" + $0.flags.map { "  --\($0.name) \($0.help)" }.joined(separator: "\n") } ?? ""))
                 return 0
             }
-            let parsed = try ParsedArguments(rest, command: command.name, flags: command.flags + [.json], positionals: command.positionals.count)
+            let parsed = try ParsedArguments(rest, command: command.name, flags: command.flags + (model?.flags ?? []) + [.json], positionals: command.positionals.count)
             if parsed.positional.count < command.positionals.count {
                 throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `latent \(command.name) --help`")
             }
-            let report = try checkingTensorErrors { try command.init(parsed).run(output: parsed.has("json") ? output.jsonMode() : output) }
+            let report = try checkingTensorErrors { try command.init(parsed, models: models).run(output: parsed.has("json") ? output.jsonMode() : output) }
             try requireFinite(report)
             if parsed.has("json") {
                 guard output.json(report) else {
@@ -93,13 +108,47 @@ protocol Subcommand {
     static var usage: String { get }
     /// Names of the words the command takes before its flags (`MODEL`, `CHECKPOINT`).
     static var positionals: [String] { get }
-    init(_ arguments: ParsedArguments) throws
+    /// True when the first word names a model whose own options are flags of the command too.
+    static var takesModelOptions: Bool { get }
+    init(_ arguments: ParsedArguments, models: Models) throws
     /// Does the work, printing progress through `output`; returns the figures for `--json`.
     func run(output: Output) throws -> [String: Any]
 }
 
 extension Subcommand {
     static var positionals: [String] { [] }
+    static var takesModelOptions: Bool { false }
+}
+
+/// The models a `latent` command serves, by name.
+struct Models {
+    let all: [CommandModel]
+
+    /// The models, each name once and each option once per model.
+    init(_ all: [CommandModel]) throws {
+        for (index, model) in all.enumerated() {
+            if all[..<index].contains(where: { $0.name == model.name }) { throw UsageError("two models are named '\(model.name)'; each model needs its own name") }
+            let names = model.options.map(\.name)
+            if let clash = names.first(where: { CommandLineTool.commandFlags.contains($0) }) {
+                throw UsageError("model '\(model.name)' declares the option --\(clash), which is a flag of the command itself; rename it")
+            }
+            if let odd = names.first(where: { $0.isEmpty || $0.first == "-" || !$0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } }) {
+                throw UsageError("model '\(model.name)' declares the option '\(odd)'; option names are lower-case letters, digits and dashes")
+            }
+            if let repeated = names.enumerated().first(where: { names[..<$0.offset].contains($0.element) }) {
+                throw UsageError("model '\(model.name)' declares the option --\(repeated.element) twice")
+            }
+        }
+        self.all = all
+    }
+
+    /// The model called `name`, or an error listing the names.
+    func named(_ name: String) throws -> CommandModel {
+        guard let model = all.first(where: { $0.name == name }) else {
+            throw UsageError("unknown model '\(name)'; the models are \(all.map(\.name).joined(separator: ", "))")
+        }
+        return model
+    }
 }
 
 /// A figure that came out NaN or infinite: never printed as a result.

@@ -23,11 +23,15 @@ struct Pictures {
         return try recorder.trace[observedName].map { $0.distribution!.mean } ?? { throw UsageError("no observed site") }()
     }
 
-    /// `count` images decoded from prior draws of z.
-    func samples(_ count: Int, latentDimension: Int, seed: UInt64) throws -> PNGImage {
-        var generator = RandomGenerator(seed: seed)
-        let means = try decoderMeans(Tensor.randomNormal([count, latentDimension], using: &generator))
-        return PNGImage.grid(means, imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: invert)
+    /// `count` images decoded from draws of the prior (the observed site's mean given them).
+    func samples(_ count: Int, seed: UInt64) throws -> PNGImage {
+        let placeholder = Tensor.zeros([count, dataSize])
+        let recorder = TraceHandler()
+        try withoutGradient {
+            try inference.model.run(placeholder, count, handlers: [recorder, inference.parameters, SeedHandler(seed: seed)])
+        }
+        guard let observed = recorder.trace.observedSites.first?.distribution else { throw UsageError("model '\(inference.model.name)' has no observed site to draw") }
+        return PNGImage.grid(observed.mean, imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: invert)
     }
 
     /// Test images (first row) above their reconstructions through the guide's mean (second row).

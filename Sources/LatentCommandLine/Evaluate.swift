@@ -1,23 +1,19 @@
 import Foundation
 import Latent
-import LatentModels
 
 /// A trained model restored from its checkpoint.
 struct Restored {
-    let model: ShippedModel
+    let model: CommandModel
     let settings: ModelSettings
     let inference: Amortized<Tensor>
     let checkpoint: Checkpoint
 
-    init(_ path: String) throws {
+    init(_ path: String, models: Models) throws {
         checkpoint = try Checkpoint.read(from: path)
-        guard let name = checkpoint.metadata["model"], let model = ModelCatalog.named(name) else {
-            throw CheckpointError.mismatch(path: path, reason: "it names no shipped model (\(checkpoint.metadata["model"] ?? "no name"))")
+        guard let name = checkpoint.metadata["model"], let model = models.all.first(where: { $0.name == name }) else {
+            throw CheckpointError.mismatch(path: path, reason: "it names model '\(checkpoint.metadata["model"] ?? "?")', which this tool does not have (it has \(models.all.map(\.name).joined(separator: ", ")))")
         }
-        guard let text = checkpoint.metadata["settings"], let settings = try? JSONDecoder().decode(ModelSettings.self, from: Data(text.utf8)) else {
-            throw CheckpointError.mismatch(path: path, reason: "it has no model settings")
-        }
-        if let problem = settings.firstProblem { throw CheckpointError.mismatch(path: path, reason: "its model settings are out of range: \(problem)") }
+        let settings = try storedSettings(checkpoint, path: path, model: model)
         self.model = model
         self.settings = settings
         inference = Amortized(model.build(settings), options: model.compilerOptions(settings))
@@ -66,6 +62,15 @@ struct Restored {
     func testData(_ path: String?) throws -> Tensor { try data(path).test }
 }
 
+/// The model settings a checkpoint was written with, checked against the model's options.
+func storedSettings(_ checkpoint: Checkpoint, path: String, model: CommandModel) throws -> ModelSettings {
+    guard let text = checkpoint.metadata["settings"], let settings = try? JSONDecoder().decode(ModelSettings.self, from: Data(text.utf8)) else {
+        throw CheckpointError.mismatch(path: path, reason: "it has no model settings")
+    }
+    if let problem = settings.firstProblem(for: model) { throw CheckpointError.mismatch(path: path, reason: "stored settings: \(problem)") }
+    return settings
+}
+
 /// `latent eval CHECKPOINT`: test ELBO and importance-sampled log p(x).
 struct Evaluate: Subcommand {
     static let name = "eval"
@@ -81,11 +86,15 @@ struct Evaluate: Subcommand {
     static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--per-example FILE.csv] [--json]"
 
     let arguments: ParsedArguments
+    let models: Models
 
-    init(_ arguments: ParsedArguments) throws { self.arguments = arguments }
+    init(_ arguments: ParsedArguments, models: Models) throws {
+        self.arguments = arguments
+        self.models = models
+    }
 
     func run(output: Output) throws -> [String: Any] {
-        let restored = try Restored(arguments.positional[0])
+        let restored = try Restored(arguments.positional[0], models: models)
         let data = try restored.data(arguments.text("data"))
         let split = try arguments.choice("split", ["test", "all"], default: "test")
         var test = split == "all" ? data.allRows : data.test

@@ -10,17 +10,21 @@ struct Sample: Subcommand {
     static let usage = "Usage: latent sample CHECKPOINT [--n N] [--out FILE.png] [--seed S] [--json]"
 
     let arguments: ParsedArguments
+    let models: Models
 
-    init(_ arguments: ParsedArguments) throws { self.arguments = arguments }
+    init(_ arguments: ParsedArguments, models: Models) throws {
+        self.arguments = arguments
+        self.models = models
+    }
 
     func run(output: Output) throws -> [String: Any] {
-        let restored = try Restored(arguments.positional[0])
+        let restored = try Restored(arguments.positional[0], models: models)
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }
         let imageShape = try restored.imageShape()
         let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape, invert: restored.model.data == .binaryImages)
         let path = arguments.text("out") ?? "samples.png"
         let count = try arguments.integer("n", default: 64, in: 1...10_000)
-        try pictures.samples(count, latentDimension: restored.settings.latentDimension, seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))).write(to: path)
+        try pictures.samples(count, seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))).write(to: path)
         output.human("wrote \(count) samples to \(path)")
         return ["path": path, "n": count]
     }

@@ -61,14 +61,16 @@ struct Inpaint: Subcommand {
     static let usage = "Usage: latent inpaint CHECKPOINT [--data PATH] [--mask half|block|random] [--n N] [--out FILE.png] [--json]"
 
     let arguments: ParsedArguments
+    let models: Models
 
-    init(_ arguments: ParsedArguments) throws {
+    init(_ arguments: ParsedArguments, models: Models) throws {
         self.arguments = arguments
+        self.models = models
         _ = try arguments.choice("mask", ["half", "block", "random"], default: "half")
     }
 
     func run(output: Output) throws -> [String: Any] {
-        let restoration = try Restoration(try Restored(arguments.positional[0]))
+        let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
         let data = try restoration.restored.data(arguments.text("data"))
         let test = data.test
         let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
@@ -112,11 +114,15 @@ struct Denoise: Subcommand {
     static let usage = "Usage: latent denoise CHECKPOINT [--data PATH] [--noise P] [--n N] [--out FILE.png] [--json]"
 
     let arguments: ParsedArguments
+    let models: Models
 
-    init(_ arguments: ParsedArguments) throws { self.arguments = arguments }
+    init(_ arguments: ParsedArguments, models: Models) throws {
+        self.arguments = arguments
+        self.models = models
+    }
 
     func run(output: Output) throws -> [String: Any] {
-        let restoration = try Restoration(try Restored(arguments.positional[0]))
+        let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
         let test = try restoration.restored.testData(arguments.text("data"))
         let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
         let noise = Float(try arguments.number("noise", default: 0.1, in: 0...1))

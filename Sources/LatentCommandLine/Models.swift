@@ -1,33 +1,29 @@
 import Foundation
 import Latent
-import LatentModels
 
-/// `latent models`: the shipped models.
+/// `latent models`: the models this command serves, with their options.
 struct ListModels: Subcommand {
+    let models: Models
+
     static let name = "models"
-    static let summary = "list the shipped models"
+    static let summary = "list the models and their options"
     static let flags: [Flag] = []
     static let usage = "Usage: latent models [--json]\n\nLists the models `latent train` knows by name."
 
-    init(_ arguments: ParsedArguments) throws {}
+    init(_ arguments: ParsedArguments, models: Models) throws { self.models = models }
 
     func run(output: Output) throws -> [String: Any] {
-        for model in ModelCatalog.all { output.human(model.name.padding(toLength: 16, withPad: " ", startingAt: 0) + model.summary) }
-        return ["models": ModelCatalog.all.map(\.name)]
+        for model in models.all {
+            output.human(model.name.padding(toLength: 16, withPad: " ", startingAt: 0) + model.summary)
+            for flag in model.flags { output.human("    --" + flag.name.padding(toLength: 12, withPad: " ", startingAt: 0) + flag.help) }
+        }
+        return ["models": models.all.map(\.name), "options": Dictionary(uniqueKeysWithValues: models.all.map { ($0.name, $0.options.map(\.name)) })]
     }
-}
-
-/// Looks up a model by name, or says which names exist.
-func shippedModel(_ name: String) throws -> ShippedModel {
-    guard let model = ModelCatalog.named(name) else {
-        throw UsageError("unknown model '\(name)'; the models are \(ModelCatalog.all.map(\.name).joined(separator: ", "))")
-    }
-    return model
 }
 
 /// Loads `--data` for `model` (the bundled data when nil), with the CSV columns `columns`;
 /// says on `output` which columns of a CSV file were left out.
-func loadData(_ path: String?, for model: ShippedModel, columns: [String]? = nil, output: Output? = nil) throws -> Dataset {
+func loadData(_ path: String?, for model: CommandModel, columns: [String]? = nil, output: Output? = nil) throws -> Dataset {
     guard let path else {
         guard columns == nil else { throw UsageError("--columns chooses columns of a CSV file given with --data") }
         switch model.data {
@@ -69,20 +65,18 @@ func syntheticMixture() -> Dataset {
 struct Explain: Subcommand {
     static let name = "explain"
     static let summary = "print the guide the compiler derives for a model"
-    static let flags: [Flag] = [.value("latent-dim", "latent dimension (default 20, ppca 2)"), .value("hidden", "hidden units (default 400)"), .value("data-size", "numbers per data row (default 784, points 2)")]
+    static let flags: [Flag] = [.value("data-size", "numbers per data row (default 784, points 2)")]
     static let positionals = ["MODEL"]
-    static let usage = "Usage: latent explain MODEL [--latent-dim D] [--hidden H] [--data-size N] [--json]\n\nPrints, per latent site, the head, its input, family, bijector, estimator and parameter count."
+    static let takesModelOptions = true
+    static let usage = "Usage: latent explain MODEL [--data-size N] [the model's options] [--json]\n\nPrints, per latent site, the head, its input, family, bijector, estimator and parameter count."
 
-    let model: ShippedModel
+    let model: CommandModel
     let settings: ModelSettings
 
-    init(_ arguments: ParsedArguments) throws {
-        model = try shippedModel(arguments.positional[0])
+    init(_ arguments: ParsedArguments, models: Models) throws {
+        model = try models.named(arguments.positional[0])
         let dataSize = try arguments.integer("data-size", default: model.data == .points ? 2 : 784, in: 1...1_000_000)
-        settings = ModelSettings(
-            dataSize: dataSize,
-            latentDimension: try arguments.integer("latent-dim", default: model.data == .points ? Swift.min(2, Swift.max(dataSize - 1, 1)) : 20, in: 1...4096),
-            hidden: try arguments.integer("hidden", default: 400, in: 1...65536))
+        settings = try model.settings(dataSize: dataSize, from: arguments)
     }
 
     func run(output: Output) throws -> [String: Any] {
