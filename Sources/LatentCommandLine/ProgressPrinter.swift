@@ -19,13 +19,13 @@ final class ProgressPrinter {
         let width = 30
         let filled = width * report.batch / Swift.max(report.batches, 1)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        write(String(format: "\repoch %d [%@] %d/%d  ELBO %.2f  %.0f img/s  %.0f s left ", report.epoch, bar, report.batch, report.batches, report.runningELBO, report.imagesPerSecond, report.secondsLeft))
+        write(String(format: "\repoch %d [%@] %d/%d  ELBO %.2f  %.0f rows/s  %.0f s left ", report.epoch, bar, report.batch, report.batches, report.runningELBO, report.imagesPerSecond, report.secondsLeft))
     }
 
     /// The epoch callback for `TrainingOptions.onEpoch`.
     func epoch(_ report: EpochReport) {
         let heldOut = report.heldOutELBO.map { String(format: "  held-out ELBO %.2f", $0) } ?? ""
-        write((isTerminal ? "\r" : "") + String(format: "epoch %d  train ELBO %.2f%@  %.2f s  %.0f img/s\n", report.epoch, report.trainELBO, heldOut, report.seconds, report.imagesPerSecond))
+        write((isTerminal ? "\r" : "") + String(format: "epoch %d  train ELBO %.2f%@  %.2f s  %.0f rows/s\n", report.epoch, report.trainELBO, heldOut, report.seconds, report.imagesPerSecond))
     }
 
     /// Sets both callbacks of `options` to this printer.
