@@ -20,7 +20,8 @@ struct CompareGMM: Subcommand {
         and sets its amortized posterior beside the exact posterior of the same parameters (by
         enumeration) and beside EM's fit (the best of ten starts): mean KL(q || p), total
         variation, agreement of the most probable component, log-likelihood per point of both
-        fits, the ELBO and the amortization gap. For 2-D data it draws both posteriors.
+        fits, the ELBO and the amortization gap. It draws both posteriors side by side: on the
+        data's own axes for 2-D data, in their first two principal directions for more columns.
         """
 
     let arguments: ParsedArguments
@@ -72,20 +73,19 @@ struct CompareGMM: Subcommand {
         ]
         for (label, value) in rows { output.human(label.padding(toLength: 42, withPad: " ", startingAt: 0) + value) }
         var figures: [String: Any] = [:]
-        if x.shape[1] == 2 {
-            let path = arguments.text("out") ?? "gmm-comparison.svg"
-            try writeText(try picture(x, vi, rows), to: path)
-            output.human("wrote \(path)")
-            figures["path"] = path
-        }
+        let path = arguments.text("out") ?? "gmm-comparison.svg"
+        try writeText(try picture(x, columns: data.columns, vi, rows), to: path)
+        output.human("wrote \(path)")
+        figures["path"] = path
         return figures.merging(["kl_q_p_mean": Double(comparison.meanKL), "tv_mean": Double(comparison.meanTotalVariation), "argmax_agreement": Double(comparison.argmaxAgreement),
                 "loglik_amortized": Double(comparison.meanLogLikelihood), "loglik_em": Double(em.logLikelihood), "elbo": Double(comparison.meanELBO),
                 "amortization_gap": Double(gap.amortizationGap), "ms_per_step": seconds * 1000 / Double(stepCount), "steps": stepCount]) { own, _ in own }
     }
 
     /// The data coloured by the exact posterior beside the data coloured by the amortized one
-    /// (2,000 points drawn), the learned components as 2-sigma ellipses, and the table.
-    func picture(_ x: Tensor, _ vi: Amortized<Tensor>, _ rows: [(String, String)]) throws -> String {
+    /// (2,000 points drawn), the learned components as 2-sigma ellipses, and the table; data of
+    /// more than two columns are drawn in their first two principal directions.
+    func picture(_ x: Tensor, columns: [String]?, _ vi: Amortized<Tensor>, _ rows: [(String, String)]) throws -> String {
         let shown = x.slice(axis: 0, 0..<Swift.min(2_000, x.shape[0]))
         let exact = try vi.model.exactPosterior(shown, shown.shape[0], site: "z", parameters: vi.parameters)
         let amortized = (try vi.posterior(shown)["z"] as? Categorical)?.probs ?? exact
@@ -93,11 +93,11 @@ struct CompareGMM: Subcommand {
             let k = t.shape[1], values = t.scalars.map(Double.init)
             return (0..<t.shape[0]).map { Array(values[($0 * k)..<(($0 + 1) * k)]) }
         }
-        let points = rowsOf(shown).map { ($0[0], $0[1]) }
-        let locs = rowsOf(vi.parameters["locs"]!), scales = rowsOf(vi.parameters["scales"]!)
-        let ellipses = zip(locs, scales).map { (center: ($0[0], $0[1]), radii: ($1[0], $1[1])) }
+        let plane = PrincipalPlane(x, columns: columns)
+        let points = rowsOf(shown).enumerated().map { plane.project($0.element, index: $0.offset) }
+        let components = zip(rowsOf(vi.parameters["locs"]!), rowsOf(vi.parameters["scales"]!)).map { plane.component(center: $0, scales: $1) }
         return SVGScatter(points: points, panels: [.init(title: "exact posterior p(z | x)", probabilities: rowsOf(exact)),
                                                    .init(title: "amortized posterior q(z | x)", probabilities: rowsOf(amortized))],
-                          ellipses: ellipses, table: rows).rendered()
+                          components: components, xLabel: plane.labels.0, yLabel: plane.labels.1, table: rows).rendered()
     }
 }

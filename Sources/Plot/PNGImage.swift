@@ -18,18 +18,21 @@ public struct PNGImage {
     }
 
     /// A grid of `images` (rows of `imageShape[0] * imageShape[1]` values in [0, 1], black on
-    /// white when `invert`), `columns` per row, separated by `gap` pixels of white.
-    public static func grid(_ images: Tensor, imageShape: [Int], columns: Int, gap: Int = 2, invert: Bool = false) -> PNGImage {
-        let (h, w) = (imageShape[0], imageShape[1])
+    /// white when `invert`), `columns` per row, each pixel drawn as a `scale x scale` square, the
+    /// images separated by a grey gutter `gap` pixels wide.
+    public static func grid(_ images: Tensor, imageShape: [Int], columns: Int, scale: Int = 3, gap: Int = 2, invert: Bool = false) -> PNGImage {
+        let (h, w) = (imageShape[0] * scale, imageShape[1] * scale)
         let count = images.shape.first ?? 0
-        let rows = (count + columns - 1) / Swift.max(columns, 1)
-        var image = PNGImage(width: columns * (w + gap) + gap, height: rows * (h + gap) + gap)
+        let columns = Swift.max(Swift.min(columns, count), 1)
+        let rows = (count + columns - 1) / columns
+        var image = PNGImage(width: columns * (w + gap) + gap, height: rows * (h + gap) + gap, fill: 200)
         let values = images.scalars
         for n in 0..<count {
             let (top, left) = (gap + (n / columns) * (h + gap), gap + (n % columns) * (w + gap))
             for y in 0..<h {
                 for x in 0..<w {
-                    let value = Swift.min(Swift.max(values[n * h * w + y * w + x], 0), 1)
+                    let raw = values[n * imageShape[0] * imageShape[1] + (y / scale) * imageShape[1] + x / scale]
+                    let value = raw.isNaN ? 0 : Swift.min(Swift.max(raw, 0), 1)
                     image.pixels[(top + y) * image.width + left + x] = UInt8(((invert ? 1 - value : value) * 255).rounded())
                 }
             }

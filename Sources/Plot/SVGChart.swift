@@ -1,6 +1,7 @@
 import Foundation
 
-/// A line chart as SVG: one or more named series over a shared x axis, with axis labels.
+/// A line chart as SVG: one or more named series over a shared x axis, with axes, ticks, grid
+/// lines, axis labels and a legend.
 public struct SVGChart {
     public var title: String
     public var xLabel: String
@@ -14,38 +15,35 @@ public struct SVGChart {
         self.yLabel = yLabel
     }
 
+    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
     /// The SVG document.
     public func rendered(width: Double = 640, height: Double = 400) -> String {
-        let points = series.flatMap(\.points)
-        let (left, right, top, bottom) = (70.0, width - 20, 40.0, height - 50)
-        let xs = points.map(\.0), ys = points.map(\.1)
-        let (xMin, xMax) = (xs.min() ?? 0, Swift.max(xs.max() ?? 1, (xs.min() ?? 0) + 1e-9))
-        let (yMin, yMax) = (ys.min() ?? 0, Swift.max(ys.max() ?? 1, (ys.min() ?? 0) + 1e-9))
-        func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * (right - left) }
-        func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
-        let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+        let points = series.flatMap(\.points).filter { $0.0.isFinite && $0.1.isFinite }
+        let (left, right, top, bottom) = (78.0, width - 20, 40.0, height - 52)
+        let x = Axis(covering: points.map(\.0)), y = Axis(covering: points.map(\.1))
         var body = ["<rect width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>",
-                    "<text x=\"\(width / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"16\">\(escape(title))</text>",
-                    "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\" stroke=\"black\"/>",
-                    "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(bottom)\" stroke=\"black\"/>",
-                    "<text x=\"\((left + right) / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\" font-size=\"13\">\(escape(xLabel))</text>",
-                    "<text x=\"16\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 16 \((top + bottom) / 2))\">\(escape(yLabel))</text>"]
-        for i in 0...4 {
-            let y = yMin + (yMax - yMin) * Double(i) / 4
-            body.append("<text x=\"\(left - 6)\" y=\"\(py(y) + 4)\" text-anchor=\"end\" font-size=\"11\">\(String(format: "%.1f", y))</text>")
-            let x = xMin + (xMax - xMin) * Double(i) / 4
-            body.append("<text x=\"\(px(x))\" y=\"\(bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(String(format: "%g", (x * 10).rounded() / 10))</text>")
+                    "<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">\(escapeXML(title))</text>"]
+        body += axesSVG(x: x, y: y, left: left, top: top, right: right, bottom: bottom, xLabel: xLabel, yLabel: yLabel)
+        for (index, line) in series.enumerated() {
+            let color = Self.colors[index % Self.colors.count]
+            let finite = line.points.filter { $0.0.isFinite && $0.1.isFinite }
+            let path = finite.map { String(format: "%.1f,%.1f", x.position($0.0, from: left, to: right), y.position($0.1, from: bottom, to: top)) }
+            body.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path.joined(separator: " "))\"/>")
+            if finite.count == 1, let only = path.first?.split(separator: ",") {
+                body.append("<circle cx=\"\(only[0])\" cy=\"\(only[1])\" r=\"3\" fill=\"\(color)\"/>")
+            }
+        }
+        let legendWidth = 24 + 7 * Double(series.map(\.name.count).max() ?? 0)
+        let legendLeft = right - legendWidth - 10
+        if !series.isEmpty {
+            body.append("<rect x=\"\(svgNumber(legendLeft - 6))\" y=\"\(svgNumber(top + 6))\" width=\"\(svgNumber(legendWidth + 12))\" height=\"\(svgNumber(18 * Double(series.count) + 8))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>")
         }
         for (index, line) in series.enumerated() {
-            let color = colors[index % colors.count]
-            let path = line.points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
-            body.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>")
-            body.append("<text x=\"\(right - 150)\" y=\"\(top + 16 + 16 * Double(index))\" font-size=\"12\" fill=\"\(color)\">\(escape(line.name))</text>")
+            let color = Self.colors[index % Self.colors.count], rowY = top + 22 + 18 * Double(index)
+            body.append("<line x1=\"\(svgNumber(legendLeft))\" y1=\"\(svgNumber(rowY - 4))\" x2=\"\(svgNumber(legendLeft + 16))\" y2=\"\(svgNumber(rowY - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>")
+            body.append("<text x=\"\(svgNumber(legendLeft + 22))\" y=\"\(svgNumber(rowY))\" font-size=\"12\">\(escapeXML(line.name))</text>")
         }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\">\n" + body.joined(separator: "\n") + "\n</svg>\n"
-    }
-
-    func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">\n" + body.joined(separator: "\n") + "\n</svg>\n"
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Side-by-side scatter panels of 2-D points, each point coloured by a mixture of component
-/// colours (its posterior probabilities), with axis-aligned ellipses and a table of figures.
+/// colours (its posterior probabilities), with each component's 2-sigma ellipse, axes, a
+/// legend, and a table of figures; everything drawn inside its panel.
 public struct SVGScatter {
     /// One panel: a title and, per point, its probabilities over the components.
     public struct Panel {
@@ -13,57 +14,92 @@ public struct SVGScatter {
         }
     }
 
+    /// A component: its centre and its 2 x 2 covariance `(xx, xy, yy)`.
+    public struct Component {
+        public let center: (Double, Double)
+        public let covariance: (xx: Double, xy: Double, yy: Double)
+        public init(center: (Double, Double), covariance: (xx: Double, xy: Double, yy: Double)) {
+            self.center = center
+            self.covariance = covariance
+        }
+
+        /// The 2-sigma ellipse as `count` points: centre + 2 L (cos t, sin t), with L L^T the covariance.
+        func outline(_ count: Int = 72) -> [(Double, Double)] {
+            let l11 = covariance.xx.squareRoot()
+            let l21 = l11 > 0 ? covariance.xy / l11 : 0
+            let l22 = Swift.max(covariance.yy - l21 * l21, 0).squareRoot()
+            return (0..<count).map { step in
+                let t = 2 * Double.pi * Double(step) / Double(count)
+                return (center.0 + 2 * l11 * cos(t), center.1 + 2 * (l21 * cos(t) + l22 * sin(t)))
+            }
+        }
+    }
+
     public var points: [(Double, Double)]
     public var panels: [Panel]
-    /// Component centres and standard deviations, drawn as 2-sigma ellipses.
-    public var ellipses: [(center: (Double, Double), radii: (Double, Double))]
+    public var components: [Component]
+    public var xLabel: String
+    public var yLabel: String
     /// Rows of the table under the panels.
     public var table: [(String, String)]
 
-    public init(points: [(Double, Double)], panels: [Panel], ellipses: [(center: (Double, Double), radii: (Double, Double))], table: [(String, String)]) {
+    public init(points: [(Double, Double)], panels: [Panel], components: [Component], xLabel: String, yLabel: String, table: [(String, String)]) {
         self.points = points
         self.panels = panels
-        self.ellipses = ellipses
+        self.components = components
+        self.xLabel = xLabel
+        self.yLabel = yLabel
         self.table = table
     }
 
     static let palette: [(Double, Double, Double)] = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (140, 86, 75)]
 
+    static func rgb(_ color: (Double, Double, Double)) -> String { "rgb(\(Int(color.0)),\(Int(color.1)),\(Int(color.2)))" }
+
     /// The SVG document.
     public func rendered(panelSize: Double = 360) -> String {
-        let xs = points.map(\.0), ys = points.map(\.1)
-        let (xMin, xMax) = ((xs.min() ?? 0) - 0.5, (xs.max() ?? 1) + 0.5)
-        let (yMin, yMax) = ((ys.min() ?? 0) - 0.5, (ys.max() ?? 1) + 0.5)
-        let margin = 30.0
-        let width = Double(panels.count) * (panelSize + margin) + margin
-        let height = panelSize + 2 * margin + 22 * Double(table.count) + 20
-        var body = ["<rect width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>"]
+        let x = Axis(covering: points.map(\.0)), y = Axis(covering: points.map(\.1))
+        let (margin, gutter, top) = (80.0, 90.0, 44.0)
+        let width = margin + Double(panels.count) * panelSize + Double(Swift.max(panels.count - 1, 0)) * gutter + 150
+        let tableTop = top + panelSize + 64
+        let height = tableTop + 22 * Double(table.count) + 10
+        var body = ["<rect width=\"\(svgNumber(width))\" height=\"\(svgNumber(height))\" fill=\"white\"/>"]
         for (index, panel) in panels.enumerated() {
-            let left = margin + Double(index) * (panelSize + margin)
-            func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * panelSize }
-            func py(_ y: Double) -> Double { margin + panelSize - (y - yMin) / (yMax - yMin) * panelSize }
-            body.append("<text x=\"\(left + panelSize / 2)\" y=\"\(margin - 10)\" text-anchor=\"middle\" font-size=\"14\">\(panel.title)</text>")
-            body.append("<rect x=\"\(left)\" y=\"\(margin)\" width=\"\(panelSize)\" height=\"\(panelSize)\" fill=\"none\" stroke=\"black\"/>")
-            for (point, probabilities) in zip(points, panel.probabilities) {
+            let left = margin + Double(index) * (panelSize + gutter), right = left + panelSize, bottom = top + panelSize
+            func pixel(_ point: (Double, Double)) -> String {
+                svgNumber(x.position(point.0, from: left, to: right)) + "," + svgNumber(y.position(point.1, from: bottom, to: top))
+            }
+            body.append("<clipPath id=\"panel\(index)\"><rect x=\"\(svgNumber(left))\" y=\"\(svgNumber(top))\" width=\"\(svgNumber(panelSize))\" height=\"\(svgNumber(panelSize))\"/></clipPath>")
+            body.append("<text x=\"\(svgNumber((left + right) / 2))\" y=\"\(svgNumber(top - 12))\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(panel.title))</text>")
+            body += axesSVG(x: x, y: y, left: left, top: top, right: right, bottom: bottom, xLabel: xLabel, yLabel: index == 0 ? yLabel : "")
+            body.append("<g clip-path=\"url(#panel\(index))\">")
+            for (point, probabilities) in zip(points, panel.probabilities) where point.0.isFinite && point.1.isFinite {
                 var color = (0.0, 0.0, 0.0)
-                for (k, p) in probabilities.enumerated() {
+                for (k, p) in probabilities.enumerated() where p.isFinite {
                     let c = Self.palette[k % Self.palette.count]
                     color = (color.0 + p * c.0, color.1 + p * c.1, color.2 + p * c.2)
                 }
-                body.append(String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.6\" fill=\"rgb(%d,%d,%d)\"/>", px(point.0), py(point.1), Int(color.0), Int(color.1), Int(color.2)))
+                let at = pixel(point).split(separator: ",")
+                body.append("<circle cx=\"\(at[0])\" cy=\"\(at[1])\" r=\"1.6\" fill=\"\(Self.rgb(color))\"/>")
             }
-            for (k, ellipse) in ellipses.enumerated() {
-                let c = Self.palette[k % Self.palette.count]
-                let rx = 2 * ellipse.radii.0 / (xMax - xMin) * panelSize, ry = 2 * ellipse.radii.1 / (yMax - yMin) * panelSize
-                body.append(String(format: "<ellipse cx=\"%.1f\" cy=\"%.1f\" rx=\"%.1f\" ry=\"%.1f\" fill=\"none\" stroke=\"rgb(%d,%d,%d)\" stroke-width=\"2\"/>",
-                                   px(ellipse.center.0), py(ellipse.center.1), rx, ry, Int(c.0), Int(c.1), Int(c.2)))
+            for (k, component) in components.enumerated() {
+                let outline = component.outline().filter { $0.0.isFinite && $0.1.isFinite }
+                body.append("<polygon points=\"\(outline.map(pixel).joined(separator: " "))\" fill=\"none\" stroke=\"\(Self.rgb(Self.palette[k % Self.palette.count]))\" stroke-width=\"2\"/>")
             }
+            body.append("</g>")
+        }
+        let legendLeft = margin + Double(panels.count) * panelSize + Double(Swift.max(panels.count - 1, 0)) * gutter + 20
+        for k in components.indices {
+            let rowY = top + 14 + 20 * Double(k)
+            body.append("<circle cx=\"\(svgNumber(legendLeft + 6))\" cy=\"\(svgNumber(rowY - 4))\" r=\"5\" fill=\"\(Self.rgb(Self.palette[k % Self.palette.count]))\"/>")
+            body.append("<text x=\"\(svgNumber(legendLeft + 18))\" y=\"\(svgNumber(rowY))\" font-size=\"12\">component \(k + 1)</text>")
         }
         for (row, entry) in table.enumerated() {
-            let y = panelSize + 2 * margin + 22 * Double(row) + 10
-            body.append("<text x=\"\(margin)\" y=\"\(y)\" font-size=\"13\">\(entry.0)</text>")
-            body.append("<text x=\"\(margin + 330)\" y=\"\(y)\" font-size=\"13\" font-family=\"monospace\">\(entry.1)</text>")
+            let rowY = tableTop + 22 * Double(row) + 10
+            body.append("<text x=\"\(svgNumber(margin))\" y=\"\(svgNumber(rowY))\" font-size=\"13\">\(escapeXML(entry.0))</text>")
+            body.append("<text x=\"\(svgNumber(margin + 330))\" y=\"\(svgNumber(rowY))\" font-size=\"13\" font-family=\"monospace\">\(escapeXML(entry.1))</text>")
         }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\">\n" + body.joined(separator: "\n") + "\n</svg>\n"
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(svgNumber(width))\" height=\"\(svgNumber(height))\" viewBox=\"0 0 \(svgNumber(width)) \(svgNumber(height))\">\n"
+            + body.joined(separator: "\n") + "\n</svg>\n"
     }
 }

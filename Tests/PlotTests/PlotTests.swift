@@ -1,0 +1,46 @@
+import Foundation
+import Plot
+import TensorCore
+import XCTest
+
+/// Pictures people can read: grids scaled up with a gutter, charts with round ticks, a legend,
+/// and panels that clip what they draw.
+final class PlotTests: XCTestCase {
+    func testGridScalesEachPixelAndSeparatesImages() {
+        let images = Tensor([[0, 1, 1, 0], [1, 1, 1, 1], [0.5, 0.5, 0.5, 0.5]])
+        let grid = PNGImage.grid(images, imageShape: [2, 2], columns: 2, scale: 3, gap: 2)
+        XCTAssertEqual(grid.width, 2 + 2 * (6 + 2))
+        XCTAssertEqual(grid.height, 2 + 2 * (6 + 2))
+        func pixel(_ x: Int, _ y: Int) -> UInt8 { grid.pixels[y * grid.width + x] }
+        XCTAssertEqual(pixel(0, 0), 200, "the gutter")
+        XCTAssertEqual((2..<5).map { pixel($0, 2) }, [0, 0, 0], "image 1's first pixel, three wide")
+        XCTAssertEqual((5..<8).map { pixel($0, 4) }, [255, 255, 255])
+        XCTAssertEqual(pixel(8, 4), 200, "the gutter between images")
+        XCTAssertEqual(pixel(2, 10), 128, "image 3 starts the second row")
+        XCTAssertEqual(pixel(12, 12), 200, "no fourth image")
+    }
+
+    func testChartHasRoundTicksLabelsAndLegend() {
+        var chart = SVGChart(title: "ELBO <per row>", xLabel: "epoch", yLabel: "nats")
+        chart.series = [("training", [(1, -130.2), (2, -110.7), (3, -101.9)]), ("held-out", [(1, -128), (2, -109.5), (3, .nan)])]
+        let svg = chart.rendered()
+        for label in ["-130", "-120", "-110", "-100", "1.0", "2.0", "3.0", ">epoch<", ">nats<", ">training<", ">held-out<", "ELBO &lt;per row&gt;"] {
+            XCTAssertTrue(svg.contains(label), label)
+        }
+        XCTAssertFalse(svg.lowercased().contains("nan"))
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)
+    }
+
+    func testScatterPanelsClipTheirEllipses() {
+        let points = [(0.0, 0.0), (1.0, 1.0), (2.0, 0.5)]
+        let scatter = SVGScatter(points: points, panels: [.init(title: "p", probabilities: [[1, 0], [0, 1], [0.5, 0.5]]), .init(title: "q", probabilities: [[1, 0], [0, 1], [0, 1]])],
+                                 components: [.init(center: (0, 0), covariance: (100, 0, 100)), .init(center: (2, 1), covariance: (0.1, 0.05, 0.1))],
+                                 xLabel: "a", yLabel: "b", table: [("KL", "0.1")])
+        let svg = scatter.rendered()
+        XCTAssertEqual(svg.components(separatedBy: "<clipPath").count - 1, 2)
+        XCTAssertEqual(svg.components(separatedBy: "clip-path=\"url(#panel").count - 1, 2)
+        XCTAssertEqual(svg.components(separatedBy: "<polygon").count - 1, 4, "two ellipses in each panel")
+        XCTAssertTrue(svg.contains(">component 2<"))
+        XCTAssertTrue(svg.contains("rgb(122,79,110)"), "the half-and-half point mixes the two colours")
+    }
+}
