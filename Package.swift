@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["CKernels", "Inference", "PPL", "Distributions", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CKernels", "TensorCore"]),
-        .testTarget(name: "PlotTests", dependencies: ["Plot", "TensorCore"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot", "Datasets", "CKernels", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Latent", "LatentCommandLine", "LatentModels"]),
         .testTarget(name: "LatentCommandTests"),
         .testTarget(name: "ZooTests", dependencies: ["Latent"]),

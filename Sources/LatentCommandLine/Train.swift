@@ -96,26 +96,47 @@ struct Train: Subcommand {
         let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
         var written = [checkpointPath, metricsPath]
         let chartPath = folder.file("elbo.svg")
-        try writeText(elboChart(reports, model: model.name), to: chartPath)
+        let chart = elboChart(reports, model: model.name)
+        try writeText(chart, to: chartPath)
         written.append(chartPath)
+        var pictures: [(title: String, file: String, image: PNGImage)] = []
         if let imageShape = data.imageShape {
-            let pictures = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape, invert: model.data == .binaryImages)
-            let samples = folder.file("samples.png")
-            try pictures.samples(64, seed: options.seed).write(to: samples)
-            let reconstructions = folder.file("reconstructions.png")
-            try pictures.reconstructions(data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))).write(to: reconstructions)
-            written += [samples, reconstructions]
+            let drawer = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape, invert: model.data == .binaryImages)
+            pictures.append(("Samples from the model", "samples.png", try drawer.samples(64, seed: options.seed)))
+            let shown = data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))
+            pictures.append(("Held-out images (top) and their reconstructions (bottom)", "reconstructions.png", try drawer.reconstructions(shown)))
             let guided = vi.plan?.sites.filter(\.isGuided) ?? []
             if guided.count == 1, guided[0].valueShape == [2], guided[0].family == "Normal" {
-                let manifold = folder.file("manifold.png")
-                try pictures.manifold(side: 20).write(to: manifold)
-                written.append(manifold)
+                pictures.append(("The decoder's means over the 2-D latent space (Normal quantiles)", "manifold.png", try drawer.manifold(side: 20)))
             }
         }
+        for picture in pictures {
+            try picture.image.write(to: folder.file(picture.file))
+            written.append(folder.file(picture.file))
+        }
+        let activityRows = data.test.slice(axis: 0, 0..<Swift.min(1_000, data.test.shape[0]))
+        let report = RunReport(
+            model: model, settings: reportSettings(settings, options: options, rate: rate, data: data, last: last, perEpoch: perEpoch), plan: vi.plan?.description ?? "",
+            elboChart: chart, activity: activityRows.shape[0] >= 2 ? try vi.latentActivity(activityRows) : [], pictures: pictures.map { ($0.title, $0.image) })
+        let reportPath = folder.file("report.html")
+        try writeText(report.html(), to: reportPath)
+        written.append(reportPath)
         output.human("wrote " + written.joined(separator: ", "))
         return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.shape[0]) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
+    }
+
+    /// The settings and results the report lists.
+    func reportSettings(_ settings: ModelSettings, options: TrainingOptions, rate: Float, data: Dataset, last: EpochReport, perEpoch: Double) -> [(String, String)] {
+        var rows: [(String, String)] = [("data", "\(data.source): \(data.train.shape[0]) training rows, \(data.test.shape[0]) held out, \(settings.dataSize) numbers per row")]
+        rows += model.options.map { ("--\($0.name)", "\(settings[$0.name])") }
+        rows += [("epochs", "\(last.epoch)"), ("batch size", "\(options.batchSize)"), ("optimizer", arguments.text("optimizer") ?? "adam"),
+                 ("learning rate", "\(rate)"), ("seed", "\(options.seed)"),
+                 ("training ELBO per row (last epoch)", String(format: "%.3f", last.trainELBO)),
+                 ("held-out ELBO per row", last.heldOutELBO.map { String(format: "%.3f", $0) } ?? "-"),
+                 ("seconds per epoch (median)", String(format: "%.2f", perEpoch))]
+        return rows
     }
 
     /// The checkpoint of the run in `folder`, with its settings and the data it was trained on.

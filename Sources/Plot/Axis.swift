@@ -35,8 +35,8 @@ struct Axis {
     }
 }
 
-/// `text` with the characters XML gives a meaning escaped.
-func escapeXML(_ text: String) -> String {
+/// `text` with the characters XML and HTML give a meaning escaped.
+package func escapeXML(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         .replacingOccurrences(of: "\"", with: "&quot;")
 }

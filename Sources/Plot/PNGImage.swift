@@ -2,8 +2,7 @@ import CKernels
 import Foundation
 import TensorCore
 
-/// An 8-bit greyscale PNG image, written without compression (stored DEFLATE blocks), so that
-/// nothing beyond the CRC-32 and Adler-32 checksums is needed.
+/// An 8-bit greyscale PNG image, compressed by our own small DEFLATE encoder.
 public struct PNGImage {
     public let width: Int
     public let height: Int
@@ -40,23 +39,20 @@ public struct PNGImage {
         return image
     }
 
-    /// The PNG file's bytes.
+    /// The PNG file's bytes: each row filtered as the difference from the row above (PNG's
+    /// "up" filter, so that repeated rows become runs of zeros), then compressed.
     public func encoded() -> [UInt8] {
         var raw: [UInt8] = []
         raw.reserveCapacity((width + 1) * height)
         for y in 0..<height {
-            raw.append(0)
-            raw += pixels[(y * width)..<((y + 1) * width)]
+            raw.append(2)
+            for x in 0..<width {
+                let above = y > 0 ? pixels[(y - 1) * width + x] : 0
+                raw.append(pixels[y * width + x] &- above)
+            }
         }
         var zlib: [UInt8] = [0x78, 0x01]
-        var offset = 0
-        repeat {
-            let length = Swift.min(65_535, raw.count - offset)
-            let final: UInt8 = offset + length == raw.count ? 1 : 0
-            zlib += [final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
-            zlib += raw[offset..<(offset + length)]
-            offset += length
-        } while offset < raw.count
+        zlib += Deflate.compress(raw)
         zlib += bigEndian(adler32(raw))
         var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         file += chunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 0, 0, 0, 0])

@@ -100,9 +100,21 @@ final class ModelCommandTests: XCTestCase {
         let out = folder.appendingPathComponent("vae").path
         let train = try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "32", "--latent-dim", "2", "--out", out, "--json"])
         XCTAssertEqual(train.status, 0, train.error.joined(separator: "\n"))
-        for file in ["checkpoint.latent", "metrics.jsonl", "elbo.svg", "samples.png", "reconstructions.png", "manifold.png"] {
+        for file in ["checkpoint.latent", "metrics.jsonl", "elbo.svg", "samples.png", "reconstructions.png", "manifold.png", "report.html"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(file)), file)
         }
+        // The report: one page, nothing fetched from elsewhere, every section, the three pictures inline.
+        let report = try String(contentsOfFile: (out as NSString).appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.hasPrefix("<!DOCTYPE html>"))
+        XCTAssertTrue(report.hasSuffix("</body></html>\n"))
+        for fetch in ["src=\"http", "href=", "url(http", "<script", "<link", "@import"] { XCTAssertFalse(report.contains(fetch), fetch) }
+        let headings = report.components(separatedBy: "<h2>").dropFirst().map { String($0.prefix { $0 != "<" }) }
+        XCTAssertEqual(headings, ["Settings and results", "Compiled guide", "ELBO per epoch", "Latent coordinates in use", "Samples from the model",
+                                  "Held-out images (top) and their reconstructions (bottom)", "The decoder's means over the 2-D latent space (Normal quantiles)"])
+        XCTAssertEqual(report.components(separatedBy: "src=\"data:image/png;base64,iVBORw0KGgo").count - 1, 3)
+        XCTAssertTrue(report.contains("<tr><th>--latent-dim</th><td>2</td></tr>"))
+        XCTAssertTrue(report.contains("<svg"))
+        XCTAssertEqual(report.components(separatedBy: "<tr><td class=\"n\">").count - 1, 2, "one row per latent coordinate")
         let checkpoint = (out as NSString).appendingPathComponent("checkpoint.latent")
         let png = folder.appendingPathComponent("picture.png").path
         let sample = try LatentProcess.run(["sample", checkpoint, "--n", "9", "--out", png, "--json"])

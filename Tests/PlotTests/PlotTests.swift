@@ -1,3 +1,5 @@
+import CKernels
+import Datasets
 import Foundation
 import Plot
 import TensorCore
@@ -42,5 +44,36 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<polygon").count - 1, 4, "two ellipses in each panel")
         XCTAssertTrue(svg.contains(">component 2<"))
         XCTAssertTrue(svg.contains("rgb(122,79,110)"), "the half-and-half point mixes the two colours")
+    }
+
+    /// The PNG's compressed rows back through an independent decoder (the gzip reader of
+    /// `Datasets`), for images of runs, noise and every byte value.
+    func testEncodedPNGDecodesToItsPixels() throws {
+        var generator = RandomGenerator(seed: 9)
+        let noise = Tensor.randomUniform([1, 40 * 37], using: &generator)
+        let ramp = Tensor((0..<(16 * 16)).map { Float($0) / 255 }).reshaped(to: [1, 256])
+        let images = [PNGImage.grid(Tensor.randomUniform([20, 49], using: &generator).mapped { $0 > 0.7 ? 1 : 0 }, imageShape: [7, 7], columns: 6),
+                      PNGImage.grid(noise, imageShape: [40, 37], columns: 1, scale: 1, gap: 0),
+                      PNGImage.grid(ramp, imageShape: [16, 16], columns: 1, scale: 5, gap: 1),
+                      PNGImage(width: 1000, height: 3, fill: 7)]
+        for image in images {
+            let file = image.encoded()
+            XCTAssertEqual(Array(file.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+            let idat = try XCTUnwrap(file.indices.first { Array(file[$0..<($0 + 4)]) == Array("IDAT".utf8) })
+            let length = file[(idat - 4)..<idat].reduce(0) { $0 << 8 | Int($1) }
+            let zlib = Array(file[(idat + 4)..<(idat + 4 + length)])
+            XCTAssertEqual(Array(zlib.prefix(2)), [0x78, 0x01])
+            let deflate = Array(zlib[2..<(zlib.count - 4)])
+            var expected: [UInt8] = []
+            for y in 0..<image.height {
+                expected.append(2)
+                for x in 0..<image.width { expected.append(image.pixels[y * image.width + x] &- (y > 0 ? image.pixels[(y - 1) * image.width + x] : 0)) }
+            }
+            let crc = expected.withUnsafeBufferPointer { latent_crc32(0, $0.baseAddress, Int64($0.count)) }
+            let member: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF] + deflate
+                + withUnsafeBytes(of: crc.littleEndian, Array.init) + withUnsafeBytes(of: UInt32(expected.count).littleEndian, Array.init)
+            XCTAssertEqual(try Gzip.decompress(member, path: "png"), expected)
+        }
+        XCTAssertLessThan(images[0].encoded().count, images[0].pixels.count / 4, "runs compress")
     }
 }
