@@ -53,13 +53,21 @@ struct CompareGMM: Subcommand {
         let vi = Amortized(model.build(settings), options: model.compilerOptions(settings), seed: seed)
         output.human(try vi.compile(example: x.slice(axis: 0, 0..<Swift.min(256, n)), datasetSize: n).description)
         let initialLocs = vi.parameters["locs"]!
+        let fitting = WorkProgress("fitting by AEVB", total: options.epochs * batches)
+        options.onStep = { fitting.update(($0.epoch - 1) * $0.batches + $0.batch) }
         let start = Date()
         _ = try vi.fit(x, options: options)
         let seconds = Date().timeIntervalSince(start)
+        fitting.finish()
+        let rest = WorkProgress("exact posterior, EM (best of 10 starts), amortization gap", total: 3)
         let comparison = try vi.compareWithExactPosterior(x, site: "z")
+        rest.update(1)
         let em = GaussianMixtureEM.bestOfStarts(x, locs: initialLocs, seed: seed)
+        rest.update(2)
         let gapRows = x.slice(axis: 0, 0..<Swift.min(500, n))
         let gap = try vi.amortizationGap(gapRows, steps: 300, learningRate: 0.05)
+        rest.update(3)
+        rest.finish()
         let stepCount = options.epochs * batches
         let rows: [(String, String)] = [
             ("mean KL(q || exact posterior)", String(format: "%.5f nats", comparison.meanKL)),

@@ -103,11 +103,15 @@ struct Evaluate: Subcommand {
         test = test.slice(axis: 0, 0..<rows)
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
         var elbo: Double = 0, logLikelihood: [Float] = []
-        for start in stride(from: 0, to: rows, by: 500) {
-            let batch = test.slice(axis: 0, start..<Swift.min(start + 500, rows))
+        let chunk = Swift.max(1, Swift.min(500, 50_000 / k))
+        let progress = WorkProgress("scoring rows (k = \(k))", total: rows)
+        for start in stride(from: 0, to: rows, by: chunk) {
+            let batch = test.slice(axis: 0, start..<Swift.min(start + chunk, rows))
             elbo += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0], particles: Swift.min(k, 100)))
             logLikelihood += try restored.inference.importanceSampledLogLikelihood(batch, samples: k).scalars
+            progress.update(logLikelihood.count)
         }
+        progress.finish()
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
         if let path = arguments.text("per-example") {
             let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\(fileRows[$0.offset]),\(-$0.element)" }

@@ -9,8 +9,8 @@ final class ProgressPrinter {
 
     /// A printer to standard error, drawing a bar only when standard error is a terminal.
     init() {
-        isTerminal = isatty(STDERR_FILENO) != 0
-        write = { FileHandle.standardError.write(Data($0.utf8)) }
+        isTerminal = StandardError.isTerminal
+        write = StandardError.write
     }
 
     /// The step callback for `TrainingOptions.onStep`.
@@ -32,5 +32,45 @@ final class ProgressPrinter {
     func attach(to options: inout TrainingOptions) {
         options.onStep = { [self] in step($0) }
         options.onEpoch = { [self] in epoch($0) }
+    }
+}
+
+/// Standard error, where progress goes.
+enum StandardError {
+    static let isTerminal = isatty(STDERR_FILENO) != 0
+    static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}
+
+/// Progress of one long piece of work outside training (importance sampling, EM, inpainting):
+/// on a terminal a bar redrawn in place and erased when the work is done; otherwise, once the
+/// work has run for two seconds, a plain line at most every two seconds and one at the end, so
+/// that quick work prints nothing. Written to standard error.
+final class WorkProgress {
+    let title: String
+    let total: Int
+    let start = Date()
+    var lastLine: Date?
+
+    init(_ title: String, total: Int) {
+        self.title = title
+        self.total = Swift.max(total, 1)
+    }
+
+    /// `done` of `total` units finished.
+    func update(_ done: Int) {
+        let elapsed = Date().timeIntervalSince(start)
+        if StandardError.isTerminal {
+            let width = 30, filled = width * Swift.min(done, total) / total
+            let left = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+            StandardError.write("\r\(title) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)  \(Int(left.rounded())) s left ")
+        } else if elapsed >= 2, done >= total || lastLine.map({ Date().timeIntervalSince($0) >= 2 }) ?? true {
+            StandardError.write("\(title): \(done)/\(total) after \(String(format: "%.0f", elapsed)) s\n")
+            lastLine = Date()
+        }
+    }
+
+    /// The work is over: the bar is erased from the terminal.
+    func finish() {
+        if StandardError.isTerminal { StandardError.write("\r" + String(repeating: " ", count: title.count + 60) + "\r") }
     }
 }

@@ -18,11 +18,14 @@ struct Restoration {
     func fill(_ images: Tensor, known: Tensor, rounds: Int = 20) throws -> Tensor {
         let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape)
         var current = select(known, images, Tensor(0.5))
-        for _ in 0..<rounds {
+        let progress = WorkProgress("restoring \(images.shape[0]) images", total: rounds)
+        for round in 0..<rounds {
             guard let q = try restored.inference.posterior(current).values.first else { break }
             let reconstruction = try pictures.decoderMeans(q.mean)
             current = select(known, images, reconstruction)
+            progress.update(round + 1)
         }
+        progress.finish()
         return current
     }
 
