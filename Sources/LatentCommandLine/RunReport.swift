@@ -56,7 +56,8 @@ struct RunReport {
             } else if inactive > 0 {
                 section.append("<p class=\"warning\">\(inactive) of \(site.activity.count) coordinates of '\(escapeXML(site.site))' are inactive: their posterior stays at the prior and they carry nothing about x (as when the latent is larger than the data need, or beta &gt; 1). The model uses \(site.activeCoordinates).</p>")
             } else {
-                section.append("<p>All \(site.activity.count) coordinates of '\(escapeXML(site.site))' are active.</p>")
+                let all = site.activity.count == 1 ? "The one coordinate" : "All \(site.activity.count) coordinates"
+                section.append("<p>\(all) of '\(escapeXML(site.site))' \(site.activity.count == 1 ? "is" : "are") active.</p>")
             }
             section.append("<table><tr><th>\(escapeXML(site.site)) coordinate</th><th>KL (nats)</th><th>activity</th><th></th></tr>")
             for (index, activity) in site.activity.enumerated() {

@@ -13,24 +13,46 @@ final class ScaffoldTests: XCTestCase {
 
     override func tearDownWithError() throws { try FileManager.default.removeItem(at: folder) }
 
-    func testANewPackageBuildsAndTrainsItsOwnModel() throws {
-        let package = folder.appendingPathComponent("My Models")
-        let made = try LatentProcess.run(["init", package.path])
-        XCTAssertEqual(made.status, 0, made.error.joined(separator: "\n"))
-        for file in ["Package.swift", "README.md", "Sources/my-models/main.swift", "Sources/my-models/FactorAnalysis.swift"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: package.appendingPathComponent(file).path), file)
+    /// The shell block of the README's "Your first model file", run line by line as written,
+    /// with `~/my-models` in a temporary folder, `swift run -c release latent` as the `latent`
+    /// built for these tests and the new package built in debug (a release build of all of
+    /// Latent would take minutes); then the new command on a CSV file with its own option.
+    func testTheReadmeTutorialRunsAsWritten() throws {
+        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.components(separatedBy: "## Your first model file").dropFirst().first)
+        let block = try XCTUnwrap(section.components(separatedBy: "```sh\n").dropFirst().first?.components(separatedBy: "```").first)
+        let commands = block.split(separator: "\n").map { String($0.split(separator: "#")[0]).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        XCTAssertEqual(commands.count, 6)
+        let package = folder.appendingPathComponent("my-models")
+        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
+        let command = package.appendingPathComponent(".build/debug/my-models").path
+        var directory = FileManager.default.currentDirectoryPath
+        for line in commands {
+            let expanded = line.replacingOccurrences(of: "~/my-models", with: "'\(package.path)'")
+            if expanded.hasPrefix("cd ") {
+                directory = package.path
+                continue
+            }
+            if expanded.hasPrefix("swift run -c release my-models"), !FileManager.default.fileExists(atPath: command) {
+                let build = try LatentProcess.run(shell: "cd '\(package.path)' && swift build > build.log 2>&1 || { tail -30 build.log >&2; exit 1; }")
+                XCTAssertEqual(build.status, 0, build.error.joined(separator: "\n"))
+            }
+            let shell = expanded.replacingOccurrences(of: "swift run -c release latent", with: "'\(latent)'")
+                .replacingOccurrences(of: "swift run -c release my-models", with: "'\(command)'")
+            let result = try LatentProcess.run(shell: "cd '\(directory)' && \(shell)")
+            XCTAssertEqual(result.status, 0, line + "\n" + result.error.joined(separator: "\n"))
+            if line.contains(" models") {
+                XCTAssertEqual(result.out.first?.hasPrefix("factor-analysis"), true)
+                XCTAssertEqual(result.out.dropFirst().first?.trimmingCharacters(in: .whitespaces).hasPrefix("--factors"), true)
+            }
         }
-        let readme = try String(contentsOf: package.appendingPathComponent("README.md"), encoding: .utf8)
-        XCTAssertTrue(readme.contains("swift run -c release my-models train factor-analysis"))
-
-        let build = try LatentProcess.run(shell: "cd '\(package.path)' && swift build > build.log 2>&1 || { tail -30 build.log >&2; exit 1; }")
-        XCTAssertEqual(build.status, 0, build.error.joined(separator: "\n"))
-        let command = package.appendingPathComponent(".build/debug/my-models")
-
-        let listed = try LatentProcess.run(executable: command, ["models"])
-        XCTAssertEqual(listed.status, 0)
-        XCTAssertEqual(listed.out.first?.hasPrefix("factor-analysis"), true)
-        XCTAssertEqual(listed.out.dropFirst().first?.trimmingCharacters(in: .whitespaces).hasPrefix("--factors"), true)
+        let run = package.appendingPathComponent("runs/factor-analysis")
+        for file in ["checkpoint.latent", "metrics.jsonl", "elbo.svg", "report.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), file)
+        }
+        let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<tr><th>--factors</th><td>1</td></tr>"))
+        XCTAssertTrue(report.contains("The one coordinate of 'z' is active."), "the factor carries the points' main direction")
 
         let data = folder.appendingPathComponent("points.csv")
         var rows = ["a,b,c,d"]
@@ -39,21 +61,25 @@ final class ScaffoldTests: XCTestCase {
             rows.append([2 * z + 1, -z, z + 0.5, 3].enumerated().map { String($0.element + 0.1 * sin(Double(row * 7 + $0.offset))) }.joined(separator: ","))
         }
         try rows.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
-        let run = folder.appendingPathComponent("run").path
-        let trained = try LatentProcess.run(executable: command, ["train", "factor-analysis", "--data", data.path, "--factors", "1", "--epochs", "1", "--out", run, "--json"])
+        let out = folder.appendingPathComponent("run").path
+        let trained = try LatentProcess.run(executable: URL(fileURLWithPath: command), ["train", "factor-analysis", "--data", data.path, "--factors", "2", "--epochs", "1", "--out", out, "--json"])
         XCTAssertEqual(trained.status, 0, trained.error.joined(separator: "\n"))
-        let report = try JSONSerialization.jsonObject(with: Data(trained.out.last!.utf8)) as! [String: Any]
-        XCTAssertEqual(report["epochs"] as? Int, 1)
-        XCTAssertTrue((report["test_elbo"] as? Double)?.isFinite == true)
-
-        let explained = try LatentProcess.run(executable: command, ["eval", run + "/checkpoint.latent", "--data", data.path, "--json"])
-        XCTAssertEqual(explained.status, 0, explained.error.joined(separator: "\n"))
-        let refused = try LatentProcess.run(executable: command, ["train", "factor-analysis", "--factors", "0"])
+        let figures = try JSONSerialization.jsonObject(with: Data(trained.out.last!.utf8)) as! [String: Any]
+        XCTAssertEqual(figures["epochs"] as? Int, 1)
+        XCTAssertTrue((figures["test_elbo"] as? Double)?.isFinite == true)
+        let refused = try LatentProcess.run(executable: URL(fileURLWithPath: command), ["train", "factor-analysis", "--factors", "0"])
         XCTAssertEqual(refused.status, 2)
         XCTAssertEqual(refused.error, ["latent: flag '--factors' of 'train' needs a whole number from 1 to 1000, got '0'"])
     }
 
-    func testInitRefusesAFolderInUseAndABadName() throws {
+    func testInitNamesThePackageAfterItsFolderAndRefusesAFolderInUse() throws {
+        let spaced = folder.appendingPathComponent("My Models 2")
+        let made = try LatentProcess.run(["init", spaced.path, "--json"])
+        XCTAssertEqual(made.status, 0, made.error.joined(separator: "\n"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: spaced.appendingPathComponent("Sources/my-models-2/main.swift").path))
+        let manifest = try String(contentsOf: spaced.appendingPathComponent("Package.swift"), encoding: .utf8)
+        XCTAssertTrue(manifest.contains("name: \"my-models-2\""))
+
         let used = folder.appendingPathComponent("used")
         try FileManager.default.createDirectory(at: used, withIntermediateDirectories: true)
         try "mine".write(to: used.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
