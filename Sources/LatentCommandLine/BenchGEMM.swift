@@ -26,7 +26,7 @@ struct BenchGEMM: Subcommand {
     let transposeA: Bool, transposeB: Bool
     let seconds: Double
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
+    init(arguments: ParsedArguments, models: Models) throws {
         m = try arguments.integer("m", default: 2048, in: 1...65536)
         n = try arguments.integer("n", default: 2048, in: 1...65536)
         k = try arguments.integer("k", default: 2048, in: 1...65536)

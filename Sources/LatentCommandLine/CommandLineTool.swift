@@ -55,7 +55,7 @@ public enum CommandLineTool {
             if parsed.positional.count < command.positionals.count {
                 throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `latent \(command.name) --help`")
             }
-            let report = try checkingTensorErrors { try command.init(parsed, models: models).run(output: parsed.has("json") ? output.jsonMode() : output) }
+            let report = try checkingTensorErrors { try command.init(arguments: parsed, models: models).run(output: parsed.has("json") ? output.jsonMode() : output) }
             try requireFinite(report)
             if parsed.has("json") {
                 guard output.json(report) else {
@@ -110,7 +110,7 @@ protocol Subcommand {
     static var positionals: [String] { get }
     /// True when the first word names a model whose own options are flags of the command too.
     static var takesModelOptions: Bool { get }
-    init(_ arguments: ParsedArguments, models: Models) throws
+    init(arguments: ParsedArguments, models: Models) throws
     /// Does the work, printing progress through `output`; returns the figures for `--json`.
     func run(output: Output) throws -> [String: Any]
 }

@@ -27,11 +27,6 @@ struct CompareGMM: Subcommand {
     let arguments: ParsedArguments
     let models: Models
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
-        self.arguments = arguments
-        self.models = models
-    }
-
     func run(output: Output) throws -> [String: Any] {
         let model = try models.named("gmm")
         guard let componentOption = model.options.first(where: { $0.name == "components" }) else {

@@ -88,11 +88,6 @@ struct Evaluate: Subcommand {
     let arguments: ParsedArguments
     let models: Models
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
-        self.arguments = arguments
-        self.models = models
-    }
-
     func run(output: Output) throws -> [String: Any] {
         let restored = try Restored(arguments.positional[0], models: models)
         let data = try restored.data(arguments.text("data"))

@@ -10,7 +10,7 @@ struct ListModels: Subcommand {
     static let flags: [Flag] = []
     static let usage = "Usage: latent models [--json]\n\nLists the models `latent train` knows by name."
 
-    init(_ arguments: ParsedArguments, models: Models) throws { self.models = models }
+    init(arguments: ParsedArguments, models: Models) throws { self.models = models }
 
     func run(output: Output) throws -> [String: Any] {
         for model in models.all {
@@ -73,7 +73,7 @@ struct Explain: Subcommand {
     let model: CommandModel
     let settings: ModelSettings
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
+    init(arguments: ParsedArguments, models: Models) throws {
         model = try models.named(arguments.positional[0])
         let dataSize = try arguments.integer("data-size", default: model.data == .points ? 2 : 784, in: 1...1_000_000)
         settings = try model.settings(dataSize: dataSize, from: arguments)

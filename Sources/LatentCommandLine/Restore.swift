@@ -66,7 +66,7 @@ struct Inpaint: Subcommand {
     let arguments: ParsedArguments
     let models: Models
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
+    init(arguments: ParsedArguments, models: Models) throws {
         self.arguments = arguments
         self.models = models
         _ = try arguments.choice("mask", ["half", "block", "random"], default: "half")
@@ -118,11 +118,6 @@ struct Denoise: Subcommand {
 
     let arguments: ParsedArguments
     let models: Models
-
-    init(_ arguments: ParsedArguments, models: Models) throws {
-        self.arguments = arguments
-        self.models = models
-    }
 
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0], models: models))

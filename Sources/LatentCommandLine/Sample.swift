@@ -12,11 +12,6 @@ struct Sample: Subcommand {
     let arguments: ParsedArguments
     let models: Models
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
-        self.arguments = arguments
-        self.models = models
-    }
-
     func run(output: Output) throws -> [String: Any] {
         let restored = try Restored(arguments.positional[0], models: models)
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }

@@ -22,7 +22,7 @@ struct Scaffold: Subcommand {
 
     let arguments: ParsedArguments
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
+    init(arguments: ParsedArguments, models: Models) throws {
         self.arguments = arguments
     }
 

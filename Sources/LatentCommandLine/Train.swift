@@ -33,7 +33,7 @@ struct Train: Subcommand {
     let model: CommandModel
     let arguments: ParsedArguments
 
-    init(_ arguments: ParsedArguments, models: Models) throws {
+    init(arguments: ParsedArguments, models: Models) throws {
         model = try models.named(arguments.positional[0])
         self.arguments = arguments
         _ = try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam")
