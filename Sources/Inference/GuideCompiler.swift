@@ -33,6 +33,9 @@ enum GuideCompiler {
         for name in options.estimators.keys.sorted() where prototype[name]?.kind != .latent {
             throw CompilerError.guideMismatch(site: name, reason: "the options force an estimator for it, but the model has no latent site of that name (its latent sites: \(latents.map(\.name).joined(separator: ", ")))")
         }
+        for name in options.pointEstimates.sorted() where prototype[name]?.kind != .latent {
+            throw CompilerError.guideMismatch(site: name, reason: "the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: \(latents.map(\.name).joined(separator: ", ")))")
+        }
         var sites: [GuideSite] = []
         for site in latents {
             sites.append(try planSite(site, options: options, summedOut: summedOut, dependsOnSummedOut: dependents.contains(site.name), earlier: sites))

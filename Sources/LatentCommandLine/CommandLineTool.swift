@@ -48,7 +48,9 @@ public enum CommandLineTool {
             let rest = Array(arguments.dropFirst(command.name.split(separator: " ").count))
             let model = command.takesModelOptions ? rest.first.flatMap { name in models.all.first { $0.name == name } } : nil
             if rest.contains("--help") || rest.contains("-h") {
-                output.human(command.usage + (model.map { "\n\nOptions of model '\($0.name)':\n" + $0.flags.map { "  --\($0.name) \($0.help)" }.joined(separator: "\n") } ?? ""))
+                var text = command.usage + "\n\nOptions:\n" + optionLines(command.flags + [.json])
+                if let model { text += "\n\nOptions of model '\(model.name)':\n" + optionLines(model.flags) }
+                output.human(text)
                 return 0
             }
             let parsed = try ParsedArguments(rest, command: command.name, flags: command.flags + (model?.flags ?? []) + [.json], positionals: command.positionals.count)
@@ -87,6 +89,13 @@ public enum CommandLineTool {
         default:
             return false
         }
+    }
+
+    /// One line per flag: its name (with VALUE when it takes one) and its meaning, default and range.
+    static func optionLines(_ flags: [Flag]) -> String {
+        let names = flags.map { "--" + $0.name + ($0.takesValue ? " VALUE" : "") }
+        let width = (names.map(\.count).max() ?? 0) + 2
+        return zip(names, flags).map { "  " + $0.padding(toLength: width, withPad: " ", startingAt: 0) + $1.help }.joined(separator: "\n")
     }
 
     /// The message on one line.

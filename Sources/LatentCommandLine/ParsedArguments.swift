@@ -50,6 +50,13 @@ struct ParsedArguments {
         }
     }
 
+    /// These arguments with the flags of `stored` that were not given added.
+    func filling(from stored: [String: String]) -> ParsedArguments {
+        var filled = self
+        for (name, value) in stored where filled.values[name] == nil { filled.values[name] = value }
+        return filled
+    }
+
     /// Words before the flags (a model name, a checkpoint path).
     var positional: [String] = []
 

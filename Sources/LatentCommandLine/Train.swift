@@ -6,28 +6,21 @@ struct Train: Subcommand {
     static let name = "train"
     static let summary = "train a model by amortized variational inference (AEVB)"
     static let flags: [Flag] = [
-        .value("data", "a folder of MNIST IDX files, or a .csv or .npy file"),
+        .value("data", "a folder of MNIST IDX files, or a .csv or .npy file (default: the model's bundled data)"),
         .value("columns", "the columns of a CSV file to use, comma-separated (default: its numeric columns)"),
-        .toggle("resume", "continue the run in --out from its checkpoint, to --epochs in all"),
-        .value("epochs", "passes over the training data"),
-        .value("batch-size", "rows per minibatch"),
-        .value("optimizer", "adam, adagrad, rmsprop or sgd (default adam)"),
-        .value("lr", "learning rate"),
-        .value("seed", "random seed (default 0)"),
-        .value("threads", "threads for the kernels (default: all cores)"),
-        .value("binarize", "threshold or stochastic, for binary-image models (default threshold)"),
-        .value("out", "folder for the checkpoint and metrics (default runs/MODEL)"),
-    ]
+        .value("out", "folder for the checkpoint, metrics, pictures and report (default runs/MODEL)"),
+        .toggle("resume", "continue the run in --out from its checkpoint, with its settings, to --epochs in all"),
+        .value("threads", "threads for the kernels, 1...256 (default: all cores); results do not depend on it"),
+    ] + TrainingFlags.flags
     static let positionals = ["MODEL"]
     static let takesModelOptions = true
     static let usage = """
-        Usage: latent train MODEL [--data PATH] [--columns A,B] [--epochs N] [--batch-size M]
-                                  [--optimizer adam|adagrad|rmsprop|sgd] [--lr X] [--seed S] [--threads T]
-                                  [--binarize threshold|stochastic] [--out DIR] [--resume] [the model's options] [--json]
+        Usage: latent train MODEL [--data PATH] [--out DIR] [--resume] [training options] [the model's options] [--json]
 
-        Trains MODEL (see `latent models`) and writes DIR/checkpoint.latent and DIR/metrics.jsonl.
-        With --resume, continues the run in DIR from its checkpoint (same model and data) until
-        --epochs epochs in all, exactly as if it had not stopped.
+        Trains MODEL (see `latent models`) by AEVB and writes DIR/checkpoint.latent (after each
+        epoch), DIR/metrics.jsonl, DIR/elbo.svg, pictures for image models and DIR/report.html.
+        With --resume, continues the run in DIR from its checkpoint (same model, data and
+        training settings) until --epochs epochs in all, exactly as if it had not stopped.
         """
 
     let model: CommandModel
@@ -36,23 +29,20 @@ struct Train: Subcommand {
     init(arguments: ParsedArguments, models: Models) throws {
         model = try models.named(arguments.positional[0])
         self.arguments = arguments
-        _ = try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam")
+        _ = try TrainingFlags(arguments: arguments).options(for: model)
         _ = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold")
     }
 
     func run(output: Output) throws -> [String: Any] {
         let threads = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
-        let seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
-        let rate = Float(try arguments.number("lr", default: Double(model.learningRate), in: 1e-9...10))
-        var options = TrainingOptions(
-            epochs: try arguments.integer("epochs", default: model.epochs, in: 1...100_000),
-            batchSize: try arguments.integer("batch-size", default: model.batchSize, in: 1...1_000_000),
-            optimizer: try optimizer(rate))
-        options.seed = seed
-        let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         for option in model.options { _ = try arguments.optionalInteger(option.name, in: option.range) }
         let outPath = arguments.text("out") ?? "runs/\(model.name)"
         let resume = arguments.has("resume") ? try resumedRun(outPath) : nil
+        let arguments = resume.map { self.arguments.filling(from: $0.trainingFlags) } ?? self.arguments
+        let flags = TrainingFlags(arguments: arguments)
+        var options = try flags.options(for: model)
+        let seed = options.seed
+        let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         ComputeThreads.count = threads
 
         let dataPath = arguments.text("data") ?? resume?.dataPath
@@ -80,14 +70,17 @@ struct Train: Subcommand {
         let metricsPath = folder.file("metrics.jsonl")
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
-        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source]
+        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training flags": try sortedJSON(flags.stored)]
+        if case .cosine = options.schedule {
+            options.schedule = .cosine(steps: options.epochs * ((data.train.shape[0] + options.batchSize - 1) / options.batchSize))
+        }
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
             ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
         ProgressPrinter().attach(to: &options)
         options.onPlan = { output.human($0.description) }
-        let vi = Amortized(model.build(settings), options: model.compilerOptions(settings), seed: options.seed)
+        let vi = Amortized(model.build(settings), options: try flags.compilerOptions(model.compilerOptions(settings)), seed: options.seed)
         let start = Date()
         let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
         guard !reports.isEmpty else { throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs; ask for more with --epochs") }
@@ -116,7 +109,7 @@ struct Train: Subcommand {
         }
         let activityRows = data.test.slice(axis: 0, 0..<Swift.min(1_000, data.test.shape[0]))
         let report = RunReport(
-            model: model, settings: reportSettings(settings, options: options, rate: rate, data: data, last: last, perEpoch: perEpoch), plan: vi.plan?.description ?? "",
+            model: model, settings: reportSettings(settings, given: flags.stored, data: data, last: last, perEpoch: perEpoch), plan: vi.plan?.description ?? "",
             elboChart: chart, activity: activityRows.shape[0] >= 2 ? try vi.latentActivity(activityRows) : [], pictures: pictures.map { ($0.title, $0.image) })
         let reportPath = folder.file("report.html")
         try writeText(report.html(), to: reportPath)
@@ -127,12 +120,13 @@ struct Train: Subcommand {
                 "checkpoint": checkpointPath, "files": written]
     }
 
-    /// The settings and results the report lists.
-    func reportSettings(_ settings: ModelSettings, options: TrainingOptions, rate: Float, data: Dataset, last: EpochReport, perEpoch: Double) -> [(String, String)] {
+    /// The settings and results the report lists: the data, the model's options, the training
+    /// flags given (the others at their defaults) and the final figures.
+    func reportSettings(_ settings: ModelSettings, given: [String: String], data: Dataset, last: EpochReport, perEpoch: Double) -> [(String, String)] {
         var rows: [(String, String)] = [("data", "\(data.source): \(data.train.shape[0]) training rows, \(data.test.shape[0]) held out, \(settings.dataSize) numbers per row")]
         rows += model.options.map { ("--\($0.name)", "\(settings[$0.name])") }
-        rows += [("epochs", "\(last.epoch)"), ("batch size", "\(options.batchSize)"), ("optimizer", arguments.text("optimizer") ?? "adam"),
-                 ("learning rate", "\(rate)"), ("seed", "\(options.seed)"),
+        rows += given.keys.sorted().map { ("--\($0)", given[$0]!.isEmpty ? "yes" : given[$0]!) }
+        rows += [("epochs", "\(last.epoch)"),
                  ("training ELBO per row (last epoch)", String(format: "%.3f", last.trainELBO)),
                  ("held-out ELBO per row", last.heldOutELBO.map { String(format: "%.3f", $0) } ?? "-"),
                  ("seconds per epoch (median)", String(format: "%.2f", perEpoch))]
@@ -140,7 +134,7 @@ struct Train: Subcommand {
     }
 
     /// The checkpoint of the run in `folder`, with its settings and the data it was trained on.
-    func resumedRun(_ folder: String) throws -> (checkpoint: Checkpoint, settings: ModelSettings, dataPath: String?, columns: [String]?) {
+    func resumedRun(_ folder: String) throws -> (checkpoint: Checkpoint, settings: ModelSettings, dataPath: String?, columns: [String]?, trainingFlags: [String: String]) {
         let path = (folder as NSString).appendingPathComponent("checkpoint.latent")
         guard FileManager.default.fileExists(atPath: path) else {
             throw UsageError("--resume: \(folder) holds no checkpoint to resume; train without --resume first")
@@ -152,15 +146,15 @@ struct Train: Subcommand {
         let settings = try storedSettings(checkpoint, path: path, model: model)
         let dataPath = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        return (checkpoint, settings, dataPath, columns)
-    }
-
-    func optimizer(_ rate: Float) throws -> OptimizerChoice {
-        switch try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam") {
-        case "adagrad": return .adagrad(learningRate: rate)
-        case "rmsprop": return .rmsprop(learningRate: rate)
-        case "sgd": return .sgd(learningRate: rate, momentum: 0.9)
-        default: return .adam(learningRate: rate)
+        var trainingFlags: [String: String] = [:]
+        if let text = checkpoint.metadata["training flags"] {
+            guard let stored = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)),
+                  stored.keys.allSatisfy(TrainingFlags.storedNames.contains) else {
+                throw CheckpointError.corrupt(path: path, reason: "its training flags are unreadable")
+            }
+            trainingFlags = stored
         }
+        try TrainingFlags.checkResumed(given: TrainingFlags(arguments: arguments).stored, stored: trainingFlags)
+        return (checkpoint, settings, dataPath, columns, trainingFlags)
     }
 }

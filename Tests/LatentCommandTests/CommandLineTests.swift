@@ -96,6 +96,42 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(corrupt.error, ["latent: checkpoint \(checkpoint) is corrupt: checksum mismatch: the file is truncated or damaged"])
     }
 
+    /// Every training setting of the library is a flag of `train`, listed by `--help`, reaching
+    /// the compiled guide and the objective, and kept by `--resume`.
+    func testTrainingFlagsReachTrainingAndAreKeptOnResume() throws {
+        let help = try LatentProcess.run(["train", "--help"])
+        for flag in ["epochs", "batch-size", "optimizer", "lr", "momentum", "nesterov", "schedule", "clip-norm", "weight-decay", "beta", "warm-up",
+                     "particles", "iwae", "point", "estimator", "seed", "binarize", "threads", "resume", "out", "data", "columns", "json"] {
+            XCTAssertEqual(help.out.filter { $0.hasPrefix("  --\(flag) ") }.count, 1, flag)
+        }
+        let autoencoder = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--point", "z", "--beta", "0", "--out", folder.appendingPathComponent("ae").path])
+        XCTAssertEqual(autoencoder.status, 0, autoencoder.error.joined(separator: "\n"))
+        XCTAssertTrue(autoencoder.out.contains { $0.contains(" Delta ") }, "a point estimate: the guide is a Delta")
+        func heldOut(_ flags: [String]) throws -> Double {
+            let result = try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", folder.appendingPathComponent("f\(flags.count)-\(flags.first ?? "")").path, "--json"] + flags)
+            XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
+            return try XCTUnwrap(try json(result.out)["test_elbo"] as? Double)
+        }
+        let plain = try heldOut([])
+        for flags in [["--beta", "0.5"], ["--iwae", "3"], ["--particles", "2"], ["--schedule", "cosine"], ["--optimizer", "sgd", "--momentum", "0.5", "--nesterov"],
+                      ["--weight-decay", "0.01"], ["--clip-norm", "0.01"], ["--warm-up", "2"]] {
+            XCTAssertNotEqual(try heldOut(flags), plain, "\(flags) changes training")
+        }
+        let run = folder.appendingPathComponent("resumed").path
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--beta", "0.5", "--out", run]).status, 0)
+        let changed = try LatentProcess.run(["train", "ppca", "--epochs", "2", "--beta", "0.7", "--out", run, "--resume"])
+        XCTAssertEqual(changed.status, 2)
+        XCTAssertEqual(changed.error, ["latent: --beta 0.7 differs from the run being resumed (0.5); a resumed run keeps its training settings"])
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", run, "--resume"]).status, 0, "the stored --beta is used")
+        for (flags, message) in [(["--point", "w"], "site 'w': the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: z)"),
+                                 (["--momentum", "0.5"], "flag '--momentum' of 'train' is for --optimizer sgd, not adam"),
+                                 (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'")] {
+            let result = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", folder.appendingPathComponent("bad").path] + flags)
+            XCTAssertEqual(result.status, 2, "\(flags)")
+            XCTAssertEqual(result.error, ["latent: " + message], "\(flags)")
+        }
+    }
+
     func testImageModelOnBundledDataThenSampleInpaintDenoise() throws {
         let out = folder.appendingPathComponent("vae").path
         let train = try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "32", "--latent-dim", "2", "--out", out, "--json"])

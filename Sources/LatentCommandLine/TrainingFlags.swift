@@ -1,0 +1,117 @@
+import Foundation
+import Latent
+
+/// The training settings `latent train` takes from its flags: every setting of `TrainingOptions`
+/// and the compiler's per-site choices. The ones given are stored in the checkpoint, so that
+/// `--resume` continues with exactly the same settings.
+struct TrainingFlags {
+    static let flags: [Flag] = [
+        .value("epochs", "passes over the training data, 1...100000 (default: the model's)"),
+        .value("batch-size", "rows per minibatch, 1...1000000 (default: the model's)"),
+        .value("optimizer", "adam, adagrad, rmsprop or sgd (default adam)"),
+        .value("lr", "learning rate, 1e-9...10 (default: the model's)"),
+        .value("momentum", "momentum of sgd, 0...0.999 (default 0.9)"),
+        .toggle("nesterov", "Nesterov's momentum, for sgd"),
+        .value("schedule", "learning-rate schedule: constant, cosine (to 0 over the run), exponential:F (times F each step) or step:N:F (times F every N steps) (default constant)"),
+        .value("clip-norm", "largest joint L2 norm of the gradients, above 0 (default: no clipping)"),
+        .value("weight-decay", "L2 penalty on every parameter, the N(0, I) prior on weights, 0...1 (default 0)"),
+        .value("beta", "weight of the latent terms: 1 the ELBO, below 1 closer to an autoencoder, above 1 a beta-VAE, 0...1000 (default 1)"),
+        .value("warm-up", "epochs over which beta rises from 0 (KL warm-up), 0...100000 (default 0)"),
+        .value("particles", "ELBO samples per row (L), 1...1000 (default 1)"),
+        .value("iwae", "train on the importance-weighted bound with K samples per row, 1...5000 (default: the ELBO)"),
+        .value("point", "latent sites learned as point estimates, comma-separated (with --beta 0: an autoencoder)"),
+        .value("estimator", "estimators by site, SITE=reparameterized|analytic-kl|score-function, comma-separated (default: the compiler's choice)"),
+        .value("seed", "random seed, 0...2147483647 (default 0)"),
+        .value("binarize", "threshold or stochastic, for binary-image models (default threshold)"),
+    ]
+
+    /// The flags whose values a resumed run must keep (all but `--epochs`, the total to reach).
+    static var storedNames: [String] { flags.map(\.name).filter { $0 != "epochs" } }
+
+    let arguments: ParsedArguments
+
+    /// The stored flags of this run: name and text of each one given.
+    var stored: [String: String] {
+        Dictionary(uniqueKeysWithValues: Self.storedNames.compactMap { name in arguments.text(name).map { (name, $0) } })
+    }
+
+    /// Refuses flags given now that differ from those of the run being resumed (`stored`).
+    static func checkResumed(given: [String: String], stored: [String: String]) throws {
+        for name in storedNames where given[name] != nil && given[name] != stored[name] {
+            let before = stored[name].map { $0.isEmpty ? "given" : $0 } ?? "not given"
+            throw UsageError("--\(name) \(given[name]!) differs from the run being resumed (\(before)); a resumed run keeps its training settings")
+        }
+    }
+
+    /// The training options for `model`.
+    func options(for model: CommandModel) throws -> TrainingOptions {
+        let rate = Float(try arguments.number("lr", default: Double(model.learningRate), in: 1e-9...10))
+        var options = TrainingOptions(
+            epochs: try arguments.integer("epochs", default: model.epochs, in: 1...100_000),
+            batchSize: try arguments.integer("batch-size", default: model.batchSize, in: 1...1_000_000),
+            optimizer: try optimizer(rate))
+        options.seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
+        options.schedule = try schedule()
+        if arguments.has("clip-norm") { options.clipNorm = Float(try arguments.number("clip-norm", default: 1, in: 1e-9...1e9)) }
+        options.weightDecay = Float(try arguments.number("weight-decay", default: 0, in: 0...1))
+        options.beta = Float(try arguments.number("beta", default: 1, in: 0...1000))
+        options.warmUpEpochs = try arguments.integer("warm-up", default: 0, in: 0...100_000)
+        options.particles = try arguments.integer("particles", default: 1, in: 1...1000)
+        if let k = try arguments.optionalInteger("iwae", in: 1...5000) { options.objective = .importanceWeighted(k: k) }
+        return options
+    }
+
+    /// `compilerOptions` with the sites named by `--point` and `--estimator`.
+    func compilerOptions(_ compilerOptions: CompilerOptions) throws -> CompilerOptions {
+        var result = compilerOptions
+        for site in list("point") { result.pointEstimates.insert(site) }
+        for entry in list("estimator") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+            let names: [String: Estimator] = ["reparameterized": .reparameterized, "analytic-kl": .analyticKL, "score-function": .scoreFunction]
+            guard parts.count == 2, !parts[0].isEmpty, let estimator = names[parts[1]] else {
+                throw UsageError("flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got '\(entry)'")
+            }
+            result.estimators[parts[0]] = estimator
+        }
+        return result
+    }
+
+    func optimizer(_ rate: Float) throws -> OptimizerChoice {
+        let name = try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam")
+        if name != "sgd", let given = ["momentum", "nesterov"].first(where: arguments.has) {
+            throw UsageError("flag '--\(given)' of 'train' is for --optimizer sgd, not \(name)")
+        }
+        switch name {
+        case "adagrad": return .adagrad(learningRate: rate)
+        case "rmsprop": return .rmsprop(learningRate: rate)
+        case "sgd": return .sgd(learningRate: rate, momentum: Float(try arguments.number("momentum", default: 0.9, in: 0...0.999)), nesterov: arguments.has("nesterov"))
+        default: return .adam(learningRate: rate)
+        }
+    }
+
+    func schedule() throws -> LearningRateSchedule {
+        guard let text = arguments.text("schedule") else { return .constant }
+        let parts = text.split(separator: ":").map(String.init)
+        func fail() -> UsageError {
+            UsageError("flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1) or step:N:F (N >= 1, 0 < F <= 1), got '\(text)'")
+        }
+        func factor(_ text: String) throws -> Float {
+            guard let value = Float(text), value > 0, value <= 1 else { throw fail() }
+            return value
+        }
+        switch (parts.first, parts.count) {
+        case ("constant", 1): return .constant
+        case ("cosine", 1): return .cosine(steps: 0)
+        case ("exponential", 2): return .exponential(factor: try factor(parts[1]))
+        case ("step", 3):
+            guard let every = Int(parts[1]), every >= 1 else { throw fail() }
+            return .step(every: every, factor: try factor(parts[2]))
+        default: throw fail()
+        }
+    }
+
+    /// The values of a comma-separated flag.
+    func list(_ name: String) -> [String] {
+        (arguments.text(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
