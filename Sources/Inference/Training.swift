@@ -64,7 +64,7 @@ public struct TrainingOptions {
         if batchSize < 1 { return "the batch size must be at least 1, got \(batchSize)" }
         if particles < 1 { return "particles must be at least 1, got \(particles)" }
         if case let .importanceWeighted(k) = objective, k < 1 { return "the importance-weighted bound needs k >= 1, got \(k)" }
-        if !(optimizer.learningRate > 0) || !optimizer.learningRate.isFinite { return "the learning rate must be a positive number, got \(optimizer.learningRate)" }
+        if let problem = optimizer.firstProblem { return problem }
         if let clipNorm, !(clipNorm > 0) { return "clipNorm must be positive, got \(clipNorm)" }
         if !beta.isFinite || beta < 0 { return "beta must be a number >= 0, got \(beta)" }
         if !supervision.isFinite || supervision < 0 { return "supervision must be a number >= 0, got \(supervision)" }
@@ -102,6 +102,7 @@ extension Amortized {
     /// changes each minibatch before its step (stochastic binarization, augmentation); the
     /// guide is compiled on a transformed minibatch. With `resume`, continues from a checkpoint
     /// exactly as if training had not stopped.
+    @discardableResult
     public func fit(
         _ data: Input, heldOut: Input? = nil, options: TrainingOptions = TrainingOptions(), resume: Checkpoint? = nil,
         transform: ((Input, inout RandomGenerator) -> Input)? = nil

@@ -9,18 +9,30 @@ public struct ModelOption: Sendable {
     public let range: ClosedRange<Int>
     /// The value when the flag is not given, from the numbers per data row.
     public let defaultValue: @Sendable (_ dataSize: Int) -> Int
+    /// The default when it does not depend on the data (nil when `help` says how it does).
+    public let fixedDefault: Int?
 
     /// `--name VALUE`, `defaultValue` when absent.
     public init(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>, help: String) {
-        self.init(name, in: range, help: help) { _ in defaultValue }
+        self.init(name, in: range, help: help, fixedDefault: defaultValue) { _ in defaultValue }
     }
 
-    /// `--name VALUE`, with a default computed from the numbers per data row.
+    /// `--name VALUE`, with a default computed from the numbers per data row (say how in `help`).
     public init(_ name: String, in range: ClosedRange<Int>, help: String, default defaultValue: @escaping @Sendable (_ dataSize: Int) -> Int) {
+        self.init(name, in: range, help: help, fixedDefault: nil, default: defaultValue)
+    }
+
+    private init(_ name: String, in range: ClosedRange<Int>, help: String, fixedDefault: Int?, default defaultValue: @escaping @Sendable (_ dataSize: Int) -> Int) {
         self.name = name
         self.help = help
         self.range = range
+        self.fixedDefault = fixedDefault
         self.defaultValue = defaultValue
+    }
+
+    /// The help line: meaning, range and default.
+    var flagHelp: String {
+        "\(help), \(range.lowerBound)...\(range.upperBound)" + (fixedDefault.map { " (default \($0))" } ?? "")
     }
 }
 
@@ -100,7 +112,7 @@ public struct CommandModel: Sendable {
 
     /// The options as command-line flags.
     var flags: [Flag] {
-        options.map { option in .value(option.name, "\(option.help) (\(option.range.lowerBound)...\(option.range.upperBound))") }
+        options.map { .value($0.name, $0.flagHelp) }
     }
 
     /// The settings for data of `dataSize` numbers per row and the flags given.

@@ -99,8 +99,10 @@ struct CompareGMM: Subcommand {
         let plane = PrincipalPlane(x, columns: columns)
         let points = rowsOf(shown).enumerated().map { plane.project($0.element, index: $0.offset) }
         let components = zip(rowsOf(vi.parameters["locs"]!), rowsOf(vi.parameters["scales"]!)).map { plane.component(center: $0, scales: $1) }
-        return SVGScatter(points: points, panels: [.init(title: "exact posterior p(z | x)", probabilities: rowsOf(exact)),
-                                                   .init(title: "amortized posterior q(z | x)", probabilities: rowsOf(amortized))],
-                          components: components, xLabel: plane.labels.0, yLabel: plane.labels.1, table: rows).rendered()
+        var scatter = SVGScatter(points: points, panels: [.init(title: "exact posterior p(z | x)", probabilities: rowsOf(exact)),
+                                                          .init(title: "amortized posterior q(z | x)", probabilities: rowsOf(amortized))],
+                                 components: components, xLabel: plane.labels.0, yLabel: plane.labels.1, table: rows)
+        scatter.equalScales = x.shape[1] > 2
+        return scatter.rendered()
     }
 }

@@ -43,7 +43,7 @@ struct Restored {
 
     /// The data of `--data`, or the data the model was trained on, binarized as in training.
     func data(_ path: String?) throws -> Dataset {
-        let trainedOn = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        let trainedOn = path == nil ? try trainedDataPath(checkpoint) : nil
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         var data = try loadData(path ?? trainedOn, for: model, columns: (path ?? trainedOn) == nil ? nil : columns)
         var generator = RandomGenerator(seed: 0)
@@ -60,6 +60,18 @@ struct Restored {
 
     /// The test rows of `--data`, or of the data the model was trained on.
     func testData(_ path: String?) throws -> Tensor { try data(path).test }
+}
+
+/// The file or folder a checkpoint's model was trained on, nil for the bundled data. A run's data
+/// that is no longer where it was is an error, never a silent switch to other data.
+func trainedDataPath(_ checkpoint: Checkpoint) throws -> String? {
+    guard let path = checkpoint.metadata["data path"] else {
+        return checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+    }
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw UsageError("the data this model was trained on, \(path), is not there any more; give --data")
+    }
+    return path
 }
 
 /// The model settings a checkpoint was written with, checked against the model's options.
@@ -112,7 +124,8 @@ struct Evaluate: Subcommand {
             let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\(fileRows[$0.offset]),\(-$0.element)" }
             try writeText(lines.joined(separator: "\n").appending("\n"), to: path)
         }
-        output.human(String(format: "test ELBO %.2f, log p(x) %.2f (k = %d) per row over %d rows", elbo / Double(rows), meanLogLikelihood, k, rows))
-        return ["test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows]
+        let which = split == "all" ? "all rows" : "held-out rows"
+        output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d) per row over %d %@", elbo / Double(rows), meanLogLikelihood, k, rows, which))
+        return [split == "all" ? "elbo" : "test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows, "split": split]
     }
 }

@@ -17,7 +17,14 @@ struct ListModels: Subcommand {
             output.human(model.name.padding(toLength: 16, withPad: " ", startingAt: 0) + model.summary)
             for flag in model.flags { output.human("    --" + flag.name.padding(toLength: 12, withPad: " ", startingAt: 0) + flag.help) }
         }
-        return ["models": models.all.map(\.name), "options": Dictionary(uniqueKeysWithValues: models.all.map { ($0.name, $0.options.map(\.name)) })]
+        let options = models.all.map { model in
+            (model.name, model.options.map { option -> [String: Any] in
+                var entry: [String: Any] = ["name": option.name, "help": option.help, "range": [option.range.lowerBound, option.range.upperBound]]
+                if let fixed = option.fixedDefault { entry["default"] = fixed }
+                return entry
+            })
+        }
+        return ["models": models.all.map(\.name), "options": Dictionary(uniqueKeysWithValues: options)]
     }
 }
 
@@ -58,7 +65,7 @@ func syntheticMixture() -> Dataset {
     let components = Tensor.randomCategorical(probabilities: Tensor([0.5, 0.3, 0.2]).expanded(to: [10_000, 3]), using: &generator)
     let locs = Tensor([[0, 0], [3, 1], [-1, 3]]), scales = Tensor([[1, 0.7], [0.6, 1], [0.8, 0.5]])
     let points = locs[components] + scales[components] * Tensor.randomNormal([10_000, 2], using: &generator)
-    return Dataset(train: points.slice(axis: 0, 0..<9_000), test: points.slice(axis: 0, 9_000..<10_000), imageShape: nil, source: "synthetic mixture of shared/peers/gmm_pyro.py")
+    return Dataset(train: points.slice(axis: 0, 0..<9_000), test: points.slice(axis: 0, 9_000..<10_000), imageShape: nil, source: "bundled synthetic mixture (3 Gaussians in 2-D)")
 }
 
 /// `latent explain MODEL`: the compiled guide plan.

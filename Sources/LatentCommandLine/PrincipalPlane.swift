@@ -69,7 +69,7 @@ struct PrincipalPlane {
     /// A diagonal Gaussian (`center`, standard deviations `scales`) as a component in the plane.
     func component(center: [Double], scales: [Double]) -> SVGScatter.Component {
         let at = project(center)
-        guard mean.count > 1 else { return SVGScatter.Component(center: (at.0, 0.5), covariance: (scales[0] * scales[0], 0, 0.0625)) }
+        guard mean.count > 1 else { return SVGScatter.Component(center: (at.0, 0.5), covariance: (scales[0] * scales[0], 0, 0)) }
         func covariance(_ a: [Double], _ b: [Double]) -> Double { (0..<scales.count).reduce(0.0) { $0 + a[$1] * b[$1] * scales[$1] * scales[$1] } }
         return SVGScatter.Component(center: at, covariance: (covariance(directions[0], directions[0]), covariance(directions[0], directions[1]), covariance(directions[1], directions[1])))
     }

@@ -50,6 +50,7 @@ final class WorkProgress {
     let total: Int
     let start = Date()
     var lastLine: Date?
+    var lastDrawn: Date?
 
     init(_ title: String, total: Int) {
         self.title = title
@@ -60,6 +61,8 @@ final class WorkProgress {
     func update(_ done: Int) {
         let elapsed = Date().timeIntervalSince(start)
         if StandardError.isTerminal {
+            guard done >= total || lastDrawn.map({ Date().timeIntervalSince($0) >= 0.1 }) ?? true else { return }
+            lastDrawn = Date()
             let width = 30, filled = width * Swift.min(done, total) / total
             let left = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
             StandardError.write("\r\(title) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)  \(Int(left.rounded())) s left ")

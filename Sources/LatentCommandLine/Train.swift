@@ -76,6 +76,7 @@ struct Train: Subcommand {
         }
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
+        if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }
         let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
             ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
         ProgressPrinter().attach(to: &options)
@@ -115,7 +116,7 @@ struct Train: Subcommand {
         try writeText(report.html(), to: reportPath)
         written.append(reportPath)
         output.human("wrote " + written.joined(separator: ", "))
-        return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": reports.count,
+        return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.shape[0]) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
     }
@@ -144,7 +145,7 @@ struct Train: Subcommand {
             throw CheckpointError.mismatch(path: path, reason: "it was written for model '\(checkpoint.metadata["model"] ?? "?")', not '\(model.name)'")
         }
         let settings = try storedSettings(checkpoint, path: path, model: model)
-        let dataPath = checkpoint.metadata["data"].flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        let dataPath = try trainedDataPath(checkpoint)
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         var trainingFlags: [String: String] = [:]
         if let text = checkpoint.metadata["training flags"] {

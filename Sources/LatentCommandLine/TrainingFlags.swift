@@ -10,8 +10,11 @@ struct TrainingFlags {
         .value("batch-size", "rows per minibatch, 1...1000000 (default: the model's)"),
         .value("optimizer", "adam, adagrad, rmsprop or sgd (default adam)"),
         .value("lr", "learning rate, 1e-9...10 (default: the model's)"),
-        .value("momentum", "momentum of sgd, 0...0.999 (default 0.9)"),
-        .toggle("nesterov", "Nesterov's momentum, for sgd"),
+        .value("momentum", "momentum of sgd (default 0.9) or rmsprop (default 0), 0...0.999"),
+        .toggle("nesterov", "Nesterov's momentum, for sgd or rmsprop"),
+        .value("epsilon", "the constant that keeps adam's, adagrad's and rmsprop's steps finite, 1e-12...0.1 (default 1e-8; adagrad 1e-10)"),
+        .value("rms-decay", "rmsprop's decay of the squared gradients, 0...0.9999 (default 0.99)"),
+        .toggle("epsilon-inside-root", "rmsprop divides by sqrt(s + epsilon) instead of sqrt(s) + epsilon"),
         .value("schedule", "learning-rate schedule: constant, cosine (to 0 over the run), exponential:F (times F each step) or step:N:F (times F every N steps) (default constant)"),
         .value("clip-norm", "largest joint L2 norm of the gradients, above 0 (default: no clipping)"),
         .value("weight-decay", "L2 penalty on every parameter, the N(0, I) prior on weights, 0...1 (default 0)"),
@@ -78,14 +81,19 @@ struct TrainingFlags {
 
     func optimizer(_ rate: Float) throws -> OptimizerChoice {
         let name = try arguments.choice("optimizer", ["adam", "adagrad", "rmsprop", "sgd"], default: "adam")
-        if name != "sgd", let given = ["momentum", "nesterov"].first(where: arguments.has) {
-            throw UsageError("flag '--\(given)' of 'train' is for --optimizer sgd, not \(name)")
+        let accepted = ["adam": ["epsilon"], "adagrad": ["epsilon"], "rmsprop": ["epsilon", "rms-decay", "epsilon-inside-root", "momentum", "nesterov"], "sgd": ["momentum", "nesterov"]]
+        if let given = ["momentum", "nesterov", "epsilon", "rms-decay", "epsilon-inside-root"].first(where: { arguments.has($0) && !accepted[name]!.contains($0) }) {
+            throw UsageError("flag '--\(given)' of 'train' does not apply to --optimizer \(name)")
         }
+        func epsilon(_ fallback: Double) throws -> Float { Float(try arguments.number("epsilon", default: fallback, in: 1e-12...0.1)) }
+        let momentum = { (fallback: Double) in Float(try arguments.number("momentum", default: fallback, in: 0...0.999)) }
         switch name {
-        case "adagrad": return .adagrad(learningRate: rate)
-        case "rmsprop": return .rmsprop(learningRate: rate)
-        case "sgd": return .sgd(learningRate: rate, momentum: Float(try arguments.number("momentum", default: 0.9, in: 0...0.999)), nesterov: arguments.has("nesterov"))
-        default: return .adam(learningRate: rate)
+        case "adagrad": return .adagrad(learningRate: rate, epsilon: try epsilon(1e-10))
+        case "rmsprop":
+            return .rmsprop(learningRate: rate, alpha: Float(try arguments.number("rms-decay", default: 0.99, in: 0...0.9999)), epsilon: try epsilon(1e-8),
+                            epsilonInsideRoot: arguments.has("epsilon-inside-root"), momentum: try momentum(0), nesterov: arguments.has("nesterov"))
+        case "sgd": return .sgd(learningRate: rate, momentum: try momentum(0.9), nesterov: arguments.has("nesterov"))
+        default: return .adam(learningRate: rate, epsilon: try epsilon(1e-8))
         }
     }
 

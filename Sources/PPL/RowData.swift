@@ -2,7 +2,7 @@ import TensorCore
 
 /// Data made of independent rows, which training cuts into minibatches: a `Tensor` (rows along
 /// its first axis) or a `Table` of named columns (observations beside covariates).
-public protocol RowData {
+public protocol RowData: Sendable {
     /// The number of rows.
     var rowCount: Int { get }
     /// The rows at `indices`, in that order.

@@ -7,14 +7,15 @@ struct Axis {
     let ticks: [Double]
 
     /// An axis covering `values` (finite ones) with about `count` ticks at 1, 2 or 5 times a
-    /// power of ten.
+    /// power of ten (whole numbers only, when `values` are).
     init(covering values: [Double], count: Int = 5) {
         let finite = values.filter(\.isFinite)
         var (low, high) = (finite.min() ?? 0, finite.max() ?? 1)
         if high - low < 1e-12 * Swift.max(abs(low), 1) { (low, high) = (low - 0.5, high + 0.5) }
         let rough = (high - low) / Double(Swift.max(count, 1))
         let power = pow(10, floor(log10(rough)))
-        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? 10 * power
+        var step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? 10 * power
+        if !finite.isEmpty, finite.allSatisfy({ $0 == $0.rounded() }) { step = Swift.max(step, 1) }
         let first = floor(low / step) * step, last = ceil(high / step) * step
         lower = first
         upper = last

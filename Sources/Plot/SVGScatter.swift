@@ -42,6 +42,8 @@ public struct SVGScatter {
     public var yLabel: String
     /// Rows of the table under the panels.
     public var table: [(String, String)]
+    /// One unit the same length on both axes (for a projection, whose axes share their units).
+    public var equalScales = false
 
     public init(points: [(Double, Double)], panels: [Panel], components: [Component], xLabel: String, yLabel: String, table: [(String, String)]) {
         self.points = points
@@ -58,7 +60,13 @@ public struct SVGScatter {
 
     /// The SVG document.
     public func rendered(panelSize: Double = 360) -> String {
-        let x = Axis(covering: points.map(\.0)), y = Axis(covering: points.map(\.1))
+        var xs = points.map(\.0), ys = points.map(\.1)
+        if equalScales, let xLow = xs.min(), let xHigh = xs.max(), let yLow = ys.min(), let yHigh = ys.max() {
+            let half = Swift.max(xHigh - xLow, yHigh - yLow) / 2
+            xs = [(xLow + xHigh) / 2 - half, (xLow + xHigh) / 2 + half]
+            ys = [(yLow + yHigh) / 2 - half, (yLow + yHigh) / 2 + half]
+        }
+        let x = Axis(covering: xs), y = Axis(covering: ys)
         let (margin, gutter, top) = (80.0, 90.0, 44.0)
         let width = margin + Double(panels.count) * panelSize + Double(Swift.max(panels.count - 1, 0)) * gutter + 150
         let tableTop = top + panelSize + 64

@@ -120,6 +120,42 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Three steps of each rule against the textbook updates computed here in Double (Goodfellow
+    /// et al., algorithms 8.4 to 8.7), on gradients that change sign and size.
+    func testUpdateRulesAgainstTheTextbook() {
+        let gradients: [[Double]] = [[0.5, -2], [-1, 0.25], [3, 1]]
+        func run(_ choice: OptimizerChoice) -> [Double] {
+            var optimizer = choice.make()
+            var parameters = ["w": Tensor([1, -1])]
+            for g in gradients { optimizer.update(&parameters, gradients: ["w": Tensor(g.map(Float.init))]) }
+            return parameters["w"]!.scalars.map(Double.init)
+        }
+        func textbook(_ step: (_ g: Double, _ t: Int, _ state: inout [Double]) -> Double) -> [Double] {
+            (0..<2).map { i in
+                var (p, state) = (i == 0 ? 1.0 : -1.0, [Double](repeating: 0, count: 2))
+                for (t, g) in gradients.enumerated() { p += step(g[i], t + 1, &state) }
+                return p
+            }
+        }
+        let cases: [(OptimizerChoice, [Double])] = [
+            (.adagrad(learningRate: 0.1, epsilon: 1e-3), textbook { g, _, r in r[0] += g * g; return -0.1 * g / (1e-3 + r[0].squareRoot()) }),
+            (.rmsprop(learningRate: 0.01, alpha: 0.9, epsilon: 1e-6, epsilonInsideRoot: true), textbook { g, _, r in
+                r[0] = 0.9 * r[0] + 0.1 * g * g; return -0.01 * g / (r[0] + 1e-6).squareRoot() }),
+            (.rmsprop(learningRate: 0.01, alpha: 0.9, epsilon: 1e-6, momentum: 0.5), textbook { g, _, s in
+                s[0] = 0.9 * s[0] + 0.1 * g * g; s[1] = 0.5 * s[1] - 0.01 * g / (s[0].squareRoot() + 1e-6); return s[1] }),
+            (.rmsprop(learningRate: 0.01, alpha: 0.9, epsilon: 1e-6, momentum: 0.5, nesterov: true), textbook { g, _, s in
+                s[0] = 0.9 * s[0] + 0.1 * g * g; let d = 0.01 * g / (s[0].squareRoot() + 1e-6); s[1] = 0.5 * s[1] - d; return 0.5 * s[1] - d }),
+            (.adam(learningRate: 0.1, beta1: 0.8, beta2: 0.9, epsilon: 1e-4), textbook { g, t, s in
+                s[0] = 0.8 * s[0] + 0.2 * g; s[1] = 0.9 * s[1] + 0.1 * g * g
+                return -0.1 * (s[0] / (1 - pow(0.8, Double(t)))) / ((s[1] / (1 - pow(0.9, Double(t)))).squareRoot() + 1e-4) }),
+        ]
+        for (choice, expected) in cases {
+            for (got, want) in zip(run(choice), expected) { XCTAssertEqual(got, want, accuracy: 1e-5, "\(choice)") }
+        }
+        XCTAssertEqual(OptimizerChoice.adam(learningRate: 0.1, epsilon: 0).firstProblem, "the optimizer's epsilon must be a positive number, got 0.0")
+        XCTAssertEqual(OptimizerChoice.rmsprop(learningRate: 0.1, momentum: 1).firstProblem, "the optimizer's momentum must lie in [0, 1), got 1.0")
+    }
+
     func testSchedulesAndClipping() {
         XCTAssertEqual(LearningRateSchedule.step(every: 10, factor: 0.5).multiplier(at: 21), 0.25)
         XCTAssertEqual(LearningRateSchedule.exponential(factor: 0.9).multiplier(at: 3), 0.81, accuracy: 1e-6)

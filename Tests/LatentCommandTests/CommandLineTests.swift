@@ -96,11 +96,31 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(corrupt.error, ["latent: checkpoint \(checkpoint) is corrupt: checksum mismatch: the file is truncated or damaged"])
     }
 
+    /// A run remembers its data by absolute path: given relative to another folder it is found
+    /// from anywhere, and data that has gone is an error, never a silent switch to the bundled data.
+    func testARunFindsItsDataFromAnyFolderOrSaysItIsGone() throws {
+        let rows = (0..<100).map { i in String(format: "%.3f,%.3f", sin(Double(i)), cos(Double(i) / 3)) }
+        try (["a,b"] + rows).joined(separator: "\n").write(to: folder.appendingPathComponent("mine.csv"), atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        let trained = try LatentProcess.run(shell: "cd '\(folder.path)' && '\(LatentProcess.productsDirectory.path)/latent' train ppca --data mine.csv --epochs 1 --out run")
+        XCTAssertEqual(trained.status, 0, trained.error.joined(separator: "\n"))
+        let evaluated = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "2", "--json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.error.joined(separator: "\n"))
+        XCTAssertEqual(try json(evaluated.out)["rows"] as? Int, 10, "the file's held-out tenth, not the bundled points")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", out, "--resume"]).status, 0)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("mine.csv"))
+        for arguments in [["eval", out + "/checkpoint.latent"], ["train", "ppca", "--epochs", "3", "--out", out, "--resume"]] {
+            let gone = try LatentProcess.run(arguments)
+            XCTAssertEqual(gone.status, 2, "\(arguments)")
+            XCTAssertEqual(gone.error, ["latent: the data this model was trained on, \(folder.path)/mine.csv, is not there any more; give --data"], "\(arguments)")
+        }
+    }
+
     /// Every training setting of the library is a flag of `train`, listed by `--help`, reaching
     /// the compiled guide and the objective, and kept by `--resume`.
     func testTrainingFlagsReachTrainingAndAreKeptOnResume() throws {
         let help = try LatentProcess.run(["train", "--help"])
-        for flag in ["epochs", "batch-size", "optimizer", "lr", "momentum", "nesterov", "schedule", "clip-norm", "weight-decay", "beta", "warm-up",
+        for flag in ["epochs", "batch-size", "optimizer", "lr", "momentum", "nesterov", "epsilon", "rms-decay", "epsilon-inside-root", "schedule", "clip-norm", "weight-decay", "beta", "warm-up",
                      "particles", "iwae", "point", "estimator", "seed", "binarize", "threads", "resume", "out", "data", "columns", "json"] {
             XCTAssertEqual(help.out.filter { $0.hasPrefix("  --\(flag) ") }.count, 1, flag)
         }
@@ -114,7 +134,8 @@ final class ModelCommandTests: XCTestCase {
         }
         let plain = try heldOut([])
         for flags in [["--beta", "0.5"], ["--iwae", "3"], ["--particles", "2"], ["--schedule", "cosine"], ["--optimizer", "sgd", "--momentum", "0.5", "--nesterov"],
-                      ["--weight-decay", "0.01"], ["--clip-norm", "0.01"], ["--warm-up", "2"]] {
+                      ["--weight-decay", "0.01"], ["--clip-norm", "0.01"], ["--warm-up", "2"], ["--epsilon", "0.01"],
+                      ["--optimizer", "rmsprop", "--rms-decay", "0.9", "--epsilon-inside-root", "--momentum", "0.5", "--nesterov"]] {
             XCTAssertNotEqual(try heldOut(flags), plain, "\(flags) changes training")
         }
         let run = folder.appendingPathComponent("resumed").path
@@ -124,7 +145,7 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(changed.error, ["latent: --beta 0.7 differs from the run being resumed (0.5); a resumed run keeps its training settings"])
         XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", run, "--resume"]).status, 0, "the stored --beta is used")
         for (flags, message) in [(["--point", "w"], "site 'w': the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: z)"),
-                                 (["--momentum", "0.5"], "flag '--momentum' of 'train' is for --optimizer sgd, not adam"),
+                                 (["--momentum", "0.5"], "flag '--momentum' of 'train' does not apply to --optimizer adam"),
                                  (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'")] {
             let result = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", folder.appendingPathComponent("bad").path] + flags)
             XCTAssertEqual(result.status, 2, "\(flags)")
