@@ -7,6 +7,7 @@ public enum ModelCatalog {
     public static let all: [CommandModel] = [
         gmm,
         gaussianVAE,
+        gaussianVAEPixelScale,
         bernoulliVAE,
         ppca,
     ]

@@ -59,7 +59,7 @@ final class ModelCommandTests: XCTestCase {
     func testModelsAndExplain() throws {
         let models = try LatentProcess.run(["models", "--json"])
         XCTAssertEqual(models.status, 0)
-        XCTAssertEqual(try json(models.out)["models"] as? [String], ["gmm", "gaussian-vae", "bernoulli-vae", "ppca"])
+        XCTAssertEqual(try json(models.out)["models"] as? [String], ["gmm", "gaussian-vae", "gaussian-vae-pixel-scale", "bernoulli-vae", "ppca"])
         let explain = try LatentProcess.run(["explain", "bernoulli-vae", "--json"])
         XCTAssertEqual(explain.status, 0)
         let sites = try XCTUnwrap(try json(explain.out)["sites"] as? [[String: Any]])
@@ -214,7 +214,7 @@ final class ModelCommandTests: XCTestCase {
 
     func testMistakesAreOneLineWithStatusTwo() throws {
         let cases: [([String], String)] = [
-            (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, bernoulli-vae, ppca"),
+            (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, gaussian-vae-pixel-scale, bernoulli-vae, ppca"),
             (["train", "bernoulli-vae", "--binarize", "maybe"], "latent: flag '--binarize' of 'train' must be one of threshold, stochastic, got 'maybe'"),
             (["train"], "latent: 'train' needs MODEL; run `latent train --help`"),
             (["train", "gmm", "--optimizer", "lbfgs"], "latent: flag '--optimizer' of 'train' must be one of adam, adagrad, rmsprop, sgd, got 'lbfgs'"),

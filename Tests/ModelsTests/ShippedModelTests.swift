@@ -24,7 +24,36 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertEqual(gaussian["z"]?.parameterCount, 560 * 200 + 200 + 200 * 10 + 10, "loc and scale of 5 coordinates")
         let ppca = try plan(ModelCatalog.ppca, ModelSettings(dataSize: 5, values: ["latent-dim": 2]))
         XCTAssertEqual(ppca["z"]?.parameterCount, 5 * 4 + 4, "a linear encoder")
-        XCTAssertEqual(ModelCatalog.all.map(\.name), ["gmm", "gaussian-vae", "bernoulli-vae", "ppca"])
+        let pixelScale = try plan(ModelCatalog.gaussianVAEPixelScale, ModelSettings(dataSize: 560, values: ["latent-dim": 5, "hidden": 200]))
+        XCTAssertEqual(pixelScale["z"]?.parameterCount, 560 * 200 + 200 + 200 * 10 + 10)
+        XCTAssertEqual(ModelCatalog.all.map(\.name), ["gmm", "gaussian-vae", "gaussian-vae-pixel-scale", "bernoulli-vae", "ppca"])
+    }
+
+    /// The Gaussian decoder of Kingma & Welling's appendix C.2, log N(x; g(z), sigma^2(z) I) with
+    /// [mu, log sigma^2] = W2 tanh(W1 z + b1) + b2 and g = sigmoid(mu), against the same computed
+    /// here in Double from the model's own parameters.
+    func testTheVarianceDecoderLogDensityByHand() throws {
+        let (q, h, d) = (2, 3, 4)
+        let settings = ModelSettings(dataSize: d, values: ["latent-dim": q, "hidden": h])
+        let model = ModelCatalog.gaussianVAE.build(settings)
+        let x = Tensor([[0.1, 0.5, 0.9, 0.3], [0.7, 0.2, 0.4, 0.6]])
+        let store = ParameterStore()
+        let trace = try model.trace(x, 2, parameters: store, seed: 7)
+        let z = try XCTUnwrap(trace["z"]?.value).scalars.map(Double.init)
+        let logProb = try XCTUnwrap(trace["x"]?.distribution?.logProb(x)).scalars.map(Double.init)
+        func values(_ name: String) throws -> [Double] { try XCTUnwrap(store[name]).scalars.map(Double.init) }
+        let (w1, b1, w2, b2) = (try values("decoder.layers.0.weight"), try values("decoder.layers.0.bias"), try values("decoder.layers.1.weight"), try values("decoder.layers.1.bias"))
+        for row in 0..<2 {
+            let hidden = (0..<h).map { j in tanh((0..<q).map { z[row * q + $0] * w1[$0 * h + j] }.reduce(b1[j], +)) }
+            let output = (0..<(2 * d)).map { k in (0..<h).map { hidden[$0] * w2[$0 * 2 * d + k] }.reduce(b2[k], +) }
+            var expected = 0.0
+            for i in 0..<d {
+                let mean = 1 / (1 + exp(-output[i])), logVariance = output[d + i]
+                let value = Double(x.scalars[row * d + i])
+                expected += -0.5 * log(2 * Double.pi) - 0.5 * logVariance - (value - mean) * (value - mean) / (2 * exp(logVariance))
+            }
+            XCTAssertEqual(logProb[row], expected, accuracy: 1e-4)
+        }
     }
 
     /// The README's "Your own models" example, verbatim.
