@@ -19,6 +19,25 @@ public struct Dataset {
     public var testRows: [Int]
     /// The columns of a CSV file left out, each with the reason (`'Species' (text)`).
     public var skippedColumns: [String] = []
+    /// The class of each training and held-out row, when the data come with labels (an MNIST
+    /// folder holding its label files).
+    public var trainLabels: [Int]?
+    public var testLabels: [Int]?
+
+    /// The rows of class `label` left out of training and held-out rows alike.
+    public func leavingOut(class label: Int) throws -> Dataset {
+        guard let trainLabels, let testLabels else {
+            throw DataError.unsupported(path: source, reason: "leaving out a class needs labels (an MNIST folder with its label files)")
+        }
+        let keptTrain = trainLabels.indices.filter { trainLabels[$0] != label }, keptTest = testLabels.indices.filter { testLabels[$0] != label }
+        guard !keptTrain.isEmpty, !keptTest.isEmpty else { throw DataError.corrupt(path: source, reason: "every row is of class \(label)") }
+        var result = Dataset(train: train[Tensor(keptTrain.map(Float.init))], test: test[Tensor(keptTest.map(Float.init))], imageShape: imageShape, source: source,
+                             trainRows: keptTrain.map { trainRows[$0] }, testRows: keptTest.map { testRows[$0] })
+        result.columns = columns
+        result.trainLabels = keptTrain.map { trainLabels[$0] }
+        result.testLabels = keptTest.map { testLabels[$0] }
+        return result
+    }
 
     /// Training and held-out rows; by default the training rows come first in the source.
     public init(train: Tensor, test: Tensor, imageShape: [Int]?, source: String, trainRows: [Int]? = nil, testRows: [Int]? = nil) {
@@ -100,8 +119,22 @@ public struct Dataset {
             throw DataError.corrupt(path: folder, reason: "training images are \(train.shape[1]) x \(train.shape[2]) pixels, test images \(test.shape[1]) x \(test.shape[2])")
         }
         let pixels = train.shape[1] * train.shape[2]
-        return Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
-                       imageShape: Array(train.shape.suffix(2)), source: folder)
+        var dataset = Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
+                              imageShape: Array(train.shape.suffix(2)), source: folder)
+        if let trainLabelPath = try? file("train-labels-idx1-ubyte"), let testLabelPath = try? file("t10k-labels-idx1-ubyte") {
+            dataset.trainLabels = try labels(trainLabelPath, count: train.shape[0])
+            dataset.testLabels = try labels(testLabelPath, count: test.shape[0])
+        }
+        return dataset
+    }
+
+    /// The labels in the IDX file at `path`, one per image of the `count` it goes with.
+    static func labels(_ path: String, count: Int) throws -> [Int] {
+        let labels = try IDXFile.read(path)
+        guard labels.rank == 1, labels.shape[0] == count else {
+            throw DataError.corrupt(path: path, reason: "IDX labels of shape \(labels.shape) do not match the \(count) images beside them")
+        }
+        return labels.scalars.map { Int($0) }
     }
 }
 

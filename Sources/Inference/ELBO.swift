@@ -178,6 +178,23 @@ struct ELBOComputation<Input: RowData> {
         return try importanceContraction(guide: guideTrace, model: modelTrace).total()
     }
 
+    /// `log p(x | z)` of each row at one draw `z ~ q(z | x)`: the observed sites' terms inside
+    /// the data plate, shape `[rows]`.
+    func reconstructionLogProbability(_ data: Input) throws -> Tensor {
+        if let site = plan.sites.first(where: { $0.estimator == .enumerated || $0.estimator == .marginalized }) {
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is summed over, not drawn, and the reconstruction probability needs a draw of every latent")
+        }
+        let (_, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        var total = Tensor.zeros([data.rowCount])
+        for site in modelTrace.observedSites {
+            guard let plate = site.dataPlate, let logProb = site.logProb else { continue }
+            let axis = logProb.rank + plate.dim
+            let others = (0..<logProb.rank).filter { $0 != axis }
+            total = total + (others.isEmpty ? logProb : logProb.sum(axes: others)).reshaped(to: [-1])
+        }
+        return total
+    }
+
     /// The ELBO per row (every term inside the data plate), shape `[rows]`.
     func pointwiseELBO(_ data: Input) throws -> Tensor {
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)

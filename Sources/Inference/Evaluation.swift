@@ -74,6 +74,19 @@ extension Amortized {
         return Float(largest + Foundation.log(weights.map { Foundation.exp($0 - largest) }.reduce(0, +) / Double(k)))
     }
 
+    /// An & Cho's reconstruction probability of each row (2015), on the log scale:
+    /// `(1/L) sum_l log p(x | z_l)` with `z_l ~ q(z | x)`; low values mark anomalies.
+    public func reconstructionLogProbability(_ rows: Input, samples: Int = 10, seed: UInt64 = 0) throws -> Tensor {
+        guard samples >= 1 else { throw TrainingError.badOptions(reason: "the reconstruction probability needs at least 1 sample, got \(samples)") }
+        if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
+        let computation = try computation(generator: evaluationGenerator(8, seed: seed))
+        return try withoutGradient {
+            var total = Tensor.zeros([rows.rowCount])
+            for _ in 0..<samples { total = total + (try checkingTensorErrors { try computation.reconstructionLogProbability(rows) }) }
+            return total / Float(samples)
+        }
+    }
+
     /// The ELBO of each row (one draw of the guide; the sites it enumerates exactly).
     public func pointwiseELBO(_ rows: Input) throws -> Tensor {
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }

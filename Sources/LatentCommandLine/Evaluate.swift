@@ -92,10 +92,11 @@ struct Evaluate: Subcommand {
         .value("iwae", "importance samples per row (default 100); the ELBO averages min(K, 100) draws"),
         .value("rows", "rows to use, from the first (default all)"),
         .value("split", "test (the held-out rows, default) or all (every row of the data, in file order)"),
-        .value("per-example", "write each row's -log p(x) (the anomaly score) to this CSV file, rows numbered as in the data file from 0"),
+        .value("per-example", "write each row's -log p(x) and -log reconstruction probability (anomaly scores) to this CSV file, rows numbered as in the data file from 0"),
+        .value("anomaly-class", "with labelled data (an MNIST folder): the ROC AUC of both anomaly scores for telling this class from the others, 0...255"),
     ]
     static let positionals = ["CHECKPOINT"]
-    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--per-example FILE.csv] [--json]"
+    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--per-example FILE.csv] [--anomaly-class C] [--json]"
 
     let arguments: ParsedArguments
     let models: Models
@@ -120,12 +121,39 @@ struct Evaluate: Subcommand {
         }
         progress.finish()
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
+        let anomalyClass = try arguments.optionalInteger("anomaly-class", in: 0...255)
+        let drawsEveryLatent = restored.inference.plan?.sites.allSatisfy { $0.estimator != .enumerated && $0.estimator != .marginalized } ?? false
+        let reconstruction = drawsEveryLatent && (anomalyClass != nil || arguments.has("per-example"))
+            ? try restored.inference.reconstructionLogProbability(test).scalars : nil
         if let path = arguments.text("per-example") {
-            let lines = ["row,negative_log_likelihood"] + logLikelihood.enumerated().map { "\(fileRows[$0.offset]),\(-$0.element)" }
+            let header = "row,negative_log_likelihood" + (reconstruction == nil ? "" : ",negative_log_reconstruction_probability")
+            let lines = [header] + logLikelihood.indices.map { row in
+                "\(fileRows[row]),\(-logLikelihood[row])" + (reconstruction.map { ",\(-$0[row])" } ?? "")
+            }
             try writeText(lines.joined(separator: "\n").appending("\n"), to: path)
         }
         let which = split == "all" ? "all rows" : "held-out rows"
         output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d) per row over %d %@", elbo / Double(rows), meanLogLikelihood, k, rows, which))
-        return [split == "all" ? "elbo" : "test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows, "split": split]
+        var figures: [String: Any] = [split == "all" ? "elbo" : "test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows, "split": split]
+        if let anomalyClass {
+            guard let trainLabels = data.trainLabels, let testLabels = data.testLabels else {
+                throw UsageError("--anomaly-class needs labelled data: an MNIST folder with its label files")
+            }
+            var allLabels = [Int](repeating: 0, count: trainLabels.count + testLabels.count)
+            for (row, label) in zip(data.trainRows + data.testRows, trainLabels + testLabels) { allLabels[row] = label }
+            let positives = (split == "all" ? allLabels : testLabels).prefix(rows).map { $0 == anomalyClass }
+            guard let byLikelihood = areaUnderROC(scores: logLikelihood.map { -Double($0) }, positives: positives) else {
+                throw UsageError("the \(rows) rows scored need both class \(anomalyClass) and other classes for an ROC curve")
+            }
+            figures["anomaly_class"] = anomalyClass
+            figures["auc_log_likelihood"] = byLikelihood
+            var line = String(format: "class %d as the anomaly (%d of %d rows): ROC AUC %.4f by -log p(x)", anomalyClass, positives.filter { $0 }.count, rows, byLikelihood)
+            if let reconstruction, let byReconstruction = areaUnderROC(scores: reconstruction.map { -Double($0) }, positives: positives) {
+                figures["auc_reconstruction_probability"] = byReconstruction
+                line += String(format: ", %.4f by the reconstruction probability", byReconstruction)
+            }
+            output.human(line)
+        }
+        return figures
     }
 }

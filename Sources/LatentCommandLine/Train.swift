@@ -48,6 +48,7 @@ struct Train: Subcommand {
         let dataPath = arguments.text("data") ?? resume?.dataPath
         let columns = columnList(arguments.text("columns")) ?? resume?.columns
         var data = try loadData(dataPath, for: model, columns: columns, output: output)
+        if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }
         var generator = RandomGenerator(seed: seed)
         if model.data == .binaryImages, binarization == .threshold {
             binarization.apply(to: &data.train, using: &generator)

@@ -24,6 +24,7 @@ struct TrainingFlags {
         .value("iwae", "train on the importance-weighted bound with K samples per row, 1...5000 (default: the ELBO)"),
         .value("point", "latent sites learned as point estimates, comma-separated (with --beta 0: an autoencoder)"),
         .value("estimator", "estimators by site, SITE=reparameterized|analytic-kl|score-function, comma-separated (default: the compiler's choice)"),
+        .value("leave-out-class", "with labelled data (an MNIST folder): train without the rows of this class, 0...255 (for anomaly detection)"),
         .value("seed", "random seed, 0...2147483647 (default 0)"),
         .value("binarize", "threshold or stochastic, for binary-image models (default threshold)"),
     ]

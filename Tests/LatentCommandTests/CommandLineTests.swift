@@ -96,6 +96,48 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(corrupt.error, ["latent: checkpoint \(checkpoint) is corrupt: checksum mismatch: the file is truncated or damaged"])
     }
 
+    /// The anomaly experiment on a labelled folder in MNIST's format: two classes of 28 x 28
+    /// images (class 0 bright on the left, class 1 on the right), class 1 left out of training,
+    /// then scored as the anomaly by both scores.
+    func testLeavingOutAClassAndScoringItAsTheAnomaly() throws {
+        let data = folder.appendingPathComponent("mnist")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        var state: UInt64 = 5
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        func write(_ name: String, count: Int) throws {
+            var images: [UInt8] = [0, 0, 8, 3, 0, 0, UInt8(count >> 8), UInt8(count & 255), 0, 0, 0, 28, 0, 0, 0, 28]
+            var labels: [UInt8] = [0, 0, 8, 1, 0, 0, UInt8(count >> 8), UInt8(count & 255)]
+            for image in 0..<count {
+                let label = image % 4 == 0 ? 1 : 0
+                labels.append(UInt8(label))
+                for pixel in 0..<784 {
+                    let bright = (pixel % 28 < 14) == (label == 0)
+                    images.append(uniform() < (bright ? 0.8 : 0.05) ? 255 : 0)
+                }
+            }
+            try Data(images).write(to: data.appendingPathComponent(name + "-images-idx3-ubyte"))
+            try Data(labels).write(to: data.appendingPathComponent(name + "-labels-idx1-ubyte"))
+        }
+        try write("train", count: 400)
+        try write("t10k", count: 100)
+        let out = folder.appendingPathComponent("normal").path
+        let trained = try LatentProcess.run(["train", "bernoulli-vae", "--data", data.path, "--leave-out-class", "1", "--epochs", "5", "--hidden", "32", "--latent-dim", "2",
+                                             "--out", out, "--json"])
+        XCTAssertEqual(trained.status, 0, trained.error.joined(separator: "\n"))
+        let scored = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--anomaly-class", "1", "--iwae", "10", "--json"])
+        XCTAssertEqual(scored.status, 0, scored.error.joined(separator: "\n"))
+        let figures = try json(scored.out)
+        XCTAssertEqual(figures["rows"] as? Int, 100, "the whole test file, the left-out class included")
+        XCTAssertGreaterThan(try XCTUnwrap(figures["auc_log_likelihood"] as? Double), 0.95)
+        XCTAssertGreaterThan(try XCTUnwrap(figures["auc_reconstruction_probability"] as? Double), 0.95)
+        let unlabelled = try LatentProcess.run(["train", "ppca", "--leave-out-class", "1", "--out", folder.appendingPathComponent("p").path])
+        XCTAssertEqual(unlabelled.status, 2)
+        XCTAssertEqual(unlabelled.error, ["latent: bundled synthetic mixture (3 Gaussians in 2-D): leaving out a class needs labels (an MNIST folder with its label files)"])
+    }
+
     /// A run remembers its data by absolute path: given relative to another folder it is found
     /// from anywhere, and data that has gone is an error, never a silent switch to the bundled data.
     func testARunFindsItsDataFromAnyFolderOrSaysItIsGone() throws {
