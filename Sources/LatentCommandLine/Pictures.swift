@@ -23,22 +23,31 @@ struct Pictures {
         return try recorder.trace[observedName].map { $0.distribution!.mean } ?? { throw UsageError("no observed site") }()
     }
 
-    /// `count` images decoded from draws of the prior (the observed site's mean given them).
-    func samples(_ count: Int, seed: UInt64) throws -> PNGImage {
+    /// The observed site's means for `count` draws of the prior, one row each.
+    func sampleMeans(_ count: Int, seed: UInt64) throws -> Tensor {
         let placeholder = Tensor.zeros([count, dataSize])
         let recorder = TraceHandler()
         try withoutGradient {
             try inference.model.run(placeholder, count, handlers: [recorder, inference.parameters, SeedHandler(seed: seed)])
         }
         guard let observed = recorder.trace.observedSites.first?.distribution else { throw UsageError("model '\(inference.model.name)' has no observed site to draw") }
-        return PNGImage.grid(observed.mean, imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: invert)
+        return observed.mean
+    }
+
+    /// `count` images decoded from draws of the prior (the observed site's mean given them).
+    func samples(_ count: Int, seed: UInt64) throws -> PNGImage {
+        PNGImage.grid(try sampleMeans(count, seed: seed), imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: invert)
+    }
+
+    /// The decoder's means at the guide's mean for each of `images`.
+    func reconstructionMeans(_ images: Tensor) throws -> Tensor {
+        guard let q = try inference.posterior(images).values.first else { throw UsageError("the guide has no latent site") }
+        return try decoderMeans(q.mean)
     }
 
     /// Test images (first row) above their reconstructions through the guide's mean (second row).
     func reconstructions(_ images: Tensor) throws -> PNGImage {
-        guard let q = try inference.posterior(images).values.first else { throw UsageError("the guide has no latent site") }
-        let rebuilt = try decoderMeans(q.mean)
-        return PNGImage.grid(Tensor.concatenate([images, rebuilt]), imageShape: imageShape, columns: images.shape[0], invert: invert)
+        PNGImage.grid(Tensor.concatenate([images, try reconstructionMeans(images)]), imageShape: imageShape, columns: images.shape[0], invert: invert)
     }
 
     /// Kingma & Welling's Figure 4: decoder means over a grid of a 2-D latent space, placed by

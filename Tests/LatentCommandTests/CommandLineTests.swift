@@ -96,6 +96,25 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(corrupt.error, ["latent: checkpoint \(checkpoint) is corrupt: checksum mismatch: the file is truncated or damaged"])
     }
 
+    /// `compare vae`: the autoencoder has no ELBO and no KL; a larger beta buys a smaller KL with
+    /// a larger reconstruction error; the page holds every picture.
+    func testCompareVAESetsTheVariantsSideBySide() throws {
+        let page = folder.appendingPathComponent("variants.html").path
+        let result = try LatentProcess.run(["compare", "vae", "--epochs", "2", "--hidden", "32", "--latent-dim", "4", "--out", page, "--json"])
+        XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
+        let variants = try XCTUnwrap(try json(result.out)["variants"] as? [[String: Any]])
+        XCTAssertEqual(variants.map { $0["name"] as? String }, ["autoencoder", "VAE (beta 1)", "beta-VAE (beta 0.5)", "beta-VAE (beta 4)"])
+        XCTAssertNil(variants[0]["test_elbo"])
+        XCTAssertNil(variants[0]["kl"])
+        let kl = variants.dropFirst().map { $0["kl"] as? Double ?? .nan }, error = variants.map { $0["reconstruction_error"] as? Double ?? .nan }
+        XCTAssertLessThan(kl[2], kl[0], "beta 4 pays less KL than beta 1")
+        XCTAssertLessThan(kl[0], kl[1], "beta 1 less than beta 0.5")
+        XCTAssertLessThan(error[2], error[3], "and reconstructs better for it")
+        XCTAssertLessThan(error[0], error[3], "the autoencoder reconstructs better than beta 4")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1, 9, "originals, four reconstructions, four sample rows")
+    }
+
     /// The anomaly experiment on a labelled folder in MNIST's format: two classes of 28 x 28
     /// images (class 0 bright on the left, class 1 on the right), class 1 left out of training,
     /// then scored as the anomaly by both scores.
