@@ -18,6 +18,9 @@ public protocol Distribution: SendableMetatype {
     var hasReparameterizedSample: Bool { get }
     /// The log density (or log mass) of `value`, shape `value.shape` less `eventShape`.
     func logProb(_ value: Tensor) -> Tensor
+    /// `logProb` before the event axes that `Independent` adds are summed: one term per
+    /// element of an independent batch (per pixel of an image), for conditioning on some.
+    func elementwiseLogProb(_ value: Tensor) -> Tensor
     /// Draws of shape `sampleShape + batchShape + eventShape`, not differentiable.
     func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor
     /// Draws whose gradient flows to the parameters (reparameterization trick).
@@ -36,6 +39,9 @@ public protocol Distribution: SendableMetatype {
 }
 
 extension Distribution {
+    /// `logProb`: a distribution with no reinterpreted axes has nothing more to split.
+    public func elementwiseLogProb(_ value: Tensor) -> Tensor { logProb(value) }
+
     /// Reparameterized families draw with `rsample` and cut the gradient.
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
         withoutGradient { rsample(sampleShape, using: &generator) }.detached

@@ -25,6 +25,7 @@ public struct Independent<Base: Distribution>: Distribution {
     }
 
     public func logProb(_ value: Tensor) -> Tensor { summedOverEvent(base.logProb(value)) }
+    public func elementwiseLogProb(_ value: Tensor) -> Tensor { base.elementwiseLogProb(value) }
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { base.sample(sampleShape, using: &generator) }
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { base.rsample(sampleShape, using: &generator) }
     /// Every combination of the base's values over the reinterpreted axes (`K^D` values for

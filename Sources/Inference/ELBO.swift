@@ -31,8 +31,9 @@ struct ELBOComputation<Input: RowData> {
     var batchRank: Int { plan.maximumBatchRank }
 
     /// The guide's trace (its enumerated sites run over their supports) and the model's trace
-    /// replaying it (its summed-out sites run over theirs, further left).
-    func traces(_ data: Input, datasetSize: Int) throws -> (guide: Trace, model: Trace) {
+    /// replaying it (its summed-out sites run over theirs, further left). The guide sees
+    /// `guideInput` when given (rows with missing entries filled in), the model `data`.
+    func traces(_ data: Input, guideInput: Input? = nil, datasetSize: Int) throws -> (guide: Trace, model: Trace) {
         let enumerated = Set(plan.sites.filter { $0.estimator == .enumerated }.map(\.name))
         let summedOut = Set(plan.sites.filter { $0.estimator == .marginalized }.map(\.name))
         let guideRecorder = TraceHandler()
@@ -43,7 +44,7 @@ struct ELBOComputation<Input: RowData> {
         guideHandlers.append(SeedHandler(generator))
         let guideEnumeration = EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
         if !enumerated.isEmpty { guideHandlers.append(guideEnumeration) }
-        try guide.run(data, datasetSize, handlers: guideHandlers)
+        try guide.run(guideInput ?? data, datasetSize, handlers: guideHandlers)
         let modelRecorder = TraceHandler()
         var modelHandlers: [any Handler] = [modelRecorder, modelParameters, SeedHandler(generator)]
         if !enumerated.isEmpty || !summedOut.isEmpty { modelHandlers.append(EnumerateHandler(firstDim: guideEnumeration.nextDim, sites: summedOut)) }
@@ -188,11 +189,16 @@ struct ELBOComputation<Input: RowData> {
         var total = Tensor.zeros([data.rowCount])
         for site in modelTrace.observedSites {
             guard let plate = site.dataPlate, let logProb = site.logProb else { continue }
-            let axis = logProb.rank + plate.dim
-            let others = (0..<logProb.rank).filter { $0 != axis }
-            total = total + (others.isEmpty ? logProb : logProb.sum(axes: others)).reshaped(to: [-1])
+            total = total + perRow(logProb, plate: plate)
         }
         return total
+    }
+
+    /// A site's log-probability summed over every axis but the data plate's: one term per row.
+    func perRow(_ logProb: Tensor, plate: PlateFrame) -> Tensor {
+        let axis = logProb.rank + plate.dim
+        let others = (0..<logProb.rank).filter { $0 != axis }
+        return (others.isEmpty ? logProb : logProb.sum(axes: others)).reshaped(to: [-1])
     }
 
     /// The ELBO per row (every term inside the data plate), shape `[rows]`.

@@ -10,7 +10,10 @@ struct Pictures {
     var invert = false
 
     /// The means of the observed site with the first latent site fixed to the rows of `z`.
-    func decoderMeans(_ z: Tensor) throws -> Tensor {
+    func decoderMeans(_ z: Tensor) throws -> Tensor { try decoder(z).mean }
+
+    /// The observed site's distribution with the first latent site fixed to the rows of `z`.
+    func decoder(_ z: Tensor) throws -> any Distribution {
         let placeholder = Tensor.zeros([z.shape[0], dataSize])
         let prototype = try inference.model.trace(placeholder, z.shape[0], parameters: inference.parameters, seed: 0)
         guard let latentName = prototype.latentSites.first?.name, let observedName = prototype.observedSites.first?.name else {
@@ -20,7 +23,8 @@ struct Pictures {
         try withoutGradient {
             try inference.model.run(placeholder, z.shape[0], handlers: [recorder, inference.parameters, ConditionHandler([latentName: z])])
         }
-        return try recorder.trace[observedName].map { $0.distribution!.mean } ?? { throw UsageError("no observed site") }()
+        guard let distribution = recorder.trace[observedName]?.distribution else { throw UsageError("model '\(inference.model.name)' has no observed site to draw") }
+        return distribution
     }
 
     /// The observed site's means for `count` draws of the prior, one row each.

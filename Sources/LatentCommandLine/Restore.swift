@@ -2,8 +2,9 @@ import Foundation
 import Latent
 
 /// Marginal inference with a trained image model (Kingma & Welling's third use): fill in or
-/// clean up images by alternating the encoder's mean and the decoder's mean, keeping the
-/// pixels that are known.
+/// clean up images. `fill` is the pseudo-Gibbs heuristic (the encoder's mean and the decoder's
+/// mean in turn, the known pixels kept); `inpaint` conditions the model on the known pixels by
+/// importance sampling and compares the two.
 struct Restoration {
     let restored: Restored
     let imageShape: [Int]
@@ -56,12 +57,23 @@ struct Inpaint: Subcommand {
     static let summary = "fill the masked part of test images with a trained image model"
     static let flags: [Flag] = [
         .value("data", "images to use (default: the training data's test rows)"),
-        .value("mask", "half, block or random (default half)"),
-        .value("n", "images (default 10)"),
+        .value("mask", "half (the lower half missing), block (a centre block) or random (each pixel with probability 1/2) (default half)"),
+        .value("n", "images, 1...1000 (default 10)"),
+        .value("proposals", "importance samples per image, 1...100000 (default 1000)"),
+        .value("draws", "completions drawn per image, 1...10 (default 3)"),
         .value("out", "PNG file (default inpaint.png)"),
     ]
     static let positionals = ["CHECKPOINT"]
-    static let usage = "Usage: latent inpaint CHECKPOINT [--data PATH] [--mask half|block|random] [--n N] [--out FILE.png] [--json]"
+    static let usage = """
+        Usage: latent inpaint CHECKPOINT [--data PATH] [--mask half|block|random] [--n N] [--proposals K] [--draws D] [--out FILE.png] [--json]
+
+        Conditions the model on the known pixels of held-out images and infers the missing ones
+        by importance sampling with the encoder as proposal (Mattei & Frellsen, 2018), fed the
+        pseudo-Gibbs fill as a first guess. The picture's rows: originals, masked, D completions
+        drawn from the conditional, its mean, and the pseudo-Gibbs fill. Reports, on the missing
+        pixels, the mean absolute error and the log-likelihood of the true pixels for the
+        conditional, pseudo-Gibbs and each pixel's training mean (and the error of filling with 0.5).
+        """
 
     let arguments: ParsedArguments
     let models: Models
@@ -91,15 +103,41 @@ struct Inpaint: Subcommand {
             known = Tensor((0..<(height * width)).map { $0 / width < height / 2 ? 1 : 0 })
         }
         let knownRows = known.expanded(to: images.shape)
-        let filled = restoration.mostProbable(try restoration.fill(images, known: knownRows))
-        let errors = meanError(filled, images, weight: 1 - knownRows)
+        let missing = 1 - knownRows
+        let proposals = try arguments.integer("proposals", default: 1000, in: 1...100_000)
+        let draws = try arguments.integer("draws", default: 3, in: 1...10)
+        let pseudoGibbs = try restoration.fill(images, known: knownRows)
+        let conditional = try restoration.restored.inference.conditionalCompletion(images, observed: knownRows, proposalInput: pseudoGibbs, proposals: proposals, draws: draws)
+        let filled = restoration.mostProbable(conditional.mean)
+        let errors = meanError(filled, images, weight: missing)
         let path = arguments.text("out") ?? "inpaint.png"
-        try restoration.picture([images, select(knownRows, images, Tensor(0.5)), filled], to: path)
+        let completions = (0..<draws).map { restoration.mostProbable(conditional.completions.slice(axis: 0, $0..<($0 + 1)).reshaped(to: images.shape)) }
+        try restoration.picture([images, select(knownRows, images, Tensor(0.5))] + completions + [filled, restoration.mostProbable(pseudoGibbs)], to: path)
         let mean = average(errors)
-        let half = average(meanError(Tensor.full(images.shape, 0.5), images, weight: 1 - knownRows))
-        let pixelMeans = average(meanError(data.train.mean(axis: 0).expanded(to: images.shape), images, weight: 1 - knownRows))
-        output.human(String(format: "wrote %@: originals, masked (%@), filled in; mean absolute error on the missing pixels %.4f (filling with 0.5: %.4f, with each pixel's training mean: %.4f)", path, mask, mean, half, pixelMeans))
-        return ["path": path, "mean_error": mean, "errors": errors.map(Double.init), "mean_error_fill_half": half, "mean_error_pixel_means": pixelMeans]
+        let gibbs = average(meanError(restoration.mostProbable(pseudoGibbs), images, weight: missing))
+        let half = average(meanError(Tensor.full(images.shape, 0.5), images, weight: missing))
+        let pixelMeans = data.train.mean(axis: 0).expanded(to: images.shape)
+        let pixelMeanError = average(meanError(pixelMeans, images, weight: missing))
+        // log p(true missing pixels) per image: the conditional's estimate; pseudo-Gibbs's decoder
+        // at its final encoder mean; for binary images, Bernoulli(each pixel's training mean).
+        let pictures = Pictures(inference: restoration.restored.inference, dataSize: restoration.restored.settings.dataSize, imageShape: restoration.imageShape)
+        guard let q = try restoration.restored.inference.posterior(pseudoGibbs).values.first else { throw UsageError("the guide has no latent site") }
+        let gibbsLogLikelihood = average(((try pictures.decoder(q.mean).elementwiseLogProb(images)).reshaped(to: images.shape) * missing).sum(axis: 1).scalars)
+        let conditionalLogLikelihood = average(conditional.missingLogLikelihood.scalars)
+        var figures: [String: Any] = ["path": path, "mean_error": mean, "errors": errors.map(Double.init), "mean_error_pseudo_gibbs": gibbs, "mean_error_fill_half": half,
+                                      "mean_error_pixel_means": pixelMeanError, "missing_log_likelihood": conditionalLogLikelihood,
+                                      "missing_log_likelihood_pseudo_gibbs": gibbsLogLikelihood, "effective_sample_size": average(conditional.effectiveSampleSize.scalars)]
+        var line = String(format: "wrote %@: originals, masked (%@), %d completions, their mean, pseudo-Gibbs. On the missing pixels: mean absolute error %.4f (pseudo-Gibbs %.4f, 0.5: %.4f, pixel means: %.4f); log-likelihood of the true pixels per image %.2f (pseudo-Gibbs %.2f",
+                          path, mask, draws, mean, gibbs, half, pixelMeanError, conditionalLogLikelihood, gibbsLogLikelihood)
+        if restoration.restored.model.data == .binaryImages {
+            let p = clamp(pixelMeans, min: 1e-4, max: 1 - 1e-4)
+            let bernoulli = images * log(p) + (1 - images) * log(1 - p)
+            let meansLogLikelihood = average((bernoulli * missing).sum(axis: 1).scalars)
+            figures["missing_log_likelihood_pixel_means"] = meansLogLikelihood
+            line += String(format: ", pixel means %.2f", meansLogLikelihood)
+        }
+        output.human(line + ")")
+        return figures
     }
 }
 

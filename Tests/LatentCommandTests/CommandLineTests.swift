@@ -248,6 +248,8 @@ final class ModelCommandTests: XCTestCase {
             // training mean by its spread; even a one-epoch model of 32 hidden units does better.
             XCTAssertEqual(try XCTUnwrap(figures["mean_error_fill_half"] as? Double), 0.5, accuracy: 1e-9, mask)
             XCTAssertLessThan(error, try XCTUnwrap(figures["mean_error_pixel_means"] as? Double), mask)
+            // Conditioning on the known pixels explains the missing ones better than the pseudo-Gibbs heuristic.
+            XCTAssertGreaterThan(try XCTUnwrap(figures["missing_log_likelihood"] as? Double), try XCTUnwrap(figures["missing_log_likelihood_pseudo_gibbs"] as? Double), mask)
         }
         let denoise = try LatentProcess.run(["denoise", checkpoint, "--noise", "0.2", "--out", png, "--json"])
         XCTAssertEqual(denoise.status, 0, denoise.error.joined(separator: "\n"))
