@@ -20,50 +20,71 @@ public struct ConditionalCompletion {
     public let effectiveSampleSize: Tensor
 }
 
+/// One draw `z ~ q(z | input)` of the guide and what the model makes of it, row by row.
+public struct ImportanceProposal {
+    /// `log p(z) - log q(z | input)` of each row.
+    public let logPriorOverProposal: Tensor
+    /// The observed site's distribution given `z`.
+    public let observed: any Distribution
+}
+
 extension Amortized where Input == Tensor {
-    /// The conditional of the entries of `rows` where `observed` is 0 given those where it is 1,
-    /// from `proposals` draws of the guide fed `proposalInput` (the rows with the missing
-    /// entries filled by a first guess). `rows` holds the truth at the missing entries too: it
-    /// is used only to score `missingLogLikelihood`. The model needs one observed site, its
-    /// rows' entries independent given the latents, and local latents only, all drawn.
-    public func conditionalCompletion(_ rows: Tensor, observed: Tensor, proposalInput: Tensor, proposals: Int = 1000, draws: Int = 3, seed: UInt64 = 0) throws -> ConditionalCompletion {
-        guard proposals >= 1, draws >= 1 else { throw TrainingError.badOptions(reason: "conditional completion needs at least 1 proposal and 1 draw, got \(proposals) and \(draws)") }
-        guard rows.rank == 2, observed.shape == rows.shape, proposalInput.shape == rows.shape else {
-            throw TrainingError.badOptions(reason: "rows \(rows.shape), the observed mask \(observed.shape) and the proposal's input \(proposalInput.shape) must be one shape [rows, entries]")
+    /// `proposals` draws of the guide fed `proposalInput`, each with the model run at it on
+    /// `rows`: the parts of importance weights `p(z) p(x | z) / q(z | input)` that do not
+    /// depend on how `x` is observed (masked entries, noisy entries). The model needs one
+    /// observed site and local latents only, all drawn.
+    public func importanceProposals(_ rows: Tensor, proposalInput: Tensor, proposals: Int, seed: UInt64 = 0) throws -> [ImportanceProposal] {
+        guard proposals >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 proposal, got \(proposals)") }
+        guard rows.rank == 2, proposalInput.shape == rows.shape else {
+            throw TrainingError.badOptions(reason: "rows \(rows.shape) and the proposal's input \(proposalInput.shape) must be one shape [rows, entries]")
         }
         let count = rows.shape[0]
         if plan == nil { try compile(example: proposalInput, datasetSize: count) }
         guard let plan else { throw TrainingError.notCompiled }
         for site in plan.sites {
             if site.plate?.isDataPlate != true {
-                throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is global; conditioning rows on their observed entries one by one needs local latents only")
+                throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is global; conditioning rows one by one needs local latents only")
             }
             if site.estimator == .enumerated || site.estimator == .marginalized {
                 throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is summed over, not drawn, and importance sampling needs a draw of every latent")
             }
         }
         let computation = try computation(generator: evaluationGenerator(9, seed: seed))
-        var logWeights: [Tensor] = [], means: [Tensor] = [], missing: [Tensor] = []
-        try withoutGradient {
-            for _ in 0..<proposals {
+        return try withoutGradient {
+            try (0..<proposals).map { _ in
                 let (guide, model) = try checkingTensorErrors { try computation.traces(rows, guideInput: proposalInput, datasetSize: count) }
                 guard model.observedSites.count == 1, let site = model.observedSites.first, let distribution = site.distribution, let plate = site.dataPlate else {
                     throw CompilerError.unsupportedSite(site: model.observedSites.first?.name ?? "x", location: model.observedSites.first?.location ?? SourceLocation(file: "", line: 0),
-                                                        reason: "conditioning on some entries needs exactly one observed site inside the data plate")
+                                                        reason: "conditioning needs exactly one observed site inside the data plate")
                 }
                 var logWeight = Tensor.zeros([count])
                 for latent in plan.sites {
                     guard let prior = model[latent.name]?.logProb, let proposal = guide[latent.name]?.logProb else { continue }
                     logWeight = logWeight + computation.perRow(prior, plate: plate) - computation.perRow(proposal, plate: plate)
                 }
-                let entries = try checkingTensorErrors { distribution.elementwiseLogProb(rows).reshaped(to: [count, -1]) }
-                guard entries.shape == rows.shape else {
-                    throw TrainingError.badOptions(reason: "site '\(site.name)' gives \(entries.shape) log-probabilities for rows of shape \(rows.shape); its entries must be independent (an Independent over the row)")
-                }
-                logWeights.append(logWeight + (entries * observed).sum(axis: 1))
-                missing.append((entries * (1 - observed)).sum(axis: 1))
-                means.append(distribution.mean.reshaped(to: [count, -1]))
+                return ImportanceProposal(logPriorOverProposal: logWeight, observed: distribution)
             }
+        }
+    }
+
+    /// The conditional of the entries of `rows` where `observed` is 0 given those where it is 1,
+    /// from `proposals` draws of the guide fed `proposalInput` (the rows with the missing
+    /// entries filled by a first guess). `rows` holds the truth at the missing entries too: it
+    /// is used only to score `missingLogLikelihood`. The model's observed site must make a row's
+    /// entries independent given the latents (an `Independent` over the row).
+    public func conditionalCompletion(_ rows: Tensor, observed: Tensor, proposalInput: Tensor, proposals: Int = 1000, draws: Int = 3, seed: UInt64 = 0) throws -> ConditionalCompletion {
+        guard draws >= 1 else { throw TrainingError.badOptions(reason: "conditional completion needs at least 1 draw, got \(draws)") }
+        guard observed.shape == rows.shape else { throw TrainingError.badOptions(reason: "the observed mask \(observed.shape) must have the rows' shape \(rows.shape)") }
+        let count = rows.shape[0]
+        var logWeights: [Tensor] = [], means: [Tensor] = [], missing: [Tensor] = []
+        for proposal in try importanceProposals(rows, proposalInput: proposalInput, proposals: proposals, seed: seed) {
+            let entries = try withoutGradient { try checkingTensorErrors { proposal.observed.elementwiseLogProb(rows).reshaped(to: [count, -1]) } }
+            guard entries.shape == rows.shape else {
+                throw TrainingError.badOptions(reason: "the observed site gives \(entries.shape) log-probabilities for rows of shape \(rows.shape); its entries must be independent (an Independent over the row)")
+            }
+            logWeights.append(proposal.logPriorOverProposal + (entries * observed).sum(axis: 1))
+            missing.append((entries * (1 - observed)).sum(axis: 1))
+            means.append(proposal.observed.mean.reshaped(to: [count, -1]))
         }
         let stackedWeights = Tensor.stack(logWeights), stackedMeans = Tensor.stack(means)
         let normalizer = stackedWeights.logSumExp(axis: 0)

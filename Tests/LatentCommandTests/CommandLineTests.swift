@@ -255,6 +255,7 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(denoise.status, 0, denoise.error.joined(separator: "\n"))
         let figures = try json(denoise.out)
         XCTAssertLessThan(try XCTUnwrap(figures["mean_error"] as? Double), try XCTUnwrap(figures["noisy_error"] as? Double), "restoring removes some of the noise")
+        XCTAssertLessThan(try XCTUnwrap(figures["mean_error"] as? Double), try XCTUnwrap(figures["mean_error_reconstruction"] as? Double), "conditioning on the noisy image beats reconstructing it")
     }
 
     /// On the bundled synthetic mixture (three well-separated components) 1,500 steps bring the
