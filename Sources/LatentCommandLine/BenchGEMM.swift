@@ -7,13 +7,13 @@ struct BenchGEMM: Subcommand {
     static let name = "bench gemm"
     static let summary = "matrix-multiply speed in GFLOP/s"
     static let flags: [Flag] = [
-        .value("m", "rows of the product (default 2048)"),
-        .value("n", "columns of the product (default 2048)"),
-        .value("k", "inner dimension (default 2048)"),
-        .value("threads", "threads to use (default: all cores)"),
+        .value("m", "rows of the product, 1...65536 (default 2048)"),
+        .value("n", "columns of the product, 1...65536 (default 2048)"),
+        .value("k", "inner dimension, 1...65536 (default 2048)"),
+        .value("threads", "threads to use, 1...256 (default: all cores)"),
         .toggle("transpose-a", "multiply by the transpose of a stored k x m matrix"),
         .toggle("transpose-b", "multiply by the transpose of a stored n x k matrix"),
-        .value("seconds", "time to spend measuring (default 1)"),
+        .value("seconds", "seconds to spend measuring, 1...600 (default 1)"),
     ]
     static let usage = """
         Usage: latent bench gemm [--m M] [--n N] [--k K] [--threads T] [--transpose-a] [--transpose-b] [--seconds S] [--json]

@@ -6,11 +6,11 @@ struct CompareGMM: Subcommand {
     static let name = "compare gmm"
     static let summary = "amortized vs exact posterior vs EM on a Gaussian mixture"
     static let flags: [Flag] = [
-        .value("data", "a .csv or .npy file of points (default: the synthetic mixture of shared/peers/gmm_pyro.py)"),
+        .value("data", "a .csv or .npy file of points (default: the bundled synthetic mixture of 3 Gaussians in 2-D)"),
         .value("columns", "the columns of a CSV file to use, comma-separated (default: its numeric columns)"),
-        .value("components", "mixture components (default 3)"),
-        .value("steps", "Adam steps at batch 256 (default 3000)"),
-        .value("seed", "random seed (default 0)"),
+        .value("components", "mixture components, in the range of the model's --components (default 3)"),
+        .value("steps", "Adam steps at batch 256, 1...1000000 (default 3000)"),
+        .value("seed", "random seed, 0...2147483647 (default 0)"),
         .value("out", "SVG picture of both posteriors and the table (default gmm-comparison.svg)"),
     ]
     static let usage = """

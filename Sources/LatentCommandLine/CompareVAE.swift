@@ -131,6 +131,15 @@ struct CompareVAE: Subcommand {
             let active = variant.activity.map { "\($0.activeCoordinates) of \($0.activity.count)" } ?? "-"
             page.append("<tr><td>\(escapeXML(variant.name))</td><td class=\"n\">\(elbo)</td><td class=\"n\">\(String(format: "%.4f", variant.reconstructionError))</td><td class=\"n\">\(kl)</td><td class=\"n\">\(active)</td></tr>")
         }
+        page.append("</table><h2>KL(q(z_i | x) || p(z_i)) of each latent coordinate, nats (activity in brackets)</h2><table>")
+        for variant in variants {
+            guard let activity = variant.activity else { continue }
+            let cells = activity.activity.indices.map { index in
+                let kl = activity.klPerCoordinate.map { String(format: "%.2f", $0[index]) } ?? "-"
+                return "<td class=\"n\">\(kl) (\(String(format: "%.2f", activity.activity[index])))</td>"
+            }
+            page.append("<tr><td>\(escapeXML(variant.name))</td>" + cells.joined() + "</tr>")
+        }
         page.append("</table><h2>Reconstructions of held-out images</h2><table>")
         page.append(row("originals", shown))
         for variant in variants { page.append(row(variant.name, variant.reconstructions)) }

@@ -89,8 +89,8 @@ struct Evaluate: Subcommand {
     static let summary = "held-out ELBO and importance-sampled log-likelihood of a trained model"
     static let flags: [Flag] = [
         .value("data", "data to evaluate on (default: the training data's test rows)"),
-        .value("iwae", "importance samples per row (default 100); the ELBO averages min(K, 100) draws"),
-        .value("rows", "rows to use, from the first (default all)"),
+        .value("iwae", "importance samples per row, 1...100000 (default 100); the ELBO averages min(K, 100) draws"),
+        .value("rows", "rows to use, from the first, 1 to the rows there are (default all)"),
         .value("split", "test (the held-out rows, default) or all (every row of the data, in file order)"),
         .value("per-example", "write each row's -log p(x) and -log reconstruction probability (anomaly scores) to this CSV file, rows numbered as in the data file from 0"),
         .value("anomaly-class", "with labelled data (an MNIST folder): the ROC AUC of both anomaly scores for telling this class from the others, 0...255"),

@@ -72,7 +72,7 @@ func syntheticMixture() -> Dataset {
 struct Explain: Subcommand {
     static let name = "explain"
     static let summary = "print the guide the compiler derives for a model"
-    static let flags: [Flag] = [.value("data-size", "numbers per data row (default 784, points 2)")]
+    static let flags: [Flag] = [.value("data-size", "numbers per data row, 1...1000000 (default 784, points 2)")]
     static let positionals = ["MODEL"]
     static let takesModelOptions = true
     static let usage = "Usage: latent explain MODEL [--data-size N] [the model's options] [--json]\n\nPrints, per latent site, the head, its input, family, bijector, estimator and parameter count."

@@ -58,7 +58,7 @@ struct Inpaint: Subcommand {
     static let flags: [Flag] = [
         .value("data", "images to use (default: the training data's test rows)"),
         .value("mask", "half (the lower half missing), block (a centre block) or random (each pixel with probability 1/2) (default half)"),
-        .value("n", "images, 1...1000 (default 10)"),
+        .value("n", "images, 1 to the test rows there are (default 10)"),
         .value("proposals", "importance samples per image, 1...100000 (default 1000)"),
         .value("draws", "completions drawn per image, 1...10 (default 3)"),
         .value("out", "PNG file (default inpaint.png)"),
@@ -106,6 +106,9 @@ struct Inpaint: Subcommand {
         let missing = 1 - knownRows
         let proposals = try arguments.integer("proposals", default: 1000, in: 1...100_000)
         let draws = try arguments.integer("draws", default: 3, in: 1...10)
+        guard proposals * count * images.shape[1] <= 1 << 28 else {
+            throw UsageError("\(proposals) proposals for \(count) images of \(images.shape[1]) pixels need more than 1 GB; give fewer --proposals or --n")
+        }
         let pseudoGibbs = try restoration.fill(images, known: knownRows)
         let conditional = try restoration.restored.inference.conditionalCompletion(images, observed: knownRows, proposalInput: pseudoGibbs, proposals: proposals, draws: draws)
         let filled = restoration.mostProbable(conditional.mean)
@@ -166,8 +169,8 @@ struct Denoise: Subcommand {
     static let summary = "restore test images whose pixels were flipped at random"
     static let flags: [Flag] = [
         .value("data", "images to use (default: the training data's test rows)"),
-        .value("noise", "probability of flipping each pixel (default 0.1)"),
-        .value("n", "images (default 10)"),
+        .value("noise", "probability of flipping each pixel, 0...1 (default 0.1)"),
+        .value("n", "images, 1 to the test rows there are (default 10)"),
         .value("out", "PNG file (default denoise.png)"),
     ]
     static let positionals = ["CHECKPOINT"]
@@ -195,7 +198,10 @@ struct Denoise: Subcommand {
         var figures: [String: Any] = ["noisy_error": before, "mean_error_reconstruction": reconstructionError]
         var line = String(format: "%.0f%% of pixels flipped; mean absolute error noisy %.4f, reconstructed %.4f", Double(noise * 100), before, reconstructionError)
         if restoration.restored.model.data == .binaryImages, noise > 0, noise < 0.5 {
-            let cleaned = try conditionallyDenoised(noisy, noise: noise, restoration: restoration)
+            let chunk = Swift.max(1, (1 << 27) / (1000 * images.shape[1]))
+            let cleaned = Tensor.concatenate(try stride(from: 0, to: count, by: chunk).map { start in
+                try conditionallyDenoised(noisy.slice(axis: 0, start..<Swift.min(start + chunk, count)), noise: noise, restoration: restoration)
+            })
             let error = average(meanError(cleaned, images, weight: everywhere))
             rows.append(cleaned)
             figures["mean_error"] = error

@@ -5,7 +5,7 @@ import Latent
 struct Sample: Subcommand {
     static let name = "sample"
     static let summary = "draw samples from a trained image model's generative model"
-    static let flags: [Flag] = [.value("n", "number of samples (default 64)"), .value("out", "PNG file (default samples.png)"), .value("seed", "random seed (default 0)")]
+    static let flags: [Flag] = [.value("n", "number of samples, 1...10000 (default 64)"), .value("out", "PNG file (default samples.png)"), .value("seed", "random seed, 0...2147483647 (default 0)")]
     static let positionals = ["CHECKPOINT"]
     static let usage = "Usage: latent sample CHECKPOINT [--n N] [--out FILE.png] [--seed S] [--json]"
 
