@@ -190,6 +190,6 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(status.st_mode & S_IFMT, S_IFCHR, "/dev/full is still a device")
         let standardOutput = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "2", "--per-example", "/dev/stdout"])
         XCTAssertEqual(standardOutput.status, 0)
-        XCTAssertEqual(standardOutput.out.first, "row,negative_log_likelihood")
+        XCTAssertEqual(standardOutput.out.first, "row,negative_log_likelihood,negative_log_reconstruction_probability")
     }
 }
