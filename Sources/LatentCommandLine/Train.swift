@@ -91,7 +91,11 @@ struct Train: Subcommand {
         let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
         var written = [checkpointPath, metricsPath]
         let chartPath = folder.file("elbo.svg")
-        let chart = elboChart(reports, model: model.name)
+        // A resumed run draws every epoch of the run: the metrics log holds the earlier ones.
+        let history = resume == nil ? reports : (try? String(contentsOfFile: metricsPath, encoding: .utf8)).map { text in
+            text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochReport.self, from: Data($0.utf8)) }
+        }.flatMap { $0.last?.epoch == last.epoch ? $0 : nil } ?? reports
+        let chart = elboChart(history, model: model.name)
         try writeText(chart, to: chartPath)
         written.append(chartPath)
         var pictures: [(title: String, file: String, image: PNGImage)] = []

@@ -319,6 +319,13 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.error.joined(separator: "\n"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.latent")), try Data(contentsOf: URL(fileURLWithPath: resumed + "/checkpoint.latent")))
         XCTAssertEqual(try String(contentsOfFile: resumed + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 4)
+        // The chart of the resumed run draws all four epochs, as the straight run's does.
+        func points(_ run: String) throws -> Int {
+            let svg = try String(contentsOfFile: run + "/elbo.svg", encoding: .utf8)
+            return try XCTUnwrap(svg.components(separatedBy: "<polyline").dropFirst().first?.components(separatedBy: "points=\"").dropFirst().first?.prefix { $0 != "\"" }).split(separator: " ").count
+        }
+        XCTAssertEqual(try points(resumed), 4)
+        XCTAssertEqual(try points(straight), 4)
         let done = try LatentProcess.run(["train", "gmm", "--epochs", "4", "--out", resumed, "--resume"])
         XCTAssertEqual(done.error, ["latent: the run in \(resumed) has already done 4 epochs; ask for more with --epochs"])
         let changed = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--components", "4"])
