@@ -45,20 +45,26 @@ struct BenchGEMM: Subcommand {
         let a = Tensor.randomUniform(transposeA ? [k, m] : [m, k], using: &generator)
         let b = Tensor.randomUniform(transposeB ? [n, k] : [k, n], using: &generator)
         let flops = 2 * Double(m) * Double(n) * Double(k)
-        _ = matmul(a, b, transposeA: transposeA, transposeB: transposeB)
-        var rates: [Double] = []
-        let start = Date()
-        while Date().timeIntervalSince(start) < seconds || rates.count < 3 {
-            let begin = DispatchTime.now().uptimeNanoseconds
-            _ = matmul(a, b, transposeA: transposeA, transposeB: transposeB)
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
-            rates.append(flops / elapsed / 1e9)
-        }
-        let gflops = rates.sorted()[rates.count / 2]
+        let (rate, calls) = medianRate(flops: flops, seconds: seconds) { _ = matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+        let gflops = rate / 1e9
         let kernel = String(cString: latent_sgemm_kernel_name())
         let shape = "\(m)x\(k) by \(k)x\(n)" + (transposeA ? " (A transposed)" : "") + (transposeB ? " (B transposed)" : "")
-        output.human(String(format: "gemm %@, %d thread%@, %@ kernel: %.1f GFLOP/s (median of %d calls)", shape, threads, threads == 1 ? "" : "s", kernel, gflops, rates.count))
+        output.human(String(format: "gemm %@, %d thread%@, %@ kernel: %.1f GFLOP/s (median of %d calls)", shape, threads, threads == 1 ? "" : "s", kernel, gflops, calls))
         return ["gflops": (gflops * 10).rounded() / 10, "m": m, "n": n, "k": k, "threads": threads,
-                "transpose_a": transposeA, "transpose_b": transposeB, "kernel": kernel, "calls": rates.count]
+                "transpose_a": transposeA, "transpose_b": transposeB, "kernel": kernel, "calls": calls]
     }
+}
+
+/// The median FLOP/s of `multiply` (`flops` each call) over `seconds` of calls, at least three,
+/// after one call to warm up; and the number of calls timed.
+func medianRate(flops: Double, seconds: Double, _ multiply: () -> Void) -> (rate: Double, calls: Int) {
+    multiply()
+    var rates: [Double] = []
+    let start = Date()
+    while Date().timeIntervalSince(start) < seconds || rates.count < 3 {
+        let begin = DispatchTime.now().uptimeNanoseconds
+        multiply()
+        rates.append(flops / (Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9))
+    }
+    return (rates.sorted()[rates.count / 2], rates.count)
 }

@@ -13,7 +13,7 @@ public enum CommandLineTool {
         exit(run(Array(CommandLine.arguments.dropFirst()), models: models))
     }
 
-    static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, Inpaint.self, Denoise.self, CompareGMM.self, CompareVAE.self, BenchGEMM.self, Scaffold.self] }
+    static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, Inpaint.self, Denoise.self, CompareGMM.self, CompareVAE.self, BenchGEMM.self, BenchVAE.self, Scaffold.self] }
 
     /// The flags of the commands that take model options, and --help: no model option may take their names.
     static var commandFlags: Set<String> {

@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 
 /// The matrix product `op(a) op(b)`, where `op` transposes the last two dimensions when asked.
 ///
@@ -62,6 +63,14 @@ func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool)
 
 private func columnsOf(_ t: Tensor) -> Int { t.shape[t.rank - 1] }
 
+/// Time and work spent in matrix products while `isMeasuring` (for `latent bench vae`); read
+/// and reset between steps, from the thread that runs them.
+package enum MatrixMultiplyMeter {
+    nonisolated(unsafe) package static var isMeasuring = false
+    nonisolated(unsafe) package static var nanoseconds: UInt64 = 0
+    nonisolated(unsafe) package static var multiplyAdds = 0
+}
+
 /// Single-precision matrix multiply on the CKernels GEMM, split across `ComputeThreads`.
 enum MatrixKernel {
     /// Work below which one thread is faster than two (in multiply-adds).
@@ -76,6 +85,13 @@ enum MatrixKernel {
         c: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
         guard m > 0, n > 0 else { return }
+        let started = MatrixMultiplyMeter.isMeasuring ? DispatchTime.now().uptimeNanoseconds : 0
+        defer {
+            if MatrixMultiplyMeter.isMeasuring {
+                MatrixMultiplyMeter.nanoseconds += DispatchTime.now().uptimeNanoseconds - started
+                MatrixMultiplyMeter.multiplyAdds += m * n * k
+            }
+        }
         let (aRow, aColumn) = transposeA ? (1, m) : (k, 1)
         let (bRow, bColumn) = transposeB ? (1, k) : (n, 1)
         let beta: Float = accumulate ? 1 : 0

@@ -27,6 +27,20 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// `bench vae` counts every multiply-add of an epoch: for 784-16-2 on the 9,000 bundled
+    /// images, per row the forward pass (784*16 + 16*4 + 2*16 + 16*784), the weight gradients
+    /// (as many) and the input gradients of all layers but the first (less 784*16).
+    func testBenchVAECountsTheEpochsMatrixWork() throws {
+        let result = try LatentProcess.run(["bench", "vae", "--hidden", "16", "--latent-dim", "2", "--json"])
+        XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
+        let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.out.last!.utf8)) as? [String: Double])
+        let forward = 784 * 16 + 16 * 4 + 2 * 16 + 16 * 784
+        XCTAssertEqual(try XCTUnwrap(figures["gflop"]), 2 * 9000 * Double(2 * forward + forward - 784 * 16) / 1e9, accuracy: 1e-9)
+        let share = try XCTUnwrap(figures["matmul_share"])
+        XCTAssertTrue(share > 0 && share < 1, "\(share)")
+        XCTAssertGreaterThan(try XCTUnwrap(figures["ratio_to_floor"]), 0.5)
+    }
+
     func testBenchGEMMPrintsJSONOnTheLastLine() throws {
         let result = try LatentProcess.run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
         XCTAssertEqual(result.status, 0)
