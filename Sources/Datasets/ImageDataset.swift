@@ -50,11 +50,20 @@ public struct Dataset {
     }
 
     /// Every row, in the order of the source.
-    public var allRows: Tensor {
-        let joined = Tensor.concatenate([train, test])
+    public var allRows: Tensor { Tensor.concatenate([train, test])[Tensor(fileOrder.map(Float.init))] }
+
+    /// The label of every row, in the order of the source, when the data have labels.
+    public var allLabels: [Int]? {
+        guard let trainLabels, let testLabels else { return nil }
+        let joined = trainLabels + testLabels
+        return fileOrder.map { joined[$0] }
+    }
+
+    /// For each row of the source, its place among the training rows followed by the held-out ones.
+    var fileOrder: [Int] {
         var position = [Int](repeating: 0, count: trainRows.count + testRows.count)
         for (index, row) in (trainRows + testRows).enumerated() where row < position.count { position[row] = index }
-        return joined[Tensor(position.map(Float.init))]
+        return position
     }
 
     /// Reads `path`: a folder of the four MNIST IDX files (raw or `.gz`), or one CSV or `.npy`

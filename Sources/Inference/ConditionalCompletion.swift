@@ -45,11 +45,12 @@ extension Amortized where Input == Tensor {
             if site.plate?.isDataPlate != true {
                 throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is global; conditioning rows one by one needs local latents only")
             }
-            if site.estimator == .enumerated || site.estimator == .marginalized {
-                throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is summed over, not drawn, and importance sampling needs a draw of every latent")
+            if site.isPartlyObserved {
+                throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is observed in some rows; conditioning on some entries of one observed site needs every other site latent in every row")
             }
         }
         let computation = try computation(generator: evaluationGenerator(9, seed: seed))
+        try computation.requireEveryLatentDrawn(for: "importance sampling")
         return try withoutGradient {
             try (0..<proposals).map { _ in
                 let (guide, model) = try checkingTensorErrors { try computation.traces(rows, guideInput: proposalInput, datasetSize: count) }

@@ -182,9 +182,7 @@ struct ELBOComputation<Input: RowData> {
     /// `log p(x | z)` of each row at one draw `z ~ q(z | x)`: the observed sites' terms inside
     /// the data plate, shape `[rows]`.
     func reconstructionLogProbability(_ data: Input) throws -> Tensor {
-        if let site = plan.sites.first(where: { $0.estimator == .enumerated || $0.estimator == .marginalized }) {
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is summed over, not drawn, and the reconstruction probability needs a draw of every latent")
-        }
+        try requireEveryLatentDrawn(for: "the reconstruction probability")
         let (_, modelTrace) = try traces(data, datasetSize: data.rowCount)
         var total = Tensor.zeros([data.rowCount])
         for site in modelTrace.observedSites {
@@ -192,6 +190,14 @@ struct ELBOComputation<Input: RowData> {
             total = total + perRow(logProb, plate: plate)
         }
         return total
+    }
+
+    /// Refuses a plan with a latent that is summed over rather than drawn, naming it: `purpose`
+    /// needs a draw of every latent.
+    func requireEveryLatentDrawn(for purpose: String) throws {
+        if let site = plan.sites.first(where: { $0.estimator == .enumerated || $0.estimator == .marginalized }) {
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is summed over, not drawn, and \(purpose) needs a draw of every latent")
+        }
     }
 
     /// A site's log-probability summed over every axis but the data plate's: one term per row.

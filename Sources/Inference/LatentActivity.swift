@@ -35,7 +35,8 @@ extension Amortized {
         for site in plan.sites where site.plate?.isDataPlate == true && site.isGuided && site.estimator != .enumerated {
             guard let q = traces.guide[site.name]?.distribution, case .real = q.support else { continue }
             let mean = q.mean
-            guard mean.rank >= 1, mean.shape[0] == rows.rowCount, mean.isFinite else { continue }
+            // Rows on the first axis: the data plate is the site's leftmost batch axis.
+            guard let plate = site.plate, q.batchShape.count + plate.dim == 0, mean.shape.first == rows.rowCount, mean.isFinite else { continue }
             let perRow = mean.reshaped(to: [rows.rowCount, -1])
             let centered = perRow - perRow.mean(axis: 0)
             let activity = ((centered * centered).sum(axis: 0) / Float(rows.rowCount - 1)).scalars.map(Double.init)

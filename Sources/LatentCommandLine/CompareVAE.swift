@@ -72,15 +72,15 @@ struct CompareVAE: Subcommand {
         variants += betas.map { Variant(name: "beta-VAE (beta \(String(format: "%g", $0)))", beta: $0, isAutoencoder: false) }
         let shown = data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))
         let measured = data.test.slice(axis: 0, 0..<Swift.min(1_000, data.test.shape[0]))
+        let example = data.train.slice(axis: 0, 0..<Swift.min(128, data.train.shape[0]))
+        let plan = try Amortized(model.build(settings), options: model.compilerOptions(settings), seed: seed).compile(example: example, datasetSize: data.train.shape[0])
+        let localSites = Set(plan.sites.filter { $0.plate != nil && $0.isGuided }.map(\.name))
         let progress = WorkProgress("training \(variants.count) variants", total: variants.count)
         for index in variants.indices {
             var compilerOptions = model.compilerOptions(settings)
-            let vi = Amortized(model.build(settings), options: compilerOptions, seed: seed)
-            let plan = try vi.compile(example: data.train.slice(axis: 0, 0..<Swift.min(128, data.train.shape[0])), datasetSize: data.train.shape[0])
-            if variants[index].isAutoencoder {
-                compilerOptions.pointEstimates = Set(plan.sites.filter { $0.plate != nil && $0.isGuided }.map(\.name))
-            }
-            let trained = variants[index].isAutoencoder ? Amortized(model.build(settings), options: compilerOptions, seed: seed) : vi
+            if variants[index].isAutoencoder { compilerOptions.pointEstimates = localSites }
+            let trained = Amortized(model.build(settings), options: compilerOptions, seed: seed)
+            _ = try trained.compile(example: example, datasetSize: data.train.shape[0])
             var options = TrainingOptions(epochs: epochs, batchSize: model.batchSize, optimizer: .adam(learningRate: model.learningRate))
             options.seed = seed
             options.beta = variants[index].beta

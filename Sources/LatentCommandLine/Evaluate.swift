@@ -136,12 +136,10 @@ struct Evaluate: Subcommand {
         output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d) per row over %d %@", elbo / Double(rows), meanLogLikelihood, k, rows, which))
         var figures: [String: Any] = [split == "all" ? "elbo" : "test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows, "split": split]
         if let anomalyClass {
-            guard let trainLabels = data.trainLabels, let testLabels = data.testLabels else {
+            guard let labels = split == "all" ? data.allLabels : data.testLabels else {
                 throw UsageError("--anomaly-class needs labelled data: an MNIST folder with its label files")
             }
-            var allLabels = [Int](repeating: 0, count: trainLabels.count + testLabels.count)
-            for (row, label) in zip(data.trainRows + data.testRows, trainLabels + testLabels) { allLabels[row] = label }
-            let positives = (split == "all" ? allLabels : testLabels).prefix(rows).map { $0 == anomalyClass }
+            let positives = labels.prefix(rows).map { $0 == anomalyClass }
             guard let byLikelihood = areaUnderROC(scores: logLikelihood.map { -Double($0) }, positives: positives) else {
                 throw UsageError("the \(rows) rows scored need both class \(anomalyClass) and other classes for an ROC curve")
             }

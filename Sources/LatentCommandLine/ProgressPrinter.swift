@@ -18,7 +18,7 @@ final class ProgressPrinter {
         guard isTerminal else { return }
         let width = 30
         let filled = width * report.batch / Swift.max(report.batches, 1)
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let bar = progressBar(filled: filled, width: width)
         write(String(format: "\repoch %d [%@] %d/%d  ELBO %.2f  %.0f rows/s  %.0f s left ", report.epoch, bar, report.batch, report.batches, report.runningELBO, report.imagesPerSecond, report.secondsLeft))
     }
 
@@ -65,7 +65,7 @@ final class WorkProgress {
             lastDrawn = Date()
             let width = 30, filled = width * Swift.min(done, total) / total
             let left = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-            StandardError.write("\r\(title) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)  \(Int(left.rounded())) s left ")
+            StandardError.write("\r\(title) [" + progressBar(filled: filled, width: width) + "] \(done)/\(total)  \(Int(left.rounded())) s left ")
         } else if elapsed >= 2, done >= total || lastLine.map({ Date().timeIntervalSince($0) >= 2 }) ?? true {
             StandardError.write("\(title): \(done)/\(total) after \(String(format: "%.0f", elapsed)) s\n")
             lastLine = Date()
@@ -76,4 +76,9 @@ final class WorkProgress {
     func finish() {
         if StandardError.isTerminal { StandardError.write("\r" + String(repeating: " ", count: title.count + 60) + "\r") }
     }
+}
+
+/// `filled` of `width` cells drawn as `#`, the rest as `.`.
+func progressBar(filled: Int, width: Int) -> String {
+    String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
 }
