@@ -8,20 +8,31 @@ public enum Gzip {
     /// The decompressed content of the gzip file `bytes` (every member, concatenated), with
     /// each member's CRC-32 and length checked. `path` names the file in errors.
     public static func decompress(_ bytes: [UInt8], path: String) throws -> [UInt8] {
-        var output: [UInt8] = []
+        var output = InflateOutput(sink: nil)
         if bytes.count >= 4 {
             let n = bytes.count
             let promised = Int(UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24)
-            output.reserveCapacity(Swift.min(promised, bytes.count * 1032))
+            output.window.reserveCapacity(Swift.min(promised, bytes.count * 1032))
         }
+        try bytes.withUnsafeBufferPointer { try members($0, path: path, into: &output) }
+        return output.window
+    }
+
+    /// Decompresses the gzip file `bytes` piece by piece into `sink`, keeping only DEFLATE's
+    /// 32 KiB window and a few MiB of output in memory.
+    static func decompress(_ bytes: UnsafeBufferPointer<UInt8>, path: String, into sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        var output = InflateOutput(sink: sink)
+        try members(bytes, path: path, into: &output)
+    }
+
+    private static func members(_ bytes: UnsafeBufferPointer<UInt8>, path: String, into output: inout InflateOutput) throws {
         var position = 0
         repeat {
             position = try member(bytes, from: position, into: &output, path: path)
-        } while position < bytes.count && isCompressed(Array(bytes[position..<Swift.min(position + 2, bytes.count)]))
-        return output
+        } while position + 2 <= bytes.count && bytes[position] == 0x1F && bytes[position + 1] == 0x8B
     }
 
-    private static func member(_ bytes: [UInt8], from start: Int, into output: inout [UInt8], path: String) throws -> Int {
+    private static func member(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, into output: inout InflateOutput, path: String) throws -> Int {
         func fail(_ reason: String) -> DataError { .corrupt(path: path, reason: "gzip: \(reason)") }
         guard bytes.count - start >= 18, bytes[start] == 0x1F, bytes[start + 1] == 0x8B else { throw fail("not a gzip file") }
         guard bytes[start + 2] == 8 else { throw fail("compression method \(bytes[start + 2]) is not deflate") }
@@ -37,30 +48,85 @@ public enum Gzip {
         }
         if flags & 2 != 0 { position += 2 }
         guard position < bytes.count else { throw fail("truncated header") }
-        let before = output.count
         var reader = BitReader(bytes: bytes, position: position, path: path)
         try Inflate.run(&reader, into: &output)
         position = reader.alignedByte()
         guard position + 8 <= bytes.count else { throw fail("truncated: the trailer is missing") }
         let stored = UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16 | UInt32(bytes[position + 3]) << 24
         let length = UInt32(bytes[position + 4]) | UInt32(bytes[position + 5]) << 8 | UInt32(bytes[position + 6]) << 16 | UInt32(bytes[position + 7]) << 24
-        let produced = output.count - before
-        let crc = output.withUnsafeBufferPointer { latent_crc32(0, $0.baseAddress! + before, Int64(produced)) }
+        let (crc, produced) = try output.finishMember()
         guard crc == stored else { throw fail("CRC-32 mismatch: the file is damaged") }
         guard UInt32(truncatingIfNeeded: produced) == length else { throw fail("length mismatch: the file is damaged") }
         return position + 8
     }
 }
 
+/// DEFLATE's output: the bytes not yet handed to the sink (all of them without one), of which
+/// the last 32 KiB stay for back-references; and the CRC-32 of the current gzip member.
+struct InflateOutput {
+    var window: [UInt8] = []
+    /// Bytes handed to the sink so far.
+    private var handedOn = 0
+    private var crc: UInt32 = 0
+    /// Where the current member began, counted over all the output.
+    private var memberStart = 0
+    let sink: ((UnsafeRawBufferPointer) throws -> Void)?
+
+    init(sink: ((UnsafeRawBufferPointer) throws -> Void)?) { self.sink = sink }
+
+    /// All bytes produced so far.
+    var count: Int { handedOn + window.count }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) { window.append(byte) }
+
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) { window.append(contentsOf: bytes) }
+
+    /// Repeats `length` bytes from `distance` back (which may overlap what is being written).
+    mutating func copy(distance: Int, length: Int, path: String) throws {
+        guard distance <= window.count, count - memberStart >= distance else {
+            throw DataError.corrupt(path: path, reason: "deflate: a distance reaches before the start")
+        }
+        let start = window.count - distance
+        for i in 0..<length { window.append(window[start + i]) }
+        if window.count >= 1 << 23 { try handOnIfLarge() }
+    }
+
+    /// With a sink, hands on all but the last 32 KiB once a few MiB have gathered.
+    mutating func handOnIfLarge() throws {
+        guard sink != nil, window.count >= 1 << 22 else { return }
+        try handOn(window.count - 32_768)
+    }
+
+    /// The current member's CRC-32 and length; with a sink, everything is handed on.
+    mutating func finishMember() throws -> (crc: UInt32, length: Int) {
+        let offset = Swift.max(0, memberStart - handedOn)
+        let tail = window.withUnsafeBufferPointer { latent_crc32(crc, $0.baseAddress! + offset, Int64(window.count - offset)) }
+        let length = count - memberStart
+        if sink != nil { try handOn(window.count) }
+        crc = 0
+        memberStart = count
+        return (tail, length)
+    }
+
+    private mutating func handOn(_ n: Int) throws {
+        guard let sink, n > 0 else { return }
+        crc = window.withUnsafeBufferPointer { latent_crc32(crc, $0.baseAddress!, Int64(n)) }
+        try window.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        window.removeFirst(n)
+        handedOn += n
+    }
+}
+
 /// Reads a DEFLATE stream least-significant bit first.
 struct BitReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var position: Int
     let path: String
     var buffer: UInt64 = 0
     var count = 0
 
-    init(bytes: [UInt8], position: Int, path: String) {
+    init(bytes: UnsafeBufferPointer<UInt8>, position: Int, path: String) {
         self.bytes = bytes
         self.position = position
         self.path = path
@@ -156,10 +222,11 @@ enum Inflate {
     /// hostile file, not data.
     static let maximumOutput = 1 << 34
 
-    static func run(_ reader: inout BitReader, into output: inout [UInt8]) throws {
+    static func run(_ reader: inout BitReader, into output: inout InflateOutput) throws {
         var last = false
         while !last {
             guard output.count <= maximumOutput else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than 16 GiB") }
+            try output.handOnIfLarge()
             last = try reader.bits(1) == 1
             switch try reader.bits(2) {
             case 0: try stored(&reader, into: &output)
@@ -172,14 +239,14 @@ enum Inflate {
         }
     }
 
-    static func stored(_ reader: inout BitReader, into output: inout [UInt8]) throws {
+    static func stored(_ reader: inout BitReader, into output: inout InflateOutput) throws {
         let start = reader.alignedByte()
         reader.buffer = 0
         reader.count = 0
         guard start + 4 <= reader.bytes.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: the stream is truncated") }
         let length = Int(reader.bytes[start]) | Int(reader.bytes[start + 1]) << 8
         guard start + 4 + length <= reader.bytes.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: the stream is truncated") }
-        output.append(contentsOf: reader.bytes[(start + 4)..<(start + 4 + length)])
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: reader.bytes[(start + 4)..<(start + 4 + length)]))
         reader.position = start + 4 + length
     }
 
@@ -215,7 +282,7 @@ enum Inflate {
                 try Huffman(lengths: Array(lengths[literalCount...]), path: reader.path))
     }
 
-    static func block(_ reader: inout BitReader, into output: inout [UInt8], literals: Huffman, distances: Huffman) throws {
+    static func block(_ reader: inout BitReader, into output: inout InflateOutput, literals: Huffman, distances: Huffman) throws {
         while true {
             let symbol = try literals.decode(&reader)
             if symbol < 256 {
@@ -230,9 +297,7 @@ enum Inflate {
             let distanceSymbol = try distances.decode(&reader)
             guard distanceSymbol < distanceBase.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: invalid distance symbol") }
             let distance = distanceBase[distanceSymbol] + (try reader.bits(distanceExtra[distanceSymbol]))
-            guard distance <= output.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: a distance reaches before the start") }
-            let start = output.count - distance
-            for i in 0..<length { output.append(output[start + i]) }
+            try output.copy(distance: distance, length: length, path: reader.path)
         }
     }
 }

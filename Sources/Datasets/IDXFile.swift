@@ -13,6 +13,27 @@ public enum IDXFile {
     /// The array in the IDX bytes `bytes` (already decompressed); `source` names them in errors.
     /// Every size in the header is checked against the bytes present before anything is allocated.
     public static func parse(_ bytes: [UInt8], source: String, scale: Float = 1) throws -> Tensor {
+        let (shape, offset) = try header(bytes, fileSize: bytes.count, source: source)
+        return Tensor.build(shape) { out in
+            bytes.withUnsafeBytes { raw in RowFile.convert(raw.baseAddress! + offset, .uint8, count: Shape.count(shape), scale: scale, into: out) }
+        }
+    }
+
+    /// The rows (first axis) of the raw IDX file at `path`, left on disk and read a minibatch at
+    /// a time, as Float values `scale * 0...255`; with the shape of one row.
+    static func rows(_ path: String, scale: Float) throws -> (file: RowFile, rowShape: [Int]) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missing(path: path) }
+        defer { try? handle.close() }
+        let prefix = [UInt8]((try? handle.read(upToCount: 4 + 4 * 255)) ?? Data())
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        let (shape, offset) = try header(prefix, fileSize: size, source: path)
+        let rowShape = Array(shape.dropFirst())
+        return (try RowFile(path: path, headerBytes: offset, rowCount: shape[0], rowLength: Shape.count(rowShape), element: .uint8, scale: scale), rowShape)
+    }
+
+    /// The shape in the header at the start of `bytes`, and where the elements start, checked
+    /// against the `fileSize` bytes of the whole file.
+    static func header(_ bytes: [UInt8], fileSize: Int, source: String) throws -> (shape: [Int], offset: Int) {
         func fail(_ reason: String) -> DataError { .corrupt(path: source, reason: "IDX: \(reason)") }
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else { throw fail("bad magic number (expected 0x0000 then a type and a rank)") }
         guard bytes[2] == 0x08 else { throw fail("element type 0x\(String(bytes[2], radix: 16)) is not unsigned bytes (0x08)") }
@@ -22,18 +43,13 @@ public enum IDXFile {
         let shape = (0..<rank).map { i in
             (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * i + $1]) }
         }
-        let available = bytes.count - 4 - 4 * rank
+        let available = fileSize - 4 - 4 * rank
         guard let expected = Shape.checkedCount(shape, limit: available), expected == available else {
             let dimensions = rank <= 8 ? shape.map(String.init).joined(separator: " x ") : shape.prefix(4).map(String.init).joined(separator: " x ") + " x ... (\(rank) dimensions)"
             let needed = Shape.checkedCount(shape, limit: .max).map { "\($0) bytes" } ?? "more bytes than any file holds"
             throw fail("the header promises \(dimensions) = \(needed) of data, the file has \(available)")
         }
-        let offset = 4 + 4 * rank
-        return Tensor.build(shape) { out in
-            bytes.withUnsafeBufferPointer { source in
-                for i in 0..<expected { out[i] = Float(source[offset + i]) * scale }
-            }
-        }
+        return (shape, 4 + 4 * rank)
     }
 }
 

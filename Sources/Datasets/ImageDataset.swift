@@ -3,10 +3,10 @@ import TensorCore
 
 /// A data set of rows (images flattened, or points), split into training and test rows.
 public struct Dataset {
-    /// Training rows, shape `[N, features]`.
-    public var train: Tensor
+    /// Training rows, each of `features` numbers.
+    public var train: DataRows
     /// Held-out rows.
-    public var test: Tensor
+    public var test: DataRows
     /// Height and width of an image row, when the rows are images.
     public var imageShape: [Int]?
     /// Where the data came from.
@@ -31,7 +31,7 @@ public struct Dataset {
         }
         let keptTrain = trainLabels.indices.filter { trainLabels[$0] != label }, keptTest = testLabels.indices.filter { testLabels[$0] != label }
         guard !keptTrain.isEmpty, !keptTest.isEmpty else { throw DataError.corrupt(path: source, reason: "every row is of class \(label)") }
-        var result = Dataset(train: train[Tensor(keptTrain.map(Float.init))], test: test[Tensor(keptTest.map(Float.init))], imageShape: imageShape, source: source,
+        var result = Dataset(train: train.selecting(keptTrain), test: test.selecting(keptTest), imageShape: imageShape, source: source,
                              trainRows: keptTrain.map { trainRows[$0] }, testRows: keptTest.map { testRows[$0] })
         result.columns = columns
         result.trainLabels = keptTrain.map { trainLabels[$0] }
@@ -41,16 +41,29 @@ public struct Dataset {
 
     /// Training and held-out rows; by default the training rows come first in the source.
     public init(train: Tensor, test: Tensor, imageShape: [Int]?, source: String, trainRows: [Int]? = nil, testRows: [Int]? = nil) {
+        self.init(train: DataRows(train), test: DataRows(test), imageShape: imageShape, source: source, trainRows: trainRows, testRows: testRows)
+    }
+
+    /// Training and held-out rows, in memory or on disk.
+    public init(train: DataRows, test: DataRows, imageShape: [Int]?, source: String, trainRows: [Int]? = nil, testRows: [Int]? = nil) {
         self.train = train
         self.test = test
         self.imageShape = imageShape
         self.source = source
-        self.trainRows = trainRows ?? Array(0..<train.rowCountOrZero)
-        self.testRows = testRows ?? Array(train.rowCountOrZero..<(train.rowCountOrZero + test.rowCountOrZero))
+        self.trainRows = trainRows ?? Array(0..<train.rowCount)
+        self.testRows = testRows ?? Array(train.rowCount..<(train.rowCount + test.rowCount))
     }
 
-    /// Every row, in the order of the source.
-    public var allRows: Tensor { Tensor.concatenate([train, test])[Tensor(fileOrder.map(Float.init))] }
+    /// Every row, in the order of the source, in memory.
+    public func allRows() throws -> Tensor { Tensor.concatenate([try train.tensor(), try test.tensor()]).rows(at: fileOrder) }
+
+    /// Both sets binarized at 0.5 (`Binarization.threshold`).
+    public func thresholded() -> Dataset {
+        var copy = self
+        copy.train = train.thresholded()
+        copy.test = test.thresholded()
+        return copy
+    }
 
     /// The label of every row, in the order of the source, when the data have labels.
     public var allLabels: [Int]? {
@@ -69,13 +82,14 @@ public struct Dataset {
     /// Reads `path`: a folder of the four MNIST IDX files (raw or `.gz`), or one CSV or `.npy`
     /// file of which a fixed random `testFraction` of rows (seed 0) is held out, so that data
     /// stored in order (video frames, sorted classes) still give a representative test set.
-    /// Pixel values are scaled to [0, 1].
+    /// Pixel values are scaled to [0, 1]. MNIST images stay on disk as bytes (see `mnist`);
+    /// `notice` hears of a `.gz` file decompressed to a cache file.
     /// `columns` chooses the columns of a CSV file (its numeric columns when nil).
-    public static func load(_ path: String, testFraction: Double = 0.1, columns: [String]? = nil) throws -> Dataset {
+    public static func load(_ path: String, testFraction: Double = 0.1, columns: [String]? = nil, notice: ((String) -> Void)? = nil) throws -> Dataset {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError.missing(path: path) }
         if columns != nil, !path.lowercased().contains(".csv") { throw DataError.unsupported(path: path, reason: "columns can be chosen in a CSV file only") }
-        if isFolder.boolValue { return try mnist(folder: path) }
+        if isFolder.boolValue { return try mnist(folder: path, notice: notice) }
         let lowered = path.lowercased()
         let table: Tensor
         var imageShape: [Int]?
@@ -108,8 +122,10 @@ public struct Dataset {
         return dataset
     }
 
-    /// The MNIST training and test images in `folder`, pixels scaled to [0, 1].
-    public static func mnist(folder: String) throws -> Dataset {
+    /// The MNIST training and test images in `folder`, pixels scaled to [0, 1]. The images stay
+    /// in their files as bytes and are read a minibatch at a time; a `.gz` file is decompressed
+    /// once to a cache file (see `DecompressedCache`), of which `notice` hears.
+    public static func mnist(folder: String, notice: ((String) -> Void)? = nil) throws -> Dataset {
         func file(_ name: String) throws -> String {
             for candidate in [name, name + ".gz"] {
                 let path = (folder as NSString).appendingPathComponent(candidate)
@@ -118,21 +134,22 @@ public struct Dataset {
             throw DataError.missing(path: (folder as NSString).appendingPathComponent(name + "[.gz]"))
         }
         let trainPath = try file("train-images-idx3-ubyte"), testPath = try file("t10k-images-idx3-ubyte")
-        let train = try IDXFile.read(trainPath, scale: 1.0 / 255)
-        let test = try IDXFile.read(testPath, scale: 1.0 / 255)
-        for (images, path) in [(train, trainPath), (test, testPath)] {
-            guard images.rank == 3 else { throw DataError.corrupt(path: path, reason: "IDX: rank \(images.rank); image files have rank 3 (images x rows x columns)") }
-            try checkRows(images.reshaped(to: [images.shape[0], images.shape[1] * images.shape[2]]), path: path)
+        func images(_ path: String) throws -> (rows: DataRows, imageShape: [Int]) {
+            let raw = DecompressedCache.isGzip(path) ? try DecompressedCache.file(for: path, notice: notice) : path
+            let (file, rowShape) = try IDXFile.rows(raw, scale: 1.0 / 255)
+            guard rowShape.count == 2 else { throw DataError.corrupt(path: path, reason: "IDX: rank \(rowShape.count + 1); image files have rank 3 (images x rows x columns)") }
+            guard file.rowCount > 0 else { throw DataError.corrupt(path: path, reason: "the data have no rows") }
+            guard file.rowLength > 0 else { throw DataError.corrupt(path: path, reason: "the rows have no numbers (shape \([file.rowCount] + rowShape))") }
+            return (DataRows(file: file, rowShape: [file.rowLength]), rowShape)
         }
-        guard train.shape.suffix(2) == test.shape.suffix(2) else {
-            throw DataError.corrupt(path: folder, reason: "training images are \(train.shape[1]) x \(train.shape[2]) pixels, test images \(test.shape[1]) x \(test.shape[2])")
+        let train = try images(trainPath), test = try images(testPath)
+        guard train.imageShape == test.imageShape else {
+            throw DataError.corrupt(path: folder, reason: "training images are \(train.imageShape[0]) x \(train.imageShape[1]) pixels, test images \(test.imageShape[0]) x \(test.imageShape[1])")
         }
-        let pixels = train.shape[1] * train.shape[2]
-        var dataset = Dataset(train: train.reshaped(to: [train.shape[0], pixels]), test: test.reshaped(to: [test.shape[0], pixels]),
-                              imageShape: Array(train.shape.suffix(2)), source: folder)
+        var dataset = Dataset(train: train.rows, test: test.rows, imageShape: train.imageShape, source: folder)
         if let trainLabelPath = try? file("train-labels-idx1-ubyte"), let testLabelPath = try? file("t10k-labels-idx1-ubyte") {
-            dataset.trainLabels = try labels(trainLabelPath, count: train.shape[0])
-            dataset.testLabels = try labels(testLabelPath, count: test.shape[0])
+            dataset.trainLabels = try labels(trainLabelPath, count: train.rows.rowCount)
+            dataset.testLabels = try labels(testLabelPath, count: test.rows.rowCount)
         }
         return dataset
     }
@@ -145,10 +162,6 @@ public struct Dataset {
         }
         return labels.scalars.map { Int($0) }
     }
-}
-
-extension Tensor {
-    var rowCountOrZero: Int { shape.first ?? 0 }
 }
 
 /// Data must have rows, and numbers in each row.

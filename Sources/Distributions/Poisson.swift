@@ -25,9 +25,9 @@ public struct Poisson: Distribution {
     /// (PTRS, 1993) above; each element draws from its own counter space.
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
         let rates = rate.detached.expanded(to: drawShape(sampleShape))
-        return Tensor.drawing(rates.shape, &generator) { block, i in
+        return Tensor.drawing(rates.shape, &generator) { block, element, i in
             let lambda = Double(rates.withElements { $0[i] })
-            return Float(Poisson.draw(lambda) { attempt in block(UInt64(i) << 20 | UInt64(attempt)) })
+            return Float(Poisson.draw(lambda) { attempt in block(UInt64(element) << 20 | UInt64(attempt)) })
         }
     }
 

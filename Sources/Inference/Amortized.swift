@@ -105,9 +105,9 @@ public final class Amortized<Input: RowData> {
 
     /// Measures the encoders' input scaling on `data` (all the training rows), unless training
     /// has begun or standardization is off.
-    func measureInputScaling(_ data: Input) {
+    func measureInputScaling(_ data: some RowSource<Input>) throws {
         guard options.standardizesInputs, handWrittenGuide == nil, stepsTaken == 0 else { return }
-        scaling.measure(data.encoderInput(columns: options.encoderColumns))
+        try scaling.measure(rowCount: data.rowCount) { range in try data.rows(at: Array(range)).encoderInput(columns: options.encoderColumns) }
     }
 
     func computation(generator: GeneratorBox) throws -> ELBOComputation<Input> {

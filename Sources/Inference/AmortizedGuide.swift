@@ -195,15 +195,46 @@ final class InputScaling {
     /// rarely on has a tiny deviation; dividing by it alone gave held-out MNIST images values in
     /// the hundreds and cost 4 nats of held-out ELBO); 1 for a feature that does not vary.
     func measure(_ x: Tensor) {
-        let (mean, scale) = withoutGradient { () -> (Tensor, Tensor) in
-            let mean = x.mean(axis: 0)
-            let deviation = sqrt(square(x - mean).mean(axis: 0))
-            let range = x.max(axis: 0) + (-x).max(axis: 0)
-            let scale = maximum(deviation, range / 8)
-            return (mean, select(scale .> 1e-6 * (1 + abs(mean)), scale, Tensor(1)))
+        measure(rowCount: x.shape[0]) { x.slice(axis: 0, $0) }
+    }
+
+    /// Measures rows read `chunk` by chunk (1024 rows at a time), in two passes with Double
+    /// sums, so that rows on disk are measured without holding them all in memory.
+    func measure(rowCount: Int, chunk: (Range<Int>) throws -> Tensor) rethrows {
+        let step = 1024
+        var sum: [Double] = [], low: [Float] = [], high: [Float] = []
+        for start in stride(from: 0, to: rowCount, by: step) {
+            let rows = try chunk(start..<Swift.min(start + step, rowCount))
+            let features = rows.shape.last ?? 1
+            if sum.isEmpty { (sum, low, high) = ([Double](repeating: 0, count: features), [Float](repeating: .infinity, count: features), [Float](repeating: -.infinity, count: features)) }
+            rows.withElements { p in
+                for i in 0..<(rows.count) {
+                    let j = i % features, v = p[i]
+                    sum[j] += Double(v)
+                    low[j] = Swift.min(low[j], v)
+                    high[j] = Swift.max(high[j], v)
+                }
+            }
         }
-        self.mean = mean.detached
-        self.scale = scale.detached
+        let count = Double(Swift.max(rowCount, 1))
+        let means = sum.map { $0 / count }
+        var squares = [Double](repeating: 0, count: means.count)
+        for start in stride(from: 0, to: rowCount, by: step) {
+            let rows = try chunk(start..<Swift.min(start + step, rowCount))
+            rows.withElements { p in
+                for i in 0..<(rows.count) {
+                    let d = Double(p[i]) - means[i % means.count]
+                    squares[i % means.count] += d * d
+                }
+            }
+        }
+        let scales = means.indices.map { j -> Float in
+            let deviation = Float((squares[j] / count).squareRoot())
+            let scale = Swift.max(deviation, (high[j] - low[j]) / 8)
+            return scale > 1e-6 * (1 + abs(Float(means[j]))) ? scale : 1
+        }
+        mean = Tensor(means.map(Float.init))
+        scale = Tensor(scales)
     }
 
     func apply(_ x: Tensor) -> Tensor { (x - mean) / scale }

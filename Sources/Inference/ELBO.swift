@@ -267,6 +267,6 @@ final class DetachedDrawHandler: Handler {
     func process(_ message: inout Message) {
         guard message.kind == .latent, message.value == nil, sites.contains(message.name),
               let distribution = message.distribution, let box = message.generator else { return }
-        message.value = distribution.sample([], using: &box.generator)
+        message.value = message.draw(distribution, from: box, reparameterized: false)
     }
 }

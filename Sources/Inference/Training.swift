@@ -45,6 +45,11 @@ public struct TrainingOptions {
     public var validateEveryStep = false
     /// Extra facts stored in every checkpoint (the model's settings, say).
     public var checkpointMetadata: [String: String] = [:]
+    /// The processes training together (MPI's ranks, see `OpenMPI`), nil for this process
+    /// alone. Each process takes its share of every minibatch, draws what one process would
+    /// draw for those rows, and applies the same update from the summed gradients; process 0
+    /// alone writes the checkpoint and the metrics.
+    public var communicator: (any Communicator)?
     /// Called with the compiled plan before the first step.
     public var onPlan: ((GuidePlan) -> Void)?
     /// Called after every step.
@@ -101,10 +106,11 @@ extension Amortized {
     /// `heldOut` after each epoch (without changing anything training does). `transform`
     /// changes each minibatch before its step (stochastic binarization, augmentation); the
     /// guide is compiled on a transformed minibatch. With `resume`, continues from a checkpoint
-    /// exactly as if training had not stopped.
+    /// exactly as if training had not stopped. `data` may be rows in memory or a `RowSource`
+    /// that reads them from disk a minibatch at a time; training is the same either way.
     @discardableResult
-    public func fit(
-        _ data: Input, heldOut: Input? = nil, options: TrainingOptions = TrainingOptions(), resume: Checkpoint? = nil,
+    public func fit<Rows: RowSource<Input>>(
+        _ data: Rows, heldOut: (any RowSource<Input>)? = nil, options: TrainingOptions = TrainingOptions(), resume: Checkpoint? = nil,
         transform: ((Input, inout RandomGenerator) -> Input)? = nil
     ) throws -> [EpochReport] {
         if let problem = options.firstProblem() { throw TrainingError.badOptions(reason: problem) }
@@ -116,11 +122,14 @@ extension Amortized {
         var shuffler = RandomGenerator(seed: options.seed &+ 0x5EED)
         if plan == nil {
             var preview = shuffler
-            var example = data.rows(0..<batchSize)
+            var example = try data.rows(at: Array(0..<batchSize))
             if let transform { example = transform(example, &preview) }
             try compile(example: example, datasetSize: count)
         }
         if let plan { options.onPlan?(plan) }
+        let group = (options.communicator?.size ?? 1) > 1 ? options.communicator : nil
+        if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
+        let writes = (options.communicator?.rank ?? 0) == 0
         var optimizer = options.optimizer.make(weightDecay: options.weightDecay)
         var startEpoch = 0
         if let resume {
@@ -129,7 +138,7 @@ extension Amortized {
                 throw TrainingError.badOptions(reason: "the checkpoint is at epoch \(startEpoch), past the \(options.epochs) epochs asked for")
             }
         } else {
-            measureInputScaling(data)
+            try measureInputScaling(data)
             generator.generator = RandomGenerator(seed: options.seed)
         }
         let batches = (count + batchSize - 1) / batchSize
@@ -141,12 +150,17 @@ extension Amortized {
             var total: Double = 0
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
-                var x = data.rows(rows)
-                if let transform { x = transform(x, &shuffler) }
+                let share = group.map { RowShare(offset: rows.count * $0.rank / $0.size, count: rows.count * ($0.rank + 1) / $0.size - rows.count * $0.rank / $0.size, total: rows.count) }
+                var x = try data.rows(at: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows)
+                if let transform {
+                    shuffler.rowShare = share.map { RowShare(offset: $0.offset, count: $0.count, total: $0.total, axis: 0) }
+                    x = transform(x, &shuffler)
+                    shuffler.rowShare = nil
+                }
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
                 let value = epoch > startEpoch && !options.validateEveryStep
-                    ? try DistributionValidation.skipping { try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options) }
-                    : try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options)
+                    ? try DistributionValidation.skipping { try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
+                    : try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
                 total += Double(value) * Double(rows.count)
                 if let onStep = options.onStep {
                     let elapsed = Date().timeIntervalSince(start)
@@ -159,10 +173,10 @@ extension Amortized {
             let heldOutValue = try heldOut.map { try heldOutELBO($0, batchSize: Swift.max(batchSize, 1000), epoch: epoch + 1) }
             let report = EpochReport(epoch: epoch + 1, trainELBO: Float(total / Double(count)), heldOutELBO: heldOutValue, seconds: seconds, imagesPerSecond: Double(count) / Swift.max(seconds, 1e-9))
             reports.append(report)
-            if let path = options.checkpointPath {
+            if let path = options.checkpointPath, writes {
                 try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
             }
-            if let path = options.metricsPath {
+            if let path = options.metricsPath, writes {
                 metricLines.append(try sortedJSON(report))
                 try writeMetrics(metricLines, to: path)
             }
@@ -171,9 +185,19 @@ extension Amortized {
         return reports
     }
 
-    /// One gradient step on the rows `x`; returns the minibatch's ELBO per row.
-    func step(_ x: Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions) throws -> Float {
-        var (value, gradients) = try objectiveGradient(x, datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+    /// One gradient step on the rows `x` (this process's `share` of the minibatch, when several
+    /// processes train together); returns the minibatch's ELBO per row.
+    func step(_ x: Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions, share: RowShare? = nil) throws -> Float {
+        generator.generator.rowShare = share
+        defer { generator.generator.rowShare = nil }
+        let outcome = Result {
+            try objectiveGradient(x, datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+        }
+        var (value, gradients) = if let group = options.communicator, let share {
+            try combined(outcome, weight: Float(share.count) / Float(share.total), over: group)
+        } else {
+            try outcome.get()
+        }
         if let maximum = options.clipNorm { clipGradientNorm(&gradients, maximum: maximum) }
         let multiplier = options.schedule.multiplier(at: optimizer.step + 1)
         updateParameters { values in optimizer.update(&values, gradients: gradients, rateMultiplier: multiplier) }
@@ -268,13 +292,13 @@ extension Amortized {
 
     /// The ELBO per row of `x`, in batches, without gradients or effects on training; a
     /// non-finite value is an error naming the site.
-    func heldOutELBO(_ x: Input, batchSize: Int, epoch: Int) throws -> Float {
+    func heldOutELBO(_ x: any RowSource<Input>, batchSize: Int, epoch: Int) throws -> Float {
         let count = x.rowCount
         var total: Double = 0
         var start = 0
         while start < count {
             let end = Swift.min(start + batchSize, count)
-            let rows = x.rows(start..<end)
+            let rows = try x.rows(at: Array(start..<end))
             let value = try elbo(rows, datasetSize: end - start)
             guard value.isFinite else {
                 let traces = try? withoutGradient { () -> (model: Trace, guide: Trace) in

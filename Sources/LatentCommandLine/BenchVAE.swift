@@ -32,10 +32,8 @@ struct BenchVAE: Subcommand {
         let latent = try arguments.integer("latent-dim", default: 20, in: 1...4096)
         let hidden = try arguments.integer("hidden", default: 400, in: 1...65536)
         let model = try models.named("bernoulli-vae")
-        var data = try loadData(arguments.text("data"), for: model, output: output)
-        var generator = RandomGenerator(seed: 0)
-        Binarization.threshold.apply(to: &data.train, using: &generator)
-        let settings = ModelSettings(dataSize: data.train.shape[1], values: ["latent-dim": latent, "hidden": hidden])
+        let data = try loadData(arguments.text("data"), for: model, output: output).thresholded()
+        let settings = ModelSettings(dataSize: data.train.rowSize, values: ["latent-dim": latent, "hidden": hidden])
         if let problem = settings.firstProblem(for: model) { throw UsageError("model 'bernoulli-vae' does not take these settings: \(problem)") }
         let vi = Amortized(model.build(settings), options: model.compilerOptions(settings))
         var options = TrainingOptions(epochs: 2, batchSize: batchSize, optimizer: .adam(learningRate: 1e-3))
@@ -50,10 +48,10 @@ struct BenchVAE: Subcommand {
         let flops = 2 * Double(MatrixMultiplyMeter.multiplyAdds)
         let floorRate = gemmRate(side: 2048)
         let floorSeconds = flops / floorRate
-        let imagesPerSecond = Double(data.train.shape[0]) / seconds
+        let imagesPerSecond = Double(data.train.rowCount) / seconds
         output.human(String(format: "bernoulli-vae %d-%d-%d, batch %d, %d thread%@, %@ kernel: %.2f s per epoch of %d images (%.0f images/s)",
                             settings.dataSize, hidden, latent, batchSize, ComputeThreads.count, ComputeThreads.count == 1 ? "" : "s",
-                            String(cString: latent_sgemm_kernel_name()), seconds, data.train.shape[0], imagesPerSecond))
+                            String(cString: latent_sgemm_kernel_name()), seconds, data.train.rowCount, imagesPerSecond))
         output.human(String(format: "matrix products: %.1f GFLOP in %.2f s (%.0f%% of the epoch, %.0f GFLOP/s); everything else %.2f s",
                             flops / 1e9, matmulSeconds, 100 * matmulSeconds / seconds, flops / matmulSeconds / 1e9, seconds - matmulSeconds))
         output.human(String(format: "floor: %.2f s at %.0f GFLOP/s (GEMM 2048^3); the epoch takes %.1fx the floor", floorSeconds, floorRate / 1e9, seconds / floorSeconds))

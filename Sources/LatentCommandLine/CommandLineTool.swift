@@ -9,8 +9,29 @@ import TensorCore
 /// line: `CommandLineTool.main(models: [myModel])`.
 public enum CommandLineTool {
     /// Runs the command line of this process for `models` and exits with its status.
+    /// Under Open MPI's `mpirun`, `train` runs as one job over the processes (see `OpenMPI`):
+    /// process 0 alone writes and prints; a failure ends every process.
     public static func main(models: [CommandModel]) -> Never {
-        exit(run(Array(CommandLine.arguments.dropFirst()), models: models))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let job: OpenMPI?
+        do {
+            job = try OpenMPI.fromEnvironment()
+        } catch {
+            Output.standard.error("latent: " + oneLine("\(error)"))
+            exit(2)
+        }
+        guard let job else { exit(run(arguments, models: models)) }
+        if job.size > 1, arguments.first != "train" {
+            if job.rank == 0 { Output.standard.error("latent: only `latent train` runs as one job over several MPI processes; run `latent \(arguments.first ?? "")` without mpirun") }
+            job.abort(2)
+        }
+        DataParallelJob.current = job
+        let status = run(arguments, models: models, output: job.rank == 0 ? .standard : .silent)
+        // A failure may be this process's alone (its disk, its data); ending the whole job keeps
+        // the others from waiting for it forever.
+        if status != 0 { job.abort(status) }
+        job.finish()
+        exit(0)
     }
 
     static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, Inpaint.self, Denoise.self, CompareGMM.self, CompareVAE.self, BenchGEMM.self, BenchVAE.self, Scaffold.self] }
@@ -84,7 +105,7 @@ public enum CommandLineTool {
     static func isAboutTheInput(_ error: any Error) -> Bool {
         switch error {
         case is UsageError, is DataError, is CheckpointError, is ModelError, is CompilerError, is TrainingError,
-             is TensorError, is DistributionError, is TableError, is FileWriteError, is OptimizerStateError, is NonFiniteResult:
+             is TensorError, is DistributionError, is TableError, is FileWriteError, is OptimizerStateError, is NonFiniteResult, is ProcessFailure, is MPIError:
             return true
         default:
             return false

@@ -33,7 +33,7 @@ struct CompareGMM: Subcommand {
             throw UsageError("model 'gmm' of this tool has no --components option; `compare gmm` needs the shipped Gaussian mixture")
         }
         let data = try loadData(arguments.text("data"), for: model, columns: columnList(arguments.text("columns")), output: output)
-        let x = Tensor.concatenate([data.train, data.test])
+        let x = Tensor.concatenate([try data.train.tensor(), try data.test.tensor()])
         let n = x.shape[0]
         let spread = (x.max(axis: 0) + (-x).max(axis: 0)).scalars
         if let constant = spread.firstIndex(where: { $0 == 0 }) {

@@ -56,31 +56,27 @@ struct CompareVAE: Subcommand {
         }
         var data = try loadData(arguments.text("data"), for: model, output: output)
         guard let imageShape = data.imageShape else { throw UsageError("the data of \(data.source) are not images") }
-        var generator = RandomGenerator(seed: seed)
-        if model.data == .binaryImages {
-            Binarization.threshold.apply(to: &data.train, using: &generator)
-            Binarization.threshold.apply(to: &data.test, using: &generator)
-        }
+        if model.data == .binaryImages { data = data.thresholded() }
         var values: [String: Int] = [:]
         for option in model.options {
-            let fallback = ["latent-dim": 20, "hidden": 400][option.name] ?? option.defaultValue(data.train.shape[1])
+            let fallback = ["latent-dim": 20, "hidden": 400][option.name] ?? option.defaultValue(data.train.rowSize)
             values[option.name] = try arguments.integer(option.name, default: fallback, in: option.range)
         }
-        let settings = ModelSettings(dataSize: data.train.shape[1], values: values)
+        let settings = ModelSettings(dataSize: data.train.rowSize, values: values)
         if let problem = settings.firstProblem(for: model) { throw UsageError("model '\(model.name)' does not take these settings: \(problem)") }
         var variants = [Variant(name: "autoencoder", beta: 0, isAutoencoder: true), Variant(name: "VAE (beta 1)", beta: 1, isAutoencoder: false)]
         variants += betas.map { Variant(name: "beta-VAE (beta \(String(format: "%g", $0)))", beta: $0, isAutoencoder: false) }
-        let shown = data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))
-        let measured = data.test.slice(axis: 0, 0..<Swift.min(1_000, data.test.shape[0]))
-        let example = data.train.slice(axis: 0, 0..<Swift.min(128, data.train.shape[0]))
-        let plan = try Amortized(model.build(settings), options: model.compilerOptions(settings), seed: seed).compile(example: example, datasetSize: data.train.shape[0])
+        let shown = try data.test.rows(0..<Swift.min(12, data.test.rowCount))
+        let measured = try data.test.rows(0..<Swift.min(1_000, data.test.rowCount))
+        let example = try data.train.rows(0..<Swift.min(128, data.train.rowCount))
+        let plan = try Amortized(model.build(settings), options: model.compilerOptions(settings), seed: seed).compile(example: example, datasetSize: data.train.rowCount)
         let localSites = Set(plan.sites.filter { $0.plate != nil && $0.isGuided }.map(\.name))
         let progress = WorkProgress("training \(variants.count) variants", total: variants.count)
         for index in variants.indices {
             var compilerOptions = model.compilerOptions(settings)
             if variants[index].isAutoencoder { compilerOptions.pointEstimates = localSites }
             let trained = Amortized(model.build(settings), options: compilerOptions, seed: seed)
-            _ = try trained.compile(example: example, datasetSize: data.train.shape[0])
+            _ = try trained.compile(example: example, datasetSize: data.train.rowCount)
             var options = TrainingOptions(epochs: epochs, batchSize: model.batchSize, optimizer: .adam(learningRate: model.learningRate))
             options.seed = seed
             options.beta = variants[index].beta

@@ -46,12 +46,8 @@ struct Restored {
         let trainedOn = path == nil ? try trainedDataPath(checkpoint) : nil
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         var data = try loadData(path ?? trainedOn, for: model, columns: (path ?? trainedOn) == nil ? nil : columns)
-        var generator = RandomGenerator(seed: 0)
-        if model.data == .binaryImages {
-            data.train = Binarization.threshold.apply(data.train, using: &generator)
-            data.test = Binarization.threshold.apply(data.test, using: &generator)
-        }
-        let width = data.test.shape.dropFirst().reduce(1, *)
+        if model.data == .binaryImages { data = data.thresholded() }
+        let width = data.test.rowSize
         guard width == settings.dataSize else {
             throw UsageError("the data have \(width) numbers per row; the model was trained on \(settings.dataSize)")
         }
@@ -59,7 +55,7 @@ struct Restored {
     }
 
     /// The test rows of `--data`, or of the data the model was trained on.
-    func testData(_ path: String?) throws -> Tensor { try data(path).test }
+    func testData(_ path: String?) throws -> Tensor { try data(path).test.tensor() }
 }
 
 /// The file or folder a checkpoint's model was trained on, nil for the bundled data. A run's data
@@ -105,7 +101,7 @@ struct Evaluate: Subcommand {
         let restored = try Restored(arguments.positional[0], models: models)
         let data = try restored.data(arguments.text("data"))
         let split = try arguments.choice("split", ["test", "all"], default: "test")
-        var test = split == "all" ? data.allRows : data.test
+        var test = split == "all" ? try data.allRows() : try data.test.tensor()
         let fileRows = split == "all" ? Array(0..<test.shape[0]) : data.testRows
         let rows = try arguments.integer("rows", default: test.shape[0], in: 1...test.shape[0])
         test = test.slice(axis: 0, 0..<rows)

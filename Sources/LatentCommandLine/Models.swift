@@ -38,7 +38,7 @@ func loadData(_ path: String?, for model: CommandModel, columns: [String]? = nil
         default: return try bundledImages()
         }
     }
-    let data = try Dataset.load(path, columns: columns)
+    let data = try Dataset.load(path, columns: columns, notice: { output?.human($0) })
     if !data.skippedColumns.isEmpty { output?.human("left out of \(path): " + data.skippedColumns.joined(separator: ", ")) }
     return data
 }

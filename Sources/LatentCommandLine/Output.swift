@@ -11,6 +11,9 @@ struct Output {
         writeOut: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
         writeError: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
 
+    /// Writes nothing: the processes of an MPI job other than process 0.
+    static let silent = Output(writeOut: { _ in }, writeError: { _ in })
+
     func jsonMode() -> Output {
         var copy = self
         copy.humanToError = true

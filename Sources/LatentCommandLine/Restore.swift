@@ -87,9 +87,8 @@ struct Inpaint: Subcommand {
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
         let data = try restoration.restored.data(arguments.text("data"))
-        let test = data.test
-        let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
-        let images = test.slice(axis: 0, 0..<count)
+        let count = try arguments.integer("n", default: Swift.min(10, data.test.rowCount), in: 1...data.test.rowCount)
+        let images = try data.test.rows(0..<count)
         let (height, width) = (restoration.imageShape[0], restoration.imageShape[1])
         let mask = try arguments.choice("mask", ["half", "block", "random"], default: "half")
         var generator = RandomGenerator(seed: 0)
@@ -119,7 +118,7 @@ struct Inpaint: Subcommand {
         let mean = average(errors)
         let gibbs = average(meanError(restoration.mostProbable(pseudoGibbs), images, weight: missing))
         let half = average(meanError(Tensor.full(images.shape, 0.5), images, weight: missing))
-        let pixelMeans = data.train.mean(axis: 0).expanded(to: images.shape)
+        let pixelMeans = try data.train.tensor().mean(axis: 0).expanded(to: images.shape)
         let pixelMeanError = average(meanError(pixelMeans, images, weight: missing))
         // log p(true missing pixels) per image: the conditional's estimate; pseudo-Gibbs's decoder
         // at its final encoder mean; for binary images, Bernoulli(each pixel's training mean).

@@ -34,14 +34,15 @@ struct Train: Subcommand {
     }
 
     func run(output: Output) throws -> [String: Any] {
-        let threads = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
+        let job = DataParallelJob.current
+        let writes = (job?.rank ?? 0) == 0
+        let threads = try arguments.integer("threads", default: Swift.max(1, ComputeThreads.count / DataParallelJob.processesOnThisMachine), in: 1...256)
         for option in model.options { _ = try arguments.optionalInteger(option.name, in: option.range) }
         let outPath = arguments.text("out") ?? "runs/\(model.name)"
         let resume = arguments.has("resume") ? try resumedRun(outPath) : nil
         let arguments = resume.map { self.arguments.filling(from: $0.trainingFlags) } ?? self.arguments
         let flags = TrainingFlags(arguments: arguments)
         var options = try flags.options(for: model)
-        let seed = options.seed
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         ComputeThreads.count = threads
 
@@ -49,12 +50,11 @@ struct Train: Subcommand {
         let columns = columnList(arguments.text("columns")) ?? resume?.columns
         var data = try loadData(dataPath, for: model, columns: columns, output: output)
         if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }
-        var generator = RandomGenerator(seed: seed)
-        if model.data == .binaryImages, binarization == .threshold {
-            binarization.apply(to: &data.train, using: &generator)
+        if model.data == .binaryImages {
+            data.test = data.test.thresholded()
+            if binarization == .threshold { data.train = data.train.thresholded() }
         }
-        if model.data == .binaryImages { Binarization.threshold.apply(to: &data.test, using: &generator) }
-        let dataSize = data.train.shape.dropFirst().reduce(1, *)
+        let dataSize = data.train.rowSize
         var settings = try model.settings(dataSize: dataSize, from: arguments)
         if let resume {
             for option in model.options where arguments.has(option.name) && settings[option.name] != resume.settings[option.name] {
@@ -66,23 +66,29 @@ struct Train: Subcommand {
             settings = resume.settings
         }
 
+        if case .cosine = options.schedule {
+            options.schedule = .cosine(steps: options.epochs * ((data.train.rowCount + options.batchSize - 1) / options.batchSize))
+        }
+        if let job, job.size > 1 { options.communicator = job }
+        let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
+            ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
+        let vi = Amortized(model.build(settings), options: try flags.compilerOptions(model.compilerOptions(settings)), seed: options.seed)
+        guard writes else {
+            // Another process of an MPI job: it trains its share and leaves the writing to process 0.
+            let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
+            return ["rank": job?.rank ?? 0, "epochs_this_run": reports.count]
+        }
         let folder = try OutputFolder(outPath)
         let checkpointPath = folder.file("checkpoint.latent")
         let metricsPath = folder.file("metrics.jsonl")
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
         options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training flags": try sortedJSON(flags.stored)]
-        if case .cosine = options.schedule {
-            options.schedule = .cosine(steps: options.epochs * ((data.train.shape[0] + options.batchSize - 1) / options.batchSize))
-        }
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }
-        let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
-            ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
         ProgressPrinter().attach(to: &options)
         options.onPlan = { output.human($0.description) }
-        let vi = Amortized(model.build(settings), options: try flags.compilerOptions(model.compilerOptions(settings)), seed: options.seed)
         let start = Date()
         let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
         guard !reports.isEmpty else { throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs; ask for more with --epochs") }
@@ -102,7 +108,7 @@ struct Train: Subcommand {
         if let imageShape = data.imageShape {
             let drawer = Pictures(inference: vi, dataSize: dataSize, imageShape: imageShape, invert: model.data == .binaryImages)
             pictures.append(("Samples from the model", "samples.png", try drawer.samples(64, seed: options.seed)))
-            let shown = data.test.slice(axis: 0, 0..<Swift.min(12, data.test.shape[0]))
+            let shown = try data.test.rows(0..<Swift.min(12, data.test.rowCount))
             pictures.append(("Held-out images (top) and their reconstructions (bottom)", "reconstructions.png", try drawer.reconstructions(shown)))
             let guided = vi.plan?.sites.filter(\.isGuided) ?? []
             if guided.count == 1, guided[0].valueShape == [2], guided[0].family == "Normal" {
@@ -113,7 +119,7 @@ struct Train: Subcommand {
             try picture.image.write(to: folder.file(picture.file))
             written.append(folder.file(picture.file))
         }
-        let activityRows = data.test.slice(axis: 0, 0..<Swift.min(1_000, data.test.shape[0]))
+        let activityRows = try data.test.rows(0..<Swift.min(1_000, data.test.rowCount))
         let report = RunReport(
             model: model, settings: reportSettings(settings, given: flags.stored, data: data, last: last, perEpoch: perEpoch), plan: vi.plan?.description ?? "",
             elboChart: chart, activity: activityRows.shape[0] >= 2 ? try vi.latentActivity(activityRows) : [], pictures: pictures.map { ($0.title, $0.image) })
@@ -121,15 +127,17 @@ struct Train: Subcommand {
         try writeText(report.html(), to: reportPath)
         written.append(reportPath)
         output.human("wrote " + written.joined(separator: ", "))
-        return ["model": model.name, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
-                "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.shape[0]) / perEpoch,
+        let peakMemory = peakResidentBytes()
+        output.human(String(format: "peak memory %.0f MB (the training rows %@)", Double(peakMemory) / 1e6, data.train.isOnDisk ? "stay on disk, read a minibatch at a time" : "are in memory"))
+        return ["model": model.name, "peak_memory_bytes": peakMemory, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
+                "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.rowCount) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
     }
 
     /// The settings and results the report lists: the data, the model's options, the training
     /// flags given (the others at their defaults) and the final figures.
     func reportSettings(_ settings: ModelSettings, given: [String: String], data: Dataset, last: EpochReport, perEpoch: Double) -> [(String, String)] {
-        var rows: [(String, String)] = [("data", "\(data.source): \(data.train.shape[0]) training rows, \(data.test.shape[0]) held out, \(settings.dataSize) numbers per row")]
+        var rows: [(String, String)] = [("data", "\(data.source): \(data.train.rowCount) training rows, \(data.test.rowCount) held out, \(settings.dataSize) numbers per row")]
         rows += model.options.map { ("--\($0.name)", "\(settings[$0.name])") }
         rows += given.keys.sorted().map { ("--\($0)", given[$0]!.isEmpty ? "yes" : given[$0]!) }
         rows += [("epochs", "\(last.epoch)"),
@@ -163,4 +171,18 @@ struct Train: Subcommand {
         try TrainingFlags.checkResumed(given: TrainingFlags(arguments: arguments).stored, stored: trainingFlags)
         return (checkpoint, settings, dataPath, columns, trainingFlags)
     }
+}
+
+/// The most memory this program has held resident so far, in bytes: the kernel's high-water
+/// mark of this program's own memory (`VmHWM`), which, unlike `getrusage`'s figure, does not
+/// inherit the peak of the process that started it.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+    return kilobytes * 1024
 }

@@ -106,9 +106,7 @@ public enum HandlerStack {
         case .latent:
             guard let distribution = message.distribution else { return }
             if let box = message.generator {
-                message.value = distribution.hasReparameterizedSample
-                    ? distribution.rsample([], using: &box.generator)
-                    : distribution.sample([], using: &box.generator)
+                message.value = message.draw(distribution, from: box, reparameterized: distribution.hasReparameterizedSample)
             } else {
                 message.value = distribution.hasReparameterizedSample ? distribution.rsample() : distribution.sample()
             }

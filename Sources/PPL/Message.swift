@@ -138,3 +138,21 @@ public final class GeneratorBox {
     public var generator: RandomGenerator
     public init(_ generator: RandomGenerator) { self.generator = generator }
 }
+
+extension Message {
+    /// A draw of this site's `distribution` from `box` (`rsample` when `reparameterized`); when
+    /// the process holds a share of the minibatch, the draw runs along the data plate's rows.
+    public func draw(_ distribution: any Distribution, from box: GeneratorBox, reparameterized: Bool) -> Tensor {
+        let saved = box.generator.rowShare
+        defer { box.generator.rowShare = saved }
+        if saved != nil { box.generator.rowShare?.axis = rowAxis(of: distribution) }
+        return reparameterized ? distribution.rsample([], using: &box.generator) : distribution.sample([], using: &box.generator)
+    }
+
+    /// The axis of the data plate's rows in a draw of `distribution` here, if it has one.
+    func rowAxis(of distribution: any Distribution) -> Int? {
+        guard let frame = plates.first(where: \.isDataPlate) else { return nil }
+        let position = distribution.batchShape.count + frame.dim
+        return position >= 0 ? position : nil
+    }
+}

@@ -2,9 +2,7 @@ import TensorCore
 
 /// Data made of independent rows, which training cuts into minibatches: a `Tensor` (rows along
 /// its first axis) or a `Table` of named columns (observations beside covariates).
-public protocol RowData: Sendable {
-    /// The number of rows.
-    var rowCount: Int { get }
+public protocol RowData: RowSource, Sendable where Rows == Self {
     /// The rows at `indices`, in that order.
     func rows(_ indices: [Int]) -> Self
     /// Every number of each row, shape `[rowCount, features]`: what an encoder sees.
@@ -12,24 +10,21 @@ public protocol RowData: Sendable {
     /// The numbers of the named columns of each row (all of them when nil), `[rowCount, features]`;
     /// a name that is not a column is an error of the running model.
     func encoderInput(columns: [String]?) -> Tensor
-    /// A description of the first value that is NaN or infinite, or nil when all are finite.
-    var firstNonFiniteValue: String? { get }
 }
 
 extension RowData {
     /// The rows `range`, in order.
     public func rows(_ range: Range<Int>) -> Self { rows(Array(range)) }
+
+    /// Rows in memory are read without failing.
+    public func rows(at indices: [Int]) -> Self { rows(indices) }
 }
 
 extension Tensor: RowData {
     /// The length of the first axis (1 for a scalar).
     public var rowCount: Int { shape.first ?? 1 }
 
-    public func rows(_ indices: [Int]) -> Tensor {
-        if indices.count == rowCount, indices.elementsEqual(0..<rowCount) { return self }
-        if let first = indices.first, indices.elementsEqual(first..<(first + indices.count)) { return slice(axis: 0, first..<(first + indices.count)) }
-        return self[Tensor(indices.map(Float.init))]
-    }
+    public func rows(_ indices: [Int]) -> Tensor { rows(at: indices) }
 
     /// The rows flattened: shape `[rows, numbers per row]`.
     public var encoderInput: Tensor { reshaped(to: [rowCount, rank <= 1 ? 1 : count / Swift.max(rowCount, 1)]) }
@@ -38,11 +33,6 @@ extension Tensor: RowData {
     public func encoderInput(columns: [String]?) -> Tensor {
         guard let columns else { return encoderInput }
         return .failure("encoder input", "columns \(columns) were chosen, but the data are one tensor, not a table", shape: encoderInput.shape)
-    }
-
-    public var firstNonFiniteValue: String? {
-        guard !isFinite, let index = scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
-        return "\(scalars[index]) at row \(index / Swift.max(count / Swift.max(rowCount, 1), 1))"
     }
 }
 

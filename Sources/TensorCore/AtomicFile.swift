@@ -6,24 +6,44 @@ import Foundation
 package enum AtomicFile {
     /// Writes `data` to `path` atomically, or throws `FileWriteError` saying why not.
     package static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { append in try data.withUnsafeBytes { try append($0) } }
+    }
+
+    /// Writes to `path` atomically what `produce` hands to its `append`, piece by piece, so that
+    /// a large file never sits whole in memory. An error from `produce` leaves the old file.
+    package static func write(to path: String, _ produce: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         var status = stat()
+        var isDevice = false
         if stat(path, &status) == 0 {
             switch status.st_mode & S_IFMT {
             case S_IFREG: break
             case S_IFDIR: throw FileWriteError(path: path, reason: "it is a folder")
-            case S_IFCHR, S_IFIFO: return try writeDirectly(data, to: path)
+            case S_IFCHR, S_IFIFO: isDevice = true
             default: throw FileWriteError(path: path, reason: "it exists and is neither a regular file nor a device")
             }
         }
-        removeStaleTemporaries(of: name, in: folder)
-        let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if !isDevice { removeStaleTemporaries(of: name, in: folder) }
+        let temporary = isDevice ? path : (folder as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
+        let descriptor = isDevice ? open(path, O_WRONLY | O_CLOEXEC) : open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
-        var failure = writeAll(data, to: descriptor)
-        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        do {
+            try produce { buffer in
+                if let failure = writeAll(buffer, to: descriptor) { throw FileWriteError(path: path, reason: failure) }
+            }
+        } catch {
+            close(descriptor)
+            if !isDevice { unlink(temporary) }
+            throw error
+        }
+        if isDevice {
+            close(descriptor)
+            return
+        }
+        var failure: String?
+        if fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
         if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
         if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
@@ -37,31 +57,18 @@ package enum AtomicFile {
         }
     }
 
-    /// Writes `data` to an existing device or pipe.
-    static func writeDirectly(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
-        let failure = writeAll(data, to: descriptor)
-        close(descriptor)
-        if let failure { throw FileWriteError(path: path, reason: failure) }
-    }
-
-    /// Writes every byte of `data`, retrying interrupted writes; the error's text, or nil.
-    static func writeAll(_ data: Data, to descriptor: Int32) -> String? {
-        var failure: String?
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
+    /// Writes every byte of `buffer`, retrying interrupted writes; the error's text, or nil.
+    static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> String? {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
             }
+            offset += written
         }
-        return failure
+        return nil
     }
 
     /// Deletes `.NAME.PID.tmp` files left beside `NAME` by processes that no longer run (a

@@ -10,6 +10,9 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public let seed: UInt64
     /// Streams used so far; the next draw uses stream `streamsUsed`.
     public private(set) var streamsUsed: UInt64 = 0
+    /// This process's share of the minibatch when several processes split it; draws along
+    /// the share's axis take the numbers of these rows in the whole minibatch.
+    public var rowShare: RowShare?
 
     /// A generator whose output is determined by `seed`.
     public init(seed: UInt64) {
@@ -32,6 +35,34 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     mutating func nextStream() -> UInt64 {
         defer { streamsUsed &+= 1 }
         return streamsUsed
+    }
+}
+
+/// The rows `offset..<(offset + count)` of a minibatch of `total` rows that one of several
+/// processes holds. A draw whose axis `axis` runs over these rows gives each element the
+/// number it has in the same draw over all `total` rows, so that a job split over processes
+/// draws exactly what one process would.
+public struct RowShare: Sendable, Equatable {
+    public let offset: Int
+    public let count: Int
+    public let total: Int
+    /// The axis of the next draw that runs over the rows; nil for draws that do not (a global
+    /// latent, which every process draws whole and alike).
+    public var axis: Int?
+
+    public init(offset: Int, count: Int, total: Int, axis: Int? = nil) {
+        self.offset = offset
+        self.count = count
+        self.total = total
+        self.axis = axis
+    }
+
+    /// The place in the whole draw of element `index` of this process's draw of `shape`, in
+    /// which `shape[axis] == count`: its row moved by `offset` among `total`.
+    @inline(__always)
+    func wholeIndex(_ index: Int, inner: Int) -> Int {
+        let row = (index / inner) % count, outer = index / (inner * count)
+        return (outer * total + offset + row) * inner + index % inner
     }
 }
 

@@ -4,11 +4,21 @@ import Foundation
 // Each takes an explicit generator (`using:`); without one, the global generator is used.
 
 extension Tensor {
-    /// Fills a tensor of `shape`: `draw(block, i)` computes element `i` from the Philox blocks of
-    /// its own counter space. Elements are split across threads; values depend only on `i`.
-    package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: @escaping (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> Float) -> Tensor {
+    /// Fills a tensor of `shape`: `draw(block, element, i)` computes element `i` from the Philox
+    /// blocks of the counter space of `element`, its place in the whole draw (`i` itself, but
+    /// for a process's share of a split minibatch: see `RowShare`). Elements are split across
+    /// threads; values depend only on `element`.
+    package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: @escaping (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ element: Int, _ index: Int) -> Float) -> Tensor {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             return failure("random", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
+        }
+        let share = generator.rowShare
+        var inner = 1
+        if let share, let axis = share.axis {
+            guard axis < shape.count, shape[axis] == share.count else {
+                return failure("random", "a draw of shape \(Shape.describe(shape)) does not run over this process's \(share.count) rows of the minibatch along axis \(axis), so it cannot be split across processes", shape: shape)
+            }
+            inner = Shape.count(Array(shape[(axis + 1)...]))
         }
         let key = generator.seed
         let stream = generator.nextStream()
@@ -19,7 +29,8 @@ extension Tensor {
             parallelFor(parts) { part in
                 let range = (n * part / parts)..<(n * (part + 1) / parts)
                 for i in range {
-                    output.value[i] = draw({ Philox.block(key: key, stream: stream, counter: $0) }, i)
+                    let element = share?.axis == nil ? i : share!.wholeIndex(i, inner: inner)
+                    output.value[i] = draw({ Philox.block(key: key, stream: stream, counter: $0) }, element, i)
                 }
             }
         }
@@ -27,7 +38,7 @@ extension Tensor {
 
     /// Independent draws from U(0, 1), strictly inside the interval.
     public static func randomUniform(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        drawing(shape, &generator) { block, i in
+        drawing(shape, &generator) { block, i, _ in
             let words = block(UInt64(i / 4))
             switch i % 4 {
             case 0: return Philox.openUnit(words.0)
@@ -40,7 +51,7 @@ extension Tensor {
 
     /// Independent draws from N(0, 1) (Box-Muller on one Philox block per pair of elements).
     public static func randomNormal(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        drawing(shape, &generator) { block, i in
+        drawing(shape, &generator) { block, i, _ in
             let words = block(UInt64(i / 2))
             let (u1, u2) = i % 2 == 0 ? (words.0, words.1) : (words.2, words.3)
             return standardNormal(u1, u2)
@@ -89,8 +100,8 @@ extension Tensor {
     /// A concentration that is not positive gives NaN.
     public static func randomGamma(concentration: Tensor, using generator: inout RandomGenerator) -> Tensor {
         let alpha = concentration.detached
-        return drawing(alpha.shape, &generator) { block, i in
-            marsagliaTsang(alpha.storage.pointer[i]) { attempt in block(UInt64(i) << 20 | UInt64(attempt)) }
+        return drawing(alpha.shape, &generator) { block, element, i in
+            marsagliaTsang(alpha.storage.pointer[i]) { attempt in block(UInt64(element) << 20 | UInt64(attempt)) }
         }
     }
 

@@ -76,4 +76,33 @@ final class PlotTests: XCTestCase {
         }
         XCTAssertLessThan(images[0].encoded().count, images[0].pixels.count / 4, "runs compress")
     }
+
+    /// A stream of 9 MB with back-references over the places where the decompressor hands its
+    /// output on (every 4 MiB, keeping 32 KiB), decompressed to a cache file as it was written.
+    func testLargeGzipStreamsToItsCacheFile() throws {
+        var generator = RandomGenerator(seed: 3)
+        let noise = Tensor.randomUniform([1, 1500 * 1500], using: &generator)
+        let image = PNGImage.grid(noise, imageShape: [1500, 1500], columns: 1, scale: 2, gap: 0)
+        let file = image.encoded()
+        let idat = try XCTUnwrap(file.indices.first { Array(file[$0..<($0 + 4)]) == Array("IDAT".utf8) })
+        let length = file[(idat - 4)..<idat].reduce(0) { $0 << 8 | Int($1) }
+        let deflate = Array(file[(idat + 6)..<(idat + 4 + length - 4)])
+        var expected: [UInt8] = []
+        expected.reserveCapacity(image.height * (image.width + 1))
+        for y in 0..<image.height {
+            expected.append(2)
+            for x in 0..<image.width { expected.append(image.pixels[y * image.width + x] &- (y > 0 ? image.pixels[(y - 1) * image.width + x] : 0)) }
+        }
+        XCTAssertGreaterThan(expected.count, 2 << 22)
+        let crc = expected.withUnsafeBufferPointer { latent_crc32(0, $0.baseAddress, Int64($0.count)) }
+        let member: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF] + deflate
+            + withUnsafeBytes(of: crc.littleEndian, Array.init) + withUnsafeBytes(of: UInt32(expected.count).littleEndian, Array.init)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("big.gz").path
+        try Data(member + member).write(to: URL(fileURLWithPath: path))
+        let cache = try DecompressedCache.file(for: path)
+        XCTAssertTrue([UInt8](try Data(contentsOf: URL(fileURLWithPath: cache))) == expected + expected, "two members, each checked and handed on whole")
+    }
 }

@@ -1,0 +1,101 @@
+import TensorCore
+
+/// The rows of a data set: numbers in memory, or a file's rows left on disk in their stored
+/// type (bytes for images) and converted to Float a minibatch at a time, so that memory does
+/// not grow with the data set. Either way a row reads as the same Float values.
+public struct DataRows: RowSource, @unchecked Sendable {
+    enum Storage {
+        case memory(Tensor)
+        case file(RowFile)
+    }
+
+    let storage: Storage
+    /// The rows of the storage, in order (all of them when nil).
+    let selection: [Int]?
+    /// Binary rows: each value `x` read as `x > 0.5 ? 1 : 0`.
+    let isThresholded: Bool
+    /// The shape of one row (`[784]` for MNIST images flattened).
+    public let rowShape: [Int]
+
+    /// The rows of `tensor` (its first axis).
+    public init(_ tensor: Tensor) {
+        self.init(storage: .memory(tensor), selection: nil, isThresholded: false, rowShape: Array(tensor.shape.dropFirst()))
+    }
+
+    init(file: RowFile, rowShape: [Int]) {
+        self.init(storage: .file(file), selection: nil, isThresholded: false, rowShape: rowShape)
+    }
+
+    private init(storage: Storage, selection: [Int]?, isThresholded: Bool, rowShape: [Int]) {
+        self.storage = storage
+        self.selection = selection
+        self.isThresholded = isThresholded
+        self.rowShape = rowShape
+    }
+
+    public var rowCount: Int {
+        if let selection { return selection.count }
+        switch storage {
+        case let .memory(tensor): return tensor.shape.first ?? 1
+        case let .file(file): return file.rowCount
+        }
+    }
+
+    /// Numbers per row.
+    public var rowSize: Int { Shape.count(rowShape) }
+
+    /// True when the rows stay in a file and are read a minibatch at a time.
+    public var isOnDisk: Bool {
+        if case .file = storage { return true }
+        return false
+    }
+
+    /// The rows at `indices` (each in `0..<rowCount`), shape `[indices.count] + rowShape`.
+    public func rows(at indices: [Int]) throws -> Tensor {
+        let stored = selection.map { selection in indices.map { selection[$0] } } ?? indices
+        switch storage {
+        case let .memory(tensor):
+            return tensor.rows(at: stored)
+        case let .file(file):
+            var failure: (any Error)?
+            var rows = Tensor.build([indices.count] + rowShape) { out in
+                do { try file.read(stored, into: out) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            if isThresholded { rows = Binarization.threshold.apply(rows) }
+            return rows
+        }
+    }
+
+    /// The rows `range`, in order.
+    public func rows(_ range: Range<Int>) throws -> Tensor { try rows(at: Array(range)) }
+
+    /// Every row, in memory.
+    public func tensor() throws -> Tensor { try rows(0..<rowCount) }
+
+    /// The rows at `indices`, in that order, still where they are stored.
+    public func selecting(_ indices: [Int]) -> DataRows {
+        if case let .memory(tensor) = storage { return DataRows(tensor.rows(at: indices)) }
+        return DataRows(storage: storage, selection: selection.map { selection in indices.map { selection[$0] } } ?? indices, isThresholded: isThresholded, rowShape: rowShape)
+    }
+
+    /// The rows binarized at 0.5 (`Binarization.threshold`), read so from now on.
+    public func thresholded() -> DataRows {
+        if case let .memory(tensor) = storage { return DataRows(Binarization.threshold.apply(tensor)) }
+        return DataRows(storage: storage, selection: selection, isThresholded: true, rowShape: rowShape)
+    }
+
+    /// Stored bytes are always finite; numbers in memory are checked.
+    public var firstNonFiniteValue: String? {
+        guard case let .memory(tensor) = storage else { return nil }
+        return tensor.firstNonFiniteValue
+    }
+}
+
+extension Binarization {
+    /// The rows binarized; the threshold draws nothing.
+    func apply(_ x: Tensor) -> Tensor {
+        var generator = RandomGenerator(seed: 0)
+        return apply(x, using: &generator)
+    }
+}

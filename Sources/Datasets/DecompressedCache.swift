@@ -1,0 +1,102 @@
+import Foundation
+import TensorCore
+
+/// Gzip files decompressed once to a file on disk, so that their rows can be read a minibatch
+/// at a time: beside the `.gz` file (`NAME.gz` gives `NAME.decompressed`), or in `folder` when
+/// one is given or the file's own folder cannot be written. A cache is used again while it is
+/// newer than its `.gz` file and as long as the gzip trailer says.
+public enum DecompressedCache {
+    /// The path of the decompressed copy of the gzip file `path`, decompressing it first if no
+    /// up-to-date copy exists; `notice` hears what is done, once, before a slow decompression.
+    public static func file(for path: String, folder: String? = nil, notice: ((String) -> Void)? = nil) throws -> String {
+        let source = try MappedFile(path)
+        let bytes = source.bytes
+        guard bytes.count >= 18, bytes[0] == 0x1F, bytes[1] == 0x8B else { throw DataError.corrupt(path: path, reason: "gzip: not a gzip file") }
+        let n = bytes.count
+        let promised = UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24
+        let candidates = cachePaths(for: path, folder: folder)
+        for candidate in candidates where isCurrent(candidate, source: path, promisedSize: promised) { return candidate }
+        var lastError: (any Error)?
+        for candidate in candidates {
+            do {
+                try FileManager.default.createDirectory(atPath: (candidate as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                notice?("decompressing \(path) once to \(candidate) (later runs read it from there)")
+                try AtomicFile.write(to: candidate) { append in
+                    try withoutActuallyEscaping(append) { try Gzip.decompress(bytes, path: path, into: $0) }
+                }
+                return candidate
+            } catch let error as DataError {
+                throw error
+            } catch {
+                lastError = error
+            }
+        }
+        throw DataError.unsupported(path: path, reason: "no folder to decompress it into could be written (\(lastError.map { "\($0)" } ?? "none given")); set LATENT_CACHE_DIR to a writable folder")
+    }
+
+    /// True when the file at `path` starts with the gzip magic number.
+    public static func isGzip(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let start = [UInt8]((try? handle.read(upToCount: 2)) ?? Data())
+        return Gzip.isCompressed(start)
+    }
+
+    /// Where the copy of `path` may go, in order: the given folder, else beside the file, then
+    /// `LATENT_CACHE_DIR`, then the user's cache folder.
+    static func cachePaths(for path: String, folder: String?) -> [String] {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let name = ((absolute as NSString).lastPathComponent as NSString).deletingPathExtension + ".decompressed"
+        if let folder { return [(folder as NSString).appendingPathComponent(uniqueName(absolute, name))] }
+        var paths = [((absolute as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)]
+        let environment = ProcessInfo.processInfo.environment
+        if let folder = environment["LATENT_CACHE_DIR"], !folder.isEmpty { paths.append((folder as NSString).appendingPathComponent(uniqueName(absolute, name))) }
+        let home = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".cache")
+        paths.append(((home as NSString).appendingPathComponent("latent") as NSString).appendingPathComponent(uniqueName(absolute, name)))
+        return paths
+    }
+
+    /// `name` prefixed by a hash of the source's full path, so that a shared folder keeps the
+    /// copies of different files apart.
+    static func uniqueName(_ absolute: String, _ name: String) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in absolute.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return String(hash, radix: 16) + "-" + name
+    }
+
+    /// True when `cache` exists, is at least as new as `source`, and has the size the gzip
+    /// trailer promises (modulo 2^32, as gzip stores it).
+    static func isCurrent(_ cache: String, source: String, promisedSize: UInt32) -> Bool {
+        guard let cached = try? FileManager.default.attributesOfItem(atPath: cache),
+              let original = try? FileManager.default.attributesOfItem(atPath: source),
+              let cachedDate = cached[.modificationDate] as? Date, let originalDate = original[.modificationDate] as? Date,
+              let size = cached[.size] as? NSNumber else { return false }
+        return cachedDate >= originalDate && UInt32(truncatingIfNeeded: size.int64Value) == promisedSize
+    }
+}
+
+/// A file mapped read-only into memory (its pages come from the page cache as they are read).
+final class MappedFile {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    init(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw DataError.missing(path: path) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw DataError.corrupt(path: path, reason: String(cString: strerror(errno))) }
+        let size = Int(status.st_size)
+        guard size > 0 else {
+            bytes = UnsafeBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw DataError.corrupt(path: path, reason: "cannot map it: \(String(cString: strerror(errno)))")
+        }
+        bytes = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
+    }
+
+    deinit {
+        if let start = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: start), bytes.count) }
+    }
+}

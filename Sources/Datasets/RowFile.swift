@@ -1,0 +1,101 @@
+import Foundation
+import TensorCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file of equal-sized rows after a header, kept on disk in its stored type and read a few
+/// rows at a time with `pread`: memory does not grow with the file, and the page cache, not
+/// the process, holds what was read.
+final class RowFile: @unchecked Sendable {
+    /// How the file stores a number.
+    enum Element: Sendable {
+        case uint8, float32, float64
+
+        var size: Int {
+            switch self {
+            case .uint8: return 1
+            case .float32: return 4
+            case .float64: return 8
+            }
+        }
+    }
+
+    let path: String
+    let rowCount: Int
+    /// Numbers per row.
+    let rowLength: Int
+    let element: Element
+    /// Every number read is multiplied by `scale` (1/255 for pixels).
+    let scale: Float
+    private let headerBytes: Int
+    private let descriptor: Int32
+
+    /// The rows of `path` after `headerBytes`; the file must hold exactly `rowCount` rows.
+    init(path: String, headerBytes: Int, rowCount: Int, rowLength: Int, element: Element, scale: Float) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw DataError.missing(path: path) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            close(descriptor)
+            throw DataError.corrupt(path: path, reason: "cannot read its size: \(String(cString: strerror(errno)))")
+        }
+        let expected = headerBytes + rowCount * rowLength * element.size
+        guard Int(status.st_size) == expected else {
+            close(descriptor)
+            throw DataError.corrupt(path: path, reason: "the header promises \(expected) bytes in all, the file has \(status.st_size)")
+        }
+        self.path = path
+        self.headerBytes = headerBytes
+        self.rowCount = rowCount
+        self.rowLength = rowLength
+        self.element = element
+        self.scale = scale
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads the rows `indices` (each in `0..<rowCount`) into `out`, row after row, converted to
+    /// Float; runs of consecutive rows are read with one call.
+    func read(_ indices: [Int], into out: UnsafeMutablePointer<Float>) throws {
+        let rowBytes = rowLength * element.size
+        let rowsPerRead = Swift.max(1, (1 << 20) / Swift.max(rowBytes, 1))
+        var buffer = [UInt8](repeating: 0, count: Swift.min(rowsPerRead, Swift.max(indices.count, 1)) * rowBytes)
+        var position = 0
+        while position < indices.count {
+            var run = 1
+            while run < rowsPerRead, position + run < indices.count, indices[position + run] == indices[position] + run { run += 1 }
+            let bytes = run * rowBytes
+            let offset = headerBytes + indices[position] * rowBytes
+            try buffer.withUnsafeMutableBytes { raw in
+                var done = 0
+                while done < bytes {
+                    let got = pread(descriptor, raw.baseAddress! + done, bytes - done, off_t(offset + done))
+                    if got < 0, errno == EINTR { continue }
+                    guard got > 0 else {
+                        let reason = got < 0 ? String(cString: strerror(errno)) : "the file ended early; it was changed while being read"
+                        throw DataError.corrupt(path: path, reason: "reading row \(indices[position]): \(reason)")
+                    }
+                    done += got
+                }
+                Self.convert(UnsafeRawPointer(raw.baseAddress!), element, count: run * rowLength, scale: scale, into: out + position * rowLength)
+            }
+            position += run
+        }
+    }
+
+    /// `count` stored numbers at `source` as Float, each times `scale` (little-endian floats).
+    /// The one conversion of stored numbers, for files read whole and read by rows alike.
+    static func convert(_ source: UnsafeRawPointer, _ element: Element, count: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        switch element {
+        case .uint8:
+            let bytes = source.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<count { out[i] = Float(bytes[i]) * scale }
+        case .float32:
+            for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) * scale }
+        case .float64:
+            for i in 0..<count { out[i] = Float(Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) * scale }
+        }
+    }
+}

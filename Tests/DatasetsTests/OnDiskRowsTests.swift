@@ -1,0 +1,111 @@
+import CKernels
+import Datasets
+import Foundation
+import TensorCore
+import XCTest
+
+/// Rows left on disk read as the same numbers as the file read whole; gzip files go through a
+/// cache file that is made once, remade when the `.gz` changes, and never left half-written.
+final class OnDiskRowsTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-rows-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try FileManager.default.removeItem(at: folder) }
+
+    /// An MNIST-style folder of `count` training and 7 test images of 5 x 3 random bytes.
+    func writeFolder(count: Int, seed: UInt64) throws -> [UInt8] {
+        var generator = RandomGenerator(seed: seed)
+        func idx(_ images: Int) -> [UInt8] {
+            let header: [UInt8] = [0, 0, 8, 3] + [images, 5, 3].flatMap { withUnsafeBytes(of: UInt32($0).bigEndian, Array.init) }
+            return header + (0..<(images * 15)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        }
+        let train = idx(count)
+        try Data(train).write(to: folder.appendingPathComponent("train-images-idx3-ubyte"))
+        try Data(idx(7)).write(to: folder.appendingPathComponent("t10k-images-idx3-ubyte"))
+        return train
+    }
+
+    func testRowsOnDiskReadAsTheFileReadWhole() throws {
+        let bytes = try writeFolder(count: 300, seed: 4)
+        let data = try Dataset.load(folder.path)
+        let whole = try IDXFile.parse(bytes, source: "train", scale: 1.0 / 255).reshaped(to: [300, 15])
+        XCTAssertTrue(data.train.isOnDisk)
+        XCTAssertEqual(data.train.rowShape, [15])
+        var generator = RandomGenerator(seed: 1)
+        let shuffled = generator.permutation(300)
+        for indices in [Array(0..<300), shuffled, [5, 5, 4, 299, 0], Array(100..<228), []] {
+            let read = try data.train.rows(at: indices)
+            XCTAssertEqual(read.shape, [indices.count, 15])
+            XCTAssertEqual(read.scalars, whole.rows(at: indices).scalars, "bitwise the same numbers")
+            let binary = try data.train.thresholded().rows(at: indices)
+            XCTAssertEqual(binary.scalars, whole.rows(at: indices).scalars.map { $0 > 0.5 ? 1 : 0 })
+        }
+        let chosen = data.train.selecting([7, 3, 250])
+        XCTAssertEqual(chosen.rowCount, 3)
+        XCTAssertEqual(try chosen.rows(at: [2, 0]).scalars, whole.rows(at: [250, 7]).scalars)
+    }
+
+    func testAFileChangedUnderneathIsAnErrorNamingIt() throws {
+        _ = try writeFolder(count: 40, seed: 5)
+        let data = try Dataset.load(folder.path)
+        let path = folder.appendingPathComponent("train-images-idx3-ubyte").path
+        XCTAssertEqual(truncate(path, 16 + 15 * 10), 0)
+        XCTAssertThrowsError(try data.train.rows(at: [39])) { error in
+            XCTAssertEqual("\(error)", "\(path): reading row 39: the file ended early; it was changed while being read")
+        }
+        XCTAssertThrowsError(try Dataset.load(folder.path)) { error in
+            XCTAssertEqual("\(error)", "\(path): IDX: the header promises 40 x 5 x 3 = 600 bytes of data, the file has 150")
+        }
+    }
+
+    func testGzipCacheIsRemadeWhenTheFileChangesAndGoesToTheGivenFolder() throws {
+        let first = gzip(Array("first version of the rows".utf8))
+        let path = folder.appendingPathComponent("rows.gz").path
+        try Data(first).write(to: URL(fileURLWithPath: path))
+        var notices = 0
+        let cache = try DecompressedCache.file(for: path, notice: { _ in notices += 1 })
+        XCTAssertEqual(cache, folder.appendingPathComponent("rows.decompressed").path)
+        XCTAssertEqual(try String(contentsOfFile: cache, encoding: .utf8), "first version of the rows")
+        _ = try DecompressedCache.file(for: path, notice: { _ in notices += 1 })
+        XCTAssertEqual(notices, 1)
+        // A newer .gz of another length replaces the cache.
+        try Data(gzip(Array("the second, longer version".utf8))).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: path)
+        _ = try DecompressedCache.file(for: path, notice: { _ in notices += 1 })
+        XCTAssertEqual(notices, 2)
+        XCTAssertEqual(try String(contentsOfFile: cache, encoding: .utf8), "the second, longer version")
+        // A given folder holds the copy instead; a damaged file leaves no cache behind.
+        let elsewhere = folder.appendingPathComponent("cache").path
+        let copy = try DecompressedCache.file(for: path, folder: elsewhere)
+        XCTAssertTrue(copy.hasPrefix(elsewhere + "/") && copy.hasSuffix("-rows.decompressed"))
+        var damaged = gzip(Array(repeating: 65, count: 1000))
+        damaged[damaged.count - 6] ^= 0xFF
+        let damagedPath = folder.appendingPathComponent("damaged.gz").path
+        try Data(damaged).write(to: URL(fileURLWithPath: damagedPath))
+        XCTAssertThrowsError(try DecompressedCache.file(for: damagedPath)) { error in
+            XCTAssertEqual("\(error)", "\(damagedPath): gzip: CRC-32 mismatch: the file is damaged")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertFalse(left.contains { $0.contains("damaged.decompressed") }, "\(left)")
+    }
+
+    /// `bytes` in one gzip member of stored DEFLATE blocks.
+    func gzip(_ bytes: [UInt8]) -> [UInt8] {
+        var deflate: [UInt8] = []
+        var start = 0
+        repeat {
+            let end = Swift.min(start + 65_535, bytes.count)
+            let length = UInt16(end - start)
+            deflate += [end == bytes.count ? 1 : 0] + withUnsafeBytes(of: length.littleEndian, Array.init) + withUnsafeBytes(of: (~length).littleEndian, Array.init)
+            deflate += bytes[start..<end]
+            start = end
+        } while start < bytes.count
+        let crc = bytes.withUnsafeBufferPointer { latent_crc32(0, $0.baseAddress, Int64($0.count)) }
+        return [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF] + deflate
+            + withUnsafeBytes(of: crc.littleEndian, Array.init) + withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init)
+    }
+}
