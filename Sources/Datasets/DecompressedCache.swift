@@ -3,7 +3,8 @@ import TensorCore
 
 /// Gzip files decompressed once to a file on disk, so that their rows can be read a minibatch
 /// at a time: beside the `.gz` file (`NAME.gz` gives `NAME.decompressed`), or in `folder` when
-/// one is given or the file's own folder cannot be written. A cache is used again while it is
+/// one is given or the file's own folder cannot be written (then `LATENT_CACHE_DIR`, else
+/// `~/.cache/latent`). A cache is used again while it is
 /// newer than its `.gz` file and as long as the gzip trailer says.
 public enum DecompressedCache {
     /// The path of the decompressed copy of the gzip file `path`, decompressing it first if no
@@ -42,13 +43,16 @@ public enum DecompressedCache {
         return Gzip.isCompressed(start)
     }
 
-    /// Where the copy of `path` may go, in order: the given folder, else beside the file, then
-    /// `LATENT_CACHE_DIR`, then the user's cache folder.
+    /// Where the copy of `path` may go, in order: the given folder, else beside the file (unless
+    /// its folder is marked read-only), then `LATENT_CACHE_DIR`, then the user's cache folder.
     static func cachePaths(for path: String, folder: String?) -> [String] {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let name = ((absolute as NSString).lastPathComponent as NSString).deletingPathExtension + ".decompressed"
         if let folder { return [(folder as NSString).appendingPathComponent(uniqueName(absolute, name))] }
-        var paths = [((absolute as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)]
+        let beside = (absolute as NSString).deletingLastPathComponent
+        // A folder marked read-only is left alone even by a user (root) who could write in it.
+        let permissions = (try? FileManager.default.attributesOfItem(atPath: beside))?[.posixPermissions] as? Int ?? 0
+        var paths = permissions & 0o222 != 0 ? [(beside as NSString).appendingPathComponent(name)] : []
         let environment = ProcessInfo.processInfo.environment
         if let folder = environment["LATENT_CACHE_DIR"], !folder.isEmpty { paths.append((folder as NSString).appendingPathComponent(uniqueName(absolute, name))) }
         let home = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".cache")

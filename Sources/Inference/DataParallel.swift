@@ -22,21 +22,21 @@ extension Amortized {
     func combined(_ outcome: Result<(value: Float, gradients: [String: Tensor]), any Error>, weight: Float, over group: any Communicator) throws -> (value: Float, gradients: [String: Tensor]) {
         let parameters = namespaces.flatMap { prefix, store in store.names.map { (key: prefix + $0, shape: store.unconstrained[$0]?.shape ?? []) } }
         let total = parameters.reduce(0) { $0 + Shape.count($1.shape) }
-        var buffer: [Float] = []
-        buffer.reserveCapacity(total + 1 + group.size)
+        var buffer = [Float](repeating: 0, count: total + 1 + group.size)
         switch outcome {
         case let .success((value, gradients)):
-            for parameter in parameters {
-                guard let gradient = gradients[parameter.key] else {
-                    buffer += [Float](repeating: 0, count: Shape.count(parameter.shape))
-                    continue
+            buffer.withUnsafeMutableBufferPointer { out in
+                var offset = 0
+                for parameter in parameters {
+                    let count = Shape.count(parameter.shape)
+                    if let gradient = gradients[parameter.key], gradient.count == count {
+                        gradient.withElements { p in for i in 0..<count { out[offset + i] = p[i] * weight } }
+                    }
+                    offset += count
                 }
-                gradient.withElements { p in for i in 0..<gradient.count { buffer.append(p[i] * weight) } }
             }
-            buffer.append(value * weight)
-            buffer += [Float](repeating: 0, count: group.size)
+            buffer[total] = value * weight
         case .failure:
-            buffer = [Float](repeating: 0, count: total + 1 + group.size)
             buffer[total + 1 + group.rank] = 1
         }
         try group.sum(&buffer)
@@ -54,7 +54,7 @@ extension Amortized {
         for parameter in parameters {
             let count = Shape.count(parameter.shape)
             gradients[parameter.key] = buffer.withUnsafeBufferPointer { source in
-                Tensor.build(parameter.shape) { out in for i in 0..<count { out[i] = source[offset + i] } }
+                Tensor.build(parameter.shape) { out in out.update(from: source.baseAddress! + offset, count: count) }
             }
             offset += count
         }

@@ -9,6 +9,8 @@ import Glibc
 public final class OpenMPI: Communicator {
     public let rank: Int
     public let size: Int
+    /// Seconds spent so far in `sum` (the all-reduce, waiting for the slowest process included).
+    public private(set) var secondsInSum: Double = 0
     private let world: UnsafeMutableRawPointer
     private let float: UnsafeMutableRawPointer
     private let byte: UnsafeMutableRawPointer
@@ -76,7 +78,9 @@ public final class OpenMPI: Communicator {
         // MPI_IN_PLACE is the address 1 in Open MPI.
         let inPlace = UnsafeRawPointer(bitPattern: 1)
         let count = Int32(values.count)
+        let start = DispatchTime.now().uptimeNanoseconds
         let code = values.withUnsafeMutableBytes { allreduce(inPlace, $0.baseAddress, count, float, sumOperation, world) }
+        secondsInSum += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard code == 0 else { throw MPIError("MPI_Allreduce failed with error \(code)") }
     }
 

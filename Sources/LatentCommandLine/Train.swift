@@ -127,9 +127,12 @@ struct Train: Subcommand {
         try writeText(report.html(), to: reportPath)
         written.append(reportPath)
         output.human("wrote " + written.joined(separator: ", "))
+        if let job, job.size > 1 {
+            output.human(String(format: "%d processes: %.2f s of %.2f s in the all-reduce of gradients (%.0f%%)", job.size, job.secondsInSum, seconds, 100 * job.secondsInSum / Swift.max(seconds, 1e-9)))
+        }
         let peakMemory = peakResidentBytes()
         output.human(String(format: "peak memory %.0f MB (the training rows %@)", Double(peakMemory) / 1e6, data.train.isOnDisk ? "stay on disk, read a minibatch at a time" : "are in memory"))
-        return ["model": model.name, "peak_memory_bytes": peakMemory, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
+        return ["model": model.name, "peak_memory_bytes": peakMemory, "processes": job?.size ?? 1, "allreduce_seconds": job?.secondsInSum ?? 0, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.rowCount) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
     }
