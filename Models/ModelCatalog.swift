@@ -9,6 +9,7 @@ public enum ModelCatalog {
         gaussianVAE,
         gaussianVAEPixelScale,
         bernoulliVAE,
+        burdaVAE,
         ppca,
     ]
 

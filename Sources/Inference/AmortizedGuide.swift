@@ -109,6 +109,11 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             if let plate = site.plate {
                 if let initial = free[site.name] {
                     raw = param(Self.freeOutputName(site.name), initial)
+                } else if let copies = RepeatedRows.copies, site.inputs == ["data"], rows % copies == 0 {
+                    // The rows are `copies` copies of the same rows: their encoder runs once.
+                    let once = dataFeatures(data.rows(Array(0..<(rows / copies))), trunk: trunk)
+                    let output = module(site.name, networks[site.name]!)(once)
+                    raw = Tensor.concatenate(Array(repeating: output, count: copies), axis: batchRank + plate.dim)
                 } else {
                     raw = module(site.name, networks[site.name]!)(concatenated(inputs))
                 }
@@ -255,4 +260,11 @@ final class HeadRecorder: Handler {
         guard HandlerStack.handlers.contains(where: { $0 is HeadRecorder }) else { return }
         deterministic("head:\(site)", raw)
     }
+}
+
+/// Rows that are `copies` copies, one after another, of the same rows (importance sampling
+/// draws several samples per row in one pass this way): a guide then runs each encoder that
+/// reads the data alone on one copy, and repeats its output.
+enum RepeatedRows {
+    @TaskLocal static var copies: Int?
 }

@@ -49,11 +49,21 @@ extension Amortized {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         let computation = try computation(generator: evaluationGenerator(3, seed: seed))
+        // Several draws per pass: the rows repeated, the encoders run once (see `RepeatedRows`).
+        let count = rows.rowCount
+        let perPass = Swift.max(1, Swift.min(k, 2048 / Swift.max(count, 1)))
         return try withoutGradient {
             var running: Tensor?
-            for _ in 0..<k {
-                let weights = try checkingTensorErrors { try computation.logWeights(rows) }
-                running = running.map { Tensor.stack([$0, weights]).logSumExp(axis: 0) } ?? weights
+            var drawn = 0
+            while drawn < k {
+                let copies = Swift.min(perPass, k - drawn)
+                let repeated = copies == 1 ? rows : rows.rows((0..<(copies * count)).map { $0 % count })
+                // The first pass has checked every row against the distributions' supports.
+                let pass = { try RepeatedRows.$copies.withValue(copies) { try checkingTensorErrors { try computation.logWeights(repeated) } } }
+                let weights = try (drawn == 0 ? pass() : DistributionValidation.skipping(pass)).reshaped(to: [copies, count])
+                let combined = weights.logSumExp(axis: 0)
+                running = running.map { Tensor.stack([$0, combined]).logSumExp(axis: 0) } ?? combined
+                drawn += copies
             }
             return running! - Float(Foundation.log(Double(k)))
         }

@@ -41,12 +41,14 @@ struct Restored {
         return parts
     }
 
-    /// The data of `--data`, or the data the model was trained on, binarized as in training.
-    func data(_ path: String?) throws -> Dataset {
+    /// The data of `--data`, or the data the model was trained on; images of a binary-image
+    /// model thresholded, unless `stochastic` (the caller binarizes by one fixed draw the rows
+    /// it uses, as Burda et al. (2015) binarize their test set).
+    func data(_ path: String?, stochastic: Bool = false) throws -> Dataset {
         let trainedOn = path == nil ? try trainedDataPath(checkpoint) : nil
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         var data = try loadData(path ?? trainedOn, for: model, columns: (path ?? trainedOn) == nil ? nil : columns)
-        if model.data == .binaryImages { data = data.thresholded() }
+        if model.data == .binaryImages, !stochastic { data = data.thresholded() }
         let width = data.test.rowSize
         guard width == settings.dataSize else {
             throw UsageError("the data have \(width) numbers per row; the model was trained on \(settings.dataSize)")
@@ -88,26 +90,32 @@ struct Evaluate: Subcommand {
         .value("iwae", "importance samples per row, 1...100000 (default 100); the ELBO averages min(K, 100) draws"),
         .value("rows", "rows to use, from the first, 1 to the rows there are (default all)"),
         .value("split", "test (the held-out rows, default) or all (every row of the data, in file order)"),
+        .value("binarize", "for binary-image models: threshold (pixel > 0.5, default) or stochastic (each pixel drawn once with its grey level as probability, seed 0)"),
         .value("per-example", "write each row's -log p(x) and -log reconstruction probability (anomaly scores) to this CSV file, rows numbered as in the data file from 0"),
         .value("anomaly-class", "with labelled data (an MNIST folder): the ROC AUC of both anomaly scores for telling this class from the others, 0...255"),
     ]
     static let positionals = ["CHECKPOINT"]
-    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--per-example FILE.csv] [--anomaly-class C] [--json]"
+    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--binarize threshold|stochastic] [--per-example FILE.csv] [--anomaly-class C] [--json]"
 
     let arguments: ParsedArguments
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
         let restored = try Restored(arguments.positional[0], models: models)
-        let data = try restored.data(arguments.text("data"))
+        let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
+        let data = try restored.data(arguments.text("data"), stochastic: stochastic)
         let split = try arguments.choice("split", ["test", "all"], default: "test")
         var test = split == "all" ? try data.allRows() : try data.test.tensor()
         let fileRows = split == "all" ? Array(0..<test.shape[0]) : data.testRows
         let rows = try arguments.integer("rows", default: test.shape[0], in: 1...test.shape[0])
         test = test.slice(axis: 0, 0..<rows)
+        if stochastic, restored.model.data == .binaryImages {
+            var generator = RandomGenerator(seed: 0)
+            test = Binarization.stochastic.apply(test, using: &generator)
+        }
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
         var elbo: Double = 0, logLikelihood: [Float] = []
-        let chunk = Swift.max(1, Swift.min(500, 50_000 / k))
+        let chunk = 200
         let progress = WorkProgress("scoring rows (k = \(k))", total: rows)
         for start in stride(from: 0, to: rows, by: chunk) {
             let batch = test.slice(axis: 0, start..<Swift.min(start + chunk, rows))

@@ -66,8 +66,11 @@ struct Train: Subcommand {
             settings = resume.settings
         }
 
-        if case .cosine = options.schedule {
-            options.schedule = .cosine(steps: options.epochs * ((data.train.rowCount + options.batchSize - 1) / options.batchSize))
+        let batchesPerEpoch = (data.train.rowCount + options.batchSize - 1) / options.batchSize
+        switch options.schedule {
+        case .cosine: options.schedule = .cosine(steps: options.epochs * batchesPerEpoch)
+        case let .stages(stages): options.schedule = .stages(stages.map { .init(steps: $0.steps * batchesPerEpoch, multiplier: $0.multiplier) })
+        default: break
         }
         if let job, job.size > 1 { options.communicator = job }
         let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic

@@ -15,7 +15,7 @@ struct TrainingFlags {
         .value("epsilon", "the constant that keeps adam's, adagrad's and rmsprop's steps finite, 1e-12...0.1 (default 1e-8; adagrad 1e-10)"),
         .value("rms-decay", "rmsprop's decay of the squared gradients, 0...0.9999 (default 0.99)"),
         .toggle("epsilon-inside-root", "rmsprop divides by sqrt(s + epsilon) instead of sqrt(s) + epsilon"),
-        .value("schedule", "learning-rate schedule: constant, cosine (to 0 over the run), exponential:F (times F each step) or step:N:F (times F every N steps) (default constant)"),
+        .value("schedule", "learning-rate schedule: constant, cosine (to 0 over the run), exponential:F (times F each step), step:N:F (times F every N steps) or stages:E1@F1,E2@F2,... (F1 times the rate for E1 epochs, then F2 for E2, ...; the last F after them) (default constant)"),
         .value("clip-norm", "largest joint L2 norm of the gradients, above 0 (default: no clipping)"),
         .value("weight-decay", "L2 penalty on every parameter, the N(0, I) prior on weights, 0...1 (default 0)"),
         .value("beta", "weight of the latent terms: 1 the ELBO, below 1 closer to an autoencoder, above 1 a beta-VAE, 0...1000 (default 1)"),
@@ -102,7 +102,7 @@ struct TrainingFlags {
         guard let text = arguments.text("schedule") else { return .constant }
         let parts = text.split(separator: ":").map(String.init)
         func fail() -> UsageError {
-            UsageError("flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1) or step:N:F (N >= 1, 0 < F <= 1), got '\(text)'")
+            UsageError("flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (E >= 1 epochs, 0 < F <= 1), got '\(text)'")
         }
         func factor(_ text: String) throws -> Float {
             guard let value = Float(text), value > 0, value <= 1 else { throw fail() }
@@ -115,6 +115,13 @@ struct TrainingFlags {
         case ("step", 3):
             guard let every = Int(parts[1]), every >= 1 else { throw fail() }
             return .step(every: every, factor: try factor(parts[2]))
+        case ("stages", 2):
+            // In epochs here; `Train` turns them into steps once it knows the minibatches per epoch.
+            return .stages(try parts[1].split(separator: ",", omittingEmptySubsequences: false).map { stage in
+                let pair = stage.split(separator: "@", omittingEmptySubsequences: false).map(String.init)
+                guard pair.count == 2, let epochs = Int(pair[0]), epochs >= 1 else { throw fail() }
+                return LearningRateSchedule.Stage(steps: epochs, multiplier: try factor(pair[1]))
+            })
         default: throw fail()
         }
     }

@@ -45,6 +45,6 @@ public struct Linear: Module, Sendable {
             recordDeferredError(TensorError(operation: "Linear(\(inputSize), \(outputSize))", message: "parameters are not bound: register the layer with module(...) or call initialized()"))
             return Tensor.full(Array(x.shape.dropLast()) + [outputSize], .nan)
         }
-        return matmul(x, weight) + bias
+        return affine(x, weight, bias)
     }
 }

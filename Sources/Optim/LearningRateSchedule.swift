@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 
 /// The learning rate as a function of the step (1-based): constant, step decay, exponential
-/// decay or cosine annealing, each multiplying the optimizer's base rate.
+/// decay, cosine annealing or stages, each multiplying the optimizer's base rate.
 public enum LearningRateSchedule: Sendable, Equatable {
     case constant
     /// Multiplied by `factor` every `every` steps.
@@ -11,6 +11,20 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case exponential(factor: Float)
     /// Cosine from 1 down to `minimum` over `steps` steps, then `minimum`.
     case cosine(steps: Int, minimum: Float = 0)
+    /// Each stage's multiplier for its number of steps, one stage after another; the last
+    /// stage's multiplier after them all (Burda et al. 2015: 3^i epochs at 10^(-i/7)).
+    case stages([Stage])
+
+    /// A stage of `stages`: `multiplier` for `steps` steps.
+    public struct Stage: Sendable, Equatable {
+        public let steps: Int
+        public let multiplier: Float
+
+        public init(steps: Int, multiplier: Float) {
+            self.steps = steps
+            self.multiplier = multiplier
+        }
+    }
 
     /// The multiplier at `step`.
     public func multiplier(at step: Int) -> Float {
@@ -24,6 +38,13 @@ public enum LearningRateSchedule: Sendable, Equatable {
         case let .cosine(steps, minimum):
             let progress = Swift.min(Double(step - 1) / Double(Swift.max(steps, 1)), 1)
             return minimum + (1 - minimum) * Float(0.5 * (1 + Foundation.cos(Double.pi * progress)))
+        case let .stages(stages):
+            var end = 0
+            for stage in stages {
+                end += stage.steps
+                if step <= end { return stage.multiplier }
+            }
+            return stages.last?.multiplier ?? 1
         }
     }
 }

@@ -116,3 +116,26 @@ enum MatrixKernel {
         }
     }
 }
+
+/// The affine map `x W + b` over the last axis of `x` (`W` of shape `[k, n]`, `b` of `[n]`):
+/// the bias is written first and the product added onto it by the GEMM, one pass fewer than
+/// `matmul(x, W) + b`, which it equals.
+public func affine(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
+    guard x.rank >= 1, weight.rank == 2, weight.shape[0] > 0, bias.shape == [weight.shape[1]], x.shape[x.rank - 1] == weight.shape[0] else {
+        return matmul(x, weight) + bias
+    }
+    let (k, n) = (weight.shape[0], weight.shape[1])
+    let m = x.count / Swift.max(k, 1)
+    let flat = x.reshaped(to: [m, k])
+    let result = Tensor.build([m, n]) { out in
+        bias.withElements { b in
+            for row in 0..<m { (out + row * n).update(from: b, count: n) }
+        }
+        MatrixKernel.multiply(m: m, n: n, k: k, a: flat.storage.pointer, transposeA: false, b: weight.storage.pointer, transposeB: false, c: out, accumulate: true)
+    }
+    return result.recorded(inputs: [flat, weight, bias]) { g, needs in
+        [needs[0] ? batchedMatmul(g, weight, transposeA: false, transposeB: true) : nil,
+         needs[1] ? batchedMatmul(flat, g, transposeA: true, transposeB: false) : nil,
+         needs[2] ? g.sum(axis: 0) : nil]
+    }.reshaped(to: Array(x.shape.dropLast()) + [n])
+}

@@ -160,6 +160,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(LearningRateSchedule.step(every: 10, factor: 0.5).multiplier(at: 21), 0.25)
         XCTAssertEqual(LearningRateSchedule.exponential(factor: 0.9).multiplier(at: 3), 0.81, accuracy: 1e-6)
         XCTAssertEqual(LearningRateSchedule.cosine(steps: 100, minimum: 0.1).multiplier(at: 51), 0.55, accuracy: 1e-6)
+        let stages = LearningRateSchedule.stages([.init(steps: 2, multiplier: 1), .init(steps: 3, multiplier: 0.5), .init(steps: 1, multiplier: 0.1)])
+        XCTAssertEqual((1...8).map { stages.multiplier(at: $0) }, [1, 1, 0.5, 0.5, 0.5, 0.1, 0.1, 0.1])
         var gradients = ["a": Tensor([3]), "b": Tensor([4])]
         XCTAssertEqual(clipGradientNorm(&gradients, maximum: 1), 5)
         XCTAssertEqual(gradients["a"]!.scalar, 0.6, accuracy: 1e-6)

@@ -73,7 +73,7 @@ final class ModelCommandTests: XCTestCase {
     func testModelsAndExplain() throws {
         let models = try LatentProcess.run(["models", "--json"])
         XCTAssertEqual(models.status, 0)
-        XCTAssertEqual(try json(models.out)["models"] as? [String], ["gmm", "gaussian-vae", "gaussian-vae-pixel-scale", "bernoulli-vae", "ppca"])
+        XCTAssertEqual(try json(models.out)["models"] as? [String], ["gmm", "gaussian-vae", "gaussian-vae-pixel-scale", "bernoulli-vae", "burda-vae", "ppca"])
         let explain = try LatentProcess.run(["explain", "bernoulli-vae", "--json"])
         XCTAssertEqual(explain.status, 0)
         let sites = try XCTUnwrap(try json(explain.out)["sites"] as? [[String: Any]])
@@ -208,7 +208,7 @@ final class ModelCommandTests: XCTestCase {
             return try XCTUnwrap(try json(result.out)["test_elbo"] as? Double)
         }
         let plain = try heldOut([])
-        for flags in [["--beta", "0.5"], ["--iwae", "3"], ["--particles", "2"], ["--schedule", "cosine"], ["--optimizer", "sgd", "--momentum", "0.5", "--nesterov"],
+        for flags in [["--beta", "0.5"], ["--iwae", "3"], ["--particles", "2"], ["--schedule", "cosine"], ["--schedule", "stages:1@1,1@0.1"], ["--optimizer", "sgd", "--momentum", "0.5", "--nesterov"],
                       ["--weight-decay", "0.01"], ["--clip-norm", "0.01"], ["--warm-up", "2"], ["--epsilon", "0.01"],
                       ["--optimizer", "rmsprop", "--rms-decay", "0.9", "--epsilon-inside-root", "--momentum", "0.5", "--nesterov"]] {
             XCTAssertNotEqual(try heldOut(flags), plain, "\(flags) changes training")
@@ -221,7 +221,8 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", run, "--resume"]).status, 0, "the stored --beta is used")
         for (flags, message) in [(["--point", "w"], "site 'w': the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: z)"),
                                  (["--momentum", "0.5"], "flag '--momentum' of 'train' does not apply to --optimizer adam"),
-                                 (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'")] {
+                                 (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'"),
+                                 (["--schedule", "stages:3@1,0@0.5"], "flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (E >= 1 epochs, 0 < F <= 1), got 'stages:3@1,0@0.5'")] {
             let result = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", folder.appendingPathComponent("bad").path] + flags)
             XCTAssertEqual(result.status, 2, "\(flags)")
             XCTAssertEqual(result.error, ["latent: " + message], "\(flags)")

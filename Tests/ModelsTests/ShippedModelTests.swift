@@ -22,11 +22,14 @@ final class ShippedModelTests: XCTestCase {
         let gaussian = try plan(ModelCatalog.gaussianVAE, ModelSettings(dataSize: 560, values: ["latent-dim": 5, "hidden": 200]))
         XCTAssertEqual(gaussian["z"]?.estimator, .analyticKL)
         XCTAssertEqual(gaussian["z"]?.parameterCount, 560 * 200 + 200 + 200 * 10 + 10, "loc and scale of 5 coordinates")
+        let burda = try plan(ModelCatalog.burdaVAE, ModelSettings(dataSize: 784, values: ["latent-dim": 50, "hidden": 200]))
+        XCTAssertEqual(burda["z"]?.estimator, .analyticKL)
+        XCTAssertEqual(burda.parameterCount, 784 * 200 + 200 + 200 * 200 + 200 + 200 * 100 + 100, "two tanh layers of 200, then loc and scale of 50")
         let ppca = try plan(ModelCatalog.ppca, ModelSettings(dataSize: 5, values: ["latent-dim": 2]))
         XCTAssertEqual(ppca["z"]?.parameterCount, 5 * 4 + 4, "a linear encoder")
         let pixelScale = try plan(ModelCatalog.gaussianVAEPixelScale, ModelSettings(dataSize: 560, values: ["latent-dim": 5, "hidden": 200]))
         XCTAssertEqual(pixelScale["z"]?.parameterCount, 560 * 200 + 200 + 200 * 10 + 10)
-        XCTAssertEqual(ModelCatalog.all.map(\.name), ["gmm", "gaussian-vae", "gaussian-vae-pixel-scale", "bernoulli-vae", "ppca"])
+        XCTAssertEqual(ModelCatalog.all.map(\.name), ["gmm", "gaussian-vae", "gaussian-vae-pixel-scale", "bernoulli-vae", "burda-vae", "ppca"])
     }
 
     /// The Gaussian decoder of Kingma & Welling's appendix C.2, log N(x; g(z), sigma^2(z) I) with

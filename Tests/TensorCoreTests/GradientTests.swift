@@ -162,6 +162,19 @@ final class GradientTests: XCTestCase {
         try assertGradients([a, a], { matmul($0[0], $0[1], transposeB: true) }) { DoubleTensor.matmul($0[0], $0[1].permuted([0, 2, 1])) }
     }
 
+    /// `affine(x, W, b)`, the bias written before the GEMM adds the product, for a matrix and
+    /// for a batch of matrices; and equal to `matmul(x, W) + b`.
+    func testAffineMap() throws {
+        for shape in [[3, 4], [2, 3, 4]] {
+            let x = uniform(shape, -1, 1), w = uniform([4, 5], -1, 1, seed: 2), b = uniform([5], -1, 1, seed: 3)
+            try assertGradients([x, w, b], { affine($0[0], $0[1], $0[2]) }) { inputs in
+                let product = DoubleTensor.matmul(inputs[0], inputs[1].broadcast(to: Array(shape.dropLast()) + [4, 5]))
+                return DoubleTensor.zip(product, inputs[2].broadcast(to: product.shape), +)
+            }
+            XCTAssertEqual(affine(x, w, b).scalars, (matmul(x, w) + b).scalars)
+        }
+    }
+
     func testShapeOperations() throws {
         let x = uniform([2, 3, 4], -1, 1)
         try assertGradients([x], { $0[0].reshaped(to: [4, -1]) }) { DoubleTensor(shape: [4, 6], values: $0[0].values) }
