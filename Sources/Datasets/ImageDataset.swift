@@ -91,35 +91,54 @@ public struct Dataset {
         if columns != nil, !path.lowercased().contains(".csv") { throw DataError.unsupported(path: path, reason: "columns can be chosen in a CSV file only") }
         if isFolder.boolValue { return try mnist(folder: path, notice: notice) }
         let lowered = path.lowercased()
-        let table: Tensor
+        let all: DataRows
         var imageShape: [Int]?
         var csv: CSVTable?
         if lowered.hasSuffix(".npy") || lowered.hasSuffix(".npy.gz") {
-            let array = try NPYFile.read(path)
-            guard array.rank >= 1 else { throw DataError.corrupt(path: path, reason: "the array is a single number; data need rows (a first axis)") }
-            if array.rank == 3 { imageShape = Array(array.shape.suffix(2)) }
-            table = array.reshaped(to: [array.shape[0], array.rank == 1 ? 1 : array.count / Swift.max(array.shape[0], 1)])
+            let raw = DecompressedCache.isGzip(path) ? try DecompressedCache.file(for: path, notice: notice) : path
+            (all, imageShape) = try npy(raw, source: path)
         } else if lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz") {
             csv = try CSVFile.read(path, columns: columns)
-            table = csv!.values
+            let table = csv!.values
+            try checkRows(table, path: path)
+            guard table.isFinite else { throw DataError.corrupt(path: path, reason: "the data contain NaN or infinite values") }
+            all = DataRows(table)
         } else {
             throw DataError.unsupported(path: path, reason: "expected a folder of MNIST IDX files, a .csv or a .npy file")
         }
-        try checkRows(table, path: path)
-        guard table.isFinite else { throw DataError.corrupt(path: path, reason: "the data contain NaN or infinite values") }
-        let rows = table.shape[0]
+        let rows = all.rowCount
         let testRows = Swift.max(1, Int(Double(rows) * testFraction))
         guard rows > testRows else { throw DataError.corrupt(path: path, reason: "\(rows) rows are too few to hold out \(testRows) for testing") }
-        let scaled = imageShape != nil && (table.max().scalar > 1) ? table / 255 : table
         var generator = RandomGenerator(seed: 0)
         let order = generator.permutation(rows)
-        let testIndices = Tensor(order[..<testRows].sorted().map(Float.init))
-        let trainIndices = Tensor(order[testRows...].sorted().map(Float.init))
-        var dataset = Dataset(train: scaled[trainIndices], test: scaled[testIndices], imageShape: imageShape, source: path,
-                              trainRows: order[testRows...].sorted(), testRows: order[..<testRows].sorted())
+        let train = order[testRows...].sorted(), test = order[..<testRows].sorted()
+        var dataset = Dataset(train: all.selecting(train), test: all.selecting(test), imageShape: imageShape, source: path, trainRows: train, testRows: test)
         dataset.columns = csv?.columns
         dataset.skippedColumns = csv?.skipped ?? []
         return dataset
+    }
+
+    /// The rows of the raw `.npy` file `raw`, left on disk: a 3-D array is images (scaled to
+    /// [0, 1] when its values pass 1). One pass over the file checks every value is finite.
+    static func npy(_ raw: String, source: String) throws -> (rows: DataRows, imageShape: [Int]?) {
+        var (file, shape) = try NPYFile.rows(raw)
+        guard !shape.isEmpty else { throw DataError.corrupt(path: source, reason: "the array is a single number; data need rows (a first axis)") }
+        guard file.rowCount > 0 else { throw DataError.corrupt(path: source, reason: "the data have no rows") }
+        guard file.rowLength > 0 else { throw DataError.corrupt(path: source, reason: "the rows have no numbers (shape \([file.rowCount, 0]))") }
+        let imageShape = shape.count == 3 ? Array(shape.suffix(2)) : nil
+        var largest = -Float.infinity
+        let step = Swift.max(1, (1 << 20) / file.rowLength)
+        var buffer = [Float](repeating: 0, count: step * file.rowLength)
+        for start in stride(from: 0, to: file.rowCount, by: step) {
+            let count = Swift.min(step, file.rowCount - start)
+            try buffer.withUnsafeMutableBufferPointer { try file.read(Array(start..<(start + count)), into: $0.baseAddress!) }
+            for value in buffer.prefix(count * file.rowLength) {
+                guard value.isFinite else { throw DataError.corrupt(path: source, reason: "the data contain NaN or infinite values") }
+                largest = Swift.max(largest, value)
+            }
+        }
+        if imageShape != nil, largest > 1 { file = try NPYFile.rows(raw, scale: 1.0 / 255).file }
+        return (DataRows(file: file, rowShape: [file.rowLength]), imageShape)
     }
 
     /// The MNIST training and test images in `folder`, pixels scaled to [0, 1]. The images stay

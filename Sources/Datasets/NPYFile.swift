@@ -11,6 +11,27 @@ public enum NPYFile {
     /// The array in the NPY bytes `bytes`; `source` names them in errors. Every size in the
     /// header is checked against the bytes present before anything is allocated.
     public static func parse(_ bytes: [UInt8], source: String) throws -> Tensor {
+        let (shape, offset, element) = try header(bytes, fileSize: bytes.count, source: source)
+        return Tensor.build(shape) { out in
+            bytes.withUnsafeBytes { raw in RowFile.convert(raw.baseAddress! + offset, element, count: Shape.count(shape), scale: 1, into: out) }
+        }
+    }
+
+    /// The rows (first axis) of the raw NPY file at `path`, left on disk and read a minibatch
+    /// at a time, each number times `scale`; with the array's shape.
+    static func rows(_ path: String, scale: Float = 1) throws -> (file: RowFile, shape: [Int]) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missing(path: path) }
+        defer { try? handle.close() }
+        let prefix = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        let (shape, offset, element) = try header(prefix, fileSize: size, source: path)
+        let rows = shape.first ?? 1
+        return (try RowFile(path: path, headerBytes: offset, rowCount: rows, rowLength: Shape.count(shape) / Swift.max(rows, 1), element: element, scale: scale), shape)
+    }
+
+    /// The shape, where the numbers start and how they are stored, from the header at the start
+    /// of `bytes`, checked against the `fileSize` bytes of the whole file.
+    static func header(_ bytes: [UInt8], fileSize: Int, source: String) throws -> (shape: [Int], offset: Int, element: RowFile.Element) {
         func fail(_ reason: String) -> DataError { .corrupt(path: source, reason: "NPY: \(reason)") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("bad magic number") }
         let major = bytes[6]
@@ -30,30 +51,20 @@ public enum NPYFile {
         guard dimensions.allSatisfy({ ($0 ?? -1) >= 0 }) else { throw fail("shape (\(shapeText)) is not a list of whole numbers >= 0") }
         let shape = dimensions.map { $0! }
         let offset = headerStart + headerLength
-        let size: Int
+        let element: RowFile.Element
         switch descr {
-        case "<f4", "=f4": size = 4
-        case "<f8", "=f8": size = 8
-        case "|u1", "<u1", "=u1": size = 1
+        case "<f4", "=f4": element = .float32
+        case "<f8", "=f8": element = .float64
+        case "|u1", "<u1", "=u1": element = .uint8
         default: throw fail("element type \(descr) is not float32, float64 or uint8")
         }
-        let available = bytes.count - offset
+        let size = element.size
+        let available = fileSize - offset
         guard let count = Shape.checkedCount(shape, limit: available / size), count * size == available else {
             let needed = Shape.checkedCount(shape, limit: .max).flatMap { count in count.multipliedReportingOverflow(by: size).overflow ? nil : "\(count * size) bytes" } ?? "more bytes than any file holds"
             throw fail("shape \(shape) needs \(needed) of data, the file has \(available)")
         }
-        return Tensor.build(shape) { out in
-            bytes.withUnsafeBytes { raw in
-                let data = raw.baseAddress! + offset
-                for i in 0..<count {
-                    switch size {
-                    case 4: out[i] = Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                    case 8: out[i] = Float(Double(bitPattern: UInt64(littleEndian: data.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
-                    default: out[i] = Float(data.load(fromByteOffset: i, as: UInt8.self))
-                    }
-                }
-            }
-        }
+        return (shape, offset, element)
     }
 
     static func field(_ name: String, in header: String) -> String? {

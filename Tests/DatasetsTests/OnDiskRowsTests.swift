@@ -49,6 +49,39 @@ final class OnDiskRowsTests: XCTestCase {
         XCTAssertEqual(try chosen.rows(at: [2, 0]).scalars, whole.rows(at: [250, 7]).scalars)
     }
 
+    /// A `.npy` file of `values` with NumPy's version-1 header.
+    func npy(_ name: String, descr: String, shape: [Int], payload: [UInt8]) throws -> String {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0] + withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian, Array.init) + Array(header.utf8) + payload
+        let url = folder.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    func testNPYRowsStayOnDiskAndReadAsTheFileReadWhole() throws {
+        var generator = RandomGenerator(seed: 3)
+        let values = Tensor.randomNormal([50, 4], using: &generator).scalars
+        let floats = try npy("points.npy", descr: "<f4", shape: [50, 4], payload: values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        let points = try Dataset.load(floats)
+        XCTAssertTrue(points.train.isOnDisk)
+        XCTAssertEqual(points.train.rowCount + points.test.rowCount, 50)
+        let whole = try NPYFile.read(floats)
+        XCTAssertEqual(try points.train.tensor().scalars, whole.rows(at: points.trainRows).scalars)
+        XCTAssertEqual(try points.test.tensor().scalars, whole.rows(at: points.testRows).scalars)
+        let pixels = (0..<(30 * 6)).map { UInt8(($0 * 37) % 256) }
+        let images = try Dataset.load(try npy("faces.npy", descr: "|u1", shape: [30, 3, 2], payload: pixels))
+        XCTAssertEqual(images.imageShape, [3, 2])
+        XCTAssertEqual(try images.train.tensor().scalars, try NPYFile.read(folder.appendingPathComponent("faces.npy").path).reshaped(to: [30, 6]).rows(at: images.trainRows).scalars.map { $0 * (1.0 / 255) })
+        var broken = values
+        broken[77] = .nan
+        let nan = try npy("nan.npy", descr: "<f4", shape: [50, 4], payload: broken.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        XCTAssertThrowsError(try Dataset.load(nan)) { error in
+            XCTAssertEqual("\(error)", "\(nan): the data contain NaN or infinite values")
+        }
+    }
+
     func testAFileChangedUnderneathIsAnErrorNamingIt() throws {
         _ = try writeFolder(count: 40, seed: 5)
         let data = try Dataset.load(folder.path)

@@ -293,7 +293,7 @@ final class ModelCommandTests: XCTestCase {
 
     func testMistakesAreOneLineWithStatusTwo() throws {
         let cases: [([String], String)] = [
-            (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, gaussian-vae-pixel-scale, bernoulli-vae, ppca"),
+            (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, gaussian-vae-pixel-scale, bernoulli-vae, burda-vae, ppca"),
             (["train", "bernoulli-vae", "--binarize", "maybe"], "latent: flag '--binarize' of 'train' must be one of threshold, stochastic, got 'maybe'"),
             (["train"], "latent: 'train' needs MODEL; run `latent train --help`"),
             (["train", "gmm", "--optimizer", "lbfgs"], "latent: flag '--optimizer' of 'train' must be one of adam, adagrad, rmsprop, sgd, got 'lbfgs'"),
