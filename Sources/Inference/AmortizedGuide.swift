@@ -213,11 +213,19 @@ final class InputScaling {
             let features = rows.shape.last ?? 1
             if sum.isEmpty { (sum, low, high) = ([Double](repeating: 0, count: features), [Float](repeating: .infinity, count: features), [Float](repeating: -.infinity, count: features)) }
             rows.withElements { p in
-                for i in 0..<(rows.count) {
-                    let j = i % features, v = p[i]
-                    sum[j] += Double(v)
-                    low[j] = Swift.min(low[j], v)
-                    high[j] = Swift.max(high[j], v)
+                sum.withUnsafeMutableBufferPointer { sum in
+                    low.withUnsafeMutableBufferPointer { low in
+                        high.withUnsafeMutableBufferPointer { high in
+                            for row in 0..<(rows.count / Swift.max(features, 1)) {
+                                let values = p + row * features
+                                for j in 0..<features {
+                                    sum[j] += Double(values[j])
+                                    low[j] = Swift.min(low[j], values[j])
+                                    high[j] = Swift.max(high[j], values[j])
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -227,9 +235,16 @@ final class InputScaling {
         for start in stride(from: 0, to: rowCount, by: step) {
             let rows = try chunk(start..<Swift.min(start + step, rowCount))
             rows.withElements { p in
-                for i in 0..<(rows.count) {
-                    let d = Double(p[i]) - means[i % means.count]
-                    squares[i % means.count] += d * d
+                squares.withUnsafeMutableBufferPointer { squares in
+                    means.withUnsafeBufferPointer { means in
+                        for row in 0..<(rows.count / Swift.max(means.count, 1)) {
+                            let values = p + row * means.count
+                            for j in 0..<means.count {
+                                let d = Double(values[j]) - means[j]
+                                squares[j] += d * d
+                            }
+                        }
+                    }
                 }
             }
         }
