@@ -46,8 +46,17 @@ package final class ThreadGroup: @unchecked Sendable {
     private func exchange<T>(_ value: T, rank: Int, in slots: ReferenceWritableKeyPath<ThreadGroup, [T]>) -> [T] {
         condition.lock()
         defer { condition.unlock() }
-        let round = generation
         self[keyPath: slots][rank] = value
+        waitForEveryMember()
+        let all = self[keyPath: slots]
+        // Again, so that no member overwrites a slot before every member has read.
+        waitForEveryMember()
+        return all
+    }
+
+    /// Returns once every member has called it (the lock held).
+    private func waitForEveryMember() {
+        let round = generation
         arrived += 1
         if arrived == size {
             arrived = 0
@@ -56,18 +65,6 @@ package final class ThreadGroup: @unchecked Sendable {
         } else {
             while generation == round { condition.wait() }
         }
-        let all = self[keyPath: slots]
-        // A second barrier, so that no member overwrites a slot before every member has read.
-        let next = generation
-        arrived += 1
-        if arrived == size {
-            arrived = 0
-            generation += 1
-            condition.broadcast()
-        } else {
-            while generation == next { condition.wait() }
-        }
-        return all
     }
 
     private final class Member: Communicator {
