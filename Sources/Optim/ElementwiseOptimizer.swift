@@ -30,10 +30,18 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
             let pointers = state.indices.map { i in state[i].withMutableElements { $0 } }
             let count = parameter.count
             parameter.withMutableElements { p in
-                gradient.withElements { g in rule.apply(count, p, g, pointers, learningRate: learningRate, step: step) }
+                gradient.withElements { g in Self.apply(rule, count, p, g, pointers, learningRate: learningRate, step: step) }
             }
             slots[name] = state
             parameters[name] = parameter
+        }
+    }
+
+    /// `rule` over `count` elements in contiguous chunks, one per thread: element by element,
+    /// so the numbers do not depend on the split.
+    private static func apply(_ rule: Rule, _ count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate: Float, step: Int) {
+        parallelChunks(count) { start, n in
+            rule.apply(n, p + start, g + start, slots.map { $0 + start }, learningRate: learningRate, step: step)
         }
     }
 
