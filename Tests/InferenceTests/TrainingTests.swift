@@ -63,6 +63,32 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Every kernel splits work so that each number is computed by one thread in a fixed order:
+    /// training on 1 and on 2 threads ends with the same bits (here with matrices, elementwise
+    /// passes and optimizer updates large enough to be split).
+    func testTrainingDoesNotDependOnTheThreadCount() throws {
+        let vae = Model("vae") { (x: Tensor, n: Int) in
+            let decoder = module("decoder", MLP([8, 256, 300], activation: .relu))
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1).expanded(to: [8]).independent(1)
+                observe("x", x) ~ Bernoulli(logits: decoder(z)).independent(1)
+            }
+        }
+        var generator = RandomGenerator(seed: 4)
+        let data = Tensor.randomUniform([512, 300], using: &generator).mapped { $0 > 0.7 ? 1 : 0 }
+        let saved = ComputeThreads.count
+        defer { ComputeThreads.count = saved }
+        var results: [[String: Tensor]] = []
+        for threads in [1, 2] {
+            ComputeThreads.count = threads
+            let vi = Amortized(vae, options: CompilerOptions(hiddenSizes: [256]), seed: 1)
+            _ = try vi.fit(data, options: TrainingOptions(epochs: 2, batchSize: 256, optimizer: .adam(learningRate: 1e-3)))
+            results.append(vi.parameters.unconstrained.merging(vi.guideParameters.unconstrained.map { ("guide/" + $0.key, $0.value) }) { a, _ in a })
+        }
+        XCTAssertEqual(results[0].count, results[1].count)
+        for (name, value) in results[0] { XCTAssertEqual(value.scalars, results[1][name]?.scalars, name) }
+    }
+
     func testCheckpointRoundTripAndCorruption() throws {
         let checkpoint = Checkpoint(
             modelParameters: ["a": Tensor([[1, 2], [3, 4]]), "b": Tensor([5])], guideParameters: ["c": Tensor([6, 7])], guideConstants: ["input mean": Tensor([0.5])],
