@@ -2,10 +2,10 @@ import Foundation
 import TensorCore
 
 /// Gzip files decompressed once to a file on disk, so that their rows can be read a minibatch
-/// at a time: beside the `.gz` file (`NAME.gz` gives `NAME.decompressed`), or in `folder` when
+/// at a time: beside the `.gz` file (`NAME.gz` gives `NAME.F.decompressed`), or in `folder` when
 /// one is given or the file's own folder cannot be written (then `LATENT_CACHE_DIR`, else
-/// `~/.cache/latent`). A cache is used again while it is
-/// newer than its `.gz` file and as long as the gzip trailer says.
+/// `~/.cache/latent`). `F` is a fingerprint of the `.gz` file (its size and its trailer's
+/// CRC-32 and length), so a changed file never meets the copy of the old one, which is removed.
 public enum DecompressedCache {
     /// The path of the decompressed copy of the gzip file `path`, decompressing it first if no
     /// up-to-date copy exists; `notice` hears what is done, once, before a slow decompression.
@@ -15,8 +15,9 @@ public enum DecompressedCache {
         guard bytes.count >= 18, bytes[0] == 0x1F, bytes[1] == 0x8B else { throw DataError.corrupt(path: path, reason: "gzip: not a gzip file") }
         let n = bytes.count
         let promised = UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24
-        let candidates = cachePaths(for: path, folder: folder)
-        for candidate in candidates where isCurrent(candidate, source: path, promisedSize: promised) { return candidate }
+        let fingerprint = fnv1a([UInt8](String(n).utf8) + Array(bytes[(n - 8)...]))
+        let candidates = cachePaths(for: path, folder: folder, fingerprint: fingerprint)
+        for candidate in candidates where isCurrent(candidate, promisedSize: promised) { return candidate }
         var lastError: (any Error)?
         for candidate in candidates {
             do {
@@ -25,6 +26,7 @@ public enum DecompressedCache {
                 try AtomicFile.write(to: candidate) { append in
                     try withoutActuallyEscaping(append) { try Gzip.decompress(bytes, path: path, into: $0) }
                 }
+                removeOtherCopies(besides: candidate)
                 return candidate
             } catch let error as DataError {
                 throw error
@@ -45,37 +47,48 @@ public enum DecompressedCache {
 
     /// Where the copy of `path` may go, in order: the given folder, else beside the file (unless
     /// its folder is marked read-only), then `LATENT_CACHE_DIR`, then the user's cache folder.
-    static func cachePaths(for path: String, folder: String?) -> [String] {
+    static func cachePaths(for path: String, folder: String?, fingerprint: UInt64) -> [String] {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        let name = ((absolute as NSString).lastPathComponent as NSString).deletingPathExtension + ".decompressed"
-        if let folder { return [(folder as NSString).appendingPathComponent(uniqueName(absolute, name))] }
+        let name = ((absolute as NSString).lastPathComponent as NSString).deletingPathExtension + "." + String(fingerprint, radix: 16) + ".decompressed"
+        let shared = String(fnv1a(Array(absolute.utf8)), radix: 16) + "-" + name
+        if let folder { return [(folder as NSString).appendingPathComponent(shared)] }
         let beside = (absolute as NSString).deletingLastPathComponent
         // A folder marked read-only is left alone even by a user (root) who could write in it.
         let permissions = (try? FileManager.default.attributesOfItem(atPath: beside))?[.posixPermissions] as? Int ?? 0
         var paths = permissions & 0o222 != 0 ? [(beside as NSString).appendingPathComponent(name)] : []
         let environment = ProcessInfo.processInfo.environment
-        if let folder = environment["LATENT_CACHE_DIR"], !folder.isEmpty { paths.append((folder as NSString).appendingPathComponent(uniqueName(absolute, name))) }
+        if let folder = environment["LATENT_CACHE_DIR"], !folder.isEmpty { paths.append((folder as NSString).appendingPathComponent(shared)) }
         let home = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".cache")
-        paths.append(((home as NSString).appendingPathComponent("latent") as NSString).appendingPathComponent(uniqueName(absolute, name)))
+        paths.append(((home as NSString).appendingPathComponent("latent") as NSString).appendingPathComponent(shared))
         return paths
     }
 
-    /// `name` prefixed by a hash of the source's full path, so that a shared folder keeps the
-    /// copies of different files apart.
-    static func uniqueName(_ absolute: String, _ name: String) -> String {
+    /// The 64-bit FNV-1a hash of `bytes`.
+    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in absolute.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return String(hash, radix: 16) + "-" + name
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash
     }
 
-    /// True when `cache` exists, is at least as new as `source`, and has the size the gzip
-    /// trailer promises (modulo 2^32, as gzip stores it).
-    static func isCurrent(_ cache: String, source: String, promisedSize: UInt32) -> Bool {
-        guard let cached = try? FileManager.default.attributesOfItem(atPath: cache),
-              let original = try? FileManager.default.attributesOfItem(atPath: source),
-              let cachedDate = cached[.modificationDate] as? Date, let originalDate = original[.modificationDate] as? Date,
-              let size = cached[.size] as? NSNumber else { return false }
-        return cachedDate >= originalDate && UInt32(truncatingIfNeeded: size.int64Value) == promisedSize
+    /// True when `cache` exists with the size the gzip trailer promises (modulo 2^32, as gzip
+    /// stores it); written atomically, it is then whole.
+    static func isCurrent(_ cache: String, promisedSize: UInt32) -> Bool {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: cache))?[.size] as? NSNumber else { return false }
+        return UInt32(truncatingIfNeeded: size.int64Value) == promisedSize
+    }
+
+    /// Deletes the copies of earlier versions of the same file beside `cache` (same name, another
+    /// fingerprint).
+    static func removeOtherCopies(besides cache: String) {
+        let folder = (cache as NSString).deletingLastPathComponent
+        let name = (cache as NSString).lastPathComponent
+        let parts = name.split(separator: ".")
+        guard parts.count >= 3 else { return }
+        let stem = parts.dropLast(2).joined(separator: ".") + "."
+        for other in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        where other != name && other.hasPrefix(stem) && other.hasSuffix(".decompressed") && other.dropFirst(stem.count).split(separator: ".").count == 2 {
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(other))
+        }
     }
 }
 
