@@ -15,7 +15,10 @@ public enum DecompressedCache {
         guard bytes.count >= 18, bytes[0] == 0x1F, bytes[1] == 0x8B else { throw DataError.corrupt(path: path, reason: "gzip: not a gzip file") }
         let n = bytes.count
         let promised = UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24
-        let fingerprint = fnv1a([UInt8](String(n).utf8) + Array(bytes[(n - 8)...]))
+        var hasher = Fingerprint()
+        hasher.add(n)
+        hasher.add(Array(bytes[(n - 8)...]))
+        let fingerprint = hasher.value
         let candidates = cachePaths(for: path, folder: folder, fingerprint: fingerprint)
         for candidate in candidates where isCurrent(candidate, promisedSize: promised) { return candidate }
         var lastError: (any Error)?
@@ -50,7 +53,9 @@ public enum DecompressedCache {
     static func cachePaths(for path: String, folder: String?, fingerprint: UInt64) -> [String] {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let name = ((absolute as NSString).lastPathComponent as NSString).deletingPathExtension + "." + String(fingerprint, radix: 16) + ".decompressed"
-        let shared = String(fnv1a(Array(absolute.utf8)), radix: 16) + "-" + name
+        var hasher = Fingerprint()
+        hasher.add(absolute)
+        let shared = String(hasher.value, radix: 16) + "-" + name
         if let folder { return [(folder as NSString).appendingPathComponent(shared)] }
         let beside = (absolute as NSString).deletingLastPathComponent
         // A folder marked read-only is left alone even by a user (root) who could write in it.
@@ -61,13 +66,6 @@ public enum DecompressedCache {
         let home = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".cache")
         paths.append(((home as NSString).appendingPathComponent("latent") as NSString).appendingPathComponent(shared))
         return paths
-    }
-
-    /// The 64-bit FNV-1a hash of `bytes`.
-    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return hash
     }
 
     /// True when `cache` exists with the size the gzip trailer promises (modulo 2^32, as gzip

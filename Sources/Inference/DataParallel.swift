@@ -16,6 +16,34 @@ extension Amortized {
         }
     }
 
+    /// Every process must start from the same state: the same rows (their count and the first
+    /// ones), settings, epoch, generators and parameters. A fingerprint of these is compared across
+    /// the processes (its bytes, and their squares, summed: all equal exactly when N times the sum
+    /// of squares is the square of the sum), so that all of them agree on the verdict.
+    func checkSameStart(_ group: any Communicator, data: some RowSource<Input>, batchSize: Int, options: TrainingOptions, startEpoch: Int, shuffler: RandomGenerator) throws {
+        var hasher = Fingerprint()
+        for number in [data.rowCount, batchSize, options.epochs, startEpoch, Int(truncatingIfNeeded: options.seed),
+                       Int(truncatingIfNeeded: shuffler.streamsUsed), Int(truncatingIfNeeded: generator.generator.streamsUsed)] {
+            hasher.add(number)
+        }
+        let first = try data.rows(at: Array(0..<Swift.min(16, data.rowCount))).encoderInput(columns: self.options.encoderColumns)
+        let last = try data.rows(at: [data.rowCount - 1]).encoderInput(columns: self.options.encoderColumns)
+        for tensor in [first, last] { hasher.add(tensor) }
+        for (prefix, store) in namespaces {
+            for name in store.names {
+                hasher.add(prefix + name)
+                if let value = store.unconstrained[name] { hasher.add(value) }
+            }
+        }
+        let bytes = withUnsafeBytes(of: hasher.value.littleEndian) { $0.map { Float($0) } }
+        var sums = bytes + bytes.map { $0 * $0 }
+        try group.sum(&sums)
+        let size = Float(group.size)
+        guard (0..<8).allSatisfy({ size * sums[8 + $0] == sums[$0] * sums[$0] }) else {
+            throw TrainingError.badOptions(reason: "the \(group.size) processes do not start alike (their rows, settings, checkpoint or model differ); give every process the same command, data and checkpoint")
+        }
+    }
+
     /// This process's gradient (weighted by its share of the minibatch) summed with every other
     /// process's: the gradient of the whole minibatch. When any process failed, every process
     /// throws the message of the first that did.

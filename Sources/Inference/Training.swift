@@ -141,6 +141,7 @@ extension Amortized {
             try measureInputScaling(data)
             generator.generator = RandomGenerator(seed: options.seed)
         }
+        if let group { try checkSameStart(group, data: data, batchSize: batchSize, options: options, startEpoch: startEpoch, shuffler: shuffler) }
         let batches = (count + batchSize - 1) / batchSize
         var reports: [EpochReport] = []
         var metricLines = resume == nil ? [] : earlierMetricLines(options.metricsPath, through: startEpoch)

@@ -144,6 +144,26 @@ final class DataParallelTests: XCTestCase {
         XCTAssertTrue(errors[0].contains("'x'") && errors[0].contains("2"), errors[0])
     }
 
+    /// Processes given different data, or different settings, all stop before the first step.
+    func testProcessesThatDoNotStartAlikeAreRefused() throws {
+        let model = vae
+        for differ in ["data", "epochs"] {
+            let group = ThreadGroup(size: 2)
+            let results = onThreads(2) { rank in
+                var options = TrainingOptions(epochs: differ == "epochs" && rank == 1 ? 3 : 2, batchSize: 16)
+                options.communicator = group.member(rank)
+                var rows = self.binaryRows(64, seed: 3)
+                if differ == "data", rank == 1 { rows = self.binaryRows(64, seed: 4) }
+                let vi = Amortized(model, options: CompilerOptions(hiddenSizes: [8]), seed: 3)
+                return Result { _ = try vi.fit(rows, options: options); return vi }
+            }
+            for result in results {
+                guard case let .failure(error) = result else { return XCTFail("\(differ): training went ahead") }
+                XCTAssertTrue("\(error)".contains("the 2 processes do not start alike"), "\(error)")
+            }
+        }
+    }
+
     func testWhatProcessesCannotShareIsRefused() throws {
         let data = binaryRows(10, seed: 7)
         let cases: [(Int, String)] = [(4, "3 processes every minibatch needs at least 3 rows, but 2 rows make the last minibatch of each epoch"),
