@@ -4,40 +4,43 @@ import TensorCore
 /// Gzip files decompressed once to a file on disk, so that their rows can be read a minibatch
 /// at a time: beside the `.gz` file (`NAME.gz` gives `NAME.F.decompressed`), or in `folder` when
 /// one is given or the file's own folder cannot be written (then `LATENT_CACHE_DIR`, else
-/// `~/.cache/latent`). `F` is a fingerprint of the `.gz` file (its size and its trailer's
-/// CRC-32 and length), so a changed file never meets the copy of the old one, which is removed.
+/// `~/.cache/latent`). `F` is a fingerprint of the `.gz` file (its size and its first and last
+/// 64 KiB), so a changed file never meets the copy of the old one, which is removed.
 public enum DecompressedCache {
     /// The path of the decompressed copy of the gzip file `path`, decompressing it first if no
-    /// up-to-date copy exists; `notice` hears what is done, once, before a slow decompression.
+    /// copy of this file exists; `notice` hears what is done before each attempt to decompress.
     public static func file(for path: String, folder: String? = nil, notice: ((String) -> Void)? = nil) throws -> String {
         let source = try MappedFile(path)
-        let bytes = source.bytes
-        guard bytes.count >= 18, bytes[0] == 0x1F, bytes[1] == 0x8B else { throw DataError.corrupt(path: path, reason: "gzip: not a gzip file") }
-        let n = bytes.count
-        let promised = UInt32(bytes[n - 4]) | UInt32(bytes[n - 3]) << 8 | UInt32(bytes[n - 2]) << 16 | UInt32(bytes[n - 1]) << 24
-        var hasher = Fingerprint()
-        hasher.add(n)
-        hasher.add(Array(bytes[(n - 8)...]))
-        let fingerprint = hasher.value
-        let candidates = cachePaths(for: path, folder: folder, fingerprint: fingerprint)
-        for candidate in candidates where isCurrent(candidate, promisedSize: promised) { return candidate }
-        var lastError: (any Error)?
-        for candidate in candidates {
-            do {
-                try FileManager.default.createDirectory(atPath: (candidate as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                notice?("decompressing \(path) once to \(candidate) (later runs read it from there)")
-                try AtomicFile.write(to: candidate) { append in
-                    try withoutActuallyEscaping(append) { try Gzip.decompress(bytes, path: path, into: $0) }
+        return try withExtendedLifetime(source) {
+            let bytes = source.bytes
+            guard bytes.count >= 18, bytes[0] == 0x1F, bytes[1] == 0x8B else { throw DataError.corrupt(path: path, reason: "gzip: not a gzip file") }
+            // The size and the first and last 64 KiB: a changed file (BGZF files all end alike)
+            // gets a copy of its own.
+            var hasher = Fingerprint()
+            hasher.add(bytes.count)
+            hasher.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[..<Swift.min(bytes.count, 1 << 16)]))
+            hasher.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[Swift.max(0, bytes.count - (1 << 16))...]))
+            let candidates = cachePaths(for: path, folder: folder, fingerprint: hasher.value)
+            // Written atomically, a copy that exists is whole.
+            if let existing = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return existing }
+            var lastError: (any Error)?
+            for candidate in candidates {
+                do {
+                    try FileManager.default.createDirectory(atPath: (candidate as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    notice?("decompressing \(path) once to \(candidate) (later runs read it from there)")
+                    try AtomicFile.write(to: candidate) { append in
+                        try withoutActuallyEscaping(append) { try Gzip.decompress(bytes, path: path, into: $0) }
+                    }
+                    removeOtherCopies(besides: candidate)
+                    return candidate
+                } catch let error as DataError {
+                    throw error
+                } catch {
+                    lastError = error
                 }
-                removeOtherCopies(besides: candidate)
-                return candidate
-            } catch let error as DataError {
-                throw error
-            } catch {
-                lastError = error
             }
+            throw DataError.unsupported(path: path, reason: "no folder to decompress it into could be written (\(lastError.map { "\($0)" } ?? "none given")); set LATENT_CACHE_DIR to a writable folder")
         }
-        throw DataError.unsupported(path: path, reason: "no folder to decompress it into could be written (\(lastError.map { "\($0)" } ?? "none given")); set LATENT_CACHE_DIR to a writable folder")
     }
 
     /// True when the file at `path` starts with the gzip magic number.
@@ -63,16 +66,9 @@ public enum DecompressedCache {
         var paths = permissions & 0o222 != 0 ? [(beside as NSString).appendingPathComponent(name)] : []
         let environment = ProcessInfo.processInfo.environment
         if let folder = environment["LATENT_CACHE_DIR"], !folder.isEmpty { paths.append((folder as NSString).appendingPathComponent(shared)) }
-        let home = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".cache")
+        let home = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".cache")
         paths.append(((home as NSString).appendingPathComponent("latent") as NSString).appendingPathComponent(shared))
         return paths
-    }
-
-    /// True when `cache` exists with the size the gzip trailer promises (modulo 2^32, as gzip
-    /// stores it); written atomically, it is then whole.
-    static func isCurrent(_ cache: String, promisedSize: UInt32) -> Bool {
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: cache))?[.size] as? NSNumber else { return false }
-        return UInt32(truncatingIfNeeded: size.int64Value) == promisedSize
     }
 
     /// Deletes the copies of earlier versions of the same file beside `cache` (same name, another

@@ -221,11 +221,13 @@ enum Inflate {
     /// The most bytes one file may decompress to (16 GiB): a larger claim is a damaged or
     /// hostile file, not data.
     static let maximumOutput = 1 << 34
+    /// The most bytes one file may decompress to on disk (1 TiB).
+    static let maximumStreamedOutput = 1 << 40
 
     static func run(_ reader: inout BitReader, into output: inout InflateOutput) throws {
         var last = false
         while !last {
-            guard output.count <= maximumOutput else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than 16 GiB") }
+            guard output.count <= (output.sink == nil ? maximumOutput : maximumStreamedOutput) else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than \(output.sink == nil ? "16 GiB in memory" : "1 TiB")") }
             try output.handOnIfLarge()
             last = try reader.bits(1) == 1
             switch try reader.bits(2) {
@@ -290,7 +292,7 @@ enum Inflate {
                 continue
             }
             if symbol == 256 { return }
-            guard output.count <= maximumOutput else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than 16 GiB") }
+            guard output.count <= (output.sink == nil ? maximumOutput : maximumStreamedOutput) else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than \(output.sink == nil ? "16 GiB in memory" : "1 TiB")") }
             let lengthIndex = symbol - 257
             guard lengthIndex < lengthBase.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: invalid length symbol") }
             let length = lengthBase[lengthIndex] + (try reader.bits(lengthExtra[lengthIndex]))

@@ -15,12 +15,14 @@ public protocol Communicator: AnyObject {
     func broadcast(_ bytes: inout [UInt8], from root: Int) throws
 }
 
-/// A process of the job failed; every process stops with its message.
+/// A failure that every process of the job shares: one process's, sent to all, or a verdict
+/// they reached together; every process stops with it.
 public struct ProcessFailure: Error, CustomStringConvertible {
-    /// The process that failed first.
-    public let rank: Int
+    /// The process that failed first, nil for a verdict of all.
+    public let rank: Int?
+    /// What it failed with.
     public let message: String
-    public var description: String { message }
+    public var description: String { (rank.map { "process \($0): " } ?? "") + message }
 }
 
 /// `size` communicators in one program, one per thread: the same sums and broadcasts as over

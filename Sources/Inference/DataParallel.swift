@@ -16,31 +16,35 @@ extension Amortized {
         }
     }
 
-    /// Every process must start from the same state: the same rows (their count and the first
-    /// ones), settings, epoch, generators and parameters. A fingerprint of these is compared across
-    /// the processes (its bytes, and their squares, summed: all equal exactly when N times the sum
-    /// of squares is the square of the sum), so that all of them agree on the verdict.
-    func checkSameStart(_ group: any Communicator, data: some RowSource<Input>, batchSize: Int, options: TrainingOptions, startEpoch: Int, shuffler: RandomGenerator) throws {
-        var hasher = Fingerprint()
-        for number in [data.rowCount, batchSize, options.epochs, startEpoch, Int(truncatingIfNeeded: options.seed),
-                       Int(truncatingIfNeeded: shuffler.streamsUsed), Int(truncatingIfNeeded: generator.generator.streamsUsed)] {
-            hasher.add(number)
-        }
-        let first = try data.rows(at: Array(0..<Swift.min(16, data.rowCount))).encoderInput(columns: self.options.encoderColumns)
-        let last = try data.rows(at: [data.rowCount - 1]).encoderInput(columns: self.options.encoderColumns)
-        for tensor in [first, last] { hasher.add(tensor) }
-        for (prefix, store) in namespaces {
-            for name in store.names {
-                hasher.add(prefix + name)
-                if let value = store.unconstrained[name] { hasher.add(value) }
+    /// Every process must start from the same state: the same rows (their count, the first,
+    /// the last and up to 4096 spread between), settings, epoch, generators and parameters.
+    /// Process 0's fingerprint of these goes to all, and each says whether its own differs.
+    func checkSameStart(_ group: any Communicator, data: some RowSource<Input>, options: TrainingOptions, startEpoch: Int, shuffler: RandomGenerator) throws {
+        let mine = try together(group) { () throws -> UInt64 in
+            var hasher = Fingerprint()
+            for number in [data.rowCount, options.batchSize, options.epochs, startEpoch, Int(truncatingIfNeeded: options.seed),
+                           Int(truncatingIfNeeded: shuffler.streamsUsed), Int(truncatingIfNeeded: generator.generator.streamsUsed)] {
+                hasher.add(number)
             }
+            let stride = Swift.max(1, data.rowCount / 4096)
+            let sampled = Array(Swift.stride(from: 0, to: data.rowCount, by: stride)) + [data.rowCount - 1]
+            for start in Swift.stride(from: 0, to: sampled.count, by: 256) {
+                hasher.add(try data.rows(at: Array(sampled[start..<Swift.min(start + 256, sampled.count)])).encoderInput(columns: self.options.encoderColumns))
+            }
+            for (prefix, store) in namespaces {
+                for name in store.names {
+                    hasher.add(prefix + name)
+                    if let value = store.unconstrained[name] { hasher.add(value) }
+                }
+            }
+            return hasher.value
         }
-        let bytes = withUnsafeBytes(of: hasher.value.littleEndian) { $0.map { Float($0) } }
-        var sums = bytes + bytes.map { $0 * $0 }
-        try group.sum(&sums)
-        let size = Float(group.size)
-        guard (0..<8).allSatisfy({ size * sums[8 + $0] == sums[$0] * sums[$0] }) else {
-            throw TrainingError.badOptions(reason: "the \(group.size) processes do not start alike (their rows, settings, checkpoint or model differ); give every process the same command, data and checkpoint")
+        var first = withUnsafeBytes(of: mine.littleEndian) { Array($0) }
+        try group.broadcast(&first, from: 0)
+        var differs: [Float] = [first == withUnsafeBytes(of: mine.littleEndian, { Array($0) }) ? 0 : 1]
+        try group.sum(&differs)
+        guard differs[0] == 0 else {
+            throw ProcessFailure(rank: nil, message: TrainingError.badOptions(reason: "\(Int(differs[0])) of the \(group.size) processes do not start as process 0 does (their rows, settings, checkpoint or model differ); give every process the same command, data and checkpoint").description)
         }
     }
 
@@ -68,15 +72,7 @@ extension Amortized {
             buffer[total + 1 + group.rank] = 1
         }
         try group.sum(&buffer)
-        if let failed = (0..<group.size).first(where: { buffer[total + 1 + $0] > 0 }) {
-            var message = [UInt8](repeating: 0, count: 4096)
-            if failed == group.rank, case let .failure(error) = outcome {
-                for (i, byte) in "\(error)".utf8.prefix(message.count).enumerated() { message[i] = byte }
-            }
-            try group.broadcast(&message, from: failed)
-            if failed == group.rank, case let .failure(error) = outcome { throw error }
-            throw ProcessFailure(rank: failed, message: String(decoding: message.prefix { $0 != 0 }, as: UTF8.self))
-        }
+        try shareFirstFailure(outcome, flags: Array(buffer[(total + 1)...]), over: group)
         var gradients: [String: Tensor] = [:]
         var offset = 0
         for parameter in parameters {
@@ -87,5 +83,29 @@ extension Amortized {
             offset += count
         }
         return (buffer[total], gradients)
+    }
+
+    /// `body` on this process; when it fails on any process, every process throws the first
+    /// failure's message, so that none is left waiting for the others (nil `group`: `body` alone).
+    func together<T>(_ group: (any Communicator)?, _ body: () throws -> T) throws -> T {
+        guard let group else { return try body() }
+        let outcome = Result { try body() }
+        var flags = [Float](repeating: 0, count: group.size)
+        if case .failure = outcome { flags[group.rank] = 1 }
+        try group.sum(&flags)
+        try shareFirstFailure(outcome, flags: flags, over: group)
+        return try outcome.get()
+    }
+
+    /// With `flags[r]` set for every process `r` that failed: the first of them sends its
+    /// message to all, and every process throws it as a `ProcessFailure`.
+    func shareFirstFailure<T>(_ outcome: Result<T, any Error>, flags: [Float], over group: any Communicator) throws {
+        guard let failed = flags.firstIndex(where: { $0 > 0 }) else { return }
+        var message = [UInt8](repeating: 0, count: 4096)
+        if failed == group.rank, case let .failure(error) = outcome {
+            for (i, byte) in "\(error)".utf8.prefix(message.count).enumerated() { message[i] = byte }
+        }
+        try group.broadcast(&message, from: failed)
+        throw ProcessFailure(rank: failed, message: String(decoding: message.prefix { $0 != 0 }, as: UTF8.self))
     }
 }

@@ -50,7 +50,7 @@ public final class OpenMPI: Communicator {
             }
             return address
         }
-        typealias Initialize = @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32
+        typealias InitializeThreads = @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, Int32, UnsafeMutablePointer<Int32>) -> Int32
         typealias Query = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> Int32
         typealias Flag = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
         world = try symbol("ompi_mpi_comm_world")
@@ -65,7 +65,10 @@ public final class OpenMPI: Communicator {
         var already: Int32 = 0
         _ = initialized(&already)
         if already == 0 {
-            guard unsafeBitCast(try symbol("MPI_Init"), to: Initialize.self)(nil, nil) == 0 else { throw MPIError("MPI_Init failed") }
+            // Only the main thread calls MPI; the kernels' worker threads never do.
+            let funneled: Int32 = 1
+            var provided: Int32 = 0
+            guard unsafeBitCast(try symbol("MPI_Init_thread"), to: InitializeThreads.self)(nil, nil, funneled, &provided) == 0 else { throw MPIError("MPI_Init_thread failed") }
         }
         var rank: Int32 = 0, size: Int32 = 0
         _ = unsafeBitCast(try symbol("MPI_Comm_rank"), to: Query.self)(world, &rank)

@@ -114,34 +114,37 @@ extension Amortized {
         transform: ((Input, inout RandomGenerator) -> Input)? = nil
     ) throws -> [EpochReport] {
         if let problem = options.firstProblem() { throw TrainingError.badOptions(reason: problem) }
-        let count = data.rowCount
-        guard count > 0 else { throw TrainingError.badData(reason: "the data have no rows") }
-        if let bad = data.firstNonFiniteValue { throw TrainingError.badData(reason: "the data contain \(bad)") }
-        if let heldOut, let bad = heldOut.firstNonFiniteValue { throw TrainingError.badData(reason: "the held-out data contain \(bad)") }
-        let batchSize = Swift.min(options.batchSize, count)
-        var shuffler = RandomGenerator(seed: options.seed &+ 0x5EED)
-        if plan == nil {
-            var preview = shuffler
-            var example = try data.rows(at: Array(0..<batchSize))
-            if let transform { example = transform(example, &preview) }
-            try compile(example: example, datasetSize: count)
-        }
-        if let plan { options.onPlan?(plan) }
+        // With several processes, a failure in any of them stops all (see `together`).
         let group = (options.communicator?.size ?? 1) > 1 ? options.communicator : nil
-        if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
         let writes = (options.communicator?.rank ?? 0) == 0
+        let count = data.rowCount
+        let batchSize = Swift.min(options.batchSize, Swift.max(count, 1))
+        var shuffler = RandomGenerator(seed: options.seed &+ 0x5EED)
         var optimizer = options.optimizer.make(weightDecay: options.weightDecay)
         var startEpoch = 0
-        if let resume {
-            startEpoch = try restore(resume, optimizer: &optimizer, shuffler: &shuffler)
-            guard startEpoch <= options.epochs else {
-                throw TrainingError.badOptions(reason: "the checkpoint is at epoch \(startEpoch), past the \(options.epochs) epochs asked for")
+        try together(group) {
+            guard count > 0 else { throw TrainingError.badData(reason: "the data have no rows") }
+            if let bad = data.firstNonFiniteValue { throw TrainingError.badData(reason: "the data contain \(bad)") }
+            if let heldOut, let bad = heldOut.firstNonFiniteValue { throw TrainingError.badData(reason: "the held-out data contain \(bad)") }
+            if plan == nil {
+                var preview = shuffler
+                var example = try data.rows(at: Array(0..<batchSize))
+                if let transform { example = transform(example, &preview) }
+                try compile(example: example, datasetSize: count)
             }
-        } else {
-            try measureInputScaling(data)
-            generator.generator = RandomGenerator(seed: options.seed)
+            if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
+            if let resume {
+                startEpoch = try restore(resume, optimizer: &optimizer, shuffler: &shuffler)
+                guard startEpoch <= options.epochs else {
+                    throw TrainingError.badOptions(reason: "the checkpoint is at epoch \(startEpoch), past the \(options.epochs) epochs asked for")
+                }
+            } else {
+                try measureInputScaling(data)
+                generator.generator = RandomGenerator(seed: options.seed)
+            }
         }
-        if let group { try checkSameStart(group, data: data, batchSize: batchSize, options: options, startEpoch: startEpoch, shuffler: shuffler) }
+        if let plan { options.onPlan?(plan) }
+        if let group { try checkSameStart(group, data: data, options: options, startEpoch: startEpoch, shuffler: shuffler) }
         let batches = (count + batchSize - 1) / batchSize
         var reports: [EpochReport] = []
         var metricLines = resume == nil ? [] : earlierMetricLines(options.metricsPath, through: startEpoch)
@@ -152,16 +155,23 @@ extension Amortized {
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
                 let share = group.map { RowShare(offset: rows.count * $0.rank / $0.size, count: rows.count * ($0.rank + 1) / $0.size - rows.count * $0.rank / $0.size, total: rows.count) }
-                var x = try data.rows(at: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows)
-                if let transform {
-                    shuffler.rowShare = share.map { RowShare(offset: $0.offset, count: $0.count, total: $0.total, axis: 0) }
-                    x = transform(x, &shuffler)
-                    shuffler.rowShare = nil
+                // Read and transformed inside the step, so that a failure there reaches every process.
+                let minibatch = { [shuffler] () throws -> (Input, RandomGenerator) in
+                    var transformed = shuffler
+                    var x = try data.rows(at: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows)
+                    if let transform {
+                        transformed.rowShare = share.map { RowShare(offset: $0.offset, count: $0.count, total: $0.total, axis: 0) }
+                        x = transform(x, &transformed)
+                        transformed.rowShare = nil
+                    }
+                    return (x, transformed)
                 }
+                var drawn = shuffler
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
                 let value = epoch > startEpoch && !options.validateEveryStep
-                    ? try DistributionValidation.skipping { try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
-                    : try step(x, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
+                    ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share, shuffler: &drawn) }
+                    : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share, shuffler: &drawn)
+                shuffler = drawn
                 total += Double(value) * Double(rows.count)
                 if let onStep = options.onStep {
                     let elapsed = Date().timeIntervalSince(start)
@@ -171,28 +181,34 @@ extension Amortized {
                 }
             }
             let seconds = Date().timeIntervalSince(start)
-            let heldOutValue = try heldOut.map { try heldOutELBO($0, batchSize: Swift.max(batchSize, 1000), epoch: epoch + 1) }
+            let heldOutValue = try together(group) { try heldOut.map { try heldOutELBO($0, batchSize: Swift.max(batchSize, 1000), epoch: epoch + 1) } }
             let report = EpochReport(epoch: epoch + 1, trainELBO: Float(total / Double(count)), heldOutELBO: heldOutValue, seconds: seconds, imagesPerSecond: Double(count) / Swift.max(seconds, 1e-9))
             reports.append(report)
-            if let path = options.checkpointPath, writes {
-                try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
-            }
-            if let path = options.metricsPath, writes {
-                metricLines.append(try sortedJSON(report))
-                try writeMetrics(metricLines, to: path)
+            try together(group) {
+                if let path = options.checkpointPath, writes {
+                    try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
+                }
+                if let path = options.metricsPath, writes {
+                    metricLines.append(try sortedJSON(report))
+                    try writeMetrics(metricLines, to: path)
+                }
             }
             options.onEpoch?(report)
         }
         return reports
     }
 
-    /// One gradient step on the rows `x` (this process's `share` of the minibatch, when several
-    /// processes train together); returns the minibatch's ELBO per row.
-    func step(_ x: Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions, share: RowShare? = nil) throws -> Float {
+    /// One gradient step on the rows `minibatch` reads (this process's `share` of the minibatch,
+    /// when several processes train together), which also leaves `shuffler` where its transform
+    /// left it; returns the minibatch's ELBO per row.
+    func step(_ minibatch: () throws -> (Input, RandomGenerator), datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions,
+              share: RowShare?, shuffler: inout RandomGenerator) throws -> Float {
         generator.generator.rowShare = share
         defer { generator.generator.rowShare = nil }
-        let outcome = Result {
-            try objectiveGradient(x, datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+        let outcome = Result { () throws -> (value: Float, gradients: [String: Tensor]) in
+            let (x, transformed) = try minibatch()
+            shuffler = transformed
+            return try objectiveGradient(x, datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
         }
         var (value, gradients) = if let group = options.communicator, let share {
             try combined(outcome, weight: Float(share.count) / Float(share.total), over: group)

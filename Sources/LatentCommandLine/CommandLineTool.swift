@@ -26,12 +26,13 @@ public enum CommandLineTool {
             job.abort(2)
         }
         DataParallelJob.current = job
-        let status = run(arguments, models: models, output: job.rank == 0 ? .standard : .silent)
-        // A failure may be this process's alone (its disk, its data); ending the whole job keeps
-        // the others from waiting for it forever.
-        if status != 0 { job.abort(status) }
+        let status = run(arguments, models: models, output: job.rank == 0 ? .standard : .otherProcess(job.rank))
+        // A failure that is this process's alone (before training shares them, or a tool error)
+        // ends the whole job, so that the others do not wait for it forever; one that every
+        // process shares ends each of them.
+        if status != 0, !DataParallelJob.failureIsShared { job.abort(status) }
         job.finish()
-        exit(0)
+        exit(status)
     }
 
     static var commands: [any Subcommand.Type] { [ListModels.self, Explain.self, Train.self, Evaluate.self, Sample.self, Inpaint.self, Denoise.self, CompareGMM.self, CompareVAE.self, BenchGEMM.self, BenchVAE.self, Scaffold.self] }
@@ -91,6 +92,10 @@ public enum CommandLineTool {
             output.error("latent: " + oneLine(error.message))
             return 2
         } catch {
+            if error is ProcessFailure {
+                DataParallelJob.failureIsShared = true
+                if !output.reportsSharedFailures { return 2 }
+            }
             guard isAboutTheInput(error) else {
                 output.error("latent: internal error: " + oneLine("\(error)"))
                 return 1

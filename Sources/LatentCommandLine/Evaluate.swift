@@ -103,6 +103,9 @@ struct Evaluate: Subcommand {
     func run(output: Output) throws -> [String: Any] {
         let restored = try Restored(arguments.positional[0], models: models)
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
+        if arguments.has("binarize"), restored.model.data != .binaryImages {
+            throw UsageError("--binarize applies to binary-image models; '\(restored.model.name)' is trained on \(restored.model.data == .images ? "grey-level images" : "rows of numbers")")
+        }
         let data = try restored.data(arguments.text("data"), stochastic: stochastic)
         let split = try arguments.choice("split", ["test", "all"], default: "test")
         var test = split == "all" ? try data.allRows() : try data.test.tensor()

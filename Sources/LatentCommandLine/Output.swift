@@ -11,8 +11,16 @@ struct Output {
         writeOut: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
         writeError: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
 
-    /// Writes nothing: the processes of an MPI job other than process 0.
-    static let silent = Output(writeOut: { _ in }, writeError: { _ in })
+    /// Whether a failure shared by every process of an MPI job is reported here (process 0
+    /// reports it, once for the job).
+    var reportsSharedFailures = true
+
+    /// For process `rank` (not 0) of an MPI job: nothing but its own failures, marked with its number.
+    static func otherProcess(_ rank: Int) -> Output {
+        var output = Output(writeOut: { _ in }, writeError: { FileHandle.standardError.write(Data(("[process \(rank)] " + $0 + "\n").utf8)) })
+        output.reportsSharedFailures = false
+        return output
+    }
 
     func jsonMode() -> Output {
         var copy = self

@@ -69,7 +69,11 @@ struct Train: Subcommand {
         let batchesPerEpoch = (data.train.rowCount + options.batchSize - 1) / options.batchSize
         switch options.schedule {
         case .cosine: options.schedule = .cosine(steps: options.epochs * batchesPerEpoch)
-        case let .stages(stages): options.schedule = .stages(stages.map { .init(steps: $0.steps * batchesPerEpoch, multiplier: $0.multiplier) })
+        case let .stages(stages):
+            options.schedule = .stages(stages.map { stage in
+                let (steps, overflow) = stage.steps.multipliedReportingOverflow(by: batchesPerEpoch)
+                return .init(steps: overflow ? .max : steps, multiplier: stage.multiplier)
+            })
         default: break
         }
         if let job, job.size > 1 { options.communicator = job }

@@ -102,7 +102,7 @@ struct TrainingFlags {
         guard let text = arguments.text("schedule") else { return .constant }
         let parts = text.split(separator: ":").map(String.init)
         func fail() -> UsageError {
-            UsageError("flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (E >= 1 epochs, 0 < F <= 1), got '\(text)'")
+            UsageError("flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (1 <= E <= 100000 epochs, 0 < F <= 1), got '\(text)'")
         }
         func factor(_ text: String) throws -> Float {
             guard let value = Float(text), value > 0, value <= 1 else { throw fail() }
@@ -119,7 +119,7 @@ struct TrainingFlags {
             // In epochs here; `Train` turns them into steps once it knows the minibatches per epoch.
             return .stages(try parts[1].split(separator: ",", omittingEmptySubsequences: false).map { stage in
                 let pair = stage.split(separator: "@", omittingEmptySubsequences: false).map(String.init)
-                guard pair.count == 2, let epochs = Int(pair[0]), epochs >= 1 else { throw fail() }
+                guard pair.count == 2, let epochs = Int(pair[0]), (1...100_000).contains(epochs) else { throw fail() }
                 return LearningRateSchedule.Stage(steps: epochs, multiplier: try factor(pair[1]))
             })
         default: throw fail()

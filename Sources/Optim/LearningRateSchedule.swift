@@ -41,7 +41,7 @@ public enum LearningRateSchedule: Sendable, Equatable {
         case let .stages(stages):
             var end = 0
             for stage in stages {
-                end += stage.steps
+                end = end.addingReportingOverflow(stage.steps).overflow ? .max : end + stage.steps
                 if step <= end { return stage.multiplier }
             }
             return stages.last?.multiplier ?? 1

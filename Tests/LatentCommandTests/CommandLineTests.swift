@@ -222,7 +222,7 @@ final class ModelCommandTests: XCTestCase {
         for (flags, message) in [(["--point", "w"], "site 'w': the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: z)"),
                                  (["--momentum", "0.5"], "flag '--momentum' of 'train' does not apply to --optimizer adam"),
                                  (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'"),
-                                 (["--schedule", "stages:3@1,0@0.5"], "flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (E >= 1 epochs, 0 < F <= 1), got 'stages:3@1,0@0.5'")] {
+                                 (["--schedule", "stages:3@1,0@0.5"], "flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (1 <= E <= 100000 epochs, 0 < F <= 1), got 'stages:3@1,0@0.5'")] {
             let result = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", folder.appendingPathComponent("bad").path] + flags)
             XCTAssertEqual(result.status, 2, "\(flags)")
             XCTAssertEqual(result.error, ["latent: " + message], "\(flags)")

@@ -111,6 +111,19 @@ final class MPITests: XCTestCase {
         XCTAssertTrue(missing.error[0].contains("Open MPI's library could not be loaded"), missing.error[0])
     }
 
+    /// Processes started with different settings (here seeds) all stop before training, and
+    /// the job says why once.
+    func testProcessesThatDoNotStartAlikeStopWithOneLine() throws {
+        let mpirun = try requireMPI()
+        let common = ["train", "bernoulli-vae", "--epochs", "1", "--out", folder.path] + small
+        let run = try LatentProcess.run(executable: URL(fileURLWithPath: mpirun),
+                                        ["--allow-run-as-root", "--oversubscribe", "-np", "1", latent] + common + ["--seed", "1", ":", "-np", "1", latent] + common + ["--seed", "2"])
+        XCTAssertNotEqual(run.status, 0)
+        let ours = run.error.filter { $0.hasPrefix("latent") || $0.hasPrefix("[process") }
+        XCTAssertEqual(ours, ["latent: bad training options: 1 of the 2 processes do not start as process 0 does (their rows, settings, checkpoint or model differ); give every process the same command, data and checkpoint"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.latent").path))
+    }
+
     func testOnlyTrainRunsAcrossProcesses() throws {
         let run = try mpi(2, ["models"])
         XCTAssertNotEqual(run.status, 0)
