@@ -22,10 +22,7 @@ public enum IDXFile {
     /// The rows (first axis) of the raw IDX file at `path`, left on disk and read a minibatch at
     /// a time, as Float values `scale * 0...255`; with the shape of one row.
     static func rows(_ path: String, scale: Float) throws -> (file: RowFile, rowShape: [Int]) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missing(path: path) }
-        defer { try? handle.close() }
-        let prefix = [UInt8]((try? handle.read(upToCount: 4 + 4 * 255)) ?? Data())
-        let size = Int((try? handle.seekToEnd()) ?? 0)
+        let (prefix, size) = try RowFile.start(of: path, count: 4 + 4 * 255)
         let (shape, offset) = try header(prefix, fileSize: size, source: path)
         let rowShape = Array(shape.dropFirst())
         return (try RowFile(path: path, headerBytes: offset, rowCount: shape[0], rowLength: Shape.count(rowShape), element: .uint8, scale: scale), rowShape)

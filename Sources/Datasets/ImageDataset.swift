@@ -123,8 +123,7 @@ public struct Dataset {
     static func npy(_ raw: String, source: String) throws -> (rows: DataRows, imageShape: [Int]?) {
         var (file, shape) = try NPYFile.rows(raw)
         guard !shape.isEmpty else { throw DataError.corrupt(path: source, reason: "the array is a single number; data need rows (a first axis)") }
-        guard file.rowCount > 0 else { throw DataError.corrupt(path: source, reason: "the data have no rows") }
-        guard file.rowLength > 0 else { throw DataError.corrupt(path: source, reason: "the rows have no numbers (shape \([file.rowCount, 0]))") }
+        try checkRows(rows: file.rowCount, numbersPerRow: file.rowLength, shape: [file.rowCount, file.rowLength], path: source)
         let imageShape = shape.count == 3 ? Array(shape.suffix(2)) : nil
         var largest = -Float.infinity
         let step = Swift.max(1, (1 << 20) / file.rowLength)
@@ -157,8 +156,7 @@ public struct Dataset {
             let raw = DecompressedCache.isGzip(path) ? try DecompressedCache.file(for: path, notice: notice) : path
             let (file, rowShape) = try IDXFile.rows(raw, scale: 1.0 / 255)
             guard rowShape.count == 2 else { throw DataError.corrupt(path: path, reason: "IDX: rank \(rowShape.count + 1); image files have rank 3 (images x rows x columns)") }
-            guard file.rowCount > 0 else { throw DataError.corrupt(path: path, reason: "the data have no rows") }
-            guard file.rowLength > 0 else { throw DataError.corrupt(path: path, reason: "the rows have no numbers (shape \([file.rowCount] + rowShape))") }
+            try checkRows(rows: file.rowCount, numbersPerRow: file.rowLength, shape: [file.rowCount] + rowShape, path: path)
             return (DataRows(file: file, rowShape: [file.rowLength]), rowShape)
         }
         let train = try images(trainPath), test = try images(testPath)
@@ -185,8 +183,13 @@ public struct Dataset {
 
 /// Data must have rows, and numbers in each row.
 func checkRows(_ table: Tensor, path: String) throws {
-    guard table.rank == 2, table.shape[0] > 0 else { throw DataError.corrupt(path: path, reason: "the data have no rows") }
-    guard table.shape[1] > 0 else { throw DataError.corrupt(path: path, reason: "the rows have no numbers (shape \(table.shape))") }
+    try checkRows(rows: table.rank == 2 ? table.shape[0] : 0, numbersPerRow: table.shape.last ?? 0, shape: table.shape, path: path)
+}
+
+/// `rows` rows of `numbersPerRow` numbers each (of the array `shape`) must be some of each.
+func checkRows(rows: Int, numbersPerRow: Int, shape: [Int], path: String) throws {
+    guard rows > 0 else { throw DataError.corrupt(path: path, reason: "the data have no rows") }
+    guard numbersPerRow > 0 else { throw DataError.corrupt(path: path, reason: "the rows have no numbers (shape \(shape))") }
 }
 
 /// Binary images from grey levels in [0, 1].

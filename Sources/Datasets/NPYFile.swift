@@ -20,10 +20,7 @@ public enum NPYFile {
     /// The rows (first axis) of the raw NPY file at `path`, left on disk and read a minibatch
     /// at a time, each number times `scale`; with the array's shape.
     static func rows(_ path: String, scale: Float = 1) throws -> (file: RowFile, shape: [Int]) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missing(path: path) }
-        defer { try? handle.close() }
-        let prefix = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
-        let size = Int((try? handle.seekToEnd()) ?? 0)
+        let (prefix, size) = try RowFile.start(of: path, count: 1 << 16)
         let (shape, offset, element) = try header(prefix, fileSize: size, source: path)
         let rows = shape.first ?? 1
         return (try RowFile(path: path, headerBytes: offset, rowCount: rows, rowLength: Shape.count(shape) / Swift.max(rows, 1), element: element, scale: scale), shape)

@@ -56,6 +56,15 @@ final class RowFile: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
+    /// The first `count` bytes of the file at `path` (fewer if it is shorter) and its size: what
+    /// a reader needs to parse a header before it opens the rows behind it.
+    static func start(of path: String, count: Int) throws -> (bytes: [UInt8], fileSize: Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missing(path: path) }
+        defer { try? handle.close() }
+        let bytes = [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+        return (bytes, Int((try? handle.seekToEnd()) ?? 0))
+    }
+
     /// Reads the rows `indices` (each in `0..<rowCount`) into `out`, row after row, converted to
     /// Float; runs of consecutive rows are read with one call.
     func read(_ indices: [Int], into out: UnsafeMutablePointer<Float>) throws {

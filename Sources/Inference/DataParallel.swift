@@ -39,9 +39,10 @@ extension Amortized {
             }
             return hasher.value
         }
-        var first = withUnsafeBytes(of: mine.littleEndian) { Array($0) }
+        let own = withUnsafeBytes(of: mine.littleEndian) { Array($0) }
+        var first = own
         try group.broadcast(&first, from: 0)
-        var differs: [Float] = [first == withUnsafeBytes(of: mine.littleEndian, { Array($0) }) ? 0 : 1]
+        var differs: [Float] = [first == own ? 0 : 1]
         try group.sum(&differs)
         guard differs[0] == 0 else {
             throw ProcessFailure(rank: nil, message: TrainingError.badOptions(reason: "\(Int(differs[0])) of the \(group.size) processes do not start as process 0 does (their rows, settings, checkpoint or model differ); give every process the same command, data and checkpoint").description)

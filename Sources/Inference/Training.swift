@@ -156,22 +156,17 @@ extension Amortized {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
                 let share = group.map { RowShare(offset: rows.count * $0.rank / $0.size, count: rows.count * ($0.rank + 1) / $0.size - rows.count * $0.rank / $0.size, total: rows.count) }
                 // Read and transformed inside the step, so that a failure there reaches every process.
-                let minibatch = { [shuffler] () throws -> (Input, RandomGenerator) in
-                    var transformed = shuffler
-                    var x = try data.rows(at: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows)
-                    if let transform {
-                        transformed.rowShare = share.map { RowShare(offset: $0.offset, count: $0.count, total: $0.total, axis: 0) }
-                        x = transform(x, &transformed)
-                        transformed.rowShare = nil
-                    }
-                    return (x, transformed)
+                let minibatch = { () throws -> Input in
+                    let x = try data.rows(at: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows)
+                    guard let transform else { return x }
+                    shuffler.rowShare = share.map { var alongRows = $0; alongRows.axis = 0; return alongRows }
+                    defer { shuffler.rowShare = nil }
+                    return transform(x, &shuffler)
                 }
-                var drawn = shuffler
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
                 let value = epoch > startEpoch && !options.validateEveryStep
-                    ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share, shuffler: &drawn) }
-                    : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share, shuffler: &drawn)
-                shuffler = drawn
+                    ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
+                    : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
                 total += Double(value) * Double(rows.count)
                 if let onStep = options.onStep {
                     let elapsed = Date().timeIntervalSince(start)
@@ -199,16 +194,12 @@ extension Amortized {
     }
 
     /// One gradient step on the rows `minibatch` reads (this process's `share` of the minibatch,
-    /// when several processes train together), which also leaves `shuffler` where its transform
-    /// left it; returns the minibatch's ELBO per row.
-    func step(_ minibatch: () throws -> (Input, RandomGenerator), datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions,
-              share: RowShare?, shuffler: inout RandomGenerator) throws -> Float {
+    /// when several processes train together); returns the minibatch's ELBO per row.
+    func step(_ minibatch: () throws -> Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions, share: RowShare?) throws -> Float {
         generator.generator.rowShare = share
         defer { generator.generator.rowShare = nil }
-        let outcome = Result { () throws -> (value: Float, gradients: [String: Tensor]) in
-            let (x, transformed) = try minibatch()
-            shuffler = transformed
-            return try objectiveGradient(x, datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+        let outcome = Result {
+            try objectiveGradient(try minibatch(), datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
         }
         var (value, gradients) = if let group = options.communicator, let share {
             try combined(outcome, weight: Float(share.count) / Float(share.total), over: group)
@@ -365,10 +356,19 @@ extension Amortized {
 
     /// The lines of the metrics log at `path` for epochs up to `epoch` (a resumed run's history).
     func earlierMetricLines(_ path: String?, through epoch: Int) -> [String] {
+        EpochReport.logLines(path).filter { $0.report.epoch <= epoch }.map(\.line)
+    }
+}
+
+extension EpochReport {
+    /// The reports in the metrics log `fit` writes at `path`, in order (none when it is missing).
+    public static func log(at path: String) -> [EpochReport] { logLines(path).map(\.report) }
+
+    /// Each readable line of the metrics log at `path` with its report; unreadable lines are left out.
+    static func logLines(_ path: String?) -> [(line: String, report: EpochReport)] {
         guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").map(String.init).filter { line in
-            guard let report = try? JSONDecoder().decode(EpochReport.self, from: Data(line.utf8)) else { return false }
-            return report.epoch <= epoch
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONDecoder().decode(EpochReport.self, from: Data(line.utf8))).map { (String(line), $0) }
         }
     }
 }

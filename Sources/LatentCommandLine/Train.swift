@@ -105,9 +105,8 @@ struct Train: Subcommand {
         var written = [checkpointPath, metricsPath]
         let chartPath = folder.file("elbo.svg")
         // A resumed run draws every epoch of the run: the metrics log holds the earlier ones.
-        let history = resume == nil ? reports : (try? String(contentsOfFile: metricsPath, encoding: .utf8)).map { text in
-            text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochReport.self, from: Data($0.utf8)) }
-        }.flatMap { $0.last?.epoch == last.epoch ? $0 : nil } ?? reports
+        let logged = EpochReport.log(at: metricsPath)
+        let history = resume != nil && logged.last?.epoch == last.epoch ? logged : reports
         let chart = elboChart(history, model: model.name)
         try writeText(chart, to: chartPath)
         written.append(chartPath)
