@@ -164,6 +164,24 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// A site in the data plate written with one value (the plate gives it one per row): split
+    /// over 2 processes, it trains as in one.
+    func testASiteTheDataPlateExpandsSplitsLikeAnyOther() throws {
+        let broadcast = Model("broadcast") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let c = latent("c") ~ Normal(Tensor.zeros([1]), 1)
+                observe("x", x) ~ Normal(c, 1)
+            }
+        }
+        var generator = RandomGenerator(seed: 2)
+        let points = Tensor.randomNormal([40], using: &generator)
+        var options = TrainingOptions(epochs: 2, batchSize: 16, optimizer: .adam(learningRate: 0.01))
+        options.seed = 4
+        let one = try train(broadcast, points, processes: 1, options: options)[0]
+        let two = try train(broadcast, points, processes: 2, options: options)
+        XCTAssertLessThan(largestDifference(one, two[0]), 1e-6)
+    }
+
     func testWhatProcessesCannotShareIsRefused() throws {
         let data = binaryRows(10, seed: 7)
         let cases: [(Int, String)] = [(4, "3 processes every minibatch needs at least 3 rows, but 2 rows make the last minibatch of each epoch"),
