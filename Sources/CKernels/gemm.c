@@ -115,6 +115,16 @@ void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
     function(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
 }
 
+void latent_sgemm_tile_shape(int64_t *rows, int64_t *columns) {
+#if defined(__x86_64__)
+    switch (latent_instruction_level()) {
+    case 2: tile_shape_avx512(rows, columns); return;
+    case 1: tile_shape_avx2(rows, columns); return;
+    }
+#endif
+    tile_shape_generic(rows, columns);
+}
+
 const char *latent_sgemm_kernel_name(void) {
     const char *name = "generic";
     chosen_gemm(&name);

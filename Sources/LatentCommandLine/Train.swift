@@ -51,8 +51,15 @@ struct Train: Subcommand {
         var data = try loadData(dataPath, for: model, columns: columns, output: output)
         if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }
         if model.data == .binaryImages {
-            data.test = data.test.thresholded()
-            if binarization == .threshold { data.train = data.train.thresholded() }
+            switch binarization {
+            case .threshold:
+                data.train = data.train.thresholded()
+                data.test = data.test.thresholded()
+            case .stochastic:
+                // Held out as `latent eval --binarize stochastic` scores it: one fixed draw (seed 0).
+                var generator = RandomGenerator(seed: 0)
+                data.test = DataRows(Binarization.stochastic.apply(try data.test.tensor(), using: &generator))
+            }
         }
         let dataSize = data.train.rowSize
         var settings = try model.settings(dataSize: dataSize, from: arguments)

@@ -76,6 +76,13 @@ enum MatrixKernel {
     /// Work below which one thread is faster than two (in multiply-adds).
     static let parallelThreshold = 1 << 19
 
+    /// The GEMM's register tile: threads take blocks of C in multiples of it.
+    static let tileShape: (rows: Int, columns: Int) = {
+        var rows: Int64 = 0, columns: Int64 = 0
+        latent_sgemm_tile_shape(&rows, &columns)
+        return (Int(rows), Int(columns))
+    }()
+
     /// `c = op(a) op(b)` with row-major contiguous `a` (`m x k`, or `k x m` when transposed),
     /// `b` (`k x n`, or `n x k`) and `c` (`m x n`).
     static func multiply(
@@ -98,7 +105,7 @@ enum MatrixKernel {
         let threads = m * n * k < parallelThreshold ? 1 : Swift.min(ComputeThreads.count, 8)
         let splitColumns = n >= m
         let extent = splitColumns ? n : m
-        let grain = splitColumns ? 32 : 8
+        let grain = splitColumns ? tileShape.columns : tileShape.rows
         let chunk = ((extent + threads - 1) / threads + grain - 1) / grain * grain
         let parts = (extent + chunk - 1) / chunk
         let pointers = UncheckedSendable((a, b, c))

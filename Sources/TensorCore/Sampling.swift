@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Random tensors: uniform, standard normal, Bernoulli, categorical and gamma draws.
@@ -9,19 +10,12 @@ extension Tensor {
     /// for a process's share of a split minibatch: see `RowShare`). Elements are split across
     /// threads; values depend only on `element`.
     package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: @escaping (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ element: Int, _ index: Int) -> Float) -> Tensor {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            return failure("random", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
+        let place: DrawPlace
+        switch DrawPlace.next(shape, &generator) {
+        case .success(let next): place = next
+        case .failure(let error): return failure(error.operation, error.message, shape: shape)
         }
-        let share = generator.rowShare
-        var inner = 1
-        if let share, let axis = share.axis {
-            guard axis < shape.count, shape[axis] == share.count else {
-                return failure("random", "a draw of shape \(Shape.describe(shape)) does not run over this process's \(share.count) rows of the minibatch along axis \(axis), so it cannot be split across processes", shape: shape)
-            }
-            inner = Shape.count(Array(shape[(axis + 1)...]))
-        }
-        let key = generator.seed
-        let stream = generator.nextStream()
+        let (key, stream, share, inner) = (place.key, place.stream, place.share, place.inner)
         let n = Shape.count(shape)
         let parts = n < 1 << 16 ? 1 : ComputeThreads.count
         return build(shape) { out in
@@ -36,26 +30,43 @@ extension Tensor {
         }
     }
 
-    /// Independent draws from U(0, 1), strictly inside the interval.
-    public static func randomUniform(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        drawing(shape, &generator) { block, i, _ in
-            let words = block(UInt64(i / 4))
-            switch i % 4 {
-            case 0: return Philox.openUnit(words.0)
-            case 1: return Philox.openUnit(words.1)
-            case 2: return Philox.openUnit(words.2)
-            default: return Philox.openUnit(words.3)
+    /// Fills a tensor of `shape` by `fill(key, stream, first, count, out)`, which writes
+    /// elements `first..<(first + count)` of the whole draw to `out`: runs of consecutive
+    /// elements split across threads, each run mapped to its place as `drawing` maps one.
+    static func filling(_ shape: [Int], _ generator: inout RandomGenerator,
+                        _ fill: @escaping (UInt64, UInt64, Int64, Int64, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let place: DrawPlace
+        switch DrawPlace.next(shape, &generator) {
+        case .success(let next): place = next
+        case .failure(let error): return failure(error.operation, error.message, shape: shape)
+        }
+        let (key, stream, share, inner) = (place.key, place.stream, place.share, place.inner)
+        let n = Shape.count(shape)
+        let run = share?.axis == nil ? Swift.max(n, 1) : Swift.max(share!.count * inner, 1)
+        let parts = n < 1 << 16 ? 1 : ComputeThreads.count
+        return build(shape) { out in
+            let output = UncheckedSendable(out)
+            parallelFor(parts) { part in
+                var i = n * part / parts
+                let end = n * (part + 1) / parts
+                while i < end {
+                    let (outer, runEnd) = (i / run, Swift.min(end, (i / run + 1) * run))
+                    let first = share?.axis == nil ? i : (outer * share!.total + share!.offset) * inner + i - outer * run
+                    fill(key, stream, Int64(first), Int64(runEnd - i), output.value + i)
+                    i = runEnd
+                }
             }
         }
     }
 
+    /// Independent draws from U(0, 1), strictly inside the interval.
+    public static func randomUniform(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        filling(shape, &generator) { latent_philox_uniform($0, $1, $2, $3, $4) }
+    }
+
     /// Independent draws from N(0, 1) (Box-Muller on one Philox block per pair of elements).
     public static func randomNormal(_ shape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        drawing(shape, &generator) { block, i, _ in
-            let words = block(UInt64(i / 2))
-            let (u1, u2) = i % 2 == 0 ? (words.0, words.1) : (words.2, words.3)
-            return standardNormal(u1, u2)
-        }
+        filling(shape, &generator) { latent_philox_normal($0, $1, $2, $3, $4) }
     }
 
     /// Independent draws from Bernoulli(p) for each element `p` of `probabilities` (1 or 0).
@@ -142,5 +153,29 @@ extension Tensor {
     /// U(0, 1) draws from the global generator.
     public static func randomUniform(_ shape: [Int]) -> Tensor {
         GlobalRandom.withGenerator { randomUniform(shape, using: &$0) }
+    }
+}
+
+/// Where the next bulk draw of a shape takes its numbers: the generator's key, a fresh
+/// stream, this process's row share and the elements per row along the share's axis.
+private struct DrawPlace {
+    let key: UInt64, stream: UInt64
+    let share: RowShare?
+    let inner: Int
+
+    /// The place of the next draw of `shape`; an error when the draw cannot be split.
+    static func next(_ shape: [Int], _ generator: inout RandomGenerator) -> Result<DrawPlace, TensorError> {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            return .failure(TensorError(operation: "random", message: "negative dimension in shape \(Shape.describe(shape))"))
+        }
+        let share = generator.rowShare
+        var inner = 1
+        if let share, let axis = share.axis {
+            guard axis < shape.count, shape[axis] == share.count else {
+                return .failure(TensorError(operation: "random", message: "a draw of shape \(Shape.describe(shape)) does not run over this process's \(share.count) rows of the minibatch along axis \(axis), so it cannot be split across processes"))
+            }
+            inner = Shape.count(Array(shape[(axis + 1)...]))
+        }
+        return .success(DrawPlace(key: generator.seed, stream: generator.nextStream(), share: share, inner: inner))
     }
 }

@@ -2,9 +2,10 @@ import TensorCore
 import TestSupport
 import XCTest
 
-/// The GEMM kernel against a naive Double product on awkward sizes, every transpose
-/// combination and 1 or 2 threads. Float32 sums of k products of values in [-1, 1] carry
-/// relative error about k * 6e-8, so 1e-5 relative to `1 + |reference|` is ample.
+/// The GEMM kernel against a naive Double product on awkward sizes (few rows with a deep or
+/// wide B, which read B where it lies), every transpose combination and 1 or 2 threads.
+/// Float32 sums of k products of values in [-1, 1] carry relative error about k * 6e-8 at
+/// worst and sqrt(k) * 6e-8 typically, so 1e-5 relative to `1 + |reference|` is ample.
 final class MatrixKernelTests: XCTestCase {
     override func tearDown() { ComputeThreads.count = 2 }
 
@@ -13,7 +14,7 @@ final class MatrixKernelTests: XCTestCase {
         var generator = RandomGenerator(seed: 7)
         for threads in [1, 2] {
             ComputeThreads.count = threads
-            for (m, n, k) in [(1, 1, 1), (7, 33, 65), (127, 1, 7), (33, 127, 1), (65, 65, 127), (127, 127, 127)] + sizes.map({ ($0, 65, 33) }) {
+            for (m, n, k) in [(1, 1, 1), (7, 33, 65), (127, 1, 7), (33, 127, 1), (65, 65, 127), (127, 127, 127), (20, 200, 784), (24, 47, 530), (6, 2100, 40)] + sizes.map({ ($0, 65, 33) }) {
                 for transposeA in [false, true] {
                     for transposeB in [false, true] {
                         let a = Tensor.randomUniform(transposeA ? [k, m] : [m, k], using: &generator) * 2 - 1

@@ -89,6 +89,43 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    /// Random123's known-answer vectors for Philox4x32-10 (counter words, then key words).
+    func testPhiloxKnownAnswers() {
+        let zero = Philox.block(key: 0, stream: 0, counter: 0)
+        XCTAssertEqual([zero.0, zero.1, zero.2, zero.3], [0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8])
+        let ones = Philox.block(key: .max, stream: .max, counter: .max)
+        XCTAssertEqual([ones.0, ones.1, ones.2, ones.3], [0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD])
+        let pi = Philox.block(key: 0x299F_31D0_A409_3822, stream: 0x0370_7344_1319_8A2E, counter: 0x85A3_08D3_243F_6A88)
+        XCTAssertEqual([pi.0, pi.1, pi.2, pi.3], [0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1])
+    }
+
+    /// The bulk kernels give every element the number `Philox.block` gives it one at a time:
+    /// uniform element e is word e % 4 of block e / 4, normal element e Box-Muller on words
+    /// (0, 1) or (2, 3) of block e / 2; also for a process's share of a minibatch.
+    func testBulkDrawsMatchOneBlockAtATime() {
+        let uniformByElement: (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), Int, Int) -> Float = { block, e, _ in
+            let w = block(UInt64(e / 4))
+            return Philox.openUnit([w.0, w.1, w.2, w.3][e % 4])
+        }
+        let normalByElement: (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), Int, Int) -> Float = { block, e, _ in
+            let w = block(UInt64(e / 2))
+            return e % 2 == 0 ? Tensor.standardNormal(w.0, w.1) : Tensor.standardNormal(w.2, w.3)
+        }
+        for (shape, share) in [([70_001], nil), ([3, 7], nil), ([2, 5, 3], RowShare(offset: 3, count: 5, total: 12, axis: 1)),
+                               ([40_000, 3], RowShare(offset: 1, count: 40_000, total: 40_003, axis: 0))] as [([Int], RowShare?)] {
+            for threads in [1, 2] {
+                ComputeThreads.count = threads
+                defer { ComputeThreads.count = 2 }
+                var bulk = RandomGenerator(seed: 9), single = RandomGenerator(seed: 9)
+                bulk.rowShare = share
+                single.rowShare = share
+                _ = bulk.next(); _ = single.next()
+                XCTAssertEqual(Tensor.randomUniform(shape, using: &bulk).scalars, Tensor.drawing(shape, &single, uniformByElement).scalars, "uniform \(shape)")
+                XCTAssertEqual(Tensor.randomNormal(shape, using: &bulk).scalars, Tensor.drawing(shape, &single, normalByElement).scalars, "normal \(shape)")
+            }
+        }
+    }
+
     func testGlobalSeedIsReproducible() {
         setRandomSeed(3)
         let a = Tensor.randomNormal([10])

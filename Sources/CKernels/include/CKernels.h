@@ -15,6 +15,10 @@ void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
                   const float *b, int64_t b_row_stride, int64_t b_col_stride,
                   float beta, float *c, int64_t ldc);
 
+/// The register tile of the GEMM chosen for this processor (rows of A by columns of B): blocks
+/// of C split across threads in multiples of it waste no lanes.
+void latent_sgemm_tile_shape(int64_t *rows, int64_t *columns);
+
 /// The GEMM variant chosen for this processor at run time: "avx512", "avx2" or "generic".
 const char *latent_sgemm_kernel_name(void);
 
@@ -59,6 +63,13 @@ void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *a
 
 /// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
 int latent_all_finite(const float *x, int64_t n);
+
+/// out[j] = element first + j of a U(0, 1) draw: word e % 4 of Philox4x32-10 block
+/// (key, stream, e / 4), as ((bits >> 8) + 1/2) 2^-24.
+void latent_philox_uniform(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out);
+/// out[j] = element first + j of a N(0, 1) draw: Box-Muller in double, sqrt(-2 log u1) cos(2 pi u2),
+/// on words (0, 1) of block e / 2 for even e and (2, 3) for odd e.
+void latent_philox_normal(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out);
 
 /// The CRC-32 of `count` bytes continuing from `crc` (0 to start): zlib's `crc32`.
 uint32_t latent_crc32(uint32_t crc, const uint8_t *bytes, int64_t count);
