@@ -19,19 +19,7 @@ struct AdamRule: UpdateRule {
         let correction1 = Float(1 - Foundation.pow(Double(beta1), t))
         let correction2 = Float(1 - Foundation.pow(Double(beta2), t))
         let lr = learningRate * Float(Foundation.pow(Double(decay), t - 1))
-        let pointers = UncheckedPointers(p: p, g: g, m: slots[0], v: slots[1])
-        let (b1, b2, eps, decay, clip) = (beta1, beta2, epsilon, weightDecay, clip)
-        parallelChunks(n) { start, count in
-            latent_adam_update(pointers.p + start, pointers.g + start, pointers.m + start, pointers.v + start, Int64(count),
-                               lr, b1, b2, eps, decay, clip, correction1, correction2)
-        }
+        latent_adam_update(p, g, slots[0], slots[1], Int64(n), lr, beta1, beta2, epsilon, weightDecay, clip, correction1, correction2)
     }
 }
 
-/// The four arrays of an Adam step, handed to worker threads that touch disjoint chunks.
-struct UncheckedPointers: @unchecked Sendable {
-    let p: UnsafeMutablePointer<Float>
-    let g: UnsafePointer<Float>
-    let m: UnsafeMutablePointer<Float>
-    let v: UnsafeMutablePointer<Float>
-}

@@ -23,25 +23,36 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
     mutating func update(_ parameters: inout [String: Tensor], gradients: [String: Tensor], rateMultiplier: Float) {
         let learningRate = self.learningRate * rateMultiplier
         step += 1
+        var arrays: [ElementArrays] = []
         for (name, gradient) in gradients {
             guard var parameter = parameters.removeValue(forKey: name) else { continue }
             var state = slots.removeValue(forKey: name).flatMap { $0.count == rule.slotCount && $0.allSatisfy { $0.shape == parameter.shape } ? $0 : nil }
                 ?? (0..<rule.slotCount).map { _ in Tensor.zeros(parameter.shape) }
-            let pointers = state.indices.map { i in state[i].withMutableElements { $0 } }
-            let count = parameter.count
-            parameter.withMutableElements { p in
-                gradient.withElements { g in Self.apply(rule, count, p, g, pointers, learningRate: learningRate, step: step) }
-            }
+            // Pointers taken while each storage is held once; the dictionaries keep it alive and
+            // nothing else touches it until the update is done.
+            arrays.append(ElementArrays(p: parameter.withMutableElements { $0 }, g: gradient.withElements { $0 },
+                                        slots: state.indices.map { i in state[i].withMutableElements { $0 } }, count: parameter.count))
             slots[name] = state
             parameters[name] = parameter
         }
+        Self.apply(rule, arrays, learningRate: learningRate, step: step)
     }
 
-    /// `rule` over `count` elements in contiguous chunks, one per thread: element by element,
-    /// so the numbers do not depend on the split.
-    private static func apply(_ rule: Rule, _ count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate: Float, step: Int) {
-        parallelChunks(count) { start, n in
-            rule.apply(n, p + start, g + start, slots.map { $0 + start }, learningRate: learningRate, step: step)
+    /// `rule` over the elements of every parameter at once, in one contiguous share of them
+    /// per thread (so that small parameters are spread as well as large ones): element by
+    /// element, so the numbers do not depend on the split.
+    private static func apply(_ rule: Rule, _ arrays: [ElementArrays], learningRate: Float, step: Int) {
+        let total = arrays.reduce(0) { $0 + $1.count }
+        parallelChunks(total) { start, count in
+            var offset = 0
+            for item in arrays {
+                let (low, high) = (Swift.max(start, offset), Swift.min(start + count, offset + item.count))
+                if low < high {
+                    let skip = low - offset
+                    rule.apply(high - low, item.p + skip, item.g + skip, item.slots.map { $0 + skip }, learningRate: learningRate, step: step)
+                }
+                offset += item.count
+            }
         }
     }
 
@@ -80,4 +91,12 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
         slots = restored
         step = Int(stored)
     }
+}
+
+/// One parameter's elements, gradient and state slots during an update.
+struct ElementArrays {
+    let p: UnsafeMutablePointer<Float>
+    let g: UnsafePointer<Float>
+    let slots: [UnsafeMutablePointer<Float>]
+    let count: Int
 }
