@@ -130,30 +130,35 @@ static inline __attribute__((always_inline)) VF CAT(logsigmoid, VARIANT)(VF x) {
     return BLEND(x != x, x, result);
 }
 
-/// x l - softplus(l) and its derivative in l, x - sigmoid(l): the Bernoulli log-likelihood.
+/// x l - softplus(l) and, unless dl is NULL, its derivative in l, x - sigmoid(l): the Bernoulli
+/// log-likelihood.
 static void CAT(bernoulli_log_likelihood, VARIANT)(const float *l, const float *x, float *y, float *dl, int64_t n) {
-    int64_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        VF logits = *(const VF *)(l + i), values = *(const VF *)(x + i);
-        VF a = (VF)((VI)logits & 0x7fffffff);
-        VF e = CAT(exp, VARIANT)(-a);
-        VF s = 1.0f / (1.0f + e);
-        VF sigmoid = BLEND(logits >= 0.0f, s, e * s);
-        VF softplus = BLEND(logits > 0.0f, logits, (VF){}) + CAT(log1p, VARIANT)(e);
-        *(VF *)(y + i) = values * logits - softplus;
-        *(VF *)(dl + i) = values - sigmoid;
-    }
-    for (; i < n; i++) {
+    for (int64_t i = 0; i < n; i += LANES) {
+        int64_t lanes = n - i < LANES ? n - i : LANES;
         VF logits = {}, values = {};
-        logits[0] = l[i];
-        values[0] = x[i];
+        if (lanes == LANES) {
+            logits = *(const VF *)(l + i);
+            values = *(const VF *)(x + i);
+        } else {
+            for (int64_t j = 0; j < lanes; j++) { logits[j] = l[i + j]; values[j] = x[i + j]; }
+        }
         VF a = (VF)((VI)logits & 0x7fffffff);
         VF e = CAT(exp, VARIANT)(-a);
-        VF s = 1.0f / (1.0f + e);
-        VF sigmoid = BLEND(logits >= 0.0f, s, e * s);
         VF softplus = BLEND(logits > 0.0f, logits, (VF){}) + CAT(log1p, VARIANT)(e);
-        y[i] = (values * logits - softplus)[0];
-        dl[i] = (values - sigmoid)[0];
+        VF likelihood = values * logits - softplus, slope = {};
+        if (dl) {
+            VF s = 1.0f / (1.0f + e);
+            slope = values - BLEND(logits >= 0.0f, s, e * s);
+        }
+        if (lanes == LANES) {
+            *(VF *)(y + i) = likelihood;
+            if (dl) *(VF *)(dl + i) = slope;
+        } else {
+            for (int64_t j = 0; j < lanes; j++) {
+                y[i + j] = likelihood[j];
+                if (dl) dl[i + j] = slope[j];
+            }
+        }
     }
 }
 

@@ -97,12 +97,15 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
         var features: Tensor?
         for site in plan.guidedSites {
             let family = site.guideFamily!
-            let inputs = site.inputs.map { name -> Tensor in
-                if name == "data" {
-                    if features == nil { features = dataFeatures(data, trunk: trunk) }
-                    return features!
+            // Computed only where used: an encoder of repeated rows reads one copy of them.
+            func siteInputs() -> [Tensor] {
+                site.inputs.map { name -> Tensor in
+                    if name == "data" {
+                        if features == nil { features = dataFeatures(data, trunk: trunk) }
+                        return features!
+                    }
+                    return headInput(plan[name]!, fed[name]!)
                 }
-                return headInput(plan[name]!, fed[name]!)
             }
             var raw: Tensor
             let leading: [Int]
@@ -115,11 +118,12 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
                     let output = module(site.name, networks[site.name]!)(once)
                     raw = Tensor.concatenate(Array(repeating: output, count: copies), axis: batchRank + plate.dim)
                 } else {
-                    raw = module(site.name, networks[site.name]!)(concatenated(inputs))
+                    raw = module(site.name, networks[site.name]!)(concatenated(siteInputs()))
                 }
                 leading = Array(raw.shape.dropLast().dropLast(-plate.dim - 1))
             } else {
                 let bias = param("\(site.name).bias", family.initialOutput(site.shape))
+                let inputs = siteInputs()
                 if inputs.isEmpty {
                     raw = bias
                     leading = []

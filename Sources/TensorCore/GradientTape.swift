@@ -105,6 +105,12 @@ extension Tensor {
     /// Records `self` as the output of an operation on `inputs` when a tape is recording and
     /// some input is tracked on it. `pullback` receives the output gradient and which inputs
     /// need a gradient, and returns one gradient (or nil) per input.
+    /// Whether an operation on `inputs` is recorded: a tape is current and tracks one of them.
+    package static func isTracked(_ inputs: [Tensor]) -> Bool {
+        guard let tape = GradientTape.current else { return false }
+        return inputs.contains { tape.node(of: $0) != nil }
+    }
+
     package func recorded(inputs: [Tensor], pullback: @escaping (Tensor, [Bool]) -> [Tensor?]) -> Tensor {
         guard let tape = GradientTape.current else { return self }
         let ids = inputs.map { tape.node(of: $0) }

@@ -119,19 +119,20 @@ public func trigamma(_ x: Tensor) -> Tensor {
 
 /// Elementwise `x l - softplus(l)`: the log-likelihood of `x` under Bernoulli(sigmoid(l)) (the
 /// negative binary cross-entropy with logits), fused in one pass with its gradient
-/// `x - sigmoid(l)` in `l` (and `l` in `x`). Shapes that differ go through the composed form.
+/// `x - sigmoid(l)` in `l` when `l` is on a tape (and `l` in `x`). Shapes that differ go
+/// through the composed form.
 public func bernoulliLogLikelihood(logits: Tensor, values: Tensor) -> Tensor {
     guard logits.shape == values.shape else { return values * logits - softplus(logits) }
-    let derivative = TensorStorage(uninitializedCount: logits.count)
+    let derivative = Tensor.isTracked([logits]) ? TensorStorage(uninitializedCount: logits.count) : nil
     let result = Tensor.build(logits.shape) { out in
-        let pointers = UncheckedSendable((logits.storage.pointer, values.storage.pointer, out, derivative.pointer))
+        let pointers = UncheckedSendable((logits.storage.pointer, values.storage.pointer, out, derivative?.pointer))
         parallelChunks(logits.count) { start, length in
             let (l, x, y, d) = pointers.value
-            latent_bernoulli_log_likelihood(l + start, x + start, y + start, d + start, Int64(length))
+            latent_bernoulli_log_likelihood(l + start, x + start, y + start, d.map { $0 + start }, Int64(length))
         }
     }
-    let slope = Tensor(storage: derivative, shape: logits.shape)
     return result.recorded(inputs: [logits, values]) { g, needs in
-        [needs[0] ? g * slope : nil, needs[1] ? g * logits : nil]
+        let slope = derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)
+        return [needs[0] ? g * slope : nil, needs[1] ? g * logits : nil]
     }
 }

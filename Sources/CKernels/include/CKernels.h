@@ -44,8 +44,8 @@ void latent_vlogsigmoid(const float *x, float *y, int64_t n);
 void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
                         float epsilon, float weight_decay, float clip, float correction1, float correction2);
 
-/// y = x l - softplus(l) (the Bernoulli log-likelihood of x with logits l) and
-/// dlogits = x - sigmoid(l), elementwise.
+/// y = x l - softplus(l) (the Bernoulli log-likelihood of x with logits l) and, unless dlogits
+/// is NULL, dlogits = x - sigmoid(l), elementwise.
 void latent_bernoulli_log_likelihood(const float *logits, const float *values, float *y, float *dlogits, int64_t n);
 
 /// y = a op b elementwise for op 0 (+), 1 (-), 2 (*), 3 (/); y may alias a or b.
