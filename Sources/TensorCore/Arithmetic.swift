@@ -40,13 +40,12 @@ extension Tensor {
                 }
             }
         }
-        let stridesA = Shape.broadcastStrides(a.shape, to: shape)
-        let stridesB = Shape.broadcastStrides(b.shape, to: shape)
-        let length = shape.last ?? 1
-        let stepA = stridesA.last ?? 0, stepB = stridesB.last ?? 0
+        let runs = coalesced(shape, Shape.broadcastStrides(a.shape, to: shape), Shape.broadcastStrides(b.shape, to: shape))
+        let length = runs.shape.last ?? 1
+        let stepA = runs.a.last ?? 0, stepB = runs.b.last ?? 0
         return build(shape) { out in
             let pa = a.storage.pointer, pb = b.storage.pointer
-            forEachRow(shape: shape, stridesA, stridesB) { row, offsetA, offsetB in
+            forEachRow(shape: runs.shape, runs.a, runs.b) { row, offsetA, offsetB in
                 let o = out + row * length
                 switch (stepA, stepB) {
                 case (1, 1): for j in 0..<length { o[j] = f(pa[offsetA + j], pb[offsetB + j]) }

@@ -58,11 +58,12 @@ extension Tensor {
         }
         if target == shape { return self }
         let readStrides = Shape.broadcastStrides(shape, to: target)
-        let length = target.last ?? 1
-        let step = readStrides.last ?? 0
+        let runs = coalesced(target, readStrides, readStrides)
+        let length = runs.shape.last ?? 1
+        let step = runs.a.last ?? 0
         let result = Tensor.build(target) { out in
             let input = storage.pointer
-            forEachRow(shape: target, readStrides, readStrides) { row, offset, _ in
+            forEachRow(shape: runs.shape, runs.a, runs.a) { row, offset, _ in
                 let o = out + row * length
                 if step == 0 {
                     let v = input[offset]
