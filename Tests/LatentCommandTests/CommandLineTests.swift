@@ -41,6 +41,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(figures["ratio_to_floor"]), 0.5)
     }
 
+    /// The same count for the paper's two-layer model (784-8-8-2 here), trained on stochastically
+    /// binarized minibatches of its own size (20): the second hidden layer adds 8*8 each way.
+    func testBenchVAETimesThePaperModel() throws {
+        let result = try LatentProcess.run(["bench", "vae", "--model", "burda-vae", "--binarize", "stochastic", "--hidden", "8", "--latent-dim", "2", "--json"])
+        XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
+        let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.out.last!.utf8)) as? [String: Double])
+        let forward = 784 * 8 + 8 * 8 + 8 * 4 + 2 * 8 + 8 * 8 + 8 * 784
+        XCTAssertEqual(try XCTUnwrap(figures["gflop"]), 2 * 9000 * Double(2 * forward + forward - 784 * 8) / 1e9, accuracy: 1e-9)
+        XCTAssertEqual(try LatentProcess.run(["bench", "vae", "--model", "ppca"]).error, ["latent: 'ppca' is not a binary-image model; `bench vae` times those"])
+    }
+
     func testBenchGEMMPrintsJSONOnTheLastLine() throws {
         let result = try LatentProcess.run(["bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--json"])
         XCTAssertEqual(result.status, 0)
