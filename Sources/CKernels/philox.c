@@ -37,26 +37,32 @@ static blocks_function chosen_blocks(void) {
 
 static inline float open_unit(uint32_t bits) { return ((float)(bits >> 8) + 0.5f) * 0x1p-24f; }
 
-void latent_philox_uniform(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out) {
+/// Element `place` of a batch of blocks for a uniform draw: one word.
+static float uniform_element(const uint32_t *words, int64_t place) { return open_unit(words[place]); }
+
+/// Element `place` of a batch of blocks for a normal draw: Box-Muller on a pair of words.
+static float normal_element(const uint32_t *words, int64_t place) {
+    const uint32_t *pair = words + 2 * place;
+    double radius = sqrt(-2 * log(((double)pair[0] + 0.5) * 0x1p-32));
+    return (float)(radius * cos(2 * 3.141592653589793 * (double)open_unit(pair[1])));
+}
+
+/// out[j] = element first + j of a draw taking `per_block` elements from each block.
+static inline __attribute__((always_inline)) void fill(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out,
+                                                       int64_t per_block, float (*element)(const uint32_t *, int64_t)) {
     blocks_function blocks = chosen_blocks();
     uint32_t words[4 * PHILOX_LANES];
     for (int64_t e = first; e < first + count;) {
-        int64_t block = e / 4, end = (block + PHILOX_LANES) * 4 < first + count ? (block + PHILOX_LANES) * 4 : first + count;
+        int64_t block = e / per_block, end = (block + PHILOX_LANES) * per_block < first + count ? (block + PHILOX_LANES) * per_block : first + count;
         blocks(key, stream, (uint64_t)block, words);
-        for (; e < end; e++) out[e - first] = open_unit(words[e - block * 4]);
+        for (; e < end; e++) out[e - first] = element(words, e - block * per_block);
     }
 }
 
+void latent_philox_uniform(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out) {
+    fill(key, stream, first, count, out, 4, uniform_element);
+}
+
 void latent_philox_normal(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out) {
-    blocks_function blocks = chosen_blocks();
-    uint32_t words[4 * PHILOX_LANES];
-    for (int64_t e = first; e < first + count;) {
-        int64_t block = e / 2, end = (block + PHILOX_LANES) * 2 < first + count ? (block + PHILOX_LANES) * 2 : first + count;
-        blocks(key, stream, (uint64_t)block, words);
-        for (; e < end; e++) {
-            const uint32_t *pair = words + 2 * (e - block * 2);
-            double radius = sqrt(-2 * log(((double)pair[0] + 0.5) * 0x1p-32));
-            out[e - first] = (float)(radius * cos(2 * 3.141592653589793 * (double)open_unit(pair[1])));
-        }
-    }
+    fill(key, stream, first, count, out, 2, normal_element);
 }

@@ -10,21 +10,17 @@ extension Tensor {
     /// for a process's share of a split minibatch: see `RowShare`). Elements are split across
     /// threads; values depend only on `element`.
     package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: @escaping (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ element: Int, _ index: Int) -> Float) -> Tensor {
-        let place: DrawPlace
-        switch DrawPlace.next(shape, &generator) {
-        case .success(let next): place = next
-        case .failure(let error): return failure(error.operation, error.message, shape: shape)
-        }
-        let (key, stream, share, inner) = (place.key, place.stream, place.share, place.inner)
-        let n = Shape.count(shape)
-        let parts = n < 1 << 16 ? 1 : ComputeThreads.count
-        return build(shape) { out in
-            let output = UncheckedSendable(out)
-            parallelFor(parts) { part in
-                let range = (n * part / parts)..<(n * (part + 1) / parts)
-                for i in range {
-                    let element = share?.axis == nil ? i : share!.wholeIndex(i, inner: inner)
-                    output.value[i] = draw({ Philox.block(key: key, stream: stream, counter: $0) }, element, i)
+        placed(shape, &generator) { key, stream, share, inner in
+            let n = Shape.count(shape)
+            let parts = n < 1 << 16 ? 1 : ComputeThreads.count
+            return build(shape) { out in
+                let output = UncheckedSendable(out)
+                parallelFor(parts) { part in
+                    let range = (n * part / parts)..<(n * (part + 1) / parts)
+                    for i in range {
+                        let element = share?.axis == nil ? i : share!.wholeIndex(i, inner: inner)
+                        output.value[i] = draw({ Philox.block(key: key, stream: stream, counter: $0) }, element, i)
+                    }
                 }
             }
         }
@@ -35,28 +31,43 @@ extension Tensor {
     /// elements split across threads, each run mapped to its place as `drawing` maps one.
     static func filling(_ shape: [Int], _ generator: inout RandomGenerator,
                         _ fill: @escaping (UInt64, UInt64, Int64, Int64, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        let place: DrawPlace
-        switch DrawPlace.next(shape, &generator) {
-        case .success(let next): place = next
-        case .failure(let error): return failure(error.operation, error.message, shape: shape)
-        }
-        let (key, stream, share, inner) = (place.key, place.stream, place.share, place.inner)
-        let n = Shape.count(shape)
-        let run = share?.axis == nil ? Swift.max(n, 1) : Swift.max(share!.count * inner, 1)
-        let parts = n < 1 << 16 ? 1 : ComputeThreads.count
-        return build(shape) { out in
-            let output = UncheckedSendable(out)
-            parallelFor(parts) { part in
-                var i = n * part / parts
-                let end = n * (part + 1) / parts
-                while i < end {
-                    let (outer, runEnd) = (i / run, Swift.min(end, (i / run + 1) * run))
-                    let first = share?.axis == nil ? i : (outer * share!.total + share!.offset) * inner + i - outer * run
-                    fill(key, stream, Int64(first), Int64(runEnd - i), output.value + i)
-                    i = runEnd
+        placed(shape, &generator) { key, stream, share, inner in
+            let n = Shape.count(shape)
+            let run = share?.axis == nil ? Swift.max(n, 1) : Swift.max(share!.count * inner, 1)
+            let parts = n < 1 << 16 ? 1 : ComputeThreads.count
+            return build(shape) { out in
+                let output = UncheckedSendable(out)
+                parallelFor(parts) { part in
+                    var i = n * part / parts
+                    let end = n * (part + 1) / parts
+                    while i < end {
+                        let (outer, runEnd) = (i / run, Swift.min(end, (i / run + 1) * run))
+                        let first = share?.axis == nil ? i : (outer * share!.total + share!.offset) * inner + i - outer * run
+                        fill(key, stream, Int64(first), Int64(runEnd - i), output.value + i)
+                        i = runEnd
+                    }
                 }
             }
         }
+    }
+
+    /// `body(key, stream, share, inner)` for the next draw of `shape`: the generator's key, a
+    /// fresh stream, this process's row share and the elements per row along the share's
+    /// axis; NaNs and a recorded error when the draw cannot be split.
+    private static func placed(_ shape: [Int], _ generator: inout RandomGenerator,
+                               _ body: (UInt64, UInt64, RowShare?, Int) -> Tensor) -> Tensor {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            return failure("random", "negative dimension in shape \(Shape.describe(shape))", shape: shape)
+        }
+        let share = generator.rowShare
+        var inner = 1
+        if let share, let axis = share.axis {
+            guard axis < shape.count, shape[axis] == share.count else {
+                return failure("random", "a draw of shape \(Shape.describe(shape)) does not run over this process's \(share.count) rows of the minibatch along axis \(axis), so it cannot be split across processes", shape: shape)
+            }
+            inner = Shape.count(Array(shape[(axis + 1)...]))
+        }
+        return body(generator.seed, generator.nextStream(), share, inner)
     }
 
     /// Independent draws from U(0, 1), strictly inside the interval.
@@ -153,29 +164,5 @@ extension Tensor {
     /// U(0, 1) draws from the global generator.
     public static func randomUniform(_ shape: [Int]) -> Tensor {
         GlobalRandom.withGenerator { randomUniform(shape, using: &$0) }
-    }
-}
-
-/// Where the next bulk draw of a shape takes its numbers: the generator's key, a fresh
-/// stream, this process's row share and the elements per row along the share's axis.
-private struct DrawPlace {
-    let key: UInt64, stream: UInt64
-    let share: RowShare?
-    let inner: Int
-
-    /// The place of the next draw of `shape`; an error when the draw cannot be split.
-    static func next(_ shape: [Int], _ generator: inout RandomGenerator) -> Result<DrawPlace, TensorError> {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            return .failure(TensorError(operation: "random", message: "negative dimension in shape \(Shape.describe(shape))"))
-        }
-        let share = generator.rowShare
-        var inner = 1
-        if let share, let axis = share.axis {
-            guard axis < shape.count, shape[axis] == share.count else {
-                return .failure(TensorError(operation: "random", message: "a draw of shape \(Shape.describe(shape)) does not run over this process's \(share.count) rows of the minibatch along axis \(axis), so it cannot be split across processes"))
-            }
-            inner = Shape.count(Array(shape[(axis + 1)...]))
-        }
-        return .success(DrawPlace(key: generator.seed, stream: generator.nextStream(), share: share, inner: inner))
     }
 }
