@@ -93,8 +93,22 @@ public struct Tensor: @unchecked Sendable {
         return result
     }
 
-    /// True when every element is finite (no NaN, no infinity).
-    public var isFinite: Bool { latent_all_finite(storage.pointer, Int64(count)) != 0 }
+    /// True when every element is finite (no NaN, no infinity); large tensors are checked in
+    /// one contiguous chunk per thread.
+    public var isFinite: Bool {
+        let n = count
+        guard n >= 1 << 16, ComputeThreads.count > 1 else { return latent_all_finite(storage.pointer, Int64(n)) != 0 }
+        let parts = ComputeThreads.count
+        var finite = [Bool](repeating: true, count: parts)
+        finite.withUnsafeMutableBufferPointer { flags in
+            let pointers = UncheckedSendable((storage.pointer, flags.baseAddress!))
+            parallelFor(parts) { part in
+                let (start, end) = (n * part / parts, n * (part + 1) / parts)
+                pointers.value.1[part] = latent_all_finite(pointers.value.0 + start, Int64(end - start)) != 0
+            }
+        }
+        return !finite.contains(false)
+    }
 
     /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
     /// A shape with a negative dimension or too many elements is a `TensorError`.

@@ -4,6 +4,21 @@ import XCTest
 /// Shape and index mistakes in model code become thrown errors naming the operation and the
 /// shapes, never a crash.
 final class TensorErrorTests: XCTestCase {
+    /// A NaN or an infinity anywhere in a large tensor is found, whichever thread's chunk holds it.
+    func testIsFiniteFindsEveryNonFiniteElement() {
+        defer { ComputeThreads.count = 2 }
+        let n = 100_003
+        for threads in [1, 2, 3] {
+            ComputeThreads.count = threads
+            XCTAssertTrue(Tensor.zeros([n]).isFinite)
+            for (place, bad) in [(0, Float.nan), (n / 2, .infinity), (n - 1, -.infinity), (n - 1, .nan)] {
+                var values = [Float](repeating: 1, count: n)
+                values[place] = bad
+                XCTAssertFalse(Tensor(values).isFinite, "\(bad) at \(place) with \(threads) threads")
+            }
+        }
+    }
+
     func assertThrows(_ expected: String, _ body: () -> Tensor, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try checkingTensorErrors { _ = body() }, file: file, line: line) { error in
             XCTAssertEqual("\(error)", expected, file: file, line: line)
