@@ -71,13 +71,13 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
     /// Simplex rows must be nonnegative and sum to 1 within 1e-5 per entry; Cholesky factors
     /// must be lower triangular with a positive diagonal.
     public func firstViolation(in value: Tensor) -> Int? {
-        let values = value.scalars
         switch self {
         case let .greaterThan(lower):
             return (value .> lower).expanded(to: value.shape).scalars.firstIndex { $0 == 0 }
         case let .interval(lower, upper):
             return ((value .>= lower) * (value .<= upper)).expanded(to: value.shape).scalars.firstIndex { $0 == 0 }
         case .simplex:
+            let values = value.scalars
             let k = Swift.max(value.shape.last ?? 1, 1)
             for row in stride(from: 0, to: values.count, by: k) {
                 let entries = values[row..<(row + k)]
@@ -86,13 +86,15 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
             }
             return nil
         case .lowerCholesky:
+            let values = value.scalars
             let d = Swift.max(value.shape.last ?? 1, 1)
             return values.indices.first { i in
                 let (row, column) = ((i / d) % d, i % d)
                 return column > row ? values[i] != 0 : (column == row ? !(values[i] > 0) : values[i].isNaN)
             }
         default:
-            return values.firstIndex { !contains($0) }
+            let n = value.count
+            return value.withElements { p in (0..<n).first { !contains(p[$0]) } }
         }
     }
 

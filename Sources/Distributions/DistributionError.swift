@@ -64,9 +64,10 @@ func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
 /// Records `invalidParameter` for the first element of `parameter` failing `isValid`.
 func validate(_ parameter: Tensor, _ name: String, of distribution: String, must requirement: String, _ isValid: (Float) -> Bool) {
     guard DistributionValidation.isEnabled else { return }
-    let values = parameter.scalars
-    if let bad = values.firstIndex(where: { !isValid($0) }) {
+    let n = parameter.count
+    if let bad = parameter.withElements({ p in (0..<n).first { !isValid(p[$0]) } }) {
         recordDeferredError(DistributionError.invalidParameter(
-            distribution: distribution, parameter: name, index: multiIndex(bad, in: parameter.shape), value: values[bad], requirement: requirement))
+            distribution: distribution, parameter: name, index: multiIndex(bad, in: parameter.shape),
+            value: parameter.withElements { $0[bad] }, requirement: requirement))
     }
 }
