@@ -122,8 +122,8 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
                 }
                 leading = Array(raw.shape.dropLast().dropLast(-plate.dim - 1))
             } else {
-                let bias = param("\(site.name).bias", family.initialOutput(site.shape))
                 let inputs = siteInputs()
+                let bias = param("\(site.name).bias", family.initialOutput(site.shape))
                 if inputs.isEmpty {
                     raw = bias
                     leading = []

@@ -49,18 +49,19 @@ struct Train: Subcommand {
         let dataPath = arguments.text("data") ?? resume?.dataPath
         let columns = columnList(arguments.text("columns")) ?? resume?.columns
         var data = try loadData(dataPath, for: model, columns: columns, output: output)
-        if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }
         if model.data == .binaryImages {
             switch binarization {
             case .threshold:
                 data.train = data.train.thresholded()
                 data.test = data.test.thresholded()
             case .stochastic:
-                // Held out as `latent eval --binarize stochastic` scores it: one fixed draw (seed 0).
+                // Held out as `latent eval --binarize stochastic` scores it: one fixed draw (seed 0)
+                // over all the test rows, before any class is left out.
                 var generator = RandomGenerator(seed: 0)
                 data.test = DataRows(Binarization.stochastic.apply(try data.test.tensor(), using: &generator))
             }
         }
+        if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }
         let dataSize = data.train.rowSize
         var settings = try model.settings(dataSize: dataSize, from: arguments)
         if let resume {

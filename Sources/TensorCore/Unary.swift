@@ -132,7 +132,7 @@ public func bernoulliLogLikelihood(logits: Tensor, values: Tensor) -> Tensor {
         }
     }
     return result.recorded(inputs: [logits, values]) { g, needs in
-        let slope = derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)
-        return [needs[0] ? g * slope : nil, needs[1] ? g * logits : nil]
+        [needs[0] ? g * (derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)) : nil,
+         needs[1] ? g * logits : nil]
     }
 }
