@@ -227,7 +227,7 @@ enum Inflate {
     static func run(_ reader: inout BitReader, into output: inout InflateOutput) throws {
         var last = false
         while !last {
-            guard output.count <= (output.sink == nil ? maximumOutput : maximumStreamedOutput) else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than \(output.sink == nil ? "16 GiB in memory" : "1 TiB")") }
+            try output.checkSize(path: reader.path)
             try output.handOnIfLarge()
             last = try reader.bits(1) == 1
             switch try reader.bits(2) {
@@ -292,7 +292,7 @@ enum Inflate {
                 continue
             }
             if symbol == 256 { return }
-            guard output.count <= (output.sink == nil ? maximumOutput : maximumStreamedOutput) else { throw DataError.corrupt(path: reader.path, reason: "deflate: the data decompress to more than \(output.sink == nil ? "16 GiB in memory" : "1 TiB")") }
+            try output.checkSize(path: reader.path)
             let lengthIndex = symbol - 257
             guard lengthIndex < lengthBase.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: invalid length symbol") }
             let length = lengthBase[lengthIndex] + (try reader.bits(lengthExtra[lengthIndex]))
@@ -300,6 +300,16 @@ enum Inflate {
             guard distanceSymbol < distanceBase.count else { throw DataError.corrupt(path: reader.path, reason: "deflate: invalid distance symbol") }
             let distance = distanceBase[distanceSymbol] + (try reader.bits(distanceExtra[distanceSymbol]))
             try output.copy(distance: distance, length: length, path: reader.path)
+        }
+    }
+}
+
+extension InflateOutput {
+    /// Refuses output past its limit: 16 GiB held in memory, 1 TiB streamed to disk.
+    func checkSize(path: String) throws {
+        let streamed = sink != nil
+        guard count <= (streamed ? Inflate.maximumStreamedOutput : Inflate.maximumOutput) else {
+            throw DataError.corrupt(path: path, reason: "deflate: the data decompress to more than \(streamed ? "1 TiB" : "16 GiB in memory")")
         }
     }
 }

@@ -206,6 +206,15 @@ public enum Binarization: String, Sendable {
         return copy
     }
 
+    /// Rows binarized once by a fixed stochastic draw (seed 0), as Burda et al. (2015) binarize
+    /// their test set: the rows `train --binarize stochastic` holds out and `eval --binarize
+    /// stochastic` scores. Each number's draw depends on its place only, so the first rows of a
+    /// set are drawn as they are within the whole set.
+    public static func fixedDraw(_ x: Tensor) -> Tensor {
+        var generator = RandomGenerator(seed: 0)
+        return stochastic.apply(x, using: &generator)
+    }
+
     /// Binarizes `x` in place (without a second copy of a large data set when `x` is not shared).
     public func apply(to x: inout Tensor, using generator: inout RandomGenerator) {
         switch self {

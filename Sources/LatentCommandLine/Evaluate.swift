@@ -112,10 +112,7 @@ struct Evaluate: Subcommand {
         let fileRows = split == "all" ? Array(0..<test.shape[0]) : data.testRows
         let rows = try arguments.integer("rows", default: test.shape[0], in: 1...test.shape[0])
         test = test.slice(axis: 0, 0..<rows)
-        if stochastic, restored.model.data == .binaryImages {
-            var generator = RandomGenerator(seed: 0)
-            test = Binarization.stochastic.apply(test, using: &generator)
-        }
+        if stochastic, restored.model.data == .binaryImages { test = Binarization.fixedDraw(test) }
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
         var elbo: Double = 0, logLikelihood: [Float] = []
         let chunk = 200

@@ -55,10 +55,9 @@ struct Train: Subcommand {
                 data.train = data.train.thresholded()
                 data.test = data.test.thresholded()
             case .stochastic:
-                // Held out as `latent eval --binarize stochastic` scores it: one fixed draw (seed 0)
-                // over all the test rows, before any class is left out.
-                var generator = RandomGenerator(seed: 0)
-                data.test = DataRows(Binarization.stochastic.apply(try data.test.tensor(), using: &generator))
+                // Held out as `latent eval --binarize stochastic` scores it: drawn over all the test
+                // rows, before any class is left out.
+                data.test = DataRows(Binarization.fixedDraw(try data.test.tensor()))
             }
         }
         if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }

@@ -11,13 +11,10 @@ extension Tensor {
     /// threads; values depend only on `element`.
     package static func drawing(_ shape: [Int], _ generator: inout RandomGenerator, _ draw: @escaping (_ block: (UInt64) -> (UInt32, UInt32, UInt32, UInt32), _ element: Int, _ index: Int) -> Float) -> Tensor {
         placed(shape, &generator) { key, stream, share, inner in
-            let n = Shape.count(shape)
-            let parts = n < 1 << 16 ? 1 : ComputeThreads.count
-            return build(shape) { out in
+            build(shape) { out in
                 let output = UncheckedSendable(out)
-                parallelFor(parts) { part in
-                    let range = (n * part / parts)..<(n * (part + 1) / parts)
-                    for i in range {
+                parallelChunks(Shape.count(shape)) { start, count in
+                    for i in start..<(start + count) {
                         let element = share?.axis == nil ? i : share!.wholeIndex(i, inner: inner)
                         output.value[i] = draw({ Philox.block(key: key, stream: stream, counter: $0) }, element, i)
                     }
@@ -34,12 +31,11 @@ extension Tensor {
         placed(shape, &generator) { key, stream, share, inner in
             let n = Shape.count(shape)
             let run = share?.axis == nil ? Swift.max(n, 1) : Swift.max(share!.count * inner, 1)
-            let parts = n < 1 << 16 ? 1 : ComputeThreads.count
             return build(shape) { out in
                 let output = UncheckedSendable(out)
-                parallelFor(parts) { part in
-                    var i = n * part / parts
-                    let end = n * (part + 1) / parts
+                parallelChunks(n) { start, count in
+                    var i = start
+                    let end = start + count
                     while i < end {
                         let (outer, runEnd) = (i / run, Swift.min(end, (i / run + 1) * run))
                         let first = share?.axis == nil ? i : (outer * share!.total + share!.offset) * inner + i - outer * run
