@@ -1,6 +1,7 @@
 # The PyTorch reference for the IWAE paper's VAE setting (Burda et al. 2015), the model `burda-vae`:
 # 784-200-200 tanh encoder and decoder, 50 latent units, Bernoulli decoder, pixels binarized anew
 # each minibatch, batch 20, Adam (1e-3, epsilon 1e-4), one reparameterized sample, analytic KL.
+# The encoder's scale is exp of its output, as in the paper (Latent's compiled guide uses softplus).
 # Prints seconds per epoch. Usage: python burda_torch.py THREADS EPOCHS [iwae]; with `iwae`, also
 # log p(x) by k = 5000 importance samples on the first 1000 test images, binarized once.
 # MNIST_DIR: the IDX .gz folder (default ../shared/data/mnist). Needs torch and numpy. Not part of CI.
