@@ -38,7 +38,7 @@ static void CAT(relu_forward, VARIANT)(const float *x, float *y, int64_t n) {
 }
 
 static void CAT(relu_backward, VARIANT)(const float *x, const float *g, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? g[i] : 0.0f;
+    for (int64_t i = 0; i < n; i++) y[i] = g[i] * (x[i] > 0.0f ? 1.0f : 0.0f);
 }
 
 static void CAT(row_sums, VARIANT)(const float *x, int64_t rows, int64_t columns, float *out) {

@@ -24,6 +24,18 @@ extension Tensor {
             }
         }
     }
+
+    /// A vectorized kernel `kernel(x, other, y, n)` of `self` and `other`, a tensor of the same
+    /// shape, large tensors split across the kernel threads.
+    func applying(_ kernel: @escaping (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void, with other: Tensor) -> Tensor {
+        precondition(other.shape == shape, "applying: shapes \(Shape.describe(shape)) and \(Shape.describe(other.shape)) differ")
+        return Tensor.build(shape) { out in
+            let pointers = UncheckedSendable((storage.pointer, other.storage.pointer, out))
+            parallelChunks(count) { start, length in
+                kernel(pointers.value.0 + start, pointers.value.1 + start, pointers.value.2 + start, Int64(length))
+            }
+        }
+    }
 }
 
 /// Elementwise `e^x`.
@@ -88,7 +100,7 @@ public func logSigmoid(_ x: Tensor) -> Tensor {
 
 /// Elementwise rectified linear unit `Swift.max(x, 0)`.
 public func relu(_ x: Tensor) -> Tensor {
-    x.mapped { $0 > 0 ? $0 : 0 }.recorded(inputs: [x]) { g, _ in [g * x.mapped { $0 > 0 ? 1 : 0 }] }
+    x.applying(latent_vrelu).recorded(inputs: [x]) { g, _ in [x.applying(latent_vrelu_backward, with: g)] }
 }
 
 /// Elementwise leaky ReLU: `x` for positive `x`, `slope * x` otherwise.

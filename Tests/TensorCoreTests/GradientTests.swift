@@ -51,6 +51,24 @@ final class GradientTests: XCTestCase {
         try assertUnary(-2, 2, { clamp($0, min: -1, max: 0.5) }) { Swift.min(Swift.max($0, -1), 0.5) }
     }
 
+    /// ReLU on a tensor large enough to be split across threads, exactly: max(x, 0) forward and
+    /// g * (x > 0 ? 1 : 0) backward, so a NaN upstream gradient stays NaN even where x <= 0.
+    func testReLUOnLargeTensorsIsExact() {
+        let count = 300 * 300
+        let x = uniform([300, 300], -1, 1) * Tensor((0..<count).map { Float($0 % 7 == 0 ? 0 : 1) }).reshaped(to: [300, 300])
+        var upstream = uniform([300, 300], -2, 2, seed: 2).scalars
+        let inactive = x.scalars.firstIndex { $0 < 0 }!
+        upstream[inactive] = .nan
+        let tape = GradientTape()
+        let watched = tape.watch(x)
+        let y = tape.record { relu(watched) }
+        let gradient = tape.gradient(of: tape.record { (y * Tensor(upstream).reshaped(to: [300, 300])).sum() }, withRespectTo: [watched])[0].scalars
+        XCTAssertEqual(y.scalars, x.scalars.map { $0 > 0 ? $0 : 0 })
+        let wrong = (0..<count).filter { $0 != inactive && gradient[$0].bitPattern != (upstream[$0] * (x.scalars[$0] > 0 ? 1 : 0)).bitPattern }
+        XCTAssertEqual(wrong, [])
+        XCTAssertTrue(gradient[inactive].isNaN)
+    }
+
     func testFusedBernoulliLogLikelihood() throws {
         var generator = RandomGenerator(seed: 12)
         let values = Tensor.randomBernoulli(probabilities: Tensor.full([4, 5], 0.5), using: &generator)

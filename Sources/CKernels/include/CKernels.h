@@ -53,7 +53,7 @@ void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n)
 
 /// y = max(x, 0) elementwise.
 void latent_vrelu(const float *x, float *y, int64_t n);
-/// y = g where x > 0, else 0: the gradient of ReLU.
+/// y = g * (x > 0 ? 1 : 0) elementwise: the gradient of ReLU (a NaN in g stays NaN).
 void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n);
 
 /// out[r] = sum_j x[r, j] for a rows x columns matrix, accumulated in double (16 partial sums a row).
