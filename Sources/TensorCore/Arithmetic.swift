@@ -61,12 +61,7 @@ extension Tensor {
     /// repeats along `a`'s leading axes (a bias row); nil for other shapes (`broadcasting` then).
     static func sameShape(_ op: Int32, _ a: Tensor, _ b: Tensor) -> Tensor? {
         if a.shape == b.shape {
-            return build(a.shape) { out in
-                let pointers = UncheckedSendable((a.storage.pointer, b.storage.pointer, out))
-                parallelChunks(a.count) { start, length in
-                    latent_vbinary(op, pointers.value.0 + start, pointers.value.1 + start, pointers.value.2 + start, Int64(length))
-                }
-            }
+            return a.applying({ latent_vbinary(op, $0, $1, $2, $3) }, with: b)
         }
         guard b.rank >= 1, b.rank < a.rank, Array(a.shape.suffix(b.rank)) == b.shape, b.count >= 16 else { return nil }
         let rows = a.count / b.count
