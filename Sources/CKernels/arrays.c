@@ -91,3 +91,13 @@ int latent_all_finite(const float *x, int64_t n) {
 #endif
     return all_finite_generic(x, n);
 }
+
+int64_t latent_first_outside(const float *x, int64_t n, float lower, float upper, int integral) {
+#if defined(__x86_64__)
+    switch (latent_instruction_level()) {
+    case 2: return first_outside_avx512(x, n, lower, upper, integral);
+    case 1: return first_outside_avx2(x, n, lower, upper, integral);
+    }
+#endif
+    return first_outside_generic(x, n, lower, upper, integral);
+}

@@ -24,6 +24,19 @@ static int CAT(all_finite, VARIANT)(const float *x, int64_t n) {
     return saturated == 0;
 }
 
+static int64_t CAT(first_outside, VARIANT)(const float *x, int64_t n, float lower, float upper, int integral) {
+    for (int64_t start = 0; start < n; start += 1024) {
+        int64_t end = n - start < 1024 ? n : start + 1024;
+        int outside = 0;
+        for (int64_t i = start; i < end; i++)
+            outside |= !(x[i] >= lower) | !(x[i] <= upper) | (integral & (x[i] != __builtin_elementwise_floor(x[i])));
+        if (!outside) continue;
+        for (int64_t i = start; i < end; i++)
+            if (!(x[i] >= lower) | !(x[i] <= upper) | (integral & (x[i] != __builtin_elementwise_floor(x[i])))) return i;
+    }
+    return -1;
+}
+
 static void CAT(binary, VARIANT)(int op, const float *a, const float *b, float *y, int64_t n) {
     switch (op) {
     case 0: for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i]; break;

@@ -15,7 +15,7 @@ public struct Bernoulli: Distribution {
 
     /// Bernoulli with `P(x = 1) = probs`; `probs` must lie in [0, 1].
     public init(probs: Tensor) {
-        validate(probs, "probs", of: "Bernoulli", must: "in [0, 1]") { $0 >= 0 && $0 <= 1 }
+        validate(probs, "probs", of: "Bernoulli", must: .unitInterval)
         givenProbs = probs
         let safe = clamp(probs, min: Float.leastNormalMagnitude, max: 1 - Float.ulpOfOne / 2)
         logits = log(safe) - log1p(-safe)
@@ -24,7 +24,7 @@ public struct Bernoulli: Distribution {
 
     /// Bernoulli with `P(x = 1) = sigmoid(logits)`.
     public init(logits: Tensor) {
-        validate(logits, "logits", of: "Bernoulli", must: "not NaN") { !$0.isNaN }
+        validate(logits, "logits", of: "Bernoulli", must: .notNaN)
         self.logits = logits
         givenProbs = nil
         batchShape = logits.shape

@@ -10,13 +10,13 @@ public struct Categorical: Distribution {
     /// Categorical with probabilities proportional to `probs` (last axis); entries must be
     /// nonnegative with a positive sum.
     public init(probs: Tensor) {
-        validate(probs, "probs", of: "Categorical", must: "nonnegative") { $0 >= 0 }
+        validate(probs, "probs", of: "Categorical", must: .nonnegative)
         self.init(normalizedLogits: log(probs / probs.sum(axis: -1, keepDims: true)))
     }
 
     /// Categorical with `P(k) = softmax(logits)_k`.
     public init(logits: Tensor) {
-        validate(logits, "logits", of: "Categorical", must: "not NaN or +inf") { !$0.isNaN && $0 != .infinity }
+        validate(logits, "logits", of: "Categorical", must: .belowInfinity)
         self.init(normalizedLogits: logSoftmax(logits, axis: -1))
     }
 
@@ -73,7 +73,7 @@ public struct OneHotCategorical: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         if DistributionValidation.isEnabled,
-           let bad = value.scalars.firstIndex(where: { $0 != 0 && $0 != 1 }) ?? Constraint.simplex.firstViolation(in: value) {
+           let bad = Constraint.boolean.firstViolation(in: value) ?? Constraint.simplex.firstViolation(in: value) {
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "OneHotCategorical", index: multiIndex(bad, in: value.shape), value: value.scalars[bad], support: "one-hot vectors"))
         }
         return select(value, categorical.logits, Tensor(0)).sum(axis: -1)

@@ -55,15 +55,16 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         }
     }
 
-    /// Whether the scalar `x` lies in an elementwise constraint with scalar bounds.
-    func contains(_ x: Float) -> Bool {
+    /// The range each element lies in: exact for the elementwise constraints with scalar
+    /// bounds; for the others, the elementwise part of their test (not NaN).
+    var scalarRange: ScalarRange {
         switch self {
-        case .real, .simplex, .lowerCholesky, .greaterThan, .interval: return !x.isNaN
-        case .positive: return x > 0
-        case .unitInterval: return x >= 0 && x <= 1
-        case .boolean: return x == 0 || x == 1
-        case let .integerInterval(lower, upper): return x == x.rounded() && x >= Float(lower) && x <= Float(upper)
-        case .nonnegativeInteger: return x == x.rounded() && x >= 0 && x.isFinite
+        case .real, .simplex, .lowerCholesky, .greaterThan, .interval: return .notNaN
+        case .positive: return .positive
+        case .unitInterval: return .unitInterval
+        case .boolean: return ScalarRange(lower: 0, upper: 1, integral: true, description: description)
+        case let .integerInterval(lower, upper): return ScalarRange(lower: Float(lower), upper: Float(upper), integral: true, description: description)
+        case .nonnegativeInteger: return ScalarRange(lower: 0, upper: .greatestFiniteMagnitude, integral: true, description: description)
         }
     }
 
@@ -93,8 +94,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
                 return column > row ? values[i] != 0 : (column == row ? !(values[i] > 0) : values[i].isNaN)
             }
         default:
-            let n = value.count
-            return value.withElements { p in (0..<n).first { !contains(p[$0]) } }
+            return scalarRange.firstViolation(in: value)
         }
     }
 

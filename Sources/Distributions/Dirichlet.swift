@@ -10,7 +10,7 @@ public struct Dirichlet: Distribution {
     public init(_ concentration: Tensor) {
         self.concentration = concentration
         batchShape = Array(concentration.shape.dropLast())
-        validate(concentration, "concentration", of: "Dirichlet", must: "positive") { $0 > 0 }
+        validate(concentration, "concentration", of: "Dirichlet", must: .positive)
     }
 
     public var eventShape: [Int] { [concentration.shape.last ?? 0] }

@@ -61,13 +61,10 @@ func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
     return index
 }
 
-/// Records `invalidParameter` for the first element of `parameter` failing `isValid`.
-func validate(_ parameter: Tensor, _ name: String, of distribution: String, must requirement: String, _ isValid: (Float) -> Bool) {
-    guard DistributionValidation.isEnabled else { return }
-    let n = parameter.count
-    if let bad = parameter.withElements({ p in (0..<n).first { !isValid(p[$0]) } }) {
-        recordDeferredError(DistributionError.invalidParameter(
-            distribution: distribution, parameter: name, index: multiIndex(bad, in: parameter.shape),
-            value: parameter.withElements { $0[bad] }, requirement: requirement))
-    }
+/// Records `invalidParameter` for the first element of `parameter` outside `range`.
+func validate(_ parameter: Tensor, _ name: String, of distribution: String, must range: ScalarRange) {
+    guard DistributionValidation.isEnabled, let bad = range.firstViolation(in: parameter) else { return }
+    recordDeferredError(DistributionError.invalidParameter(
+        distribution: distribution, parameter: name, index: multiIndex(bad, in: parameter.shape),
+        value: parameter.withElements { $0[bad] }, requirement: range.description))
 }

@@ -8,14 +8,14 @@ public struct Exponential: Distribution {
     /// Exponential(rate); the rate must be positive.
     public init(rate: Tensor) {
         self.rate = rate
-        validate(rate, "rate", of: "Exponential", must: "positive") { $0 > 0 }
+        validate(rate, "rate", of: "Exponential", must: .positive)
     }
 
     public var eventShape: [Int] { [] }
     public var support: Constraint { .positive }
 
     public func logProb(_ value: Tensor) -> Tensor {
-        if DistributionValidation.isEnabled, let bad = value.scalars.firstIndex(where: { !($0 >= 0) }) {
+        if DistributionValidation.isEnabled, let bad = ScalarRange.nonnegative.firstViolation(in: value) {
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "Exponential", index: multiIndex(bad, in: value.shape), value: value.scalars[bad], support: "nonnegative reals"))
         }
         return log(rate) - rate * value

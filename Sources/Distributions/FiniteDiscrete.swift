@@ -14,7 +14,7 @@ public struct FiniteDiscrete: Distribution {
     /// The distribution with `P(values[k]) = softmax(logits)_k`; `values` has shape
     /// `[K] + eventShape` and lies in `support`.
     public init(values: Tensor, logits: Tensor, support: Constraint = .real) {
-        validate(logits, "logits", of: "FiniteDiscrete", must: "not NaN or +inf") { !$0.isNaN && $0 != .infinity }
+        validate(logits, "logits", of: "FiniteDiscrete", must: .belowInfinity)
         if values.shape.first != logits.shape.last {
             recordDeferredError(DistributionError.shapeMismatch(distribution: "FiniteDiscrete", message: "\(values.shape.first ?? 0) values but \(logits.shape.last ?? 0) logits"))
         }

@@ -12,8 +12,8 @@ public struct Gamma: Distribution {
         self.concentration = concentration
         self.rate = rate
         batchShape = Distributions.batchShape("Gamma", [("concentration", concentration.shape), ("rate", rate.shape)])
-        validate(concentration, "concentration", of: "Gamma", must: "positive") { $0 > 0 }
-        validate(rate, "rate", of: "Gamma", must: "positive") { $0 > 0 }
+        validate(concentration, "concentration", of: "Gamma", must: .positive)
+        validate(rate, "rate", of: "Gamma", must: .positive)
     }
 
     public var eventShape: [Int] { [] }

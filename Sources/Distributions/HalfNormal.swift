@@ -10,14 +10,14 @@ public struct HalfNormal: Distribution {
     public init(_ scale: Tensor) {
         self.scale = scale
         batchShape = scale.shape
-        validate(scale, "scale", of: "HalfNormal", must: "positive") { $0 > 0 }
+        validate(scale, "scale", of: "HalfNormal", must: .positive)
     }
 
     public var eventShape: [Int] { [] }
     public var support: Constraint { .positive }
 
     public func logProb(_ value: Tensor) -> Tensor {
-        if DistributionValidation.isEnabled, let bad = value.scalars.firstIndex(where: { !($0 >= 0) }) {
+        if DistributionValidation.isEnabled, let bad = ScalarRange.nonnegative.firstViolation(in: value) {
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "HalfNormal", index: multiIndex(bad, in: value.shape), value: value.scalars[bad], support: "nonnegative reals"))
         }
         let z = value / scale

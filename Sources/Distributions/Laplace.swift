@@ -12,7 +12,7 @@ public struct Laplace: Distribution {
         self.loc = loc
         self.scale = scale
         batchShape = Distributions.batchShape("Laplace", [("loc", loc.shape), ("scale", scale.shape)])
-        validate(scale, "scale", of: "Laplace", must: "positive") { $0 > 0 }
+        validate(scale, "scale", of: "Laplace", must: .positive)
     }
 
     public var eventShape: [Int] { [] }

@@ -9,7 +9,7 @@ public struct Poisson: Distribution {
     /// Poisson(rate); the rate must be positive.
     public init(rate: Tensor) {
         self.rate = rate
-        validate(rate, "rate", of: "Poisson", must: "positive") { $0 > 0 }
+        validate(rate, "rate", of: "Poisson", must: .positive)
     }
 
     public var eventShape: [Int] { [] }

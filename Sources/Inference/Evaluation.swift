@@ -53,11 +53,13 @@ extension Amortized {
         let count = rows.rowCount
         let perPass = Swift.max(1, Swift.min(k, 2048 / Swift.max(count, 1)))
         return try withoutGradient {
+            let copiesOfRows = { (copies: Int) in copies == 1 ? rows : rows.rows((0..<(copies * count)).map { $0 % count }) }
+            let fullPass = copiesOfRows(perPass)
             var running: Tensor?
             var drawn = 0
             while drawn < k {
                 let copies = Swift.min(perPass, k - drawn)
-                let repeated = copies == 1 ? rows : rows.rows((0..<(copies * count)).map { $0 % count })
+                let repeated = copies == perPass ? fullPass : copiesOfRows(copies)
                 // The first pass has checked every row against the distributions' supports.
                 let pass = { try RepeatedRows.$copies.withValue(copies) { try checkingTensorErrors { try computation.logWeights(repeated) } } }
                 let weights = try (drawn == 0 ? pass() : DistributionValidation.skipping(pass)).reshaped(to: [copies, count])

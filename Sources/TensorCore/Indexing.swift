@@ -17,7 +17,7 @@ extension Tensor {
         let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
         let size = shape[a]
         let picks = indices.scalars
-        if let bad = picks.firstIndex(where: { !($0 >= 0 && $0 < Float(size) && $0 == $0.rounded()) }) {
+        if let bad = indices.firstIndex(outside: 0, Float(size).nextDown, integral: true) {
             return .failure("gather", "index \(picks[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (axis \(a) of \(Shape.describe(shape)))", shape: outShape)
         }
         let rows = picks.map { Int($0) }
@@ -52,7 +52,7 @@ extension Tensor {
     public static func oneHot(_ indices: Tensor, classes: Int) -> Tensor {
         let picks = indices.scalars
         let outShape = indices.shape + [classes]
-        if let bad = picks.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+        if let bad = indices.firstIndex(outside: 0, Float(classes).nextDown, integral: true) {
             return failure("oneHot", "index \(picks[bad]) at position \(bad) of \(Shape.describe(indices.shape)) is not an integer in 0..<\(classes)", shape: outShape)
         }
         return build(outShape) { out in

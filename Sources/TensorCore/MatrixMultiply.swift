@@ -136,7 +136,16 @@ public func affine(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
     let flat = x.reshaped(to: [m, k])
     let result = Tensor.build([m, n]) { out in
         bias.withElements { b in
-            for row in 0..<m { (out + row * n).update(from: b, count: n) }
+            let pointers = UncheckedSendable((out, b))
+            parallelChunks(m * n) { start, count in
+                let (out, b) = pointers.value
+                var index = start
+                while index < start + count {
+                    let column = index % n, run = Swift.min(n - column, start + count - index)
+                    (out + index).update(from: b + column, count: run)
+                    index += run
+                }
+            }
         }
         MatrixKernel.multiply(m: m, n: n, k: k, a: flat.storage.pointer, transposeA: false, b: weight.storage.pointer, transposeB: false, c: out, accumulate: true)
     }

@@ -110,6 +110,13 @@ public struct Tensor: @unchecked Sendable {
         return !finite.contains(false)
     }
 
+    /// The flat index of the first element outside `lower...upper`, or not an integer when
+    /// `integral` (NaN lies outside every range); nil when every element lies inside.
+    package func firstIndex(outside lower: Float, _ upper: Float, integral: Bool = false) -> Int? {
+        let index = latent_first_outside(storage.pointer, Int64(count), lower, upper, integral ? 1 : 0)
+        return index < 0 ? nil : Int(index)
+    }
+
     /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
     /// A shape with a negative dimension or too many elements is a `TensorError`.
     package static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {

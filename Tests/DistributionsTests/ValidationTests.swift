@@ -34,6 +34,21 @@ final class ValidationTests: XCTestCase {
         }
     }
 
+    /// Each elementwise support check rules out exactly the values its definition does.
+    func testSupportChecksAgreeWithTheirDefinitions() {
+        let definitions: [(Constraint, (Float) -> Bool)] = [
+            (.real, { !$0.isNaN }), (.positive, { $0 > 0 }), (.unitInterval, { $0 >= 0 && $0 <= 1 }), (.boolean, { $0 == 0 || $0 == 1 }),
+            (.integerInterval(-2, 3), { $0 == $0.rounded() && $0 >= -2 && $0 <= 3 }), (.integerInterval(2, 1), { _ in false }),
+            (.nonnegativeInteger, { $0 == $0.rounded() && $0 >= 0 && $0.isFinite }),
+        ]
+        let values: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 1, -1, -2, -3, 3, 4, 0.5, 2.5, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e30]
+        for (constraint, isInside) in definitions {
+            for value in values {
+                XCTAssertEqual(constraint.firstViolation(in: Tensor([1, value])) == nil, isInside(1) && isInside(value), "\(value) in \(constraint)")
+            }
+        }
+    }
+
     func testValidationCanBeSwitchedOff() throws {
         DistributionValidation.isEnabled = false
         defer { DistributionValidation.isEnabled = true }

@@ -19,6 +19,28 @@ final class TensorErrorTests: XCTestCase {
         }
     }
 
+    /// The vectorized range check finds the same first element as the scalar rule, for the edge
+    /// values of floats, in the vector tail and on either side of its 1024-element blocks.
+    func testFirstIndexOutsideARangeMatchesTheScalarRule() {
+        let values: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 1, -1, 0.5, 2.5, 3, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e30]
+        let ranges: [(Float, Float, Bool)] = [(-.infinity, .infinity, false), (-.infinity, .greatestFiniteMagnitude, false), (.leastNonzeroMagnitude, .infinity, false),
+                                              (0, .infinity, false), (0, 1, false), (0, 1, true), (0, Float(3).nextDown, true), (0, .greatestFiniteMagnitude, true)]
+        for (lower, upper, integral) in ranges {
+            let outside = { (x: Float) in !(x >= lower && x <= upper && (!integral || x == x.rounded(.down))) }
+            for n in [1, 7, 8, 9, 1023, 1024, 1025, 3000] {
+                XCTAssertNil(Tensor([Float](repeating: 1, count: n)).firstIndex(outside: lower, upper, integral: integral))
+                for place in Set([0, n / 2, n - 1]) {
+                    for value in values {
+                        var elements = [Float](repeating: 1, count: n)
+                        elements[place] = value
+                        let expected = elements.firstIndex(where: outside)
+                        XCTAssertEqual(Tensor(elements).firstIndex(outside: lower, upper, integral: integral), expected, "\(value) at \(place) of \(n) in [\(lower), \(upper)] integral \(integral)")
+                    }
+                }
+            }
+        }
+    }
+
     func assertThrows(_ expected: String, _ body: () -> Tensor, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try checkingTensorErrors { _ = body() }, file: file, line: line) { error in
             XCTAssertEqual("\(error)", expected, file: file, line: line)

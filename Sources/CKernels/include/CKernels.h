@@ -64,6 +64,10 @@ void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *a
 /// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
 int latent_all_finite(const float *x, int64_t n);
 
+/// The index of the first of the `n` floats outside [lower, upper], or not an integer when
+/// `integral` is 1 (NaN is always outside); -1 when every one is inside.
+int64_t latent_first_outside(const float *x, int64_t n, float lower, float upper, int integral);
+
 /// out[j] = element first + j of a U(0, 1) draw: word e % 4 of Philox4x32-10 block
 /// (key, stream, e / 4), as ((bits >> 8) + 1/2) 2^-24.
 void latent_philox_uniform(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out);
