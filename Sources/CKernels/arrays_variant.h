@@ -24,15 +24,18 @@ static int CAT(all_finite, VARIANT)(const float *x, int64_t n) {
     return saturated == 0;
 }
 
+static inline __attribute__((always_inline)) int CAT(outside, VARIANT)(float x, float lower, float upper, int integral) {
+    return !(x >= lower) | !(x <= upper) | (integral & (x != __builtin_elementwise_floor(x)));
+}
+
 static int64_t CAT(first_outside, VARIANT)(const float *x, int64_t n, float lower, float upper, int integral) {
     for (int64_t start = 0; start < n; start += 1024) {
         int64_t end = n - start < 1024 ? n : start + 1024;
-        int outside = 0;
+        int any = 0;
+        for (int64_t i = start; i < end; i++) any |= CAT(outside, VARIANT)(x[i], lower, upper, integral);
+        if (!any) continue;
         for (int64_t i = start; i < end; i++)
-            outside |= !(x[i] >= lower) | !(x[i] <= upper) | (integral & (x[i] != __builtin_elementwise_floor(x[i])));
-        if (!outside) continue;
-        for (int64_t i = start; i < end; i++)
-            if (!(x[i] >= lower) | !(x[i] <= upper) | (integral & (x[i] != __builtin_elementwise_floor(x[i])))) return i;
+            if (CAT(outside, VARIANT)(x[i], lower, upper, integral)) return i;
     }
     return -1;
 }

@@ -24,8 +24,8 @@ extension Tensor {
 extension Tensor {
     /// The first value that is NaN or infinite and its row (first axis), or nil when all are finite.
     public var firstNonFiniteValue: String? {
-        guard !isFinite, let index = scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
+        guard !isFinite, let index = firstIndex(outside: -.greatestFiniteMagnitude, .greatestFiniteMagnitude) else { return nil }
         let rows = shape.first ?? 1
-        return "\(scalars[index]) at row \(index / Swift.max(count / Swift.max(rows, 1), 1))"
+        return "\(withElements { $0[index] }) at row \(index / Swift.max(count / Swift.max(rows, 1), 1))"
     }
 }

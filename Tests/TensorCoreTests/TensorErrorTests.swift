@@ -19,6 +19,13 @@ final class TensorErrorTests: XCTestCase {
         }
     }
 
+    /// The first NaN or infinity is named with its row; finite data give nil.
+    func testFirstNonFiniteValueNamesItsRow() {
+        XCTAssertEqual(Tensor([[1, 2], [3, .nan], [.infinity, 0]]).firstNonFiniteValue, "nan at row 1")
+        XCTAssertEqual(Tensor([[1, 2], [3, 4], [-.infinity, 0]]).firstNonFiniteValue, "-inf at row 2")
+        XCTAssertNil(Tensor([[1, 2], [3, .greatestFiniteMagnitude]]).firstNonFiniteValue)
+    }
+
     /// The vectorized range check finds the same first element as the scalar rule, for the edge
     /// values of floats, in the vector tail and on either side of its 1024-element blocks.
     func testFirstIndexOutsideARangeMatchesTheScalarRule() {
