@@ -101,3 +101,58 @@ int64_t latent_first_outside(const float *x, int64_t n, float lower, float upper
 #endif
     return first_outside_generic(x, n, lower, upper, integral);
 }
+
+/* The last two axes are walked in plain loops, with the last axis's stride (0 for a
+   broadcast, 1 for a run, or other) chosen once outside them; an index tracks the rest. */
+void latent_strided_copy(const float *x, int64_t rank, const ptrdiff_t *shape, const ptrdiff_t *strides, float *out) {
+    if (rank == 0) {
+        out[0] = x[0];
+        return;
+    }
+    const ptrdiff_t n = shape[rank - 1], step = strides[rank - 1];
+    const ptrdiff_t rows = rank >= 2 ? shape[rank - 2] : 1, rowStride = rank >= 2 ? strides[rank - 2] : 0;
+    const int64_t outerRank = rank >= 2 ? rank - 2 : 0;
+    ptrdiff_t outer = 1;
+    for (int64_t k = 0; k < outerRank; k++) outer *= shape[k];
+    if (n == 0 || rows == 0 || outer == 0) return;
+    ptrdiff_t index[outerRank > 0 ? outerRank : 1];
+    for (int64_t k = 0; k < outerRank; k++) index[k] = 0;
+    ptrdiff_t offset = 0;
+    for (ptrdiff_t o = 0; o < outer; o++) {
+        const float *base = x + offset;
+        if (n < 8) {
+            /* Short rows: the vector loops' set-up would cost more than the copy. */
+            for (ptrdiff_t i = 0; i < rows; i++) {
+                const float *row = base + i * rowStride;
+#pragma clang loop vectorize(disable) unroll(disable)
+                for (ptrdiff_t j = 0; j < n; j++) out[j] = row[j * step];
+                out += n;
+            }
+        } else if (step == 0) {
+            for (ptrdiff_t i = 0; i < rows; i++) {
+                const float value = base[i * rowStride];
+                for (ptrdiff_t j = 0; j < n; j++) out[j] = value;
+                out += n;
+            }
+        } else if (step == 1) {
+            for (ptrdiff_t i = 0; i < rows; i++) {
+                const float *row = base + i * rowStride;
+                for (ptrdiff_t j = 0; j < n; j++) out[j] = row[j];
+                out += n;
+            }
+        } else {
+            for (ptrdiff_t i = 0; i < rows; i++) {
+                const float *row = base + i * rowStride;
+                for (ptrdiff_t j = 0; j < n; j++) out[j] = row[j * step];
+                out += n;
+            }
+        }
+        for (int64_t k = outerRank - 1; k >= 0; k--) {
+            index[k]++;
+            offset += strides[k];
+            if (index[k] < shape[k]) break;
+            offset -= strides[k] * shape[k];
+            index[k] = 0;
+        }
+    }
+}

@@ -8,12 +8,7 @@ extension Tensor {
     /// A shape pair that does not broadcast is a `TensorError` naming `operation` and both shapes.
     @inline(__always)
     package static func broadcasting(_ operation: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
-        if a.shape == b.shape {
-            return build(a.shape) { out in
-                let pa = a.storage.pointer, pb = b.storage.pointer
-                for i in 0..<a.count { out[i] = f(pa[i], pb[i]) }
-            }
-        }
+        if a.shape == b.shape { return pairwise(a, b, f) }
         guard let shape = Shape.broadcast(a.shape, b.shape) else {
             return failure(operation, "shapes \(Shape.describe(a.shape)) and \(Shape.describe(b.shape)) do not broadcast", shape: Shape.broadcastFallback(a.shape, b.shape))
         }
@@ -40,8 +35,15 @@ extension Tensor {
                 }
             }
         }
-        let runs = coalesced(shape, Shape.broadcastStrides(a.shape, to: shape), Shape.broadcastStrides(b.shape, to: shape))
+        let stridesA = Shape.broadcastStrides(a.shape, to: shape), stridesB = Shape.broadcastStrides(b.shape, to: shape)
+        let runs = coalesced(shape, stridesA, stridesB)
         let length = runs.shape.last ?? 1
+        if length < 16 {
+            // Rows this short cost more to walk than to lay out in full first.
+            let fullA = a.shape == shape ? a : a.stridedCopy(shape: shape, strides: stridesA)
+            let fullB = b.shape == shape ? b : b.stridedCopy(shape: shape, strides: stridesB)
+            return pairwise(fullA, fullB, f)
+        }
         let stepA = runs.a.last ?? 0, stepB = runs.b.last ?? 0
         return build(shape) { out in
             let pa = a.storage.pointer, pb = b.storage.pointer
@@ -54,6 +56,15 @@ extension Tensor {
                 default: for j in 0..<length { o[j] = f(pa[offsetA + j * stepA], pb[offsetB + j * stepB]) }
                 }
             }
+        }
+    }
+
+    /// `f` applied to each pair of elements of `a` and `b`, which have one shape.
+    @inline(__always)
+    private static func pairwise(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        build(a.shape) { out in
+            let pa = a.storage.pointer, pb = b.storage.pointer
+            for i in 0..<a.count { out[i] = f(pa[i], pb[i]) }
         }
     }
 

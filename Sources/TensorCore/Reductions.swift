@@ -6,6 +6,7 @@ extension Tensor {
     /// Normalized, sorted, distinct axes, or nil (and a `TensorError`) when one is out of range.
     func reductionAxes(_ axes: [Int], _ operation: String) -> [Int]? {
         var normalized: [Int] = []
+        normalized.reserveCapacity(axes.count)
         for axis in axes {
             guard let a = Shape.normalize(axis: axis, rank: rank) else {
                 _ = Tensor.failure(operation, "axis \(axis) is out of range for shape \(Shape.describe(shape))", shape: [])
@@ -17,9 +18,16 @@ extension Tensor {
     }
 
     func reducedShape(_ axes: [Int], keepDims: Bool) -> [Int] {
-        keepDims
-            ? shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
-            : shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+        var reduced: [Int] = []
+        reduced.reserveCapacity(rank)
+        for (axis, size) in shape.enumerated() {
+            if !axes.contains(axis) {
+                reduced.append(size)
+            } else if keepDims {
+                reduced.append(1)
+            }
+        }
+        return reduced
     }
 
     /// Folds every element into the output element it reduces to, with accumulator type Double.

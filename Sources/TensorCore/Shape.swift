@@ -69,12 +69,14 @@ package enum Shape {
 
     /// Strides for reading a tensor of `shape` as if broadcast to `target`: 0 on broadcast axes.
     package static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
-        let own = strides(shape)
+        var strides = [Int](repeating: 0, count: target.count)
+        var stride = 1
         let offset = target.count - shape.count
-        return target.indices.map { i in
-            let axis = i - offset
-            return axis < 0 || shape[axis] == 1 ? 0 : own[axis]
+        for axis in shape.indices.reversed() {
+            if shape[axis] != 1, axis + offset >= 0 { strides[axis + offset] = stride }
+            stride *= shape[axis]
         }
+        return strides
     }
 
     /// `axis` with negative values counted from the end, or nil when out of range.

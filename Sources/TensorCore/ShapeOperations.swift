@@ -1,3 +1,5 @@
+import CKernels
+
 // Operations that move elements without changing them: reshape, permute, expand, slice,
 // concatenate and stack. Each gradient moves the output gradient back.
 
@@ -5,11 +7,14 @@ extension Tensor {
     /// The same elements with another shape of equal count; one dimension may be -1 (inferred).
     public func reshaped(to newShape: [Int]) -> Tensor {
         var target = newShape
-        let inferred = newShape.indices.filter { newShape[$0] == -1 }
-        let known = newShape.filter { $0 != -1 }
-        let bad = inferred.count > 1 || known.contains { $0 < 0 }
-        if !bad, inferred.count == 1, let product = Shape.checkedCount(known, limit: .max), product > 0, count % product == 0 {
-            target[inferred[0]] = count / product
+        let inferred = newShape.firstIndex(of: -1)
+        let bad = newShape.contains { $0 < -1 } || inferred.map { newShape[($0 + 1)...].contains(-1) } ?? false
+        if !bad, let axis = inferred {
+            var known = newShape
+            known[axis] = 1
+            if let product = Shape.checkedCount(known, limit: .max), product > 0, count % product == 0 {
+                target[axis] = count / product
+            }
         }
         guard !bad, !target.contains(-1), Shape.checkedCount(target, limit: .max) == count else {
             return .failure("reshape", "cannot reshape \(Shape.describe(shape)) (\(count) elements) to \(Shape.describe(newShape))", shape: target.map { $0 < 0 ? 1 : $0 })
@@ -26,18 +31,8 @@ extension Tensor {
             return .failure("permute", "\(permutation) is not a permutation of the \(rank) axes of \(Shape.describe(shape))", shape: shape)
         }
         if normalized == Array(0..<rank) { return self }
-        let outShape = normalized.map { shape[$0] }
         let strides = Shape.strides(shape)
-        let readStrides = normalized.map { strides[$0] }
-        let length = outShape.last ?? 1
-        let step = readStrides.last ?? 0
-        let result = Tensor.build(outShape) { out in
-            let input = storage.pointer
-            forEachRow(shape: outShape, readStrides, Shape.strides(outShape)) { row, offset, _ in
-                let o = out + row * length
-                for j in 0..<length { o[j] = input[offset + j * step] }
-            }
-        }
+        let result = stridedCopy(shape: normalized.map { shape[$0] }, strides: normalized.map { strides[$0] })
         var inverse = [Int](repeating: 0, count: rank)
         for (i, axis) in normalized.enumerated() { inverse[axis] = i }
         return result.recorded(inputs: [self]) { g, _ in [g.permuted(inverse)] }
@@ -57,24 +52,22 @@ extension Tensor {
             return .failure("expand", "cannot expand \(Shape.describe(shape)) to \(Shape.describe(target))", shape: target)
         }
         if target == shape { return self }
-        let readStrides = Shape.broadcastStrides(shape, to: target)
-        let runs = coalesced(target, readStrides, readStrides)
-        let length = runs.shape.last ?? 1
-        let step = runs.a.last ?? 0
-        let result = Tensor.build(target) { out in
-            let input = storage.pointer
-            forEachRow(shape: runs.shape, runs.a, runs.a) { row, offset, _ in
-                let o = out + row * length
-                if step == 0 {
-                    let v = input[offset]
-                    for j in 0..<length { o[j] = v }
-                } else {
-                    for j in 0..<length { o[j] = input[offset + j] }
+        let result = stridedCopy(shape: target, strides: Shape.broadcastStrides(shape, to: target))
+        let inputShape = shape
+        return result.recorded(inputs: [self]) { g, _ in [g.summed(toShape: inputShape)] }
+    }
+
+    /// The elements of `self` read with `strides` (0 on a broadcast axis) over `target`,
+    /// written out in row-major order.
+    func stridedCopy(shape target: [Int], strides: [Int]) -> Tensor {
+        let runs = coalesced(target, strides, strides)
+        return Tensor.build(target) { out in
+            runs.shape.withUnsafeBufferPointer { shape in
+                runs.a.withUnsafeBufferPointer { strides in
+                    latent_strided_copy(storage.pointer, Int64(shape.count), shape.baseAddress, strides.baseAddress, out)
                 }
             }
         }
-        let inputShape = shape
-        return result.recorded(inputs: [self]) { g, _ in [g.summed(toShape: inputShape)] }
     }
 
     /// A new axis of size 1 inserted at `axis` (which may equal the rank, or be negative).

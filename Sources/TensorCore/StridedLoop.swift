@@ -44,6 +44,9 @@ func forEachRow(
 /// both): the same elements in the same row-major order, in fewer and longer rows.
 func coalesced(_ shape: [Int], _ stridesA: [Int], _ stridesB: [Int]) -> (shape: [Int], a: [Int], b: [Int]) {
     var merged: [Int] = [], a: [Int] = [], b: [Int] = []
+    merged.reserveCapacity(shape.count)
+    a.reserveCapacity(shape.count)
+    b.reserveCapacity(shape.count)
     for i in shape.indices where shape[i] != 1 {
         if let last = merged.last, a[a.count - 1] == stridesA[i] * shape[i], b[b.count - 1] == stridesB[i] * shape[i] {
             merged[merged.count - 1] = last * shape[i]

@@ -26,12 +26,12 @@ public struct Tensor: @unchecked Sendable {
             self = Tensor.failure("Tensor(shape:scalars:)", "shape \(Shape.describe(shape)) needs \(needed) scalars, got \(scalars.count)", shape: shape)
             return
         }
-        self.init(storage: TensorStorage(scalars), shape: shape)
+        self.init(storage: TensorStorage.copying(scalars), shape: shape)
     }
 
     /// A scalar (rank-0) tensor.
     public init(_ scalar: Float) {
-        self.init(storage: TensorStorage(repeating: scalar, count: 1), shape: [])
+        self.init(storage: TensorStorage.repeating(scalar, count: 1), shape: [])
     }
 
     /// A vector.
@@ -54,7 +54,7 @@ public struct Tensor: @unchecked Sendable {
         guard let count = Shape.checkedCount(shape) else {
             return failure("full", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
         }
-        return Tensor(storage: TensorStorage(repeating: value, count: count), shape: shape)
+        return Tensor(storage: TensorStorage.repeating(value, count: count), shape: shape)
     }
 
     /// A tensor of zeros.
@@ -123,7 +123,7 @@ public struct Tensor: @unchecked Sendable {
         guard let count = Shape.checkedCount(shape) else {
             return failure("allocate", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
         }
-        let storage = TensorStorage(uninitializedCount: count)
+        let storage = TensorStorage.uninitialized(count: count)
         body(storage.pointer)
         return Tensor(storage: storage, shape: shape)
     }

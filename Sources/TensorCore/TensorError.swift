@@ -82,6 +82,6 @@ extension Tensor {
         TensorErrorLog.record(TensorError(operation: operation, message: message))
         let nonNegative = shape.map { Swift.max($0, 0) }
         let safeShape = Shape.checkedCount(nonNegative, limit: 1 << 28) == nil ? [] : nonNegative
-        return Tensor(storage: TensorStorage(repeating: .nan, count: Shape.count(safeShape)), shape: safeShape)
+        return Tensor(storage: TensorStorage.repeating(.nan, count: Shape.count(safeShape)), shape: safeShape)
     }
 }

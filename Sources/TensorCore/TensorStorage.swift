@@ -1,37 +1,54 @@
 /// A contiguous, 64-byte-aligned buffer of `Float`s shared by the tensors that view it.
 ///
 /// Tensors hold their storage by reference and copy it before writing when it is shared
-/// (copy-on-write), so `Tensor` has value semantics.
-final class TensorStorage: @unchecked Sendable {
-    let count: Int
-    let pointer: UnsafeMutablePointer<Float>
+/// (copy-on-write), so `Tensor` has value semantics. The elements live in the same heap
+/// block as the object (one allocation per tensor, from the allocator's small-size caches
+/// when the tensor is small), aligned to 64 bytes inside it.
+final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float>, @unchecked Sendable {
+    /// The element count and where the aligned elements start inside the block.
+    struct Layout {
+        let count: Int
+        let pointer: UnsafeMutablePointer<Float>
+    }
+
+    /// Floats of padding that let the elements start on a 64-byte boundary.
+    private static let alignmentSlack = 64 / MemoryLayout<Float>.stride - 1
 
     /// Uninitialized storage for `count` floats.
-    init(uninitializedCount count: Int) {
-        self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
-    }
-
-    convenience init(repeating value: Float, count: Int) {
-        self.init(uninitializedCount: count)
-        pointer.initialize(repeating: value, count: count)
-    }
-
-    convenience init(_ scalars: [Float]) {
-        self.init(uninitializedCount: scalars.count)
-        scalars.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { pointer.initialize(from: base, count: scalars.count) }
+    static func uninitialized(count: Int) -> TensorStorage {
+        let block = create(minimumCapacity: count + alignmentSlack) { block in
+            let start = block.withUnsafeMutablePointerToElements { UInt(bitPattern: $0) }
+            let aligned = (start + 63) & ~UInt(63)
+            return Layout(count: count, pointer: UnsafeMutablePointer(bitPattern: aligned)!)
         }
+        return unsafeDowncast(block, to: TensorStorage.self)
     }
+
+    /// `count` copies of `value`.
+    static func repeating(_ value: Float, count: Int) -> TensorStorage {
+        let storage = uninitialized(count: count)
+        storage.pointer.initialize(repeating: value, count: count)
+        return storage
+    }
+
+    /// The elements of `scalars`.
+    static func copying(_ scalars: [Float]) -> TensorStorage {
+        let storage = uninitialized(count: scalars.count)
+        scalars.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { storage.pointer.initialize(from: base, count: scalars.count) }
+        }
+        return storage
+    }
+
+    var count: Int { header.count }
+
+    var pointer: UnsafeMutablePointer<Float> { header.pointer }
 
     func copy() -> TensorStorage {
-        let result = TensorStorage(uninitializedCount: count)
+        let result = TensorStorage.uninitialized(count: count)
         result.pointer.initialize(from: pointer, count: count)
         return result
     }
 
     var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
-
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
 }

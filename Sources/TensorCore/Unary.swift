@@ -135,7 +135,7 @@ public func trigamma(_ x: Tensor) -> Tensor {
 /// through the composed form.
 public func bernoulliLogLikelihood(logits: Tensor, values: Tensor) -> Tensor {
     guard logits.shape == values.shape else { return values * logits - softplus(logits) }
-    let derivative = Tensor.isTracked([logits]) ? TensorStorage(uninitializedCount: logits.count) : nil
+    let derivative = Tensor.isTracked([logits]) ? TensorStorage.uninitialized(count: logits.count) : nil
     let result = Tensor.build(logits.shape) { out in
         let pointers = UncheckedSendable((logits.storage.pointer, values.storage.pointer, out, derivative?.pointer))
         parallelChunks(logits.count) { start, length in

@@ -1,6 +1,7 @@
 #ifndef LATENT_CKERNELS_H
 #define LATENT_CKERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// The kernel variant this processor runs: 2 for AVX-512, 1 for AVX2 with FMA, 0 otherwise.
@@ -60,6 +61,10 @@ void latent_vrelu_backward(const float *x, const float *g, float *y, int64_t n);
 void latent_row_sums(const float *x, int64_t rows, int64_t columns, float *out);
 /// accumulator[j] += sum_r x[r, j] for a rows x columns matrix, in double.
 void latent_column_sums(const float *x, int64_t rows, int64_t columns, double *accumulator);
+
+/// out, in row-major order over `shape` (rank axes), gets x[sum_k i_k strides[k]]: a strided
+/// (possibly broadcast, with stride 0) view of x written out contiguously.
+void latent_strided_copy(const float *x, int64_t rank, const ptrdiff_t *shape, const ptrdiff_t *strides, float *out);
 
 /// 1 when every one of the `n` floats is finite (no NaN, no infinity), 0 otherwise.
 int latent_all_finite(const float *x, int64_t n);
