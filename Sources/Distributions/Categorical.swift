@@ -37,8 +37,7 @@ public struct Categorical: Distribution {
     /// `log p` of integer-valued `value` (shape `sampleShape + batchShape`).
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        let codes = Tensor.oneHot(value, classes: categoryCount)
-        return select(codes, logits, Tensor(0)).sum(axis: -1)
+        return logits.taking(alongLastAxis: value)
     }
 
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {

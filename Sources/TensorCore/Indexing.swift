@@ -47,6 +47,44 @@ extension Tensor {
         }
     }
 
+    /// For each batch position, the element of the last axis that the integer-valued `indices`
+    /// names: `y[i] = x[i, indices[i]]`, with `indices` broadcast against `x`'s leading axes
+    /// (NumPy's `take_along_axis` on the last axis, without its trailing axis of 1).
+    /// Gradients are added back into the picked elements. An index that is not an integer in
+    /// `0..<shape.last`, or a shape that does not broadcast, is a `TensorError`.
+    package func taking(alongLastAxis indices: Tensor) -> Tensor {
+        let batch = Array(shape.dropLast())
+        let size = shape.last ?? 1
+        guard rank >= 1, let outShape = Shape.broadcast(indices.shape, batch) else {
+            return .failure("take", "indices \(Shape.describe(indices.shape)) do not broadcast with the leading axes of \(Shape.describe(shape))", shape: Shape.broadcastFallback(indices.shape, batch))
+        }
+        if let bad = indices.firstIndex(outside: 0, Float(size).nextDown, integral: true) {
+            return .failure("take", "index \(indices.scalars[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (the last axis of \(Shape.describe(shape)))", shape: outShape)
+        }
+        let runs = coalesced(outShape, Shape.broadcastStrides(indices.shape, to: outShape), Shape.broadcastStrides(batch, to: outShape))
+        let length = runs.shape.last ?? 1, stepIndices = runs.a.last ?? 0, stepBatch = runs.b.last ?? 0
+        /// Calls `body(output position, position in self)` for every output element in order.
+        func forEachPick(_ body: (Int, Int) -> Void) {
+            let pick = indices.storage.pointer
+            forEachRow(shape: runs.shape, runs.a, runs.b) { row, offsetIndices, offsetBatch in
+                for j in 0..<length {
+                    body(row * length + j, (offsetBatch + j * stepBatch) * size + Int(pick[offsetIndices + j * stepIndices]))
+                }
+            }
+        }
+        let result = Tensor.build(outShape) { out in
+            let x = storage.pointer
+            forEachPick { position, source in out[position] = x[source] }
+        }
+        let inputShape = shape
+        return result.recorded(inputs: [self]) { g, _ in
+            var sums = [Double](repeating: 0, count: Shape.count(inputShape))
+            let gradient = g.storage.pointer
+            forEachPick { position, source in sums[source] += Double(gradient[position]) }
+            return [Tensor(shape: inputShape, scalars: sums.map(Float.init))]
+        }
+    }
+
     /// One-hot codes of the integer-valued `indices`: shape `indices.shape + [classes]`, with 1
     /// at each index and 0 elsewhere. An index outside `0..<classes` is a `TensorError`.
     public static func oneHot(_ indices: Tensor, classes: Int) -> Tensor {

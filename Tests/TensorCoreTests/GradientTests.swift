@@ -218,6 +218,23 @@ final class GradientTests: XCTestCase {
         try assertGradients([locs], { $0[0].gathering(Tensor([1, 1, 0]), axis: 1) }) { $0[0].take([1, 1, 0], indicesShape: [3], axis: 1) }
     }
 
+    func testTakeAlongTheLastAxisBroadcastsAndAddsRepeatedPicks() throws {
+        let x = uniform([4, 3], -1, 1, seed: 6)
+        // One pick per batch row, then picks broadcast over a leading axis with column 1 taken twice.
+        for (picks, shape) in [([2, 0, 1, 2], [4]), ([1, 1, 2], [3, 1])] {
+            let indices = Tensor(shape: shape, scalars: picks.map(Float.init))
+            let outShape = shape == [4] ? [4] : [3, 4]
+            try assertGradients([x], { $0[0].taking(alongLastAxis: indices) }) { inputs in
+                DoubleTensor(shape: outShape, values: (0..<outShape.reduce(1, *)).map { position in
+                    let (sample, row) = (position / 4, position % 4)
+                    return inputs[0].values[row * 3 + picks[shape == [4] ? row : sample]]
+                })
+            }
+        }
+        XCTAssertThrowsError(try valueWithGradient(at: [x]) { $0[0].taking(alongLastAxis: Tensor([3])).sum() })
+        XCTAssertThrowsError(try valueWithGradient(at: [x]) { $0[0].taking(alongLastAxis: Tensor([0, 1])).sum() })
+    }
+
     func testOneHot() {
         let codes = Tensor.oneHot(Tensor([2, 0, 1]), classes: 3)
         XCTAssertEqual(codes.shape, [3, 3])
