@@ -63,24 +63,27 @@ extension Tensor {
         }
         let runs = coalesced(outShape, Shape.broadcastStrides(indices.shape, to: outShape), Shape.broadcastStrides(batch, to: outShape))
         let length = runs.shape.last ?? 1, stepIndices = runs.a.last ?? 0, stepBatch = runs.b.last ?? 0
-        /// Calls `body(output position, position in self)` for every output element in order.
-        func forEachPick(_ body: (Int, Int) -> Void) {
+        // The position in `self` of each output element, worked out once for both passes.
+        var sources = [Int](repeating: 0, count: Shape.count(outShape))
+        sources.withUnsafeMutableBufferPointer { sources in
             let pick = indices.storage.pointer
             forEachRow(shape: runs.shape, runs.a, runs.b) { row, offsetIndices, offsetBatch in
                 for j in 0..<length {
-                    body(row * length + j, (offsetBatch + j * stepBatch) * size + Int(pick[offsetIndices + j * stepIndices]))
+                    sources[row * length + j] = (offsetBatch + j * stepBatch) * size + Int(pick[offsetIndices + j * stepIndices])
                 }
             }
         }
         let result = Tensor.build(outShape) { out in
             let x = storage.pointer
-            forEachPick { position, source in out[position] = x[source] }
+            for (position, source) in sources.enumerated() { out[position] = x[source] }
         }
         let inputShape = shape
         return result.recorded(inputs: [self]) { g, _ in
             var sums = [Double](repeating: 0, count: Shape.count(inputShape))
-            let gradient = g.storage.pointer
-            forEachPick { position, source in sums[source] += Double(gradient[position]) }
+            sums.withUnsafeMutableBufferPointer { sums in
+                let gradient = g.storage.pointer
+                for (position, source) in sources.enumerated() { sums[source] += Double(gradient[position]) }
+            }
             return [Tensor(shape: inputShape, scalars: sums.map(Float.init))]
         }
     }
