@@ -10,15 +10,13 @@ final class LayoutTests: XCTestCase {
         return Tensor(shape: shape, scalars: (0..<count).map { offset + 0.5 + Float($0) * 1.25 })
     }
 
-    /// The row-major index of `shape` for each flat position.
+    /// The row-major index of `shape` at a flat position: along each axis, the position divided
+    /// by the axis's stride (the product of the later sizes), modulo the axis's size.
     func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
-        var rest = flat
-        var index = [Int](repeating: 0, count: shape.count)
-        for axis in shape.indices.reversed() where shape[axis] > 0 {
-            index[axis] = rest % shape[axis]
-            rest /= shape[axis]
+        shape.indices.map { axis in
+            let stride = shape[(axis + 1)...].reduce(1, *)
+            return (flat / stride) % shape[axis]
         }
-        return index
     }
 
     /// The element of `tensor` that NumPy broadcasting reads at `index` of a larger shape.
