@@ -12,7 +12,7 @@ public final class GradientTape: @unchecked Sendable {
         /// Node ids of the inputs, nil for inputs that are not tracked.
         let inputs: [Int?]
         /// Gradient of the output to gradients of the tracked inputs (nil for untracked ones).
-        let pullback: ((Tensor) -> [Tensor?])?
+        let pullback: ((Tensor, InputsNeedingGradients) -> [Tensor?])?
     }
 
     private static let nextID = Atomic<Int>(1)
@@ -50,7 +50,7 @@ public final class GradientTape: @unchecked Sendable {
         withoutGradient {
             for index in stride(from: seed, through: 0, by: -1) {
                 guard let gradient = gradients[index], let pullback = nodes[index].pullback else { continue }
-                let inputGradients = pullback(gradient)
+                let inputGradients = pullback(gradient, InputsNeedingGradients(nodes: nodes[index].inputs))
                 for (input, inputGradient) in zip(nodes[index].inputs, inputGradients) {
                     guard let input, let inputGradient else { continue }
                     if let existing = gradients[input] {
@@ -111,13 +111,20 @@ extension Tensor {
         return inputs.contains { tape.node(of: $0) != nil }
     }
 
-    package func recorded(inputs: [Tensor], pullback: @escaping (Tensor, [Bool]) -> [Tensor?]) -> Tensor {
+    package func recorded(inputs: [Tensor], pullback: @escaping (Tensor, InputsNeedingGradients) -> [Tensor?]) -> Tensor {
         guard let tape = GradientTape.current else { return self }
         let ids = inputs.map { tape.node(of: $0) }
         guard ids.contains(where: { $0 != nil }) else { return self }
-        let needs = ids.map { $0 != nil }
         var result = self
-        result.tracking = Tracking(tapeID: tape.id, node: tape.append(.init(inputs: ids, pullback: { pullback($0, needs) })))
+        result.tracking = Tracking(tapeID: tape.id, node: tape.append(.init(inputs: ids, pullback: pullback)))
         return result
     }
+}
+
+/// Which inputs of a taped operation need a gradient: `needs[i]` is true when input `i` is
+/// tracked on the tape. It reads the node's own input list, so recording allocates nothing more.
+package struct InputsNeedingGradients {
+    let nodes: [Int?]
+
+    package subscript(input: Int) -> Bool { nodes[input] != nil }
 }
