@@ -76,15 +76,17 @@ extension Tensor {
         }
         guard b.rank >= 1, b.rank < a.rank, Array(a.shape.suffix(b.rank)) == b.shape, b.count >= 16 else { return nil }
         let rows = a.count / b.count
-        let parts = a.count >= 1 << 16 ? ComputeThreads.count : 1
         return build(a.shape) { out in
             let pointers = UncheckedSendable((a.storage.pointer, b.storage.pointer, out))
-            parallelFor(parts) { part in
-                for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
+            func apply(_ rows: Range<Int>) {
+                for row in rows {
                     let offset = row * b.count
                     latent_vbinary(op, pointers.value.0 + offset, pointers.value.1, pointers.value.2 + offset, Int64(b.count))
                 }
             }
+            guard a.count >= elementsWorthSplitting else { return apply(0..<rows) }
+            let parts = ComputeThreads.count
+            parallelFor(parts) { part in apply((rows * part / parts)..<(rows * (part + 1) / parts)) }
         }
     }
 

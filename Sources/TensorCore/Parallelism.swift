@@ -26,10 +26,14 @@ func parallelFor(_ parts: Int, _ body: @escaping (Int) -> Void) {
     WorkerPool.shared.run(parts, threads: threads, body)
 }
 
+/// Elementwise work on fewer elements than this stays on the calling thread: handing it to
+/// another thread costs more than it saves.
+let elementsWorthSplitting = 1 << 16
+
 /// Runs `body(start, count)` over `0..<count` split into one contiguous chunk per thread
-/// (one chunk when `count` is below 65,536).
+/// (one chunk when `count` is below `elementsWorthSplitting`).
 package func parallelChunks(_ count: Int, _ body: @escaping (_ start: Int, _ count: Int) -> Void) {
-    let parts = count < 1 << 16 ? 1 : ComputeThreads.count
+    let parts = count < elementsWorthSplitting ? 1 : ComputeThreads.count
     parallelFor(parts) { part in
         let start = count * part / parts
         body(start, count * (part + 1) / parts - start)

@@ -64,7 +64,7 @@ extension Tensor {
         if axes.last == rank - 1 {
             let columns = Shape.count(Array(shape[axes.first!...]))
             let rows = count / Swift.max(columns, 1)
-            let parts = rows >= 64 && count >= 1 << 16 ? ComputeThreads.count : 1
+            let parts = rows >= 64 && count >= elementsWorthSplitting ? ComputeThreads.count : 1
             return Tensor.build(keptShape) { out in
                 let pointers = UncheckedSendable((storage.pointer, out))
                 parallelFor(parts) { part in

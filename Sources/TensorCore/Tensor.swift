@@ -97,7 +97,7 @@ public struct Tensor: @unchecked Sendable {
     /// one contiguous chunk per thread.
     public var isFinite: Bool {
         let n = count
-        guard n >= 1 << 16, ComputeThreads.count > 1 else { return latent_all_finite(storage.pointer, Int64(n)) != 0 }
+        guard n >= elementsWorthSplitting, ComputeThreads.count > 1 else { return latent_all_finite(storage.pointer, Int64(n)) != 0 }
         let parts = ComputeThreads.count
         var finite = [Bool](repeating: true, count: parts)
         finite.withUnsafeMutableBufferPointer { flags in

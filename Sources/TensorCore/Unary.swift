@@ -18,6 +18,7 @@ extension Tensor {
     /// across the kernel threads.
     func applying(_ kernel: @escaping (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void) -> Tensor {
         Tensor.build(shape) { out in
+            guard count >= elementsWorthSplitting else { return kernel(storage.pointer, out, Int64(count)) }
             let pointers = UncheckedSendable((storage.pointer, out))
             parallelChunks(count) { start, length in
                 kernel(pointers.value.0 + start, pointers.value.1 + start, Int64(length))
@@ -30,6 +31,7 @@ extension Tensor {
     func applying(_ kernel: @escaping (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void, with other: Tensor) -> Tensor {
         precondition(other.shape == shape, "applying: shapes \(Shape.describe(shape)) and \(Shape.describe(other.shape)) differ")
         return Tensor.build(shape) { out in
+            guard count >= elementsWorthSplitting else { return kernel(storage.pointer, other.storage.pointer, out, Int64(count)) }
             let pointers = UncheckedSendable((storage.pointer, other.storage.pointer, out))
             parallelChunks(count) { start, length in
                 kernel(pointers.value.0 + start, pointers.value.1 + start, pointers.value.2 + start, Int64(length))
