@@ -16,6 +16,7 @@ final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float>, @unchecke
 
     /// Uninitialized storage for `count` floats.
     static func uninitialized(count: Int) -> TensorStorage {
+        if count >= LargeBlocks.elementCount { LargeBlocks.keptInHeap }
         let block = create(minimumCapacity: count + alignmentSlack) { block in
             let start = block.withUnsafeMutablePointerToElements { UInt(bitPattern: $0) }
             let aligned = (start + 63) & ~UInt(63)

@@ -83,6 +83,10 @@ void latent_philox_normal(uint64_t key, uint64_t stream, int64_t first, int64_t 
 /// The CRC-32 of `count` bytes continuing from `crc` (0 to start): zlib's `crc32`.
 uint32_t latent_crc32(uint32_t crc, const uint8_t *bytes, int64_t count);
 
+/// Blocks of up to `largest_block` bytes come from the allocator's heap instead of being
+/// mapped one by one, and up to `free_top_kept` free bytes at its top stay for reuse (glibc).
+void latent_keep_blocks_in_heap(int64_t largest_block, int64_t free_top_kept);
+
 /// A hint to the processor that the caller is spin-waiting (x86 `pause`, Arm `yield`).
 static inline void latent_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
