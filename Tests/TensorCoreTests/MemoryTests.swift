@@ -51,14 +51,14 @@ final class MemoryTests: XCTestCase {
         #if !canImport(Glibc)
         throw XCTSkip("the allocator's thresholds are set for glibc only")
         #else
-        func round(_ value: Float) -> Float {
+        func makeAndDrop(_ value: Float) -> Float {
             let tensors = (0..<8).map { Tensor.full([512, 512], value + Float($0)) }
             return tensors.map { $0.sum().scalar }.reduce(0, +)
         }
-        _ = round(0)
+        _ = makeAndDrop(0)
         let before = usage().ru_minflt
         var total: Float = 0
-        for r in 1...20 { total += round(Float(r)) }
+        for r in 1...20 { total += makeAndDrop(Float(r)) }
         let faults = usage().ru_minflt - before
         XCTAssertEqual(total, 262_144 * (8 * 210 + 20 * 28), "the tensors' sums")
         // Each round touches 2,048 pages of 4 KB; mapped afresh, 20 rounds would fault ~40,000.
