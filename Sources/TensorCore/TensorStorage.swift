@@ -4,7 +4,7 @@
 /// (copy-on-write), so `Tensor` has value semantics. The elements live in the same heap
 /// block as the object (one allocation per tensor, from the allocator's small-size caches
 /// when the tensor is small), aligned to 64 bytes inside it.
-final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float>, @unchecked Sendable {
+final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float> {
     /// The element count and where the aligned elements start inside the block.
     struct Layout {
         let count: Int
