@@ -2,7 +2,9 @@ import Foundation
 
 /// Writes files so that a reader sees the old contents or the new, never a mix: the bytes go
 /// to a temporary file beside the target (flushed to the disk), which is then renamed over it.
-/// A device or a pipe (`/dev/stdout`) is written directly, never replaced; a folder is an error.
+/// A symbolic link is followed, and the file it names is replaced, not the link. A device, a
+/// pipe, or this process's own standard output or error (`/dev/stdout`, whatever it is
+/// redirected to) is written directly, never replaced; a folder is an error.
 package enum AtomicFile {
     /// Writes `data` to `path` atomically, or throws `FileWriteError` saying why not.
     package static func write(_ data: Data, to path: String) throws {
@@ -12,12 +14,16 @@ package enum AtomicFile {
     /// Writes to `path` atomically what `produce` hands to its `append`, piece by piece, so that
     /// a large file never sits whole in memory. An error from `produce` leaves the old file.
     package static func write(to path: String, _ produce: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
         var status = stat()
         var isDevice = false
         if stat(path, &status) == 0 {
+            if let stream = standardStream(sameAs: status) {
+                fflush(nil)
+                try produce { buffer in
+                    if let failure = writeAll(buffer, to: stream) { throw FileWriteError(path: path, reason: failure) }
+                }
+                return
+            }
             switch status.st_mode & S_IFMT {
             case S_IFREG: break
             case S_IFDIR: throw FileWriteError(path: path, reason: "it is a folder")
@@ -25,6 +31,9 @@ package enum AtomicFile {
             default: throw FileWriteError(path: path, reason: "it exists and is neither a regular file nor a device")
             }
         }
+        let url = URL(fileURLWithPath: isDevice ? path : followingLinks(path))
+        let folder = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
         if !isDevice { removeStaleTemporaries(of: name, in: folder) }
         let temporary = isDevice ? path : (folder as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
         let descriptor = isDevice ? open(path, O_WRONLY | O_CLOEXEC) : open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -45,7 +54,7 @@ package enum AtomicFile {
         var failure: String?
         if fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
         if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary, url.path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary)
             throw FileWriteError(path: path, reason: failure)
@@ -55,6 +64,32 @@ package enum AtomicFile {
             fsync(folderDescriptor)
             close(folderDescriptor)
         }
+    }
+
+    /// Standard output or standard error when `status` is the file it writes to, else nil: a
+    /// file the shell redirected it to must keep its place, not be replaced by a rename.
+    static func standardStream(sameAs status: stat) -> Int32? {
+        for stream in [STDOUT_FILENO, STDERR_FILENO] {
+            var open = stat()
+            if fstat(stream, &open) == 0, open.st_dev == status.st_dev, open.st_ino == status.st_ino { return stream }
+        }
+        return nil
+    }
+
+    /// `path` with its symbolic links followed to the name they end at, which need not exist
+    /// yet (at most 40 links, as the kernel allows).
+    static func followingLinks(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            var status = stat()
+            guard lstat(current, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return current }
+            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(current, &target, target.count - 1)
+            guard length > 0 else { return current }
+            let link = String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = link.hasPrefix("/") ? link : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(link)
+        }
+        return current
     }
 
     /// Writes every byte of `buffer`, retrying interrupted writes; the error's text, or nil.

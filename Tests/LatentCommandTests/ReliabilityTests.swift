@@ -192,4 +192,52 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(standardOutput.status, 0)
         XCTAssertEqual(standardOutput.out.first, "row,negative_log_likelihood,negative_log_reconstruction_probability")
     }
+
+    /// `/dev/stdout` redirected to a file by the shell is written where the redirection points,
+    /// in order with the rest of the output; the link `/dev/stdout` and the file stay as they
+    /// were (a rename over `/dev/stdout` once replaced the link, for every later process).
+    func testStandardOutputRedirectedToAFile() throws {
+        let out = path("run"), redirected = path("printed.txt")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        var before = stat()
+        XCTAssertEqual(lstat("/dev/stdout", &before), 0)
+        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/dev/stdout")
+        defer {
+            if let link, (try? FileManager.default.destinationOfSymbolicLink(atPath: "/dev/stdout")) == nil, unlink("/dev/stdout") == 0 {
+                _ = symlink(link, "/dev/stdout")
+            }
+        }
+        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
+        let run = try LatentProcess.run(shell: "'\(latent)' eval '\(out)/checkpoint.latent' --iwae 2 --per-example /dev/stdout > '\(redirected)'")
+        XCTAssertEqual(run.status, 0, run.error.joined(separator: "\n"))
+        var after = stat()
+        XCTAssertEqual(lstat("/dev/stdout", &after), 0)
+        XCTAssertEqual(after.st_mode & S_IFMT, before.st_mode & S_IFMT, "/dev/stdout is what it was")
+        XCTAssertEqual(after.st_ino, before.st_ino)
+        let lines = try String(contentsOfFile: redirected, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "row,negative_log_likelihood,negative_log_reconstruction_probability")
+        XCTAssertEqual(lines.count, 1 + 1000 + 1, "the header, the 1000 held-out rows, then the summary")
+        XCTAssertTrue(lines.last?.hasPrefix("ELBO ") ?? false, String(lines.last ?? ""))
+    }
+
+    /// A symbolic link is followed: the file it names is replaced and the link stays a link,
+    /// also when the file does not exist yet.
+    func testWritingThroughASymbolicLink() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        try FileManager.default.createDirectory(atPath: path("kept"), withIntermediateDirectories: true)
+        try "old".write(toFile: path("kept/scores.csv"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: path("link.csv"), withDestinationPath: "kept/scores.csv")
+        try FileManager.default.createSymbolicLink(atPath: path("dangling.csv"), withDestinationPath: path("kept/new.csv"))
+        for (link, target) in [("link.csv", "kept/scores.csv"), ("dangling.csv", "kept/new.csv")] {
+            let run = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--iwae", "2", "--per-example", path(link)])
+            XCTAssertEqual(run.status, 0, run.error.joined(separator: "\n"))
+            var status = stat()
+            XCTAssertEqual(lstat(path(link), &status), 0)
+            XCTAssertEqual(status.st_mode & S_IFMT, S_IFLNK, "\(link) is still a link")
+            let written = try String(contentsOfFile: path(target), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(written.first, "row,negative_log_likelihood,negative_log_reconstruction_probability", target)
+            XCTAssertEqual(written.count, 1001, target)
+        }
+    }
 }
