@@ -21,13 +21,13 @@ public enum CSVFile {
         try parse(String(decoding: try readBytes(path), as: UTF8.self), source: path, columns: columns)
     }
 
-    /// The numeric columns of the CSV text `text` (or the named `columns`); `source` names it in
-    /// errors. A first record with text where the next record has a number is the header. A column is text
+    /// The numeric columns of the CSV text `text` (or the named `columns`), after a byte-order
+    /// mark if it starts with one; `source` names it in errors. A first record with text where the next record has a number is the header. A column is text
     /// when its first value is not a number, and is then left out; a number column with text,
     /// a missing value (`NA`, empty) or a NaN or infinity further down, and records of another
     /// length, are errors naming the line and column.
     public static func parse(_ text: String, source path: String, columns chosen: [String]? = nil) throws -> CSVTable {
-        var records = try splitRecords(text, source: path)
+        var records = try splitRecords(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text, source: path)
         guard let first = records.first else { throw DataError.corrupt(path: path, reason: "CSV: no rows of numbers") }
         let second = records.count > 1 ? records[1].fields : []
         let hasHeader = first.fields.indices.contains { column in
@@ -82,8 +82,9 @@ public enum CSVFile {
         return CSVTable(values: Tensor(shape: [records.count, kept.count], scalars: values), columns: kept.map { names[$0] }, skipped: skipped)
     }
 
-    /// The number in `field`, or nil.
-    static func number(_ field: String) -> Float? { Float(field) }
+    /// The number in `field`, or nil (also for a field with a NUL byte, which `Float` reads
+    /// only up to).
+    static func number(_ field: String) -> Float? { field.contains("\0") ? nil : Float(field) }
 
     /// R's and pandas' spellings of a missing value.
     static func isMissing(_ field: String) -> Bool { ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"].contains(field) }

@@ -30,6 +30,10 @@ public struct Dataset {
             throw DataError.unsupported(path: source, reason: "leaving out a class needs labels (an MNIST folder with its label files)")
         }
         let keptTrain = trainLabels.indices.filter { trainLabels[$0] != label }, keptTest = testLabels.indices.filter { testLabels[$0] != label }
+        guard keptTrain.count < trainLabels.count else {
+            let classes = Set(trainLabels).sorted().map(String.init).joined(separator: ", ")
+            throw DataError.unsupported(path: source, reason: "no training row is of class \(label), so none would be left out (its classes are \(classes))")
+        }
         guard !keptTrain.isEmpty, !keptTest.isEmpty else { throw DataError.corrupt(path: source, reason: "every row is of class \(label)") }
         var result = Dataset(train: train.selecting(keptTrain), test: test.selecting(keptTest), imageShape: imageShape, source: source,
                              trainRows: keptTrain.map { trainRows[$0] }, testRows: keptTest.map { testRows[$0] })

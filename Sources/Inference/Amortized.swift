@@ -152,10 +152,25 @@ public final class Amortized<Input: RowData> {
 
 /// Training stopped for a reason the user must see.
 public enum TrainingError: Error, CustomStringConvertible {
+    /// `error` as divergence at `step` when it is a site's non-finite value or refused
+    /// parameter after at least one update; otherwise `error` itself.
+    static func diverged(_ error: any Error, step: Int) -> any Error {
+        guard step > 1, let error = error as? ModelError, case let .atSite(_, _, underlying) = error,
+              let refused = underlying as? DistributionError else { return error }
+        switch refused {
+        case .invalidParameter: return TrainingError.invalidAfterUpdates(step: step, error: error)
+        case let .valueOutsideSupport(_, _, value, _) where !value.isFinite: return TrainingError.invalidAfterUpdates(step: step, error: error)
+        default: return error
+        }
+    }
+
     case notCompiled
     case nonFiniteLoss(step: Int, site: String)
     case nonFiniteGradient(step: Int, parameter: String)
     case nonFiniteHeldOut(epoch: Int, site: String)
+    /// A site refused its parameters or value after the parameters had been updated: a
+    /// parameter that overflowed or underflowed, not a mistake in the model or the data.
+    case invalidAfterUpdates(step: Int, error: ModelError)
     case badData(reason: String)
     case badOptions(reason: String)
 
@@ -165,6 +180,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .nonFiniteLoss(step, site): return "training diverged at step \(step): the log-probability of site '\(site)' is not finite; lower the learning rate or check the model"
         case let .nonFiniteGradient(step, parameter): return "training diverged at step \(step): the gradient of parameter '\(parameter)' is not finite; lower the learning rate or clip gradients"
         case let .nonFiniteHeldOut(epoch, site): return "training diverged by epoch \(epoch): the held-out ELBO is not finite, at site '\(site)'; lower the learning rate or check the model"
+        case let .invalidAfterUpdates(step, error): return "training diverged at step \(step): \(error); lower the learning rate or check the model"
         case let .badData(reason): return "cannot train on these data: \(reason)"
         case let .badOptions(reason): return "bad training options: \(reason)"
         }

@@ -198,8 +198,13 @@ extension Amortized {
     func step(_ minibatch: () throws -> Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions, share: RowShare?) throws -> Float {
         generator.generator.rowShare = share
         defer { generator.generator.rowShare = nil }
+        let step = optimizer.step + 1
         let outcome = Result {
-            try objectiveGradient(try minibatch(), datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: optimizer.step + 1)
+            do {
+                return try objectiveGradient(try minibatch(), datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: step)
+            } catch {
+                throw TrainingError.diverged(error, step: step)
+            }
         }
         var (value, gradients) = if let group = options.communicator, let share {
             try combined(outcome, weight: Float(share.count) / Float(share.total), over: group)

@@ -35,7 +35,7 @@ struct Restored {
     /// images (a CSV file, say), which have no pictures to draw.
     func imageShape() throws -> [Int] {
         let parts = (checkpoint.metadata["image shape"] ?? "").split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }), parts[0] * parts[1] == settings.dataSize else {
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }), parts[0].multipliedReportingOverflow(by: parts[1]) == (settings.dataSize, false) else {
             throw UsageError("'\(model.name)' in this checkpoint was trained on rows that are not images (\(checkpoint.metadata["data"] ?? "unknown data")); pictures need image data")
         }
         return parts

@@ -43,10 +43,28 @@ struct Pictures {
         PNGImage.grid(try sampleMeans(count, seed: seed), imageShape: imageShape, columns: Int(Double(count).squareRoot().rounded(.up)), invert: invert)
     }
 
-    /// The decoder's means at the guide's mean for each of `images`.
+    /// The decoder's means at the guide's mean for each of `images` (its most probable value
+    /// for a discrete latent, whose mean is no value of the site).
     func reconstructionMeans(_ images: Tensor) throws -> Tensor {
         guard let q = try inference.posterior(images).values.first else { throw UsageError("the guide has no latent site") }
-        return try decoderMeans(q.mean)
+        return try decoderMeans(Self.mostProbableValue(q) ?? q.mean)
+    }
+
+    /// For a distribution with finite support, argmax_v q(v) per batch element (shaped
+    /// batch + event); nil for one without.
+    static func mostProbableValue(_ q: any Distribution) -> Tensor? {
+        guard let support = q.enumerateSupport(), support.shape[0] > 0 else { return nil }
+        let k = support.shape[0]
+        let batch = q.batchShape.reduce(1, *), event = q.eventShape.reduce(1, *)
+        guard support.count == k * event else { return nil }
+        let logProbs = q.logProb(support).expanded(to: [k] + q.batchShape).scalars
+        let values = support.scalars
+        var chosen = [Float](repeating: 0, count: batch * event)
+        for element in 0..<batch {
+            let best = (0..<k).max { logProbs[$0 * batch + element] < logProbs[$1 * batch + element] } ?? 0
+            for position in 0..<event { chosen[element * event + position] = values[best * event + position] }
+        }
+        return Tensor(shape: q.batchShape + q.eventShape, scalars: chosen)
     }
 
     /// Test images (first row) above their reconstructions through the guide's mean (second row).

@@ -54,6 +54,15 @@ final class ReliabilityTests: XCTestCase {
         return ~crc
     }
 
+    /// A folder of four 2 x 2 training images labelled 0, 1, 1, 0 and two held-out ones.
+    func labelledImages(_ name: String) throws -> String {
+        _ = try write(name + "/train-images-idx3-ubyte", idx([4, 2, 2], data: (0..<16).map { UInt8($0 * 16) }))
+        _ = try write(name + "/train-labels-idx1-ubyte", [0, 0, 8, 1] + withUnsafeBytes(of: UInt32(4).bigEndian, Array.init) + [0, 1, 1, 0])
+        _ = try write(name + "/t10k-images-idx3-ubyte", idx([2, 2, 2], data: (0..<8).map { UInt8(255 - $0 * 30) }))
+        _ = try write(name + "/t10k-labels-idx1-ubyte", [0, 0, 8, 1] + withUnsafeBytes(of: UInt32(2).bigEndian, Array.init) + [1, 0])
+        return path(name)
+    }
+
     func testBadFilesAreOneLineNamingTheFile() throws {
         let mnistRank = try write("rank/t10k-images-idx3-ubyte", idx([1, 2, 2], data: [0, 0, 0, 0]))
         _ = try write("rank/train-images-idx3-ubyte", [0, 0, 8, 255] + [UInt8](repeating: 0, count: 1020))
@@ -70,6 +79,9 @@ final class ReliabilityTests: XCTestCase {
             (["train", "ppca", "--data", try write("scalar.npy", npy("()", data: [0, 0, 128, 63]))], "\(path("scalar.npy")): the array is a single number; data need rows (a first axis)"),
             (["train", "ppca", "--data", try write("flat.npy", npy("(10, 0)"))], "\(path("flat.npy")): the rows have no numbers (shape [10, 0])"),
             (["train", "ppca", "--data", try write("text.csv", Array("a,b\n1,2\n3,x\n".utf8))], "\(path("text.csv")):3:2: 'x', not a number in column 'b'; remove or fill in that row"),
+            (["train", "ppca", "--data", try write("nul.csv", Array("a,b\n1,2\n1.\u{0}5,2\n".utf8))], "\(path("nul.csv")):3:1: '1.\u{0}5', not a number in column 'a'; remove or fill in that row"),
+            (["train", "bernoulli-vae", "--data", try labelledImages("labelled"), "--leave-out-class", "7"],
+             "\(path("labelled")): no training row is of class 7, so none would be left out (its classes are 0, 1)"),
             (["eval", try write("huge.latent", try checkpoint([["name": "w", "group": "model", "shape": [1 << 61]]], metadata: ["model": "ppca"]))],
              "checkpoint \(path("huge.latent")) is corrupt: tensor 'w' of shape [2305843009213693952] needs more bytes than the file has left"),
             (["eval", try write("negative.latent", try checkpoint([], metadata: ["model": "ppca", "settings": settings(-2, 400)]))],
@@ -176,6 +188,58 @@ final class ReliabilityTests: XCTestCase {
         }
         XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "16", "--out", out]).status, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".tmp") }, [])
+    }
+
+    /// A checkpoint whose image shape multiplies past Int.max (its checksum made right) is
+    /// refused as not images, not a trap.
+    func testAnImageShapeThatOverflowsIsRefused() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--out", out]).status, 0)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out + "/checkpoint.latent")))
+        let headerLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+        var header = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + headerLength)])) as? [String: Any])
+        var metadata = try XCTUnwrap(header["metadata"] as? [String: String])
+        XCTAssertEqual(metadata["image shape"], "28x28")
+        metadata["image shape"] = "4294967296x4294967296"
+        header["metadata"] = metadata
+        let changed = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        var rebuilt = Array(bytes[0..<12]) + withUnsafeBytes(of: UInt32(changed.count).littleEndian, Array.init) + changed + Array(bytes[(16 + headerLength)..<(bytes.count - 4)])
+        rebuilt += withUnsafeBytes(of: crc32(rebuilt).littleEndian, Array.init)
+        let damaged = try write("overflow.latent", rebuilt)
+        for command in ["sample", "inpaint", "denoise"] {
+            let result = try LatentProcess.run([command, damaged])
+            XCTAssertEqual(result.status, 2, command)
+            XCTAssertEqual(result.error.count, 1, "\(command): \(result.error)")
+            XCTAssertTrue(result.error.first?.contains("was trained on rows that are not images") ?? false, "\(command): \(result.error)")
+        }
+    }
+
+    /// Parameters driven to NaN by too large a step stop training with the step and the site.
+    func testDivergenceNamesTheStepAndTheSite() throws {
+        let result = try LatentProcess.run(["train", "bernoulli-vae", "--hidden", "8", "--latent-dim", "2", "--epochs", "2", "--lr", "10", "--optimizer", "sgd", "--out", path("run")])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.error.count, 1, "\(result.error)")
+        let message = result.error.first ?? ""
+        XCTAssertTrue(message.hasPrefix("latent: training diverged at step "), message)
+        XCTAssertTrue(message.contains("site 'x' at LatentModels/BernoulliVAE.swift:"), message)
+        XCTAssertTrue(message.hasSuffix("lower the learning rate or check the model"), message)
+    }
+
+    /// A CSV file that starts with a byte-order mark is read from its first row; a mixture
+    /// trained on labelled images draws reconstructions at each image's most probable component
+    /// (a Categorical's mean is no value of the site).
+    func testAByteOrderMarkAndADiscreteLatentsPictures() throws {
+        let rows = (0..<30).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }
+        let data = try write("marked.csv", [0xEF, 0xBB, 0xBF] + Array(rows.joined(separator: "\n").utf8))
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "1", "--out", path("ppca")]).status, 0)
+        let all = try LatentProcess.run(["eval", path("ppca") + "/checkpoint.latent", "--split", "all", "--json"])
+        XCTAssertEqual(all.status, 0, all.error.joined(separator: "\n"))
+        let report = try XCTUnwrap(all.out.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        XCTAssertEqual(report["rows"] as? Int, 30, "every row is data, none a header")
+        let mixture = try LatentProcess.run(["train", "gmm", "--data", try labelledImages("images"), "--epochs", "1", "--out", path("gmm")])
+        XCTAssertEqual(mixture.status, 0, mixture.error.joined(separator: "\n"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("gmm") + "/reconstructions.png"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("gmm") + "/report.html"))
     }
 
     /// A device is written directly, never replaced by a rename.
