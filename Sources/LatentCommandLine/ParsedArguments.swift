@@ -32,6 +32,7 @@ struct ParsedArguments {
                 let known = flags.map { "--" + $0.name }.joined(separator: ", ")
                 throw UsageError("unknown flag '--\(name)' for '\(command)' (it accepts \(known))")
             }
+            guard values[name] == nil else { throw UsageError("flag '--\(name)' of '\(command)' is given twice; give it once") }
             if flag.takesValue {
                 if parts.count == 2 {
                     values[name] = parts[1]

@@ -70,6 +70,12 @@ struct Train: Subcommand {
             guard resume.settings.dataSize == dataSize else {
                 throw UsageError("the data have \(dataSize) numbers per row; the run being resumed was trained on \(resume.settings.dataSize)")
             }
+            if let given = self.arguments.text("data"), URL(fileURLWithPath: given).standardizedFileURL.path != resume.dataPath {
+                throw UsageError("--data \(given) differs from the data of the run being resumed (\(resume.dataPath ?? "the bundled data")); a resumed run keeps its data")
+            }
+            if let stored = resume.checkpoint.metadata["training rows"], stored != String(data.train.rowCount) {
+                throw UsageError("the data have \(data.train.rowCount) training rows; the run being resumed was trained on \(stored), so the data changed since")
+            }
             settings = resume.settings
         }
 
@@ -97,7 +103,7 @@ struct Train: Subcommand {
         let metricsPath = folder.file("metrics.jsonl")
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
-        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training flags": try sortedJSON(flags.stored)]
+        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training rows": String(data.train.rowCount), "training flags": try sortedJSON(flags.stored)]
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }

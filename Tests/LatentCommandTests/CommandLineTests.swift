@@ -356,6 +356,17 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(done.error, ["latent: the run in \(resumed) has already done 4 epochs; ask for more with --epochs"])
         let changed = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--components", "4"])
         XCTAssertEqual(changed.error, ["latent: --components 4 differs from the run being resumed (3); a resumed run keeps its model"])
+        let points = folder.appendingPathComponent("points.csv").path
+        try (0..<40).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }.joined(separator: "\n").write(toFile: points, atomically: true, encoding: .utf8)
+        let otherData = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--data", points])
+        XCTAssertEqual(otherData.error, ["latent: --data \(points) differs from the data of the run being resumed (the bundled data); a resumed run keeps its data"])
+        let onFile = folder.appendingPathComponent("on-file").path
+        XCTAssertEqual(try LatentProcess.run(["train", "gmm", "--epochs", "1", "--data", points, "--out", onFile]).status, 0)
+        try (0..<20).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }.joined(separator: "\n").write(toFile: points, atomically: true, encoding: .utf8)
+        let edited = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", onFile, "--resume"])
+        XCTAssertEqual(edited.error, ["latent: the data have 18 training rows; the run being resumed was trained on 36, so the data changed since"])
+        let twice = try LatentProcess.run(["train", "gmm", "--epochs", "1", "--epochs", "2", "--out", onFile])
+        XCTAssertEqual(twice.error, ["latent: flag '--epochs' of 'train' is given twice; give it once"])
         let nothing = try LatentProcess.run(["train", "gmm", "--out", folder.appendingPathComponent("empty").path, "--resume"])
         XCTAssertEqual(nothing.error, ["latent: --resume: \(folder.appendingPathComponent("empty").path) holds no checkpoint to resume; train without --resume first"])
     }
