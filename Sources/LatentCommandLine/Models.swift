@@ -50,12 +50,32 @@ func columnList(_ text: String?) -> [String]? {
 
 /// The bundled MNIST test images: the first 9,000 for training, the last 1,000 held out.
 func bundledImages() throws -> Dataset {
-    guard let url = Bundle.module.url(forResource: "mnist-t10k-images-idx3-ubyte", withExtension: "gz") else {
-        throw UsageError("the bundled MNIST images are missing from this build; pass --data PATH")
+    guard let url = resourceBundle()?.url(forResource: "mnist-t10k-images-idx3-ubyte", withExtension: "gz") else {
+        throw UsageError("the bundled MNIST images are missing (no \(resourceBundleName) beside this program or in its package's .build); pass --data PATH")
     }
     let images = try IDXFile.read(url.path, scale: 1.0 / 255)
     let rows = images.reshaped(to: [images.shape[0], -1])
     return Dataset(train: rows.slice(axis: 0, 0..<9_000), test: rows.slice(axis: 0, 9_000..<10_000), imageShape: Array(images.shape.suffix(2)), source: "bundled MNIST test images")
+}
+
+let resourceBundleName = "Latent_LatentCommandLine.resources"
+
+/// The bundle of this target's resources, where the package manager puts it (beside the
+/// program, or in the build folders of the package it was built in), or nil. `Bundle.module`
+/// looks in the same places but stops the program when it finds none.
+func resourceBundle() -> Bundle? {
+    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let build = package.appendingPathComponent(".build")
+    let platforms = (try? FileManager.default.contentsOfDirectory(atPath: build.path)) ?? []
+    let folders = [Bundle.main.bundleURL] + (platforms.sorted().map { build.appendingPathComponent($0) } + [build]).flatMap { folder in
+        ["release", "debug"].map { folder.appendingPathComponent($0) }
+    }
+    for folder in folders {
+        let candidate = folder.appendingPathComponent(resourceBundleName)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isFolder), isFolder.boolValue, let bundle = Bundle(url: candidate) { return bundle }
+    }
+    return nil
 }
 
 /// 10,000 points from the mixture of `shared/peers/gmm_pyro.py` (weights 0.5, 0.3, 0.2), drawn
