@@ -124,6 +124,9 @@ struct Evaluate: Subcommand {
             progress.update(logLikelihood.count)
         }
         progress.finish()
+        if let row = logLikelihood.firstIndex(where: { !$0.isFinite }) {
+            throw UsageError("row \(fileRows[row]) of \(data.source): log p(x) is \(logLikelihood[row]) under this model (k = \(k)); its values may lie far outside those it was trained on")
+        }
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
         let anomalyClass = try arguments.optionalInteger("anomaly-class", in: 0...255)
         let drawsEveryLatent = restored.inference.plan?.sites.allSatisfy { $0.estimator != .enumerated && $0.estimator != .marginalized } ?? false

@@ -214,6 +214,18 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// Rows the model gives no probability (log p(x) = -inf) are an error naming the first of
+    /// them, with nothing printed before it.
+    func testRowsOfZeroProbabilityAreNamed() throws {
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", path("run")]).status, 0)
+        let rows = (0..<20).map { "\($0 % 3 == 1 ? "1e30" : "0.5"),-0.25" }
+        let data = try write("far.csv", Array(rows.joined(separator: "\n").utf8))
+        let result = try LatentProcess.run(["eval", path("run") + "/checkpoint.latent", "--data", data, "--split", "all", "--iwae", "2"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.out, [])
+        XCTAssertEqual(result.error, ["latent: row 1 of \(data): log p(x) is -inf under this model (k = 2); its values may lie far outside those it was trained on"])
+    }
+
     /// Parameters driven to NaN by too large a step stop training with the step and the site.
     func testDivergenceNamesTheStepAndTheSite() throws {
         let result = try LatentProcess.run(["train", "bernoulli-vae", "--hidden", "8", "--latent-dim", "2", "--epochs", "2", "--lr", "10", "--optimizer", "sgd", "--out", path("run")])
