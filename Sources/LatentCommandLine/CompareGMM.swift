@@ -40,6 +40,10 @@ struct CompareGMM: Subcommand {
             throw UsageError("column \(constant + 1) of \(data.source) takes one value only; a Gaussian mixture's likelihood grows without bound on it, so there is nothing to compare")
         }
         let settings = ModelSettings(dataSize: x.shape[1], values: ["components": try arguments.integer("components", default: 3, in: componentOption.range)])
+        let components = settings["components"], distinct = Set((0..<n).map { x.slice(axis: 0, $0..<($0 + 1)).scalars }).count
+        guard distinct > components else {
+            throw UsageError("\(data.source) has \(distinct) distinct rows for \(components) components; a component would sit on a single point, where the likelihood grows without bound, so there is nothing to compare")
+        }
         let seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))
         let steps = try arguments.integer("steps", default: 3000, in: 1...1_000_000)
         let batches = (n + 255) / 256

@@ -31,6 +31,9 @@ struct Train: Subcommand {
         self.arguments = arguments
         _ = try TrainingFlags(arguments: arguments).options(for: model)
         _ = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold")
+        if arguments.has("binarize"), model.data != .binaryImages {
+            throw UsageError("--binarize applies to binary-image models; '\(model.name)' is trained on \(model.data == .images ? "grey-level images" : "rows of numbers")")
+        }
     }
 
     func run(output: Output) throws -> [String: Any] {

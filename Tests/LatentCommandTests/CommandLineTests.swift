@@ -302,6 +302,13 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).hasPrefix("<svg"))
     }
 
+    /// A CSV file of two points, repeated.
+    func pairOfPoints() throws -> String {
+        let path = folder.appendingPathComponent("pair.csv").path
+        try "x,y\n1,2\n3,4\n1,2\n3,4\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func testMistakesAreOneLineWithStatusTwo() throws {
         let cases: [([String], String)] = [
             (["train", "nothing"], "latent: unknown model 'nothing'; the models are gmm, gaussian-vae, gaussian-vae-pixel-scale, bernoulli-vae, burda-vae, ppca"),
@@ -310,6 +317,8 @@ final class ModelCommandTests: XCTestCase {
             (["train", "gmm", "--optimizer", "lbfgs"], "latent: flag '--optimizer' of 'train' must be one of adam, adagrad, rmsprop, sgd, got 'lbfgs'"),
             (["train", "gmm", "--data", "/nonexistent.csv"], "latent: /nonexistent.csv: no such file or folder"),
             (["eval", "/nonexistent.latent"], "latent: checkpoint /nonexistent.latent does not exist"),
+            (["train", "gmm", "--binarize", "stochastic"], "latent: --binarize applies to binary-image models; 'gmm' is trained on rows of numbers"),
+            (["compare", "gmm", "--data", try pairOfPoints()], "latent: \(try pairOfPoints()) has 2 distinct rows for 3 components; a component would sit on a single point, where the likelihood grows without bound, so there is nothing to compare"),
         ]
         for (arguments, message) in cases {
             let result = try LatentProcess.run(arguments)
