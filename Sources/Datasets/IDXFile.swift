@@ -52,7 +52,24 @@ public enum IDXFile {
 
 /// The bytes of the file at `path`, decompressed if it is gzip.
 func readBytes(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw DataError.missing(path: path) }
+    try checkReadable(path)
+    guard let data = FileManager.default.contents(atPath: path) else { throw DataError.corrupt(path: path, reason: "it cannot be read") }
     let bytes = [UInt8](data)
     return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+}
+
+/// Throws unless `path` is a regular file this process may read, saying which of missing, a
+/// folder, a pipe or device, or unreadable (the system's reason) it is.
+func checkReadable(_ path: String) throws {
+    var status = stat()
+    guard stat(path, &status) == 0 else {
+        if errno == ENOENT || errno == ENOTDIR { throw DataError.missing(path: path) }
+        throw DataError.corrupt(path: path, reason: "it cannot be read: \(String(cString: strerror(errno)))")
+    }
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw DataError.unsupported(path: path, reason: "it is a folder; a data file was expected")
+    default: throw DataError.unsupported(path: path, reason: "it is not a regular file (a pipe or a device); data are read from files")
+    }
+    guard access(path, R_OK) == 0 else { throw DataError.corrupt(path: path, reason: "it cannot be read: \(String(cString: strerror(errno)))") }
 }

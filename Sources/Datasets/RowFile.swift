@@ -33,8 +33,9 @@ final class RowFile: @unchecked Sendable {
 
     /// The rows of `path` after `headerBytes`; the file must hold exactly `rowCount` rows.
     init(path: String, headerBytes: Int, rowCount: Int, rowLength: Int, element: Element, scale: Float) throws {
+        try checkReadable(path)
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw DataError.missing(path: path) }
+        guard descriptor >= 0 else { throw DataError.corrupt(path: path, reason: "it cannot be read: \(String(cString: strerror(errno)))") }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             close(descriptor)

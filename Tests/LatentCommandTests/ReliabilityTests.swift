@@ -214,6 +214,17 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// A pipe or a folder given as a data file is named as such, at once (opening a pipe with
+    /// no writer once waited forever).
+    func testAPipeOrAFolderAsDataIsNamed() throws {
+        for name in ["pipe.csv", "pipe.npy"] {
+            XCTAssertEqual(mkfifo(path(name), 0o600), 0)
+            let result = try LatentProcess.run(["train", "ppca", "--data", path(name), "--out", path("run")])
+            XCTAssertEqual(result.status, 2)
+            XCTAssertEqual(result.error, ["latent: \(path(name)): it is not a regular file (a pipe or a device); data are read from files"])
+        }
+    }
+
     /// Rows the model gives no probability (log p(x) = -inf) are an error naming the first of
     /// them, with nothing printed before it.
     func testRowsOfZeroProbabilityAreNamed() throws {
