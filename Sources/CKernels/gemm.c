@@ -32,11 +32,13 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 }
 
 #if defined(__x86_64__)
+// A 16 x 16 tile rather than 8 x 32: a product 40 or 400 columns wide, or split between two
+// threads by columns, leaves less of its last tile empty. Each sum runs in the same order.
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
 #define VARIANT avx512
 #define VECTOR_BYTES 64
-#define MR 8
-#define NR_VECTORS 2
+#define MR 16
+#define NR_VECTORS 1
 #define KC 512
 #define MC 256
 #define NC 2048
