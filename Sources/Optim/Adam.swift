@@ -13,6 +13,7 @@ struct AdamRule: UpdateRule {
     let clip: Float
     let decay: Float
     var slotCount: Int { 2 }
+    var squaredSlots: Set<Int> { [1] }
 
     func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate: Float, step: Int) {
         let t = Double(step)

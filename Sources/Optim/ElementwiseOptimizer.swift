@@ -3,6 +3,8 @@ import TensorCore
 /// An update rule applied element by element, with `slotCount` state tensors per parameter.
 protocol UpdateRule {
     var slotCount: Int { get }
+    /// The slots that accumulate squared gradients, which no valid state holds negative.
+    var squaredSlots: Set<Int> { get }
     /// Updates `n` elements of a parameter `p` in place from its gradient `g` and state `slots`.
     func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate: Float, step: Int)
 }
@@ -81,6 +83,9 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
             guard let shape = parameterShapes[name] else { throw fail("'\(key)' belongs to no parameter of this model") }
             guard tensor.shape == shape else { throw fail("'\(key)' has shape \(tensor.shape), its parameter \(shape)") }
             guard tensor.isFinite else { throw fail("'\(key)' holds values that are not finite") }
+            if rule.squaredSlots.contains(index), let negative = tensor.scalars.firstIndex(where: { $0 < 0 }) {
+                throw fail("'\(key)' accumulates squared gradients but holds \(tensor.scalars[negative]) at element \(negative)")
+            }
             grouped[name, default: [:]][index] = tensor
         }
         var restored: [String: [Tensor]] = [:]

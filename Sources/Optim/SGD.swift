@@ -5,6 +5,7 @@ struct SGDRule: UpdateRule {
     let nesterov: Bool
     let weightDecay: Float
     var slotCount: Int { 1 }
+    var squaredSlots: Set<Int> { [] }
 
     func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate lr: Float, step: Int) {
         let v = slots[0]
@@ -21,6 +22,7 @@ struct AdagradRule: UpdateRule {
     let weightDecay: Float
     let epsilon: Float
     var slotCount: Int { 1 }
+    var squaredSlots: Set<Int> { [0] }
 
     func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate lr: Float, step: Int) {
         let sum = slots[0]
@@ -43,6 +45,7 @@ struct RMSPropRule: UpdateRule {
     let momentum: Float
     let nesterov: Bool
     var slotCount: Int { momentum > 0 ? 2 : 1 }
+    var squaredSlots: Set<Int> { [0] }
 
     func apply(_ n: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ slots: [UnsafeMutablePointer<Float>], learningRate lr: Float, step: Int) {
         let average = slots[0]

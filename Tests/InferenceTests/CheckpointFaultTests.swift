@@ -74,7 +74,8 @@ final class CheckpointFaultTests: XCTestCase {
     }
 
     /// Saved state that does not fit: a parameter of another shape, a non-finite parameter,
-    /// optimizer slots of another shape or count, a NaN step count, a missing generator position.
+    /// optimizer slots of another shape or count, a negative sum of squares, a NaN step count, a
+    /// missing generator position.
     func testResumingFromStateThatDoesNotFitIsAnError() throws {
         let x = Tensor([0.5, -1, 2, 0.1])
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-resume-faults-\(UUID().uuidString)")
@@ -97,6 +98,9 @@ final class CheckpointFaultTests: XCTestCase {
         var missingSlot = saved
         missingSlot.optimizerState["model/w#1"] = nil
         cases.append((missingSlot, "its optimizer state does not fit: parameter 'model/w' has 1 state slots, this optimizer keeps 2"))
+        var negativeSquares = saved
+        negativeSquares.optimizerState["model/w#1"] = Tensor([0.5, -1])
+        cases.append((negativeSquares, "its optimizer state does not fit: 'model/w#1' accumulates squared gradients but holds -1.0 at element 1"))
         var nanStep = saved
         nanStep.optimizerState["step"] = Tensor(.nan)
         cases.append((nanStep, "its optimizer state does not fit: its step count is missing or not a whole number from 0 to 10^12"))
