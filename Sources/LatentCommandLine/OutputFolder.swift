@@ -8,9 +8,9 @@ final class OutputFolder {
     let path: String
     private let descriptor: Int32
 
-    /// Creates the folder if needed and takes its lock.
-    init(_ path: String) throws {
-        guard !path.isEmpty else { throw UsageError("the output folder (--out) must not be empty") }
+    /// Creates the folder at `path` and its missing parents, or says why not: a file where a
+    /// parent folder should be, or the system's reason.
+    static func create(_ path: String) throws {
         var ancestor = URL(fileURLWithPath: path).standardizedFileURL
         while ancestor.path != "/" {
             var isFolder: ObjCBool = false
@@ -25,6 +25,12 @@ final class OutputFolder {
         } catch {
             throw FileWriteError(path: path, reason: "cannot create the folder (\(describeFileError(error)))")
         }
+    }
+
+    /// Creates the folder if needed and takes its lock.
+    init(_ path: String) throws {
+        guard !path.isEmpty else { throw UsageError("the output folder (--out) must not be empty") }
+        try Self.create(path)
         let lockPath = (path as NSString).appendingPathComponent(".latent.lock")
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: "cannot write in the folder (\(String(cString: strerror(errno))))") }

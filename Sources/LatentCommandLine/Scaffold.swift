@@ -30,10 +30,10 @@ struct Scaffold: Subcommand {
         let folder = URL(fileURLWithPath: arguments.positional[0]).standardizedFileURL
         let name = arguments.text("name") ?? Self.packageName(from: folder.lastPathComponent)
         guard Self.isPackageName(name) else {
-            throw UsageError("'\(name)' cannot name a package; give --name with letters, digits and dashes, starting with a letter")
+            throw UsageError("'\(name)' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter")
         }
         let dependency = try Self.latentDependency(arguments.text("latent"))
-        try Self.requireNewOrEmpty(folder)
+        let existed = try Self.requireNewOrEmpty(folder)
         let files = [
             "Package.swift": Self.manifest(name: name, dependency: dependency),
             "Sources/\(name)/main.swift": Self.mainFile,
@@ -41,14 +41,16 @@ struct Scaffold: Subcommand {
             "README.md": Self.readme(name: name),
             ".gitignore": ".build/\n.swiftpm/\nruns/\n",
         ]
-        for (path, text) in files.sorted(by: { $0.key < $1.key }) {
-            let file = folder.appendingPathComponent(path)
-            do {
-                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            } catch {
-                throw UsageError("cannot create \(file.deletingLastPathComponent().path): \(describeFileError(error))")
+        do {
+            for (path, text) in files.sorted(by: { $0.key < $1.key }) {
+                let file = folder.appendingPathComponent(path)
+                try OutputFolder.create(file.deletingLastPathComponent().path)
+                try writeText(text, to: file.path)
             }
-            try writeText(text, to: file.path)
+        } catch {
+            let made = existed ? ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).map { folder.appendingPathComponent($0) } : [folder]
+            for item in made { try? FileManager.default.removeItem(at: item) }
+            throw error
         }
         output.human("""
             wrote a package for your models in \(folder.path); next:
@@ -65,7 +67,7 @@ struct Scaffold: Subcommand {
     }
 
     static func isPackageName(_ name: String) -> Bool {
-        guard let first = name.first, first.isASCII, first.isLetter else { return false }
+        guard let first = name.first, first.isASCII, first.isLetter, name.count <= 100 else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
@@ -91,14 +93,16 @@ struct Scaffold: Subcommand {
     }
 
     /// Refuses a folder that exists with something in it, or a file in the way.
-    static func requireNewOrEmpty(_ folder: URL) throws {
+    /// Whether `folder` exists (empty); an error when it is a file or holds anything.
+    static func requireNewOrEmpty(_ folder: URL) throws -> Bool {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else { return }
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else { return false }
         guard isFolder.boolValue else { throw UsageError("\(folder.path) is a file; `latent init` needs a new or empty folder") }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         guard contents.isEmpty else {
             throw UsageError("\(folder.path) is not empty (it holds \(contents.sorted().prefix(3).joined(separator: ", "))); `latent init` writes only into a new or empty folder")
         }
+        return true
     }
 
     /// `text` as a Swift string literal.

@@ -86,7 +86,9 @@ final class ScaffoldTests: XCTestCase {
         let cases: [([String], String)] = [
             (["init", used.path], "\(used.path) is not empty (it holds notes.txt); `latent init` writes only into a new or empty folder"),
             (["init", used.appendingPathComponent("notes.txt").path], "\(used.path)/notes.txt is a file; `latent init` needs a new or empty folder"),
-            (["init", folder.appendingPathComponent("new").path, "--name", "9lives"], "'9lives' cannot name a package; give --name with letters, digits and dashes, starting with a letter"),
+            (["init", folder.appendingPathComponent("new").path, "--name", "9lives"], "'9lives' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter"),
+            (["init", folder.appendingPathComponent("new").path, "--name", "a" + String(repeating: "b", count: 100)], "'a\(String(repeating: "b", count: 100))' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter"),
+            (["init", used.appendingPathComponent("notes.txt/new").path], "cannot write \(used.path)/notes.txt/new: \(used.path)/notes.txt is a file, not a folder"),
             (["init", folder.appendingPathComponent("new").path, "--latent", folder.path], "\(folder.path) is not a Latent checkout (no Package.swift naming the package Latent)"),
         ]
         for (arguments, message) in cases {
@@ -96,5 +98,19 @@ final class ScaffoldTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: used.path), ["notes.txt"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("new").path))
+
+        // A write that fails part way (a file-size limit stands in for a full disk) leaves
+        // nothing behind: no new folder, and an empty folder empty.
+        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
+        let empty = folder.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        for target in [folder.appendingPathComponent("fresh"), empty] {
+            let result = try LatentProcess.run(shell: "trap '' XFSZ; ulimit -f 1; exec '\(latent)' init '\(target.path)'")
+            XCTAssertEqual(result.status, 2, target.path)
+            XCTAssertEqual(result.error.count, 1, "\(result.error)")
+            XCTAssertTrue(result.error.first?.hasSuffix(": File too large") ?? false, "\(result.error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("fresh").path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty.path), [])
     }
 }
