@@ -54,6 +54,7 @@ public struct Tensor: @unchecked Sendable {
         guard let count = Shape.checkedCount(shape) else {
             return failure("full", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
         }
+        if let refusal = TensorMemory.refusal(count) { return failure("full", "shape \(Shape.describe(shape)) \(refusal)", shape: shape) }
         return Tensor(storage: TensorStorage.repeating(value, count: count), shape: shape)
     }
 
@@ -123,6 +124,7 @@ public struct Tensor: @unchecked Sendable {
         guard let count = Shape.checkedCount(shape) else {
             return failure("allocate", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
         }
+        if let refusal = TensorMemory.refusal(count) { return failure("allocate", "shape \(Shape.describe(shape)) \(refusal)", shape: shape) }
         let storage = TensorStorage.uninitialized(count: count)
         body(storage.pointer)
         return Tensor(storage: storage, shape: shape)

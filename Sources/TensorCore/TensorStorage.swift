@@ -17,6 +17,7 @@ final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float> {
     /// Uninitialized storage for `count` floats.
     static func uninitialized(count: Int) -> TensorStorage {
         if count >= LargeBlocks.elementCount { LargeBlocks.keptInHeap }
+        TensorMemory.allocated(count)
         let block = create(minimumCapacity: count + alignmentSlack) { block in
             let start = block.withUnsafeMutablePointerToElements { UInt(bitPattern: $0) }
             let aligned = (start + 63) & ~UInt(63)
@@ -40,6 +41,8 @@ final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float> {
         }
         return storage
     }
+
+    deinit { TensorMemory.freed(header.count) }
 
     var count: Int { header.count }
 

@@ -85,6 +85,25 @@ final class TensorErrorTests: XCTestCase {
         }
     }
 
+    /// Tensors that fit one by one but not together: the one that would pass the machine's
+    /// memory is an error naming its shape, and fits again once the others are freed (a limit
+    /// of 1 million floats stands in for the machine).
+    func testTensorsAliveTogetherMayNotPassTheMachinesMemory() throws {
+        let limit = TensorMemory.limit
+        defer { TensorMemory.limit = limit }
+        TensorMemory.limit = 1_000_000
+        var held: Tensor? = Tensor.zeros([600, 1000])
+        assertThrows("full: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than this machine's 0.004 GB of memory") {
+            Tensor.zeros([600, 1000])
+        }
+        assertThrows("allocate: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than this machine's 0.004 GB of memory") {
+            held! * 2
+        }
+        XCTAssertEqual(held?.shape, [600, 1000])
+        held = nil
+        XCTAssertNoThrow(try checkingTensorErrors { _ = Tensor.zeros([400, 1000]) * 2 })
+    }
+
     func testFailedOperationGivesNaNOfThePlausibleShapeSoLaterCodeRuns() throws {
         var shape: [Int] = []
         XCTAssertThrowsError(try checkingTensorErrors {
