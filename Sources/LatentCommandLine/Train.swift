@@ -46,6 +46,9 @@ struct Train: Subcommand {
         let arguments = resume.map { self.arguments.filling(from: $0.trainingFlags) } ?? self.arguments
         let flags = TrainingFlags(arguments: arguments)
         var options = try flags.options(for: model)
+        if let done = resume.flatMap({ Int($0.checkpoint.metadata["epoch"] ?? "") }), done >= options.epochs {
+            throw UsageError("the run in \(outPath) has already done \(done) epochs; ask for more with --epochs")
+        }
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         ComputeThreads.count = threads
 

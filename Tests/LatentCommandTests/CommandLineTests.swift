@@ -363,6 +363,8 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(try points(straight), 4)
         let done = try LatentProcess.run(["train", "gmm", "--epochs", "4", "--out", resumed, "--resume"])
         XCTAssertEqual(done.error, ["latent: the run in \(resumed) has already done 4 epochs; ask for more with --epochs"])
+        let fewer = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", resumed, "--resume"])
+        XCTAssertEqual(fewer.error, ["latent: the run in \(resumed) has already done 4 epochs; ask for more with --epochs"])
         let changed = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--components", "4"])
         XCTAssertEqual(changed.error, ["latent: --components 4 differs from the run being resumed (3); a resumed run keeps its model"])
         let points = folder.appendingPathComponent("points.csv").path
