@@ -55,6 +55,9 @@ public enum CSVFile {
             kept.append(column)
         }
         if let chosen {
+            if let repeated = chosen.indices.first(where: { chosen[..<$0].contains(chosen[$0]) }) {
+                throw DataError.unsupported(path: path, reason: "CSV: column '\(chosen[repeated])' is chosen twice")
+            }
             kept = try chosen.map { name in
                 guard let index = names.firstIndex(of: name) else {
                     throw DataError.corrupt(path: path, reason: "CSV: no column '\(name)' (the columns are \(names.filter { !$0.isEmpty }.joined(separator: ", ")))")

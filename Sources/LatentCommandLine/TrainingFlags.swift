@@ -68,13 +68,17 @@ struct TrainingFlags {
     /// `compilerOptions` with the sites named by `--point` and `--estimator`.
     func compilerOptions(_ compilerOptions: CompilerOptions) throws -> CompilerOptions {
         var result = compilerOptions
-        for site in list("point") { result.pointEstimates.insert(site) }
+        for site in list("point") {
+            guard result.pointEstimates.insert(site).inserted else { throw UsageError("flag '--point' of 'train' names site '\(site)' twice") }
+        }
+        var named: Set<String> = []
         for entry in list("estimator") {
             let parts = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
             let names: [String: Estimator] = ["reparameterized": .reparameterized, "analytic-kl": .analyticKL, "score-function": .scoreFunction]
             guard parts.count == 2, !parts[0].isEmpty, let estimator = names[parts[1]] else {
                 throw UsageError("flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got '\(entry)'")
             }
+            guard named.insert(parts[0]).inserted else { throw UsageError("flag '--estimator' of 'train' names site '\(parts[0])' twice") }
             result.estimators[parts[0]] = estimator
         }
         return result

@@ -318,6 +318,9 @@ final class ModelCommandTests: XCTestCase {
             (["train", "gmm", "--data", "/nonexistent.csv"], "latent: /nonexistent.csv: no such file or folder"),
             (["eval", "/nonexistent.latent"], "latent: checkpoint /nonexistent.latent does not exist"),
             (["train", "gmm", "--binarize", "stochastic"], "latent: --binarize applies to binary-image models; 'gmm' is trained on rows of numbers"),
+            (["train", "ppca", "--point", "z,z"], "latent: flag '--point' of 'train' names site 'z' twice"),
+            (["train", "ppca", "--estimator", "z=reparameterized,z=analytic-kl"], "latent: flag '--estimator' of 'train' names site 'z' twice"),
+            (["train", "ppca", "--data", try pairOfPoints(), "--columns", "x,x"], "latent: \(try pairOfPoints()): CSV: column 'x' is chosen twice"),
             (["compare", "gmm", "--data", try pairOfPoints()], "latent: \(try pairOfPoints()) has 2 distinct rows for 3 components; a component would sit on a single point, where the likelihood grows without bound, so there is nothing to compare"),
         ]
         for (arguments, message) in cases {
