@@ -43,9 +43,10 @@ public enum DecompressedCache {
         }
     }
 
-    /// True when the file at `path` starts with the gzip magic number.
+    /// True when the file at `path` starts with the gzip magic number (false for what is not a
+    /// readable regular file, which is not opened: a pipe with no writer would wait forever).
     public static func isGzip(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        guard (try? checkReadable(path)) != nil, let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         let start = [UInt8]((try? handle.read(upToCount: 2)) ?? Data())
         return Gzip.isCompressed(start)

@@ -94,7 +94,6 @@ public struct Dataset {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError.missing(path: path) }
         if columns != nil, !path.lowercased().contains(".csv") { throw DataError.unsupported(path: path, reason: "columns can be chosen in a CSV file only") }
         if isFolder.boolValue { return try mnist(folder: path, notice: notice) }
-        try checkReadable(path)
         let lowered = path.lowercased()
         let all: DataRows
         var imageShape: [Int]?

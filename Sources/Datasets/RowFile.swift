@@ -60,7 +60,8 @@ final class RowFile: @unchecked Sendable {
     /// The first `count` bytes of the file at `path` (fewer if it is shorter) and its size: what
     /// a reader needs to parse a header before it opens the rows behind it.
     static func start(of path: String, count: Int) throws -> (bytes: [UInt8], fileSize: Int) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missing(path: path) }
+        try checkReadable(path)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.corrupt(path: path, reason: "it cannot be read") }
         defer { try? handle.close() }
         let bytes = [UInt8]((try? handle.read(upToCount: count)) ?? Data())
         return (bytes, Int((try? handle.seekToEnd()) ?? 0))

@@ -40,7 +40,8 @@ struct CompareGMM: Subcommand {
             throw UsageError("column \(constant + 1) of \(data.source) takes one value only; a Gaussian mixture's likelihood grows without bound on it, so there is nothing to compare")
         }
         let settings = ModelSettings(dataSize: x.shape[1], values: ["components": try arguments.integer("components", default: 3, in: componentOption.range)])
-        let components = settings["components"], distinct = Set((0..<n).map { x.slice(axis: 0, $0..<($0 + 1)).scalars }).count
+        let values = x.scalars, width = x.shape[1]
+        let components = settings["components"], distinct = Set((0..<n).map { values[($0 * width)..<(($0 + 1) * width)] }).count
         guard distinct > components else {
             throw UsageError("\(data.source) has \(distinct) distinct rows for \(components) components; a component would sit on a single point, where the likelihood grows without bound, so there is nothing to compare")
         }

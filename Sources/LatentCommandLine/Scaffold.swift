@@ -92,8 +92,7 @@ struct Scaffold: Subcommand {
         return (".package(path: \(swiftLiteral(folder.path)))", folder.lastPathComponent.lowercased())
     }
 
-    /// Refuses a folder that exists with something in it, or a file in the way.
-    /// Whether `folder` exists (empty); an error when it is a file or holds anything.
+    /// Whether `folder` exists (empty); refuses a folder with something in it, or a file in the way.
     static func requireNewOrEmpty(_ folder: URL) throws -> Bool {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else { return false }

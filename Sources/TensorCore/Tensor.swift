@@ -51,11 +51,10 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor of `shape` with every element equal to `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
-        guard let count = Shape.checkedCount(shape) else {
-            return failure("full", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
+        switch TensorMemory.count(allocating: shape) {
+        case let .failure(refusal): return failure("full", refusal.message, shape: shape)
+        case let .success(count): return Tensor(storage: TensorStorage.repeating(value, count: count), shape: shape)
         }
-        if let refusal = TensorMemory.refusal(count) { return failure("full", "shape \(Shape.describe(shape)) \(refusal)", shape: shape) }
-        return Tensor(storage: TensorStorage.repeating(value, count: count), shape: shape)
     }
 
     /// A tensor of zeros.
@@ -121,10 +120,11 @@ public struct Tensor: @unchecked Sendable {
     /// A tensor of `shape` whose elements are written by `body` (which must write all of them).
     /// A shape with a negative dimension or too many elements is a `TensorError`.
     package static func build(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        guard let count = Shape.checkedCount(shape) else {
-            return failure("allocate", "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for", shape: shape)
+        let count: Int
+        switch TensorMemory.count(allocating: shape) {
+        case let .failure(refusal): return failure("allocate", refusal.message, shape: shape)
+        case let .success(allowed): count = allowed
         }
-        if let refusal = TensorMemory.refusal(count) { return failure("allocate", "shape \(Shape.describe(shape)) \(refusal)", shape: shape) }
         let storage = TensorStorage.uninitialized(count: count)
         body(storage.pointer)
         return Tensor(storage: storage, shape: shape)

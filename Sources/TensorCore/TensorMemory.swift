@@ -27,12 +27,21 @@ package enum TensorMemory {
         if count >= LargeBlocks.elementCount { held.subtract(count, ordering: .relaxed) }
     }
 
-    /// Nil when `count` more elements fit beside those held (sum <= `limit`); otherwise why
-    /// not, in gigabytes.
-    static func refusal(_ count: Int) -> String? {
+    /// Why a tensor of `shape` cannot be made.
+    struct Refusal: Error {
+        let message: String
+    }
+
+    /// The element count of a new tensor of `shape`, or why it cannot be made: a negative
+    /// dimension, more elements than the machine has memory for, or more than fit beside the
+    /// tensors alive (their sum may not pass `limit`).
+    static func count(allocating shape: [Int]) -> Result<Int, Refusal> {
+        guard let count = Shape.checkedCount(shape) else {
+            return .failure(Refusal(message: "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for"))
+        }
         let now = held.load(ordering: .relaxed), limit = self.limit
-        guard count > limit - now else { return nil }
+        guard count > limit - now else { return .success(count) }
         let gigabytes = { (elements: Int) in String(format: "%.3g GB", Double(elements) * 4 / 1e9) }
-        return "needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than this machine's \(gigabytes(limit)) of memory"
+        return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than this machine's \(gigabytes(limit)) of memory"))
     }
 }
