@@ -34,10 +34,15 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #if defined(__x86_64__)
 // A 16 x 16 tile rather than 8 x 32: a product 40 or 400 columns wide, or split between two
 // threads by columns, leaves less of its last tile empty. Each sum runs in the same order.
+// B is read in place whenever A's rows fit one row block (a batch of up to 256): on this
+// instruction set's processors the tile's one 64-byte load a step costs no more from a B row
+// than from a packed panel, so packing only added a pass over B (measured on Zen 4: 128 x 784
+// by 784 x 400 went from 174 to 186-196 GFLOP/s on two threads).
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
 #define VARIANT avx512
 #define VECTOR_BYTES 64
 #define MR 16
+#define DIRECT_ROWS MC
 #define NR_VECTORS 1
 #define KC 512
 #define MC 256
@@ -46,6 +51,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #undef VARIANT
 #undef VECTOR_BYTES
 #undef MR
+#undef DIRECT_ROWS
 #undef NR_VECTORS
 #undef KC
 #undef MC
@@ -56,6 +62,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #define VARIANT avx2
 #define VECTOR_BYTES 32
 #define MR 6
+#define DIRECT_ROWS (4 * MR)
 #define NR_VECTORS 2
 #define KC 256
 #define MC 72
@@ -64,6 +71,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #undef VARIANT
 #undef VECTOR_BYTES
 #undef MR
+#undef DIRECT_ROWS
 #undef NR_VECTORS
 #undef KC
 #undef MC
@@ -74,6 +82,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #define VARIANT generic
 #define VECTOR_BYTES 16
 #define MR 4
+#define DIRECT_ROWS (4 * MR)
 #define NR_VECTORS 2
 #define KC 256
 #define MC 64

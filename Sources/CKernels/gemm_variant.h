@@ -1,6 +1,7 @@
 // One GEMM variant (Goto/BLIS blocking), instantiated by gemm.c for each instruction set with
 // VARIANT (function name suffix), VECTOR_BYTES, MR (rows of the register tile), NR_VECTORS
-// (columns of the register tile, in vectors), and the block sizes KC, MC, NC.
+// (columns of the register tile, in vectors), the block sizes KC, MC, NC, and DIRECT_ROWS (the
+// most rows of A for which a row-major B is read where it lies rather than packed).
 
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
@@ -114,16 +115,16 @@ static inline __attribute__((always_inline)) void CAT(tile, VARIANT)(
             c[i * ldc + j] = beta == 0.0f ? alpha * buffer[i * NR + j] : alpha * buffer[i * NR + j] + beta * c[i * ldc + j];
 }
 
-/// With few rows of A, each B panel serves few tiles and packing B would cost as much as the
-/// multiply: whole panels of a row-major B are then read where they lie (a partial last panel
-/// is still packed, so no row is read past its end).
+/// With few rows of A (at most DIRECT_ROWS), each B panel serves few tiles and packing B costs
+/// a large share of the multiply: whole panels of a row-major B are then read where they lie
+/// (a partial last panel is still packed, so no row is read past its end).
 static void CAT(gemm, VARIANT)(int64_t m, int64_t n, int64_t k, float alpha,
                                const float *a, int64_t ars, int64_t acs,
                                const float *b, int64_t brs, int64_t bcs,
                                float beta, float *c, int64_t ldc) {
     float *packed_a = packing_buffer(0, MC * KC);
     float *packed_b = packing_buffer(1, KC * ((NC + NR - 1) / NR * NR));
-    int direct_b = bcs == 1 && m <= 4 * MR;
+    int direct_b = bcs == 1 && m <= DIRECT_ROWS;
     for (int64_t jc = 0; jc < n; jc += NC) {
         int64_t nc = n - jc < NC ? n - jc : NC;
         for (int64_t pc = 0; pc < k; pc += KC) {

@@ -16,7 +16,7 @@ final class MatrixKernelTests: XCTestCase {
         var generator = RandomGenerator(seed: 7)
         for threads in [1, 2] {
             ComputeThreads.count = threads
-            for (m, n, k) in [(1, 1, 1), (7, 33, 65), (127, 1, 7), (33, 127, 1), (65, 65, 127), (127, 127, 127), (20, 200, 784), (24, 47, 530), (6, 2100, 40)] + sizes.map({ ($0, 65, 33) }) {
+            for (m, n, k) in [(1, 1, 1), (7, 33, 65), (127, 1, 7), (33, 127, 1), (65, 65, 127), (127, 127, 127), (20, 200, 784), (24, 47, 530), (6, 2100, 40), (200, 45, 600)] + sizes.map({ ($0, 65, 33) }) {
                 for transposeA in [false, true] {
                     for transposeB in [false, true] {
                         let a = Tensor.randomUniform(transposeA ? [k, m] : [m, k], using: &generator) * 2 - 1
