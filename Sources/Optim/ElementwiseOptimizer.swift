@@ -40,12 +40,13 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
         Self.apply(rule, arrays, learningRate: learningRate, step: step)
     }
 
-    /// `rule` over the elements of every parameter at once, in one contiguous share of them
-    /// per thread (so that small parameters are spread as well as large ones): element by
-    /// element, so the numbers do not depend on the split.
+    /// `rule` over the elements of every parameter at once, in eight contiguous shares of them
+    /// per thread, each taken by whichever thread is free (so that small parameters are spread
+    /// as well as large ones, and a share whose memory is slower to reach does not leave the
+    /// other thread waiting): element by element, so the numbers do not depend on the split.
     private static func apply(_ rule: Rule, _ arrays: [ElementArrays], learningRate: Float, step: Int) {
         let total = arrays.reduce(0) { $0 + $1.count }
-        parallelChunks(total) { start, count in
+        parallelChunks(total, partsPerThread: 8) { start, count in
             var offset = 0
             for item in arrays {
                 let (low, high) = (Swift.max(start, offset), Swift.min(start + count, offset + item.count))

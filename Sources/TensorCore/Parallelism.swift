@@ -30,10 +30,11 @@ func parallelFor(_ parts: Int, _ body: @escaping (Int) -> Void) {
 /// another thread costs more than it saves.
 let elementsWorthSplitting = 1 << 16
 
-/// Runs `body(start, count)` over `0..<count` split into one contiguous chunk per thread
-/// (one chunk when `count` is below `elementsWorthSplitting`).
-package func parallelChunks(_ count: Int, _ body: @escaping (_ start: Int, _ count: Int) -> Void) {
-    let parts = count < elementsWorthSplitting ? 1 : ComputeThreads.count
+/// Runs `body(start, count)` over `0..<count` split into `partsPerThread` contiguous chunks per
+/// thread, each taken by whichever thread is free (one chunk when `count` is below
+/// `elementsWorthSplitting`). More than one a thread evens out chunks that cost unequal time.
+package func parallelChunks(_ count: Int, partsPerThread: Int = 1, _ body: @escaping (_ start: Int, _ count: Int) -> Void) {
+    let parts = count < elementsWorthSplitting ? 1 : ComputeThreads.count * partsPerThread
     parallelFor(parts) { part in
         let start = count * part / parts
         body(start, count * (part + 1) / parts - start)
