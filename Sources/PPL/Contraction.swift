@@ -88,8 +88,11 @@ package struct Contraction {
         self.variables = Dictionary(variables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         order = variables.map(\.name)
         var frames: [[String]: [PlateFrame]] = [:]
-        for factor in factors { frames[factor.plates.map(\.name)] = factor.plates }
-        for variable in variables { frames[variable.plates.map(\.name)] = variable.plates }
+        // Every enclosing plate set too: terms summed out of an inner plate move to it even
+        // when no site lives there alone.
+        for plates in factors.map(\.plates) + variables.map(\.plates) where !plates.isEmpty {
+            for depth in 1...plates.count { frames[plates.prefix(depth).map(\.name)] = Array(plates.prefix(depth)) }
+        }
         self.frames = frames
         terms = []
         terms = try factors.map { try compact($0) }

@@ -67,6 +67,31 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// Nested plates with no site in the outer plate alone (it looped forever: the terms summed
+    /// out of the inner plate had no frame to move to). z_nf ~ N(0, 1), x_nf ~ N(z_nf, 1), so
+    /// log p(x_n) = sum_f log N(x_nf; 0, 2).
+    func testNestedPlatesWithNoSiteInTheOuterPlateAlone() throws {
+        let model = Model("no site in the outer plate alone") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x, dim: -2) {
+                plate("features", size: 3, dim: -1) {
+                    let z = latent("z") ~ Normal(Tensor.zeros([x.shape[0], 3]), 1)
+                    observe("x", x) ~ Normal(z, 1)
+                }
+            }
+        }
+        var generator = RandomGenerator(seed: 5)
+        let x = Tensor.randomNormal([20, 3], using: &generator) * Float(2).squareRoot()
+        let vi = Amortized(model, options: CompilerOptions(hiddenSizes: []))
+        var options = TrainingOptions(epochs: 600, batchSize: 20, optimizer: .adam(learningRate: 0.03))
+        options.particles = 4
+        _ = try vi.fit(x, options: options)
+        let estimate = try vi.importanceSampledLogLikelihood(x, samples: 2000).scalars.map(Double.init)
+        for n in 0..<20 {
+            let exact = x.scalars[(3 * n)..<(3 * n + 3)].map { -0.5 * Foundation.log(4 * Double.pi) - Double($0 * $0) / 4 }.reduce(0, +)
+            XCTAssertEqual(estimate[n], exact, accuracy: 0.02, "row \(n)")
+        }
+    }
+
     /// The data plate is the one declared with `subsample:`, whatever the number of rows: a
     /// plate of 3 components stays global with 3 rows, and the plan is the same for 2 rows.
     func testTheDataPlateIsTheSubsampledOneWhateverTheRows() throws {
