@@ -51,7 +51,16 @@ struct ELBOComputation<Input: RowData> {
         modelHandlers.append(ReplayHandler(guideRecorder.trace))
         try model.run(data, datasetSize, handlers: modelHandlers)
         try checkSites(guide: guideRecorder.trace, model: modelRecorder.trace)
+        try checkDataPlateSize(modelRecorder.trace, datasetSize: datasetSize)
+        try checkDataPlateSize(guideRecorder.trace, datasetSize: datasetSize)
         return (guideRecorder.trace, modelRecorder.trace)
+    }
+
+    /// The data plate must have as many rows as the data set the model is given: with another
+    /// size, each minibatch is scaled by the wrong N/M and the ELBO is no bound on log p(x).
+    func checkDataPlateSize(_ trace: Trace, datasetSize: Int) throws {
+        guard let site = trace.sites.first(where: { $0.dataPlate != nil }), let plate = site.dataPlate, plate.size != datasetSize else { return }
+        throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "its data plate '\(plate.name)' has size \(plate.size), but the data set has \(datasetSize) rows, so each minibatch of \(plate.subsampleSize) would be scaled by \(plate.size)/\(plate.subsampleSize) instead of \(datasetSize)/\(plate.subsampleSize); declare it plate(\"\(plate.name)\", size: datasetSize, subsample: x) with the data set size the model is given")
     }
 
     /// The observed rows of each partly observed site, from a run of the model without
@@ -169,6 +178,7 @@ struct ELBOComputation<Input: RowData> {
             throw CompilerError.unsupportedSite(site: global.name, location: global.location, reason: "it is global, so log p(x) does not split into one term per row; use importanceSampledLogMarginalLikelihood for the whole data set")
         }
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        try requireDensities(guideTrace)
         guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
         return try importanceContraction(guide: guideTrace, model: modelTrace).perElement(of: plate)
     }
@@ -176,7 +186,15 @@ struct ELBOComputation<Input: RowData> {
     /// `log p(x, z) - log q(z | x)` of all the rows at once for one draw of the guide.
     func jointLogWeight(_ data: Input) throws -> Tensor {
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        try requireDensities(guideTrace)
         return try importanceContraction(guide: guideTrace, model: modelTrace).total()
+    }
+
+    /// An importance weight needs a proposal with a density: with a point estimate z* the
+    /// weight is p(x, z*), whatever k, which is no estimate of p(x).
+    func requireDensities(_ guide: Trace) throws {
+        guard let point = guide.latentSites.first(where: { $0.distribution is Delta }) else { return }
+        throw CompilerError.unsupportedSite(site: point.name, location: plan[point.name]?.location ?? point.location, reason: "its guide is a point estimate, which has no density, so importance weights p(x, z) / q(z | x) do not estimate p(x) (nor give a bound); learn it with a distribution to evaluate log p(x) or train on the importance-weighted bound")
     }
 
     /// `log p(x | z)` of each row at one draw `z ~ q(z | x)`: the observed sites' terms inside

@@ -74,6 +74,12 @@ public struct TrainingOptions {
         if !beta.isFinite || beta < 0 { return "beta must be a number >= 0, got \(beta)" }
         if !supervision.isFinite || supervision < 0 { return "supervision must be a number >= 0, got \(supervision)" }
         if warmUpEpochs < 0 { return "warmUpEpochs must be at least 0, got \(warmUpEpochs)" }
+        if case let .importanceWeighted(k) = objective {
+            let ignored = [(beta != 1, "beta \(beta)"), (warmUpEpochs > 0, "a warm-up of \(warmUpEpochs) epochs"), (particles > 1, "\(particles) particles"), (supervision > 0, "supervision \(supervision)")]
+            if let (_, setting) = ignored.first(where: \.0) {
+                return "\(setting) applies to the ELBO, not to the importance-weighted bound (k = \(k)), which would ignore it"
+            }
+        }
         if !weightDecay.isFinite || weightDecay < 0 { return "weightDecay must be a number >= 0, got \(weightDecay)" }
         return nil
     }

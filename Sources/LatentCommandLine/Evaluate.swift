@@ -16,7 +16,9 @@ struct Restored {
         let settings = try storedSettings(checkpoint, path: path, model: model)
         self.model = model
         self.settings = settings
-        inference = Amortized(model.build(settings), options: model.compilerOptions(settings))
+        // The guide as trained: `--point` and `--estimator` change its families and estimators.
+        let flags = TrainingFlags(arguments: try ParsedArguments([], command: "train", flags: TrainingFlags.flags).filling(from: storedTrainingFlags(checkpoint, path: path)))
+        inference = Amortized(model.build(settings), options: try flags.compilerOptions(model.compilerOptions(settings)))
         // The stored tensors stand in for the initial values, so that settings which do not
         // match them cannot make the model allocate anything large before the check.
         for (name, value) in checkpoint.modelParameters { inference.parameters.setUnconstrained(name, value) }
@@ -70,6 +72,16 @@ func trainedDataPath(_ checkpoint: Checkpoint) throws -> String? {
         throw UsageError("the data this model was trained on, \(path), is not there any more; give --data")
     }
     return path
+}
+
+/// The training flags a checkpoint was written with (none for a checkpoint written without).
+func storedTrainingFlags(_ checkpoint: Checkpoint, path: String) throws -> [String: String] {
+    guard let text = checkpoint.metadata["training flags"] else { return [:] }
+    guard let stored = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)),
+          stored.keys.allSatisfy(TrainingFlags.storedNames.contains) else {
+        throw CheckpointError.corrupt(path: path, reason: "its training flags are unreadable")
+    }
+    return stored
 }
 
 /// The model settings a checkpoint was written with, checked against the model's options.

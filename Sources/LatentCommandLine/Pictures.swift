@@ -91,11 +91,12 @@ func inverseNormalCDF(_ p: Double) -> Double {
     return (low + high) / 2
 }
 
-/// The training and held-out ELBO per epoch, as SVG.
-func elboChart(_ reports: [EpochReport], model: String) -> String {
-    var chart = SVGChart(title: "ELBO per datapoint, \(model)", xLabel: "epoch", yLabel: "ELBO (nats)")
-    chart.series.append(("training", reports.map { (Double($0.epoch), Double($0.trainELBO)) }))
+/// The training and held-out figures per epoch (the ELBO, or what `objective` says), as SVG.
+func elboChart(_ reports: [EpochReport], model: String, objective: ReportedObjective) -> String {
+    let plain = objective.note == nil
+    var chart = SVGChart(title: "\(plain ? "ELBO" : "Objective") per datapoint, \(model)", xLabel: "epoch", yLabel: "\(plain ? "ELBO" : "objective") (nats)")
+    chart.series.append((plain ? "training" : "training " + objective.trainFigure(epoch: reports.last?.epoch ?? 1), reports.map { (Double($0.epoch), Double($0.trainELBO)) }))
     let heldOut = reports.compactMap { report in report.heldOutELBO.map { (Double(report.epoch), Double($0)) } }
-    if !heldOut.isEmpty { chart.series.append(("held-out", heldOut)) }
+    if !heldOut.isEmpty { chart.series.append((plain ? "held-out" : "held-out " + objective.heldOutFigure, heldOut)) }
     return chart.rendered()
 }

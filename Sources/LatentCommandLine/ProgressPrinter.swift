@@ -6,11 +6,14 @@ import Latent
 final class ProgressPrinter {
     let isTerminal: Bool
     let write: (String) -> Void
+    let objective: ReportedObjective
 
-    /// A printer to standard error, drawing a bar only when standard error is a terminal.
-    init() {
+    /// A printer to standard error, drawing a bar only when standard error is a terminal; the
+    /// figures are labelled with what `objective` says they are.
+    init(objective: ReportedObjective) {
         isTerminal = StandardError.isTerminal
         write = StandardError.write
+        self.objective = objective
     }
 
     /// The step callback for `TrainingOptions.onStep`.
@@ -19,13 +22,13 @@ final class ProgressPrinter {
         let width = 30
         let filled = width * report.batch / Swift.max(report.batches, 1)
         let bar = progressBar(filled: filled, width: width)
-        write(String(format: "\repoch %d [%@] %d/%d  ELBO %.2f  %.0f rows/s  %.0f s left ", report.epoch, bar, report.batch, report.batches, report.runningELBO, report.imagesPerSecond, report.secondsLeft))
+        write(String(format: "\repoch %d [%@] %d/%d  %@ %.2f  %.0f rows/s  %.0f s left ", report.epoch, bar, report.batch, report.batches, objective.trainFigure(epoch: report.epoch), report.runningELBO, report.imagesPerSecond, report.secondsLeft))
     }
 
     /// The epoch callback for `TrainingOptions.onEpoch`.
     func epoch(_ report: EpochReport) {
-        let heldOut = report.heldOutELBO.map { String(format: "  held-out ELBO %.2f", $0) } ?? ""
-        write((isTerminal ? "\r" : "") + String(format: "epoch %d  train ELBO %.2f%@  %.2f s  %.0f rows/s\n", report.epoch, report.trainELBO, heldOut, report.seconds, report.imagesPerSecond))
+        let heldOut = report.heldOutELBO.map { String(format: "  held-out %@ %.2f", objective.heldOutFigure, $0) } ?? ""
+        write((isTerminal ? "\r" : "") + String(format: "epoch %d  train %@ %.2f%@  %.2f s  %.0f rows/s\n", report.epoch, objective.trainFigure(epoch: report.epoch), report.trainELBO, heldOut, report.seconds, report.imagesPerSecond))
     }
 
     /// Sets both callbacks of `options` to this printer.

@@ -3,7 +3,7 @@ import Latent
 import Plot
 
 /// `report.html`: one self-contained page about a training run (no network; the charts are
-/// inline SVG and the pictures inline PNG): the settings, the compiled plan, the ELBO curves,
+/// inline SVG and the pictures inline PNG): the settings, the compiled plan, the training curves,
 /// how much each latent coordinate is used, and the pictures.
 struct RunReport {
     let model: CommandModel
@@ -28,7 +28,7 @@ struct RunReport {
         for (label, value) in settings { page.append("<tr><th>\(escapeXML(label))</th><td>\(escapeXML(value))</td></tr>") }
         page.append("</table>")
         page.append("<h2>Compiled guide</h2><pre>\(escapeXML(plan))</pre>")
-        page.append("<h2>ELBO per epoch</h2>" + elboChart)
+        page.append("<h2>Training curves</h2>" + elboChart)
         page += activitySection()
         for (title, image) in pictures {
             page.append("<h2>\(escapeXML(title))</h2><img alt=\"\(escapeXML(title))\" src=\"data:image/png;base64,\(Data(image.encoded()).base64EncodedString())\">")

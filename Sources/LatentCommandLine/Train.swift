@@ -98,7 +98,9 @@ struct Train: Subcommand {
         if let job, job.size > 1 { options.communicator = job }
         let transform: ((Tensor, inout RandomGenerator) -> Tensor)? = model.data == .binaryImages && binarization == .stochastic
             ? { batch, generator in Binarization.stochastic.apply(batch, using: &generator) } : nil
-        let vi = Amortized(model.build(settings), options: try flags.compilerOptions(model.compilerOptions(settings)), seed: options.seed)
+        let compilerOptions = try flags.compilerOptions(model.compilerOptions(settings))
+        let objective = ReportedObjective(options: options, compilerOptions: compilerOptions)
+        let vi = Amortized(model.build(settings), options: compilerOptions, seed: options.seed)
         guard writes else {
             // Another process of an MPI job: it trains its share and leaves the writing to process 0.
             let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
@@ -113,7 +115,8 @@ struct Train: Subcommand {
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }
-        ProgressPrinter().attach(to: &options)
+        ProgressPrinter(objective: objective).attach(to: &options)
+        if let note = objective.note { output.human(note) }
         options.onPlan = { output.human($0.description) }
         let start = Date()
         let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
@@ -126,7 +129,7 @@ struct Train: Subcommand {
         // A resumed run draws every epoch of the run: the metrics log holds the earlier ones.
         let logged = EpochReport.log(at: metricsPath)
         let history = resume != nil && logged.last?.epoch == last.epoch ? logged : reports
-        let chart = elboChart(history, model: model.name)
+        let chart = elboChart(history, model: model.name, objective: objective)
         try writeText(chart, to: chartPath)
         written.append(chartPath)
         var pictures: [(title: String, file: String, image: PNGImage)] = []
@@ -146,7 +149,7 @@ struct Train: Subcommand {
         }
         let activityRows = try data.test.rows(0..<Swift.min(1_000, data.test.rowCount))
         let report = RunReport(
-            model: model, settings: reportSettings(settings, given: flags.stored, data: data, last: last, perEpoch: perEpoch), plan: vi.plan?.description ?? "",
+            model: model, settings: reportSettings(settings, given: flags.stored, data: data, last: last, perEpoch: perEpoch, objective: objective), plan: vi.plan?.description ?? "",
             elboChart: chart, activity: activityRows.shape[0] >= 2 ? try vi.latentActivity(activityRows) : [], pictures: pictures.map { ($0.title, $0.image) })
         let reportPath = folder.file("report.html")
         try writeText(report.html(), to: reportPath)
@@ -157,21 +160,22 @@ struct Train: Subcommand {
         }
         let peakMemory = peakResidentBytes()
         output.human(String(format: "peak memory %.0f MB (the training rows %@)", Double(peakMemory) / 1e6, data.train.isOnDisk ? "stay on disk, read a minibatch at a time" : "are in memory"))
-        return ["model": model.name, "peak_memory_bytes": peakMemory, "processes": job?.size ?? 1, "allreduce_seconds": job?.secondsInSum ?? 0, "train_elbo": Double(last.trainELBO), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
+        return ["model": model.name, "peak_memory_bytes": peakMemory, "processes": job?.size ?? 1, "allreduce_seconds": job?.secondsInSum ?? 0, "train_elbo": Double(last.trainELBO), "objective": objective.name, "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.rowCount) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
     }
 
     /// The settings and results the report lists: the data, the model's options, the training
     /// flags given (the others at their defaults) and the final figures.
-    func reportSettings(_ settings: ModelSettings, given: [String: String], data: Dataset, last: EpochReport, perEpoch: Double) -> [(String, String)] {
+    func reportSettings(_ settings: ModelSettings, given: [String: String], data: Dataset, last: EpochReport, perEpoch: Double, objective: ReportedObjective) -> [(String, String)] {
         var rows: [(String, String)] = [("data", "\(data.source): \(data.train.rowCount) training rows, \(data.test.rowCount) held out, \(settings.dataSize) numbers per row")]
         rows += model.options.map { ("--\($0.name)", "\(settings[$0.name])") }
         rows += given.keys.sorted().map { ("--\($0)", given[$0]!.isEmpty ? "yes" : given[$0]!) }
         rows += [("epochs", "\(last.epoch)"),
-                 ("training ELBO per row (last epoch)", String(format: "%.3f", last.trainELBO)),
-                 ("held-out ELBO per row", last.heldOutELBO.map { String(format: "%.3f", $0) } ?? "-"),
+                 ("training \(objective.trainFigure(epoch: last.epoch)) per row (last epoch)", String(format: "%.3f", last.trainELBO)),
+                 ("held-out \(objective.heldOutFigure) per row", last.heldOutELBO.map { String(format: "%.3f", $0) } ?? "-"),
                  ("seconds per epoch (median)", String(format: "%.2f", perEpoch))]
+        if let note = objective.note { rows.append(("what the figures are", note)) }
         return rows
     }
 
@@ -188,14 +192,7 @@ struct Train: Subcommand {
         let settings = try storedSettings(checkpoint, path: path, model: model)
         let dataPath = try trainedDataPath(checkpoint)
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        var trainingFlags: [String: String] = [:]
-        if let text = checkpoint.metadata["training flags"] {
-            guard let stored = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)),
-                  stored.keys.allSatisfy(TrainingFlags.storedNames.contains) else {
-                throw CheckpointError.corrupt(path: path, reason: "its training flags are unreadable")
-            }
-            trainingFlags = stored
-        }
+        let trainingFlags = try storedTrainingFlags(checkpoint, path: path)
         try TrainingFlags.checkResumed(given: TrainingFlags(arguments: arguments).stored, stored: trainingFlags)
         return (checkpoint, settings, dataPath, columns, trainingFlags)
     }

@@ -35,6 +35,8 @@ func enterPlate(
     }
     if size < 0 || (subsampleSize ?? size) < 0 {
         recordDeferredError(ModelError.badPlate(plate: name, reason: "its size \(size) and subsample size \(subsampleSize ?? size) must not be negative", location: location))
+    } else if let subsampleSize, subsampleSize > size {
+        recordDeferredError(ModelError.badPlate(plate: name, reason: "it holds \(subsampleSize) rows of a plate of size \(size); a subsample cannot be larger than its plate (is `size` the number of rows of the whole data set?)", location: location))
     }
     var chosen = dim.flatMap { $0 < 0 ? $0 : nil } ?? -1
     if dim == nil || dim! >= 0 { while used.contains(chosen) { chosen -= 1 } }

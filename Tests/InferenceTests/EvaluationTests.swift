@@ -27,6 +27,26 @@ final class EvaluationTests: XCTestCase {
         }
     }
 
+    /// With a point estimate z* as proposal every weight is p(x, z*), whatever k: the estimate
+    /// was log p(x, z*), not log p(x). Importance sampling refuses a guide without a density,
+    /// naming the site and its line.
+    func testImportanceSamplingRefusesAPointEstimate() throws {
+        var options = CompilerOptions(hiddenSizes: [8])
+        options.pointEstimates = ["z"]
+        let vi = Amortized(conjugate, options: options)
+        let x = Tensor([2])
+        for evaluation in [{ _ = try vi.importanceSampledLogLikelihood(x, samples: 100) }, { _ = try vi.importanceSampledLogMarginalLikelihood(x, samples: 100) }] {
+            XCTAssertThrowsError(try evaluation()) { error in
+                XCTAssertTrue("\(error)".hasPrefix("site 'z' at InferenceTests/EvaluationTests.swift:13: its guide is a point estimate, which has no density"), "\(error)")
+            }
+        }
+        var training = TrainingOptions(epochs: 1, batchSize: 1)
+        training.objective = .importanceWeighted(k: 5)
+        XCTAssertThrowsError(try vi.fit(x, options: training)) { error in
+            XCTAssertTrue("\(error)".contains("its guide is a point estimate, which has no density"), "\(error)")
+        }
+    }
+
     func testComparisonAndGapOfAMixture() throws {
         let mixture = Model("mixture") { (x: Tensor, n: Int) in
             plate("data", size: n, subsample: x) {

@@ -125,6 +125,79 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// A data plate whose size is not the data set's scales each minibatch by the wrong N/M:
+    /// the "ELBO" came out above the exact log evidence (-0.04 and -0.16 a row against -1.40).
+    /// Each wrong size is refused before a step is taken, naming the site, the line and both sizes.
+    func testADataPlateOfAnotherSizeThanTheDataIsRefused() {
+        var generator = RandomGenerator(seed: 5)
+        let x = Tensor.randomNormal([200], using: &generator)
+        let options = TrainingOptions(epochs: 1, batchSize: 50)
+        let halfSize = Model("half size") { (x: Tensor, n: Int) in
+            plate("data", size: n / 2, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(halfSize).fit(x, options: options)) { error in
+            XCTAssertEqual("\(error)", "site 'z' at InferenceTests/ModelShapeTests.swift:\(#line - 5): its data plate 'data' has size 100, but the data set has 200 rows, so each minibatch of 50 would be scaled by 100/50 instead of 200/50; declare it plate(\"data\", size: datasetSize, subsample: x) with the data set size the model is given")
+        }
+        let batchSize = Model("batch size") { (x: Tensor, n: Int) in
+            plate("data", size: x.shape[0], subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(batchSize).fit(x, options: options)) { error in
+            XCTAssertTrue("\(error)".contains("its data plate 'data' has size 50, but the data set has 200 rows"), "\(error)")
+        }
+        let tooSmall = Model("too small") { (x: Tensor, n: Int) in
+            plate("data", size: 10, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(tooSmall).fit(x, options: options)) { error in
+            XCTAssertTrue("\(error)".contains("plate 'data' at InferenceTests/ModelShapeTests.swift:\(#line - 6): it holds 50 rows of a plate of size 10; a subsample cannot be larger than its plate"), "\(error)")
+        }
+    }
+
+    /// A latent or parameter outside the data plate whose shape follows the minibatch trained
+    /// silently, sharing one value among the rows that land at the same place in a batch; it
+    /// failed only at evaluation. Both are refused at compile time, naming the site and the line.
+    func testAGlobalSiteShapedLikeTheMinibatchIsRefused() {
+        var generator = RandomGenerator(seed: 6)
+        let x = Tensor.randomNormal([200], using: &generator)
+        let options = TrainingOptions(epochs: 1, batchSize: 50)
+        let latentPerRow = Model("latent per batch row") { (x: Tensor, n: Int) in
+            let z = latent("z") ~ Normal(0, 1).expanded(to: [x.shape[0]]).independent(1)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(latentPerRow).fit(x, options: options)) { error in
+            XCTAssertEqual("\(error)", "site 'z' at InferenceTests/ModelShapeTests.swift:\(#line - 6): it is a latent site outside the data plate, so one value stands for the whole data set, but its shape follows the minibatch ([50] for a minibatch of 50 rows, [49] for 49); a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a global value's shape must not depend on the rows")
+        }
+        let parameterPerRow = Model("parameter per batch row") { (x: Tensor, n: Int) in
+            let offset = param("offset", Tensor.zeros([x.shape[0]]))
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(offset, 1)
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(parameterPerRow).fit(x, options: options)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'offset' at InferenceTests/ModelShapeTests.swift:\(#line - 7): it is a parameter outside the data plate"), "\(error)")
+        }
+        let oneRow = Model("one row") { (x: Tensor, n: Int) in
+            let z = latent("z") ~ Normal(0, 1).expanded(to: [x.shape[0]]).independent(1)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(oneRow).compile(example: x.rows(0..<1), datasetSize: 200)) { error in
+            XCTAssertTrue("\(error)".contains("([1] for a minibatch of 1 row, [2] for 2)"), "\(error)")
+        }
+    }
+
     /// `fit` compiles on a minibatch as the model will see it: binarized grey levels are in the
     /// Bernoulli's support (it compiled on the grey levels and failed before training).
     func testFitCompilesOnTheTransformedMinibatch() throws {

@@ -213,6 +213,19 @@ final class ModelCommandTests: XCTestCase {
         let autoencoder = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--point", "z", "--beta", "0", "--out", folder.appendingPathComponent("ae").path])
         XCTAssertEqual(autoencoder.status, 0, autoencoder.error.joined(separator: "\n"))
         XCTAssertTrue(autoencoder.out.contains { $0.contains(" Delta ") }, "a point estimate: the guide is a Delta")
+        // Its figures are log p(x, z) at the point, which is no ELBO: they are not called one, and
+        // `eval` (which restores the point guide) refuses log p(x), naming the site.
+        XCTAssertTrue(autoencoder.out.contains("'z' is a point estimate, so the training and held-out figures hold log p(x, z) at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"), autoencoder.out.joined(separator: "\n"))
+        XCTAssertTrue(autoencoder.error.contains { $0.hasPrefix("epoch 1  train objective ") && $0.contains(" held-out objective ") }, autoencoder.error.joined(separator: "\n"))
+        let evaluated = try LatentProcess.run(["eval", folder.appendingPathComponent("ae/checkpoint.latent").path])
+        XCTAssertEqual(evaluated.status, 2)
+        XCTAssertEqual(evaluated.error.count, 1)
+        XCTAssertTrue(evaluated.error[0].hasPrefix("latent: site 'z' at LatentModels/PPCA.swift:") && evaluated.error[0].contains("its guide is a point estimate, which has no density"), evaluated.error.joined(separator: "\n"))
+        let weighted = try LatentProcess.run(["train", "ppca", "--epochs", "2", "--warm-up", "1", "--out", folder.appendingPathComponent("warm").path])
+        XCTAssertTrue(weighted.out.contains("the training objective weighs the latent terms by a beta rising from 0 to 1 over the first 1 epoch, so until then it is not the ELBO or a bound on log p(x); the held-out figure is the ELBO"), weighted.out.joined(separator: "\n"))
+        let epochs = weighted.error.filter { $0.hasPrefix("epoch ") }
+        XCTAssertEqual(epochs.count, 2, weighted.error.joined(separator: "\n"))
+        XCTAssertTrue(epochs.first?.hasPrefix("epoch 1  train objective ") == true && epochs.last?.hasPrefix("epoch 2  train ELBO ") == true, epochs.joined(separator: "\n"))
         func heldOut(_ flags: [String]) throws -> Double {
             let result = try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", folder.appendingPathComponent("f\(flags.count)-\(flags.first ?? "")").path, "--json"] + flags)
             XCTAssertEqual(result.status, 0, result.error.joined(separator: "\n"))
@@ -232,6 +245,7 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", run, "--resume"]).status, 0, "the stored --beta is used")
         for (flags, message) in [(["--point", "w"], "site 'w': the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: z)"),
                                  (["--momentum", "0.5"], "flag '--momentum' of 'train' does not apply to --optimizer adam"),
+                                 (["--iwae", "3", "--beta", "0.5"], "bad training options: beta 0.5 applies to the ELBO, not to the importance-weighted bound (k = 3), which would ignore it"),
                                  (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'"),
                                  (["--schedule", "stages:3@1,0@0.5"], "flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (1 <= E <= 100000 epochs, 0 < F <= 1), got 'stages:3@1,0@0.5'")] {
             let result = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", folder.appendingPathComponent("bad").path] + flags)
@@ -253,7 +267,7 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(report.hasSuffix("</body></html>\n"))
         for fetch in ["src=\"http", "href=", "url(http", "<script", "<link", "@import"] { XCTAssertFalse(report.contains(fetch), fetch) }
         let headings = report.components(separatedBy: "<h2>").dropFirst().map { String($0.prefix { $0 != "<" }) }
-        XCTAssertEqual(headings, ["Settings and results", "Compiled guide", "ELBO per epoch", "Latent coordinates in use", "Samples from the model",
+        XCTAssertEqual(headings, ["Settings and results", "Compiled guide", "Training curves", "Latent coordinates in use", "Samples from the model",
                                   "Held-out images (top) and their reconstructions (bottom)", "The decoder's means over the 2-D latent space (Normal quantiles)"])
         XCTAssertEqual(report.components(separatedBy: "src=\"data:image/png;base64,iVBORw0KGgo").count - 1, 3)
         XCTAssertTrue(report.contains("<tr><th>--latent-dim</th><td>2</td></tr>"))
