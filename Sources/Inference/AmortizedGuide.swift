@@ -138,7 +138,7 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             raw = raw.reshaped(to: leading + [raw.shape.last ?? 0])
             let q = family.distribution(raw, leading: leading, site: site.shape)
             var value = Tensor(0)
-            withPlates(frames(of: site, rows: rows, datasetSize: datasetSize)) { value = latent(site.name) ~ q }
+            withPlates(frames(of: site, rows: rows, datasetSize: datasetSize)) { value = latent(site.name, at: site.location) ~ q }
             if family.feedsDownstreamHeads {
                 fed[site.name] = family.features(of: value, raw: raw, leading: leading, site: site.shape, distribution: q)
             }

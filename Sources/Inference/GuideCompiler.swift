@@ -72,7 +72,7 @@ enum GuideCompiler {
             }
             valueBatch = prior.batchShape
         }
-        let shape = SiteShape(prior: prior, valueBatch: valueBatch)
+        let shape = SiteShape(prior: prior, valueBatch: valueBatch, support: plate == nil ? prior.support : try oneRowSupport(prior, refuse: refuse))
         let forced = options.estimators[site.name]
         let partlyObserved = site.partialObservation != nil
         if partlyObserved, plate == nil || shape.supportValues == nil {
@@ -94,23 +94,46 @@ enum GuideCompiler {
         return GuideSite(name: site.name, location: site.location, plate: plate, plates: site.plates, inputs: inputs, guideFamily: family, estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: hidden, isPartlyObserved: partlyObserved)
     }
 
+    /// A local site's support with its bounds cut to one row, so that the guide's bijector
+    /// serves minibatches of any size (a plate broadcasts the bounds to the prototype's rows).
+    /// Bounds that differ between rows (made from the data) would need a bijector per row,
+    /// which the guide, run before the model, cannot know: they are refused.
+    static func oneRowSupport(_ prior: any Distribution, refuse: (String) -> CompilerError) throws -> Constraint {
+        let rank = prior.batchShape.count + prior.eventShape.count
+        func oneRow(_ bound: Tensor) throws -> Tensor {
+            guard bound.rank == rank, let rows = bound.shape.first, rows >= 1 else { return bound }
+            let values = bound.scalars
+            let perRow = values.count / rows
+            if (1..<rows).contains(where: { values[($0 * perRow)..<(($0 + 1) * perRow)] != values[0..<perRow] }) {
+                throw refuse("the bounds of its support (\(prior.support)) differ from row to row, and the guide's bijector onto the support is fixed when it is compiled, before it sees a row; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it to the row's bounds in the model (low + (high - low) * u)")
+            }
+            return bound.slice(axis: 0, 0..<1).reshaped(to: Array(bound.shape.dropFirst()))
+        }
+        switch prior.support {
+        case let .interval(lower, upper): return .interval(try oneRow(lower), try oneRow(upper))
+        case let .greaterThan(lower): return .greaterThan(try oneRow(lower))
+        default: return prior.support
+        }
+    }
+
     static func chooseFamily(_ site: Site, _ shape: SiteShape, options: CompilerOptions, refuse: (String) -> CompilerError) throws -> any GuideFamily {
         let prior = shape.prior
         if let values = shape.supportValues {
             return CategoricalGuide(prior: prior, count: values.shape[0])
         }
-        switch prior.support {
+        let support = shape.support
+        switch support {
         case .boolean: return BernoulliGuide()
         case .nonnegativeInteger: return PoissonGuide()
         default: break
         }
-        if prior.support.isDiscrete {
-            throw refuse("its support \(prior.support) is discrete but neither finite nor the counts; write the guide by hand")
+        if support.isDiscrete {
+            throw refuse("its support \(support) is discrete but neither finite nor the counts; write the guide by hand")
         }
-        guard prior.support.bijector != nil else { throw refuse("its support \(prior.support) has no bijector from the real numbers") }
-        if options.pointEstimates.contains(site.name) { return PointGuide(support: prior.support) }
-        if options.fullCovariance, shape.unconstrainedEvent.count == 1 { return MultivariateNormalGuide(support: prior.support) }
-        return NormalGuide(support: prior.support)
+        guard support.bijector != nil else { throw refuse("its support \(support) has no bijector from the real numbers") }
+        if options.pointEstimates.contains(site.name) { return PointGuide(support: support) }
+        if options.fullCovariance, shape.unconstrainedEvent.count == 1 { return MultivariateNormalGuide(support: support) }
+        return NormalGuide(support: support)
     }
 
     static func chooseEstimator(_ family: any GuideFamily, _ shape: SiteShape, forced: Estimator?, dependsOnSummedOut: Bool, refuse: (String) -> CompilerError) throws -> Estimator {

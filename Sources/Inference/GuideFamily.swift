@@ -64,11 +64,12 @@ struct SiteShape {
     var unconstrainedShape: [Int] { valueBatch + unconstrainedEvent }
     var eventRank: Int { event.count }
 
-    init(prior: any Distribution, valueBatch: [Int]) {
+    /// The site's facts; `support` is the prior's unless given (a local site's, cut to one row).
+    init(prior: any Distribution, valueBatch: [Int], support: Constraint? = nil) {
         self.prior = prior
         self.valueBatch = valueBatch
         event = prior.eventShape
-        support = prior.support
+        self.support = support ?? prior.support
         var unconstrained = prior.eventShape
         if case .simplex = prior.support, !unconstrained.isEmpty { unconstrained[unconstrained.count - 1] -= 1 }
         unconstrainedEvent = unconstrained

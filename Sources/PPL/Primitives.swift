@@ -74,6 +74,12 @@ public func latent(_ name: String, file: StaticString = #fileID, line: UInt = #l
     LatentSite(name: ModelScope.qualified(name), location: SourceLocation(file: file, line: line))
 }
 
+/// A latent site written at `location`: a compiled guide's site, which an error names by the
+/// line of the model's site it stands for.
+package func latent(_ name: String, at location: SourceLocation) -> LatentSite {
+    LatentSite(name: ModelScope.qualified(name), location: location)
+}
+
 /// Names an observed random variable with its data; complete it with `~ distribution`.
 public func observe(_ name: String, _ value: Tensor, file: StaticString = #fileID, line: UInt = #line) -> ObservedSite {
     ObservedSite(name: ModelScope.qualified(name), value: value, location: SourceLocation(file: file, line: line))
