@@ -14,10 +14,15 @@ public protocol Bijector {
     func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor
     /// The shape of `f(x)` for `x` of `shape` (the same, but for stick breaking).
     func forwardShape(_ shape: [Int]) -> [Int]
+    /// `f(domain)`, or a set that holds it: the support of a distribution pushed through `f`.
+    func codomain(of domain: Constraint) -> Constraint
 }
 
 extension Bijector {
     public func forwardShape(_ shape: [Int]) -> [Int] { shape }
+    /// The real numbers: a bijector onto a smaller set says which, or a guide would propose
+    /// values outside it.
+    public func codomain(of domain: Constraint) -> Constraint { .real }
 }
 
 /// `y = x`.
@@ -27,6 +32,7 @@ public struct IdentityBijector: Bijector {
     public func forward(_ x: Tensor) -> Tensor { x }
     public func inverse(_ y: Tensor) -> Tensor { y }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.zeros(x.shape) }
+    public func codomain(of domain: Constraint) -> Constraint { domain }
 }
 
 /// `y = e^x`, onto the positive reals; `log |dy/dx| = x`.
@@ -36,6 +42,7 @@ public struct ExpBijector: Bijector {
     public func forward(_ x: Tensor) -> Tensor { exp(x) }
     public func inverse(_ y: Tensor) -> Tensor { log(y) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { x }
+    public func codomain(of domain: Constraint) -> Constraint { .positive }
 }
 
 /// `y = log(1 + e^x)`, onto the positive reals; `log |dy/dx| = log sigmoid(x)`.
@@ -46,6 +53,7 @@ public struct SoftplusBijector: Bijector {
     /// `x = y + log(-expm1(-y))`.
     public func inverse(_ y: Tensor) -> Tensor { y + log(-expm1(-y)) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) }
+    public func codomain(of domain: Constraint) -> Constraint { .positive }
 }
 
 /// `y = 1 / (1 + e^-x)`, onto (0, 1); `log |dy/dx| = log sigmoid(x) + log sigmoid(-x)`.
@@ -56,6 +64,7 @@ public struct SigmoidBijector: Bijector {
     /// `x = log y - log(1 - y)`.
     public func inverse(_ y: Tensor) -> Tensor { log(y) - log1p(-y) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) + logSigmoid(-x) }
+    public func codomain(of domain: Constraint) -> Constraint { .unitInterval }
 }
 
 /// `y = loc + scale * x`; `log |dy/dx| = log |scale|`.
@@ -70,6 +79,19 @@ public struct AffineBijector: Bijector {
     public func forward(_ x: Tensor) -> Tensor { loc + scale * x }
     public func inverse(_ y: Tensor) -> Tensor { (y - loc) / scale }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { log(abs(scale)) + Tensor.zeros(x.shape) }
+    /// Bounds move with the map (and swap when `scale` is negative); a half-line under a
+    /// negative scale, or a scale of mixed signs, gives the real numbers.
+    public func codomain(of domain: Constraint) -> Constraint {
+        let signs = Set(scale.scalars.map { $0 > 0 ? 1 : $0 < 0 ? -1 : 0 })
+        guard signs.count == 1, let sign = signs.first, sign != 0 else { return .real }
+        switch domain {
+        case .positive where sign > 0: return .greaterThan(loc)
+        case let .greaterThan(lower) where sign > 0: return .greaterThan(forward(lower))
+        case .unitInterval: return sign > 0 ? .interval(loc, loc + scale) : .interval(loc + scale, loc)
+        case let .interval(lower, upper): return sign > 0 ? .interval(forward(lower), forward(upper)) : .interval(forward(upper), forward(lower))
+        default: return .real
+        }
+    }
 }
 
 /// Bijectors applied in order: `y = f_n(... f_1(x))`.
@@ -80,6 +102,7 @@ public struct ComposedBijector: Bijector {
     public func forward(_ x: Tensor) -> Tensor { parts.reduce(x) { $1.forward($0) } }
     public func inverse(_ y: Tensor) -> Tensor { parts.reversed().reduce(y) { $1.inverse($0) } }
     public func forwardShape(_ shape: [Int]) -> [Int] { parts.reduce(shape) { $1.forwardShape($0) } }
+    public func codomain(of domain: Constraint) -> Constraint { parts.reduce(domain) { $1.codomain(of: $0) } }
     /// The sum of each part's term, each summed up to the largest event rank.
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor {
         let rank = domainEventRank

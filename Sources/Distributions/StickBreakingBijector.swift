@@ -12,6 +12,7 @@ public struct StickBreakingBijector: Bijector {
     public var domainEventRank: Int { 1 }
 
     public func forwardShape(_ shape: [Int]) -> [Int] { Array(shape.dropLast()) + [(shape.last ?? 0) + 1] }
+    public func codomain(of domain: Constraint) -> Constraint { .simplex }
 
     func offsets(_ count: Int) -> Tensor {
         Tensor((0..<count).map { Float(Foundation.log(Double(count - $0))) })
@@ -46,6 +47,7 @@ public struct StickBreakingBijector: Bijector {
 public struct LowerCholeskyBijector: Bijector {
     public init() {}
     public var domainEventRank: Int { 2 }
+    public func codomain(of domain: Constraint) -> Constraint { .lowerCholesky }
 
     func masks(_ d: Int) -> (strictLower: Tensor, diagonal: Tensor) {
         let strict = (0..<(d * d)).map { Float($0 % d < $0 / d ? 1 : 0) }

@@ -17,7 +17,8 @@ public struct TransformedDistribution<Base: Distribution>: Distribution {
         let extra = Swift.max(bijector.domainEventRank - base.eventShape.count, 0)
         return bijector.forwardShape(Array(base.batchShape.suffix(extra)) + base.eventShape)
     }
-    public var support: Constraint { .real }
+    /// The bijector's image of the base's support.
+    public var support: Constraint { bijector.codomain(of: base.support) }
     public var hasReparameterizedSample: Bool { base.hasReparameterizedSample }
 
     public func logProb(_ value: Tensor) -> Tensor {

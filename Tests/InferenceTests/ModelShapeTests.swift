@@ -234,6 +234,31 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// A distribution pushed through a bijector had the real numbers as its support, so the
+    /// compiled guide proposed negative values for exp(N(0, 1)) and training stopped as if it had
+    /// diverged. Its support is now the bijector's image: with z = exp(y), y ~ N(0, 1) and
+    /// x ~ N(log z, 1), importance-sampled log p(x_n) matches the exact log N(x_n; 0, 2).
+    func testATransformedLatentGetsAGuideOnItsSupport() throws {
+        let model = Model("log-normal by hand") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ TransformedDistribution(Normal(0, 1), ExpBijector())
+                observe("x", x) ~ Normal(log(z), 1)
+            }
+        }
+        var generator = RandomGenerator(seed: 9)
+        let x = Tensor.randomNormal([30], using: &generator) * Float(2).squareRoot()
+        let vi = Amortized(model, options: CompilerOptions(hiddenSizes: [16]))
+        XCTAssertEqual(try vi.compile(example: x, datasetSize: 30)["z"]?.bijectorName, "exp")
+        _ = try vi.fit(x, options: TrainingOptions(epochs: 600, batchSize: 30, optimizer: .adam(learningRate: 0.01)))
+        let estimate = try vi.importanceSampledLogLikelihood(x, samples: 2000).scalars
+        for (ours, value) in zip(estimate, x.scalars.map(Double.init)) {
+            let exact = -value * value / 4 - 0.5 * Foundation.log(4 * Double.pi)
+            XCTAssertEqual(Double(ours), exact, accuracy: 0.02, "x = \(value)")
+        }
+        XCTAssertEqual(AffineBijector(loc: Tensor(1), scale: Tensor(-2)).codomain(of: .unitInterval).description, "interval [-1.0, 1.0]")
+        XCTAssertEqual(ComposedBijector([ExpBijector(), AffineBijector(loc: Tensor(3), scale: Tensor(1))]).codomain(of: .real).description, "greater than 3.0")
+    }
+
     /// `fit` compiles on a minibatch as the model will see it: binarized grey levels are in the
     /// Bernoulli's support (it compiled on the grey levels and failed before training).
     func testFitCompilesOnTheTransformedMinibatch() throws {
