@@ -60,7 +60,10 @@ public struct SoftplusBijector: Bijector {
 public struct SigmoidBijector: Bijector {
     public init() {}
     public var domainEventRank: Int { 0 }
-    public func forward(_ x: Tensor) -> Tensor { sigmoid(x) }
+    /// Kept inside the open interval in float32: beyond |x| of about 17 (87 below) the sigmoid
+    /// rounds to 1 (to 0 or a subnormal), where a density on (0, 1) such as Beta(0.1, 0.1) is
+    /// infinite; there it is held at the float next to the end.
+    public func forward(_ x: Tensor) -> Tensor { clamp(sigmoid(x), min: .leastNormalMagnitude, max: Float(1).nextDown) }
     /// `x = log y - log(1 - y)`.
     public func inverse(_ y: Tensor) -> Tensor { log(y) - log1p(-y) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) + logSigmoid(-x) }

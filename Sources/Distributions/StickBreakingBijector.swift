@@ -23,7 +23,9 @@ public struct StickBreakingBijector: Bijector {
         let logRemaining = logSigmoid(-shifted).cumulativeSum(axis: -1)
         let logTaken = logSigmoid(shifted) + logRemaining - logSigmoid(-shifted)
         let last = logRemaining.slice(axis: -1, (shifted.shape.last! - 1)..<shifted.shape.last!)
-        return exp(Tensor.concatenate([logTaken, last], axis: -1))
+        // An entry whose share underflows is held at the smallest normal float: a density on the
+        // simplex such as Dirichlet(0.3) is infinite at 0.
+        return clamp(exp(Tensor.concatenate([logTaken, last], axis: -1)), min: .leastNormalMagnitude)
     }
 
     public func inverse(_ y: Tensor) -> Tensor {

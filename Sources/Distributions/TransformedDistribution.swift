@@ -5,6 +5,10 @@ import TensorCore
 public struct TransformedDistribution<Base: Distribution>: Distribution {
     public let base: Base
     public let bijector: any Bijector
+    /// The last draw `y` and the `x` it was made from: `logProb(y)` reads `x` instead of
+    /// inverting `y`, which loses it where the bijector saturates in float32 (a share of a
+    /// simplex, a sigmoid near 1). A guide scores its own draws this way.
+    let lastDraw = DrawMemory()
 
     /// The law of `bijector.forward(x)` for `x ~ base`.
     public init(_ base: Base, _ bijector: any Bijector) {
@@ -22,7 +26,7 @@ public struct TransformedDistribution<Base: Distribution>: Distribution {
     public var hasReparameterizedSample: Bool { base.hasReparameterizedSample }
 
     public func logProb(_ value: Tensor) -> Tensor {
-        let x = bijector.inverse(value)
+        let x = lastDraw.preimage(of: value) ?? bijector.inverse(value)
         var baseLogProb = base.logProb(x)
         var jacobian = bijector.logAbsDetJacobian(x, value)
         let extra = base.eventShape.count - bijector.domainEventRank
@@ -32,11 +36,11 @@ public struct TransformedDistribution<Base: Distribution>: Distribution {
     }
 
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        bijector.forward(base.sample(sampleShape, using: &generator))
+        lastDraw.remember(base.sample(sampleShape, using: &generator), bijector.forward)
     }
 
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        bijector.forward(base.rsample(sampleShape, using: &generator))
+        lastDraw.remember(base.rsample(sampleShape, using: &generator), bijector.forward)
     }
 
     /// No closed form in general: NaN (estimate by sampling).
@@ -48,5 +52,23 @@ public struct TransformedDistribution<Base: Distribution>: Distribution {
     public func expanded(to batchShape: [Int]) -> TransformedDistribution<Base> {
         let extra = Swift.max(bijector.domainEventRank - base.eventShape.count, 0)
         return TransformedDistribution(base.expanded(to: batchShape + Array(base.batchShape.suffix(extra))), bijector)
+    }
+}
+
+/// One draw `y = f(x)` of a transformed distribution, kept with its `x`.
+final class DrawMemory: @unchecked Sendable {
+    private var draw: (x: Tensor, y: Tensor)?
+
+    /// `f(x)`, remembered with `x`.
+    func remember(_ x: Tensor, _ forward: (Tensor) -> Tensor) -> Tensor {
+        let y = forward(x)
+        draw = (x, y)
+        return y
+    }
+
+    /// The `x` of `value` when `value` is the remembered draw itself.
+    func preimage(of value: Tensor) -> Tensor? {
+        guard let draw, draw.y.isIdentical(to: value) else { return nil }
+        return draw.x
     }
 }

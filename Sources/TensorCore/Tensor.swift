@@ -87,6 +87,11 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// The same values, no longer tracked for differentiation (a constant to later operations).
+    /// Whether `other` is this very tensor: the same storage, shape and place on the tape.
+    package func isIdentical(to other: Tensor) -> Bool {
+        storage === other.storage && shape == other.shape && tracking?.tapeID == other.tracking?.tapeID && tracking?.node == other.tracking?.node
+    }
+
     public var detached: Tensor {
         var result = self
         result.tracking = nil
