@@ -182,6 +182,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     }
 
     case notCompiled
+    /// The objective is not finite; `site` says where ("site 'x' at File.swift:12", or a parameter).
     case nonFiniteLoss(step: Int, site: String)
     case nonFiniteGradient(step: Int, parameter: String)
     case nonFiniteHeldOut(epoch: Int, site: String)
@@ -194,9 +195,11 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notCompiled: return "the guide is not compiled yet: call compile(example:datasetSize:) or fit first"
-        case let .nonFiniteLoss(step, site): return "training diverged at step \(step): the log-probability of site '\(site)' is not finite; lower the learning rate or check the model"
+        case let .nonFiniteLoss(step, site) where step == 1:
+            return "the objective is not finite at the first step, before training has changed anything, at \(site); check the model: something it makes from the data or from a parameter's initial value is not finite"
+        case let .nonFiniteLoss(step, site): return "training diverged at step \(step): the objective is not finite at \(site); lower the learning rate or check the model"
         case let .nonFiniteGradient(step, parameter): return "training diverged at step \(step): the gradient of parameter '\(parameter)' is not finite; lower the learning rate or clip gradients"
-        case let .nonFiniteHeldOut(epoch, site): return "training diverged by epoch \(epoch): the held-out ELBO is not finite, at site '\(site)'; lower the learning rate or check the model"
+        case let .nonFiniteHeldOut(epoch, site): return "training diverged by epoch \(epoch): the held-out ELBO is not finite at \(site); lower the learning rate or check the model"
         case let .invalidAfterUpdates(step, error): return "training diverged at step \(step): \(error); lower the learning rate or check the model"
         case let .badData(reason): return "cannot train on these data: \(reason)"
         case let .badOptions(reason): return "bad training options: \(reason)"

@@ -338,23 +338,24 @@ extension Amortized {
         return options.beta * Swift.min(progress, 1)
     }
 
-    /// What made the ELBO non-finite: a parameter that is not finite, else the first site whose
-    /// guide or model log-probability (or KL term) is not finite, else the site whose terms are
-    /// largest in size (their sum overflowed).
+    /// Where the ELBO became non-finite, as a phrase for a message: a parameter that is not
+    /// finite, else the first site (with its line) whose guide or model log-probability (or KL
+    /// term) is not finite, else the site whose terms are largest in size (their sum overflowed).
     func divergentSite(_ traces: (model: Trace, guide: Trace)?) -> String {
         for (prefix, store) in namespaces {
-            if let name = store.names.first(where: { !(store.unconstrained[$0]?.isFinite ?? true) }) { return "\(prefix)\(name) (a parameter)" }
+            if let name = store.names.first(where: { !(store.unconstrained[$0]?.isFinite ?? true) }) { return "parameter '\(prefix)\(name)', which is not finite" }
         }
-        guard let (model, guide) = traces else { return "(no trace: the model did not run)" }
+        guard let (model, guide) = traces else { return "no site (the model did not run)" }
+        let located = { (site: Site) in "site '\(site.name)' at \(self.plan?[site.name]?.location ?? site.location)" }
         for trace in [guide, model] {
-            if let site = trace.sites.first(where: { !($0.logProb?.isFinite ?? true) }) { return site.name }
+            if let site = trace.sites.first(where: { !($0.logProb?.isFinite ?? true) }) { return located(site) }
         }
         for site in model.latentSites {
             guard let p = site.distribution, let q = guide[site.name]?.distribution, let kl = try? withoutGradient({ try klDivergence(q, p) }) else { continue }
-            if !kl.isFinite { return site.name }
+            if !kl.isFinite { return "the KL term of " + located(site) }
         }
-        let largest = model.sites.compactMap { site in site.logProb.map { (site.name, abs($0).max().scalar) } }.max { $0.1 < $1.1 }
-        return largest.map { "\($0.0) (terms too large to add up)" } ?? "(none found)"
+        let largest = model.sites.compactMap { site in site.logProb.map { (site, abs($0).max().scalar) } }.max { $0.1 < $1.1 }
+        return largest.map { located($0.0) + ", whose terms are too large to add up" } ?? "no site found"
     }
 
     func writeMetrics(_ lines: [String], to path: String) throws {

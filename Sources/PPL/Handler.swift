@@ -44,6 +44,9 @@ public enum HandlerStack {
     static func apply(_ message: Message) -> Message {
         var message = message
         attributePendingError(to: message)
+        if message.name.isEmpty || message.name.hasSuffix("/") {
+            recordDeferredError(ModelError.unnamedSite(kind: message.kind, location: message.location))
+        }
         let stack = handlers
         var reached = 0
         for handler in stack.reversed() {

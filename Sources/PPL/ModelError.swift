@@ -2,6 +2,8 @@ import TensorCore
 
 /// A mistake found while running a model, naming the site and where it is written.
 public enum ModelError: Error, CustomStringConvertible {
+    /// A site whose name is empty.
+    case unnamedSite(kind: SiteKind, location: SourceLocation)
     /// Two sites with one name.
     case duplicateSite(name: String, first: SourceLocation, second: SourceLocation)
     /// An observation whose shape does not fit its distribution.
@@ -21,11 +23,15 @@ public enum ModelError: Error, CustomStringConvertible {
     case noSuchSite(name: String, model: String, available: [String])
     /// A parameter a restored store does not hold.
     case missingParameter(name: String, location: SourceLocation)
+    /// A parameter whose initial value is not finite or not in its constraint.
+    case badParameter(name: String, reason: String, location: SourceLocation)
     /// A question that needs latent sites with finite support, or a sum it cannot do.
     case notEnumerable(site: String, location: SourceLocation, reason: String)
 
     public var description: String {
         switch self {
+        case let .unnamedSite(kind, location):
+            return "the \(kind) site at \(location) has an empty name; every site needs a name of its own"
         case let .duplicateSite(name, first, second):
             return "site '\(name)' at \(second) has the same name as the site at \(first); site names must be unique"
         case let .observationShape(site, expected, got, location):
@@ -44,6 +50,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "model '\(model)' has no site '\(name)' (its sites: \(available.joined(separator: ", ")))"
         case let .missingParameter(name, location):
             return "parameter '\(name)' at \(location) is not among the stored parameters"
+        case let .badParameter(name, reason, location):
+            return "parameter '\(name)' at \(location): \(reason)"
         case let .notEnumerable(site, location, reason):
             return "site '\(site)' at \(location) cannot be summed out exactly: \(reason)"
         }

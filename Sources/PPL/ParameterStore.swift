@@ -40,6 +40,18 @@ public final class ParameterStore: Handler {
         try body(&values)
     }
 
+    /// Why `initial` cannot start a parameter on `constraint` (nil when it can): a value that is
+    /// not finite, or outside the set, has no finite unconstrained value to learn from.
+    static func problem(withInitial initial: Tensor, constraint: Constraint) -> String? {
+        if !initial.isFinite, let index = initial.scalars.firstIndex(where: { !$0.isFinite }) {
+            return "its initial value is \(initial.scalars[index]) at element \(index); start it at a finite value"
+        }
+        if let index = constraint.firstViolation(in: initial) {
+            return "its initial value \(initial.scalars[index]) at element \(index) is outside its constraint (\(constraint)); start it inside"
+        }
+        return nil
+    }
+
     public func process(_ message: inout Message) {
         guard message.kind == .param, message.value == nil else { return }
         let bijector = message.constraint.bijector ?? IdentityBijector()
@@ -49,6 +61,10 @@ public final class ParameterStore: Handler {
         }
         if unconstrained[message.name] == nil, let draw = message.initialValue {
             let initial = HandlerStack.initialDraw(message, draw)
+            if let problem = Self.problem(withInitial: initial, constraint: message.constraint) {
+                recordDeferredError(ModelError.badParameter(name: message.name, reason: problem, location: message.location))
+                return
+            }
             names.append(message.name)
             constraints[message.name] = message.constraint
             unconstrained[message.name] = withoutGradient { bijector.inverse(initial) }.detached

@@ -129,7 +129,7 @@ final class TrainingTests: XCTestCase {
         }
         let vi = Amortized(broken, options: CompilerOptions(hiddenSizes: [4]))
         XCTAssertThrowsError(try vi.fit(Tensor([0.5, 1, 2, 3]), options: TrainingOptions(epochs: 1, batchSize: 4))) { error in
-            XCTAssertEqual("\(error)", "training diverged at step 1: the log-probability of site 'x' is not finite; lower the learning rate or check the model")
+            XCTAssertEqual("\(error)", "the objective is not finite at the first step, before training has changed anything, at site 'x' at InferenceTests/TrainingTests.swift:\(#line - 5); check the model: something it makes from the data or from a parameter's initial value is not finite")
         }
     }
 

@@ -67,4 +67,26 @@ final class ModelErrorTests: XCTestCase {
         }
         assertThrows(model, Tensor([0, 0]), message: "site 'x' at PPLTests/ModelErrorTests.swift:66: Normal: parameter 'scale' must be positive, got -1.0 at index [1]")
     }
+
+    /// A parameter that starts outside its constraint (or at NaN) has no finite unconstrained
+    /// value: it made the first step's objective NaN, reported at the observed site.
+    func testAParameterStartingOutsideItsConstraint() {
+        let negative = Model("negative") { (x: Tensor) in
+            let spread = param("spread", Tensor(-1), constraint: .positive)
+            observe("x", x) ~ Normal(0, spread)
+        }
+        assertThrows(negative, Tensor(0.5), message: "parameter 'spread' at PPLTests/ModelErrorTests.swift:\(#line - 3): its initial value -1.0 at element 0 is outside its constraint (positive); start it inside")
+        let missing = Model("nan") { (x: Tensor) in
+            let loc = param("loc", Tensor([0, .nan]))
+            observe("x", x) ~ Normal(loc, 1)
+        }
+        assertThrows(missing, Tensor([0.5, 1]), message: "parameter 'loc' at PPLTests/ModelErrorTests.swift:\(#line - 3): its initial value is nan at element 1; start it at a finite value")
+    }
+
+    func testEmptySiteNames() {
+        let model = Model("unnamed") { (x: Tensor) in
+            observe("", x) ~ Normal(0, 1)
+        }
+        assertThrows(model, Tensor(0.5), message: "the observed site at PPLTests/ModelErrorTests.swift:\(#line - 2) has an empty name; every site needs a name of its own")
+    }
 }
