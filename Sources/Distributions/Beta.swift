@@ -25,7 +25,7 @@ public struct Beta: Distribution {
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
         let a = concentration1, b = concentration0
-        return (a - 1) * log(value) + (b - 1) * log1p(-value) - Beta.logBeta(a, b)
+        return xLogY(a - 1, value) + xLog1pY(b - 1, -value) - Beta.logBeta(a, b)
     }
 
     /// `x / (x + y)` for independent Gamma(a, 1) and Gamma(b, 1) draws (implicit gradients).

@@ -19,7 +19,7 @@ public struct Dirichlet: Distribution {
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
         let a = concentration
-        return ((a - 1) * log(value)).sum(axis: -1) + lgamma(a.sum(axis: -1)) - lgamma(a).sum(axis: -1)
+        return xLogY(a - 1, value).sum(axis: -1) + lgamma(a.sum(axis: -1)) - lgamma(a).sum(axis: -1)
     }
 
     /// Independent Gamma(a_k, 1) draws (implicit gradients), normalized to sum to 1.

@@ -69,6 +69,7 @@ public final class Amortized<Input: RowData> {
     public func compile(example: Input, datasetSize: Int) throws -> GuidePlan {
         let prototype = try model.trace(example, datasetSize, parameters: parameters, seed: 0)
         try checkGlobalShapes(prototype, example: example, datasetSize: datasetSize)
+        if handWrittenGuide == nil { try checkSupportsAreFixed(example: example, datasetSize: datasetSize) }
         let summedOut = handWrittenGuide == nil ? GuideCompiler.summedOutSites(prototype, options: options) : []
         if let handWrittenGuide {
             let guideTrace = try handWrittenGuide.trace(example, datasetSize, parameters: guideParameters, seed: 0)
@@ -89,22 +90,6 @@ public final class Amortized<Input: RowData> {
         var throwaway: [String: Float] = [:]
         _ = try withoutGradient { try computation(generator: evaluationGenerator(0)).estimate(example, datasetSize: datasetSize, beta: 1, baselines: &throwaway) }
         return plan!
-    }
-
-    /// A global site (a latent or parameter outside the data plate) is one value for the whole
-    /// data set, so its shape must not follow the minibatch: the model is traced again on one
-    /// row fewer (or one more), with fresh parameters, and a global site whose shape changed is
-    /// refused. A model that cannot run on the other rows is left to fail where it fails.
-    func checkGlobalShapes(_ prototype: Trace, example: Input, datasetSize: Int) throws {
-        let rows = example.rowCount
-        guard rows >= 1 else { return }
-        let other = example.rows(rows > 1 ? Array(0..<(rows - 1)) : [0, 0])
-        guard let retraced = try? model.trace(other, Swift.max(datasetSize, other.rowCount), parameters: ParameterStore(), seed: 0) else { return }
-        for site in prototype.sites where (site.kind == .latent || site.kind == .param) && site.dataPlate == nil {
-            guard let again = retraced[site.name], again.value.shape != site.value.shape else { continue }
-            let kind = site.kind == .param ? "a parameter" : "a latent site"
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind) outside the data plate, so one value stands for the whole data set, but its shape follows the minibatch (\(Shape.describe(site.value.shape)) for a minibatch of \(rows) row\(rows == 1 ? "" : "s"), \(Shape.describe(again.value.shape)) for \(other.rowCount)); a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a global value's shape must not depend on the rows")
-        }
     }
 
     /// The sites whose prior, run with `summedOut` enumerated, varies along their dimensions.

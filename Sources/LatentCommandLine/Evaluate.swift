@@ -126,6 +126,9 @@ struct Evaluate: Subcommand {
         test = test.slice(axis: 0, 0..<rows)
         if stochastic, restored.model.data == .binaryImages { test = Binarization.fixedDraw(test) }
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
+        if let global = restored.inference.plan?.sites.first(where: { $0.plate == nil && $0.isGuided }) {
+            return try evaluateTogether(restored, test, k: k, split: split, global: global, output: output)
+        }
         var elbo: Double = 0, logLikelihood: [Float] = []
         let chunk = 200
         let progress = WorkProgress("scoring rows (k = \(k))", total: rows)
@@ -172,5 +175,22 @@ struct Evaluate: Subcommand {
             output.human(line)
         }
         return figures
+    }
+
+    /// A model with a global latent: log p(x) of the rows does not split into one term per row,
+    /// so the ELBO and importance-sampled log p(x) are of all the rows together (each draw of
+    /// the guide covers the global latents once), reported per row.
+    func evaluateTogether(_ restored: Restored, _ rows: Tensor, k: Int, split: String, global: GuideSite, output: Output) throws -> [String: Any] {
+        if let flag = ["per-example", "anomaly-class"].first(where: arguments.has) {
+            throw UsageError("--\(flag) needs a score per row, but site '\(global.name)' at \(global.location) is global, so log p(x) does not split into one term per row")
+        }
+        let count = rows.shape[0]
+        let elbo = Double(try restored.inference.elbo(rows, datasetSize: count, particles: Swift.min(k, 100))) / Double(count)
+        let logLikelihood = Double(try restored.inference.importanceSampledLogMarginalLikelihood(rows, samples: k)) / Double(count)
+        guard logLikelihood.isFinite else {
+            throw UsageError("log p(x) of the \(count) rows is \(logLikelihood) under this model (k = \(k)); their values may lie far outside those it was trained on")
+        }
+        output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d, of the rows together: '%@' is global) per row over %d %@", elbo, logLikelihood, k, global.name, count, split == "all" ? "rows" : "held-out rows"))
+        return [split == "all" ? "elbo" : "test_elbo": elbo, "log_likelihood": logLikelihood, "k": k, "rows": count, "split": split]
     }
 }

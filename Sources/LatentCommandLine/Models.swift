@@ -13,9 +13,11 @@ struct ListModels: Subcommand {
     init(arguments: ParsedArguments, models: Models) throws { self.models = models }
 
     func run(output: Output) throws -> [String: Any] {
+        let nameWidth = (models.all.map(\.name.count).max() ?? 0) + 2
+        let flagWidth = (models.all.flatMap(\.flags).map(\.name.count).max() ?? 0) + 2
         for model in models.all {
-            output.human(model.name.padding(toLength: 16, withPad: " ", startingAt: 0) + model.summary)
-            for flag in model.flags { output.human("    --" + flag.name.padding(toLength: 12, withPad: " ", startingAt: 0) + flag.help) }
+            output.human(model.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + model.summary)
+            for flag in model.flags { output.human("    --" + flag.name.padding(toLength: flagWidth, withPad: " ", startingAt: 0) + flag.help) }
         }
         let options = models.all.map { model in
             (model.name, model.options.map { option -> [String: Any] in

@@ -87,6 +87,9 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// The same values, no longer tracked for differentiation (a constant to later operations).
+    /// Whether a tape records what is made from this tensor.
+    package var isTracked: Bool { tracking != nil }
+
     /// Whether `other` is this very tensor: the same storage, shape and place on the tape.
     package func isIdentical(to other: Tensor) -> Bool {
         storage === other.storage && shape == other.shape && tracking?.tapeID == other.tracking?.tapeID && tracking?.node == other.tracking?.node

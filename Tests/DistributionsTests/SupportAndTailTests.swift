@@ -51,4 +51,19 @@ final class SupportAndTailTests: XCTestCase {
         XCTAssertEqual(far, Float(-0.5 * 141 * 141 - 0.5 * Foundation.log(2 * Double.pi)), accuracy: 1e-2)
         XCTAssertTrue(far.isFinite)
     }
+
+    /// A Beta or Dirichlet density is finite at an end of its support when the concentration
+    /// there is 1; the term 0 * log 0 made it NaN (Beta(1, 3) at 0 is 3, Beta(2, 1) at 1 is 2,
+    /// Dirichlet(1, 2, 1) at (0, 1, 0) is 6), and so did its gradient.
+    func testBetaAndDirichletAtTheEndsOfTheirSupport() {
+        XCTAssertEqual(Beta(1, 3).logProb(Tensor(0)).scalar, Float(Foundation.log(3.0)), accuracy: 1e-6)
+        XCTAssertEqual(Beta(2, 1).logProb(Tensor(1)).scalar, Float(Foundation.log(2.0)), accuracy: 1e-6)
+        XCTAssertEqual(Beta(1, 1).logProb(Tensor([0, 0.5, 1])).scalars, [0, 0, 0])
+        XCTAssertEqual(Dirichlet(Tensor([1, 2, 1])).logProb(Tensor([0, 1, 0])).scalar, Float(Foundation.log(6.0)), accuracy: 1e-5)
+        XCTAssertEqual(Beta(3, 1).logProb(Tensor(0)).scalar, -.infinity)
+        let tape = GradientTape()
+        let value = tape.watch(Tensor([0, 0.25]))
+        let gradient = tape.gradient(of: tape.record { Beta(1, 3).logProb(value).sum() }, withRespectTo: [value])[0]
+        XCTAssertEqual(gradient.scalars, [-2, -2 / 0.75].map(Float.init))
+    }
 }
