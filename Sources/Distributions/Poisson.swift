@@ -18,7 +18,10 @@ public struct Poisson: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        return value * log(rate) - rate - lgamma(value + 1)
+        // x log r - r - log Gamma(n) with n = x + 1, Stirling's large terms cancelled by hand:
+        // at counts near a million each term is 1e7 and float32 kept the sum to about 1 nat.
+        let n = value + 1
+        return xLog1pY(value, (rate - n) / n) + (n - rate) - 0.5 * log(n) - 0.5 * logTwoPi - logGammaRemainder(n)
     }
 
     /// Inversion by sequential search for rates below 10, Hormann's transformed rejection

@@ -26,7 +26,11 @@ public struct StudentT: Distribution {
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
         let z = (value - loc) / scale
-        let normalizer = lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(df * Float(Double.pi)) - log(scale)
+        // log Gamma(a + 1/2) - log Gamma(a) - log(2 a pi) / 2 with a = df / 2, by Stirling's
+        // remainder: it tends to -log(2 pi) / 2 (the normal's) without the cancellation that
+        // cost 0.06 nats at df = 1e6.
+        let a = df / 2
+        let normalizer = a * log1p(0.5 / a) - 0.5 - 0.5 * logTwoPi + logGammaRemainder(a + 0.5) - logGammaRemainder(a) - log(scale)
         return normalizer - (df + 1) / 2 * log1p(z * z / df)
     }
 

@@ -8,6 +8,24 @@ enum SpecialFunctions {
         Foundation.lgamma(x)
     }
 
+    /// Stirling's remainder `log Gamma(x) - [(x - 1/2) log x - x + log(2 pi) / 2]` for x > 0:
+    /// about 1/(12x), so a difference of log Gamma at large arguments written with it keeps the
+    /// digits that cancel when each log Gamma is rounded.
+    static func stirlingRemainder(_ x: Double) -> Double {
+        guard x > 0 else { return .nan }
+        if x < 10 { return Foundation.lgamma(x) - (x - 0.5) * Foundation.log(x) + x - 0.5 * Foundation.log(2 * Double.pi) }
+        let inverse2 = 1 / (x * x)
+        return (1.0 / 12 - inverse2 * (1.0 / 360 - inverse2 * (1.0 / 1260 - inverse2 / 1680))) / x
+    }
+
+    /// `d/dx` of `stirlingRemainder`: `psi(x) - log x + 1/(2x)`.
+    static func stirlingRemainderDerivative(_ x: Double) -> Double {
+        guard x > 0 else { return .nan }
+        if x < 10 { return digamma(x) - Foundation.log(x) + 0.5 / x }
+        let inverse2 = 1 / (x * x)
+        return -inverse2 * (1.0 / 12 - inverse2 * (1.0 / 120 - inverse2 * (1.0 / 252 - inverse2 / 240)))
+    }
+
     /// `psi(x)`; NaN at the poles 0, -1, -2, ...
     static func digamma(_ x: Double) -> Double {
         guard x.isFinite else { return x == .infinity ? .infinity : .nan }

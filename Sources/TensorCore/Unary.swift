@@ -121,6 +121,14 @@ public func lgamma(_ x: Tensor) -> Tensor {
     x.mapped { Float(SpecialFunctions.logGamma(Double($0))) }.recorded(inputs: [x]) { g, _ in [g * digamma(x)] }
 }
 
+/// Elementwise Stirling remainder `log Gamma(x) - [(x - 1/2) log x - x + log(2 pi) / 2]`
+/// (x > 0), in double precision: log densities with large arguments are written with it.
+package func logGammaRemainder(_ x: Tensor) -> Tensor {
+    x.mapped { Float(SpecialFunctions.stirlingRemainder(Double($0))) }.recorded(inputs: [x]) { g, _ in
+        [g * x.mapped { Float(SpecialFunctions.stirlingRemainderDerivative(Double($0))) }]
+    }
+}
+
 /// Elementwise digamma `psi(x) = d/dx log Gamma(x)`.
 public func digamma(_ x: Tensor) -> Tensor {
     x.mapped { Float(SpecialFunctions.digamma(Double($0))) }.recorded(inputs: [x]) { g, _ in [g * trigamma(x)] }
