@@ -21,34 +21,55 @@ extension Amortized {
         }
     }
 
-    /// A latent's support is where its guide's bijector maps, and that bijector is built once,
-    /// at compile time: bounds made from a parameter or another latent (u ~ Uniform(0, a)) would
-    /// leave the guide proposing values outside the support as they move (an objective that
-    /// grew without end as a learned bound shrank). The model is run again with every
-    /// parameter and latent value watched on a tape, and a support whose bounds depend on them
-    /// is refused (a guide written by hand may follow them, so it is not checked).
-    func checkSupportsAreFixed(example: Input, datasetSize: Int) throws {
+    /// What one run with every parameter and continuous latent watched on a tape shows, refused
+    /// here because the compiled guide would give a wrong answer without an error:
+    /// - a latent's support whose bounds are made from a parameter or another latent
+    ///   (u ~ Uniform(0, a)): the guide's bijector onto the support is built once, at compile
+    ///   time, and its proposals leave the support as the bounds move (an objective grew without
+    ///   end as a learned bound shrank);
+    /// - a value made from a continuous latent or a parameter read as a Swift number
+    ///   (`if u.scalar > 0`): no gradient passes through it, so what the model decides with it
+    ///   is not learned (the guide of u stayed at its prior).
+    /// A guide written by hand may follow moving bounds, so it is not checked.
+    func checkTheWatchedRun(example: Input, datasetSize: Int) throws {
         let tape = GradientTape()
         let watched = ParameterStore()
         for name in parameters.names { watched.setUnconstrained(name, tape.watch(parameters.unconstrained[name]!)) }
-        let watcher = LatentWatcher(tape: tape)
-        try tape.record { try model.run(example, datasetSize, handlers: [watched, SeedHandler(seed: 0), watcher]) }
-        guard let site = watcher.sitesWithMovingBounds.first else { return }
-        throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from a parameter or another latent, and the guide's bijector onto the support is fixed when it is compiled; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it in the model (low + (high - low) * u)")
+        let reads = ValueReads(of: tape)
+        let watcher = LatentWatcher(tape: tape, reads: reads)
+        try ValueReads.$current.withValue(reads) {
+            try tape.record { try model.run(example, datasetSize, handlers: [watched, SeedHandler(seed: 0), watcher]) }
+        }
+        watcher.finish()
+        if let site = watcher.sitesWithMovingBounds.first {
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from a parameter or another latent, and the guide's bijector onto the support is fixed when it is compiled; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it in the model (low + (high - low) * u)")
+        }
+        if let read = watcher.firstValueRead {
+            let (name, location) = read.next ?? read.previous ?? (model.name, SourceLocation(file: "model '\(model.name)'", line: 0))
+            let place = read.next == nil ? "after it" : read.previous.map { "before it (after site '\($0.name)' at \($0.location))" } ?? "before it"
+            throw CompilerError.unsupportedSite(site: name, location: location, reason: "\(place), the model reads a value made from a continuous latent or a parameter as a Swift number (`.scalar`); no gradient passes through a Swift number, so what the model decides with it (a branch, a loop, an index) is not learned. Write it with tensor operations (select(u .> 0, a, b)); a value only printed can be read as `.detached.scalar`")
+        }
     }
 }
 
-/// Watches every latent value on `tape` and notes the latent sites whose support's bounds are
-/// tracked by it.
+/// Watches every continuous latent value on `tape`, notes the latent sites whose support's
+/// bounds the tape tracks, and where the first read of a tracked value as a number happened.
 final class LatentWatcher: Handler {
     let tape: GradientTape
+    let reads: ValueReads
     private(set) var sitesWithMovingBounds: [(name: String, location: SourceLocation)] = []
+    /// The sites before and after the first read (nil at either end of the model).
+    private(set) var firstValueRead: (previous: (name: String, location: SourceLocation)?, next: (name: String, location: SourceLocation)?)?
+    private var previous: (name: String, location: SourceLocation)?
+    private var readsSeen = 0
 
-    init(tape: GradientTape) {
+    init(tape: GradientTape, reads: ValueReads) {
         self.tape = tape
+        self.reads = reads
     }
 
     func process(_ message: inout Message) {
+        noteReads(before: (message.name, message.location))
         guard message.kind == .latent, let support = message.distribution?.support else { return }
         let bounds: [Tensor]
         switch support {
@@ -60,7 +81,17 @@ final class LatentWatcher: Handler {
     }
 
     func postprocess(_ message: inout Message) {
-        guard message.kind == .latent, let value = message.value else { return }
+        previous = (message.name, message.location)
+        guard message.kind == .latent, message.distribution?.support.isDiscrete == false, let value = message.value else { return }
         message.value = tape.watch(value)
+    }
+
+    /// The run is over: reads after the last site count too.
+    func finish() { noteReads(before: nil) }
+
+    private func noteReads(before next: (name: String, location: SourceLocation)?) {
+        guard reads.count > readsSeen else { return }
+        readsSeen = reads.count
+        if firstValueRead == nil { firstValueRead = (previous, next) }
     }
 }

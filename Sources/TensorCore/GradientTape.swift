@@ -84,6 +84,23 @@ struct Tracking: Sendable {
     let node: Int
 }
 
+/// Counts the reads of a tensor tracked by one tape as a Swift number (`Tensor.scalar`) while
+/// it is the current one: a number that leaves the tape carries no gradient, so the compiler
+/// looks for such reads of latents in a model.
+package final class ValueReads: @unchecked Sendable {
+    @TaskLocal package static var current: ValueReads?
+    let tapeID: Int
+    package private(set) var count = 0
+
+    package init(of tape: GradientTape) {
+        tapeID = tape.id
+    }
+
+    func record(_ tracking: Tracking?) {
+        if tracking?.tapeID == tapeID { count += 1 }
+    }
+}
+
 /// Runs `body` without recording any operation for differentiation (evaluation mode).
 public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Result {
     try GradientTape.$current.withValue(nil) { try body() }

@@ -83,6 +83,7 @@ public struct Tensor: @unchecked Sendable {
             _ = Tensor.failure("scalar", "tensor of shape \(Shape.describe(shape)) has \(count) elements, expected 1", shape: [])
             return .nan
         }
+        ValueReads.current?.record(tracking)
         return storage.pointer[0]
     }
 

@@ -295,6 +295,31 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// A branch on a continuous latent read as a Swift number leaves the tape: q(u) stayed at
+    /// its prior and the ELBO was -2.43 a row against an exact -1.39, with no error. The read is
+    /// found in the compiler's watched run and refused, naming the sites around it; a value read
+    /// with `.detached.scalar` (to print it) is not a mistake.
+    func testReadingAContinuousLatentAsANumberIsRefused() throws {
+        let x = Tensor([0.8, 1.3, 0.2, 1.9])
+        let branching = Model("branching") { (x: Tensor, n: Int) in
+            let u = latent("u") ~ Normal(0, 1)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(u.scalar > 0 ? 1 : -1, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(branching).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4): before it (after site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 6)), the model reads a value made from a continuous latent or a parameter as a Swift number"), "\(error)")
+        }
+        let printing = Model("printing") { (x: Tensor, n: Int) in
+            let u = latent("u") ~ Normal(0, 1)
+            _ = u.detached.scalar
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(u, 1)
+            }
+        }
+        XCTAssertNoThrow(try Amortized(printing).compile(example: x, datasetSize: 4))
+    }
+
     /// `fit` compiles on a minibatch as the model will see it: binarized grey levels are in the
     /// Bernoulli's support (it compiled on the grey levels and failed before training).
     func testFitCompilesOnTheTransformedMinibatch() throws {
