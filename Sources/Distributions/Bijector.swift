@@ -42,7 +42,7 @@ public struct ExpBijector: Bijector {
     public func forward(_ x: Tensor) -> Tensor { exp(x) }
     public func inverse(_ y: Tensor) -> Tensor { log(y) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { x }
-    public func codomain(of domain: Constraint) -> Constraint { .positive }
+    public func codomain(of domain: Constraint) -> Constraint { increasingImage(of: domain, under: forward, line: .positive, top: nil) }
 }
 
 /// `y = log(1 + e^x)`, onto the positive reals; `log |dy/dx| = log sigmoid(x)`.
@@ -53,7 +53,7 @@ public struct SoftplusBijector: Bijector {
     /// `x = y + log(-expm1(-y))`.
     public func inverse(_ y: Tensor) -> Tensor { y + log(-expm1(-y)) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) }
-    public func codomain(of domain: Constraint) -> Constraint { .positive }
+    public func codomain(of domain: Constraint) -> Constraint { increasingImage(of: domain, under: forward, line: .positive, top: nil) }
 }
 
 /// `y = 1 / (1 + e^-x)`, onto (0, 1); `log |dy/dx| = log sigmoid(x) + log sigmoid(-x)`.
@@ -67,7 +67,7 @@ public struct SigmoidBijector: Bijector {
     /// `x = log y - log(1 - y)`.
     public func inverse(_ y: Tensor) -> Tensor { log(y) - log1p(-y) }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { logSigmoid(x) + logSigmoid(-x) }
-    public func codomain(of domain: Constraint) -> Constraint { .unitInterval }
+    public func codomain(of domain: Constraint) -> Constraint { increasingImage(of: domain, under: forward, line: .unitInterval, top: Tensor(1)) }
 }
 
 /// `y = loc + scale * x`; `log |dy/dx| = log |scale|`.
@@ -119,5 +119,18 @@ public struct ComposedBijector: Bijector {
             input = output
         }
         return total
+    }
+}
+
+/// The image of `domain` under an increasing elementwise map `f` whose image of the real line is
+/// `line`, bounded above by `top` (nil: unbounded): each bound moves through `f`.
+func increasingImage(of domain: Constraint, under f: (Tensor) -> Tensor, line: Constraint, top: Tensor?) -> Constraint {
+    func fromBelow(_ lower: Tensor) -> Constraint { top.map { .interval(f(lower), $0) } ?? .greaterThan(f(lower)) }
+    switch domain {
+    case .positive: return fromBelow(Tensor(0))
+    case let .greaterThan(lower): return fromBelow(lower)
+    case .unitInterval: return .interval(f(Tensor(0)), f(Tensor(1)))
+    case let .interval(lower, upper): return .interval(f(lower), f(upper))
+    default: return line
     }
 }

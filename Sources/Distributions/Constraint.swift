@@ -105,6 +105,15 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
             distribution: distribution, index: multiIndex(bad, in: value.shape), value: value.scalars[bad], support: description))
     }
 
+    /// The tensors bounding the set (an interval's ends, a half-line's start); none for the others.
+    package var bounds: [Tensor] {
+        switch self {
+        case let .interval(lower, upper): return [lower, upper]
+        case let .greaterThan(lower): return [lower]
+        default: return []
+        }
+    }
+
     /// The bijector from unconstrained space onto this set; nil for discrete sets.
     public var bijector: (any Bijector)? {
         switch self {

@@ -19,6 +19,7 @@ public struct Delta: Distribution {
     public var batchShape: [Int] { Array(value.shape.dropLast(eventRank)) }
     public var eventShape: [Int] { Array(value.shape.suffix(eventRank)) }
     public var support: Constraint { .real }
+    public var isPointMass: Bool { true }
 
     public func logProb(_ x: Tensor) -> Tensor {
         var matches = x .== value

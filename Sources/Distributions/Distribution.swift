@@ -36,6 +36,8 @@ public protocol Distribution: SendableMetatype {
     func enumerateSupport() -> Tensor?
     /// The same distribution with its parameters broadcast to `batchShape`.
     func expanded(to batchShape: [Int]) -> Self
+    /// True for a point mass (a point estimate), which has no density to weigh draws by.
+    var isPointMass: Bool { get }
 }
 
 extension Distribution {
@@ -54,6 +56,8 @@ extension Distribution {
     }
 
     public var hasReparameterizedSample: Bool { true }
+
+    public var isPointMass: Bool { false }
 
     public func enumerateSupport() -> Tensor? { nil }
 

@@ -19,6 +19,7 @@ public struct Independent<Base: Distribution>: Distribution {
     public var eventShape: [Int] { Array(base.batchShape.suffix(reinterpretedBatchRank)) + base.eventShape }
     public var support: Constraint { base.support }
     public var hasReparameterizedSample: Bool { base.hasReparameterizedSample }
+    public var isPointMass: Bool { base.isPointMass }
 
     func summedOverEvent(_ t: Tensor) -> Tensor {
         reinterpretedBatchRank == 0 ? t : t.sum(axes: Array((t.rank - reinterpretedBatchRank)..<t.rank))

@@ -24,6 +24,7 @@ public struct TransformedDistribution<Base: Distribution>: Distribution {
     /// The bijector's image of the base's support.
     public var support: Constraint { bijector.codomain(of: base.support) }
     public var hasReparameterizedSample: Bool { base.hasReparameterizedSample }
+    public var isPointMass: Bool { base.isPointMass }
 
     public func logProb(_ value: Tensor) -> Tensor {
         let x = lastDraw.preimage(of: value) ?? bijector.inverse(value)
@@ -56,7 +57,7 @@ public struct TransformedDistribution<Base: Distribution>: Distribution {
 }
 
 /// One draw `y = f(x)` of a transformed distribution, kept with its `x`.
-final class DrawMemory: @unchecked Sendable {
+final class DrawMemory {
     private var draw: (x: Tensor, y: Tensor)?
 
     /// `f(x)`, remembered with `x`.

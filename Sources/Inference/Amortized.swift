@@ -69,7 +69,7 @@ public final class Amortized<Input: RowData> {
     public func compile(example: Input, datasetSize: Int) throws -> GuidePlan {
         let prototype = try model.trace(example, datasetSize, parameters: parameters, seed: 0)
         try checkGlobalShapes(prototype, example: example, datasetSize: datasetSize)
-        if handWrittenGuide == nil { try checkTheWatchedRun(example: example, datasetSize: datasetSize) }
+        if handWrittenGuide == nil { try checkTheWatchedRuns(example: example, datasetSize: datasetSize) }
         let summedOut = handWrittenGuide == nil ? GuideCompiler.summedOutSites(prototype, options: options) : []
         if let handWrittenGuide {
             let guideTrace = try handWrittenGuide.trace(example, datasetSize, parameters: guideParameters, seed: 0)

@@ -54,6 +54,7 @@ extension Amortized where Input == Tensor {
         return try withoutGradient {
             try (0..<proposals).map { _ in
                 let (guide, model) = try checkingTensorErrors { try computation.traces(rows, guideInput: proposalInput, datasetSize: count) }
+                try computation.requireDensities(guide)
                 guard model.observedSites.count == 1, let site = model.observedSites.first, let distribution = site.distribution, let plate = site.dataPlate else {
                     throw CompilerError.unsupportedSite(site: model.observedSites.first?.name ?? "x", location: model.observedSites.first?.location ?? SourceLocation(file: "", line: 0),
                                                         reason: "conditioning needs exactly one observed site inside the data plate")

@@ -193,7 +193,7 @@ struct ELBOComputation<Input: RowData> {
     /// An importance weight needs a proposal with a density: with a point estimate z* the
     /// weight is p(x, z*), whatever k, which is no estimate of p(x).
     func requireDensities(_ guide: Trace) throws {
-        guard let point = guide.latentSites.first(where: { $0.distribution is Delta }) else { return }
+        guard let point = guide.latentSites.first(where: { $0.distribution?.isPointMass == true }) else { return }
         throw CompilerError.unsupportedSite(site: point.name, location: plan[point.name]?.location ?? point.location, reason: "its guide is a point estimate, which has no density, so importance weights p(x, z) / q(z | x) do not estimate p(x) (nor give a bound); learn it with a distribution to evaluate log p(x) or train on the importance-weighted bound")
     }
 

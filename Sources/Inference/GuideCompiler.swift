@@ -105,7 +105,7 @@ enum GuideCompiler {
             let values = bound.scalars
             let perRow = values.count / rows
             if (1..<rows).contains(where: { values[($0 * perRow)..<(($0 + 1) * perRow)] != values[0..<perRow] }) {
-                throw refuse("the bounds of its support (\(prior.support)) differ from row to row, and the guide's bijector onto the support is fixed when it is compiled, before it sees a row; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it to the row's bounds in the model (low + (high - low) * u)")
+                throw refuse("the bounds of its support differ from row to row, and " + fixedBoundsAdvice)
             }
             return bound.slice(axis: 0, 0..<1).reshaped(to: Array(bound.shape.dropFirst()))
         }

@@ -71,7 +71,7 @@ struct SiteShape {
         event = prior.eventShape
         self.support = support ?? prior.support
         var unconstrained = prior.eventShape
-        if case .simplex = prior.support, !unconstrained.isEmpty { unconstrained[unconstrained.count - 1] -= 1 }
+        if case .simplex = self.support, !unconstrained.isEmpty { unconstrained[unconstrained.count - 1] -= 1 }
         unconstrainedEvent = unconstrained
         supportValues = prior.enumerateSupport().map { support in
             let count = support.shape.first ?? 0

@@ -21,17 +21,18 @@ extension Amortized {
         }
     }
 
-    /// What one run with every parameter and continuous latent watched on a tape shows, refused
-    /// here because the compiled guide would give a wrong answer without an error:
-    /// - a latent's support whose bounds are made from a parameter or another latent
+    /// What runs with values watched on a tape show, refused here because the compiled guide
+    /// would give a wrong answer without an error:
+    /// - a latent's support whose bounds are made from a parameter, another latent or the data
     ///   (u ~ Uniform(0, a)): the guide's bijector onto the support is built once, at compile
     ///   time, and its proposals leave the support as the bounds move (an objective grew without
-    ///   end as a learned bound shrank);
+    ///   end as a learned bound shrank; rows whose data bound was not in the first minibatch got
+    ///   log p(x) -8.6 against -1.35);
     /// - a value made from a continuous latent or a parameter read as a Swift number
     ///   (`if u.scalar > 0`): no gradient passes through it, so what the model decides with it
     ///   is not learned (the guide of u stayed at its prior).
     /// A guide written by hand may follow moving bounds, so it is not checked.
-    func checkTheWatchedRun(example: Input, datasetSize: Int) throws {
+    func checkTheWatchedRuns(example: Input, datasetSize: Int) throws {
         let tape = GradientTape()
         let watched = ParameterStore()
         for name in parameters.names { watched.setUnconstrained(name, tape.watch(parameters.unconstrained[name]!)) }
@@ -42,28 +43,46 @@ extension Amortized {
         }
         watcher.finish()
         if let site = watcher.sitesWithMovingBounds.first {
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from a parameter or another latent, and the guide's bijector onto the support is fixed when it is compiled; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it in the model (low + (high - low) * u)")
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from a parameter or another latent, and " + fixedBoundsAdvice)
         }
         if let read = watcher.firstValueRead {
             let (name, location) = read.next ?? read.previous ?? (model.name, SourceLocation(file: "model '\(model.name)'", line: 0))
             let place = read.next == nil ? "after it" : read.previous.map { "before it (after site '\($0.name)' at \($0.location))" } ?? "before it"
             throw CompilerError.unsupportedSite(site: name, location: location, reason: "\(place), the model reads a value made from a continuous latent or a parameter as a Swift number (`.scalar`); no gradient passes through a Swift number, so what the model decides with it (a branch, a loop, an index) is not learned. Write it with tensor operations (select(u .> 0, a, b)); a value only printed can be read as `.detached.scalar`")
         }
+        let dataTape = GradientTape()
+        guard let watchedExample = watchingEveryTensor(of: example, on: dataTape) else { return }
+        let dataWatcher = LatentWatcher(tape: nil, reads: nil)
+        try dataTape.record { try model.run(watchedExample, datasetSize, handlers: [parameters, SeedHandler(seed: 0), dataWatcher]) }
+        if let site = dataWatcher.sitesWithMovingBounds.first {
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from the data, so they change from row to row or minibatch to minibatch, and " + fixedBoundsAdvice)
+        }
+    }
+
+    /// `rows` with every tensor watched on `tape` (a tensor, or each column of a table).
+    func watchingEveryTensor(of rows: Input, on tape: GradientTape) -> Input? {
+        if let tensor = rows as? Tensor { return tape.watch(tensor) as? Input }
+        if let table = rows as? Table { return (try? Table(names: table.names, columns: table.columns.map(tape.watch))) as? Input }
+        return nil
     }
 }
 
-/// Watches every continuous latent value on `tape`, notes the latent sites whose support's
-/// bounds the tape tracks, and where the first read of a tracked value as a number happened.
+/// What to write instead of a latent whose support moves.
+let fixedBoundsAdvice = "the guide's bijector onto the support is fixed when it is compiled; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it in the model (low + (high - low) * u)"
+
+/// Notes the latent sites whose support's bounds a tape tracks; with a tape, it also watches
+/// every continuous latent value on it and notes where the first read of a tracked value as a
+/// number (`reads`) happened.
 final class LatentWatcher: Handler {
-    let tape: GradientTape
-    let reads: ValueReads
+    let tape: GradientTape?
+    let reads: ValueReads?
     private(set) var sitesWithMovingBounds: [(name: String, location: SourceLocation)] = []
     /// The sites before and after the first read (nil at either end of the model).
     private(set) var firstValueRead: (previous: (name: String, location: SourceLocation)?, next: (name: String, location: SourceLocation)?)?
     private var previous: (name: String, location: SourceLocation)?
     private var readsSeen = 0
 
-    init(tape: GradientTape, reads: ValueReads) {
+    init(tape: GradientTape?, reads: ValueReads?) {
         self.tape = tape
         self.reads = reads
     }
@@ -71,18 +90,12 @@ final class LatentWatcher: Handler {
     func process(_ message: inout Message) {
         noteReads(before: (message.name, message.location))
         guard message.kind == .latent, let support = message.distribution?.support else { return }
-        let bounds: [Tensor]
-        switch support {
-        case let .interval(lower, upper): bounds = [lower, upper]
-        case let .greaterThan(lower): bounds = [lower]
-        default: bounds = []
-        }
-        if bounds.contains(where: \.isTracked) { sitesWithMovingBounds.append((message.name, message.location)) }
+        if support.bounds.contains(where: \.isTracked) { sitesWithMovingBounds.append((message.name, message.location)) }
     }
 
     func postprocess(_ message: inout Message) {
         previous = (message.name, message.location)
-        guard message.kind == .latent, message.distribution?.support.isDiscrete == false, let value = message.value else { return }
+        guard let tape, message.kind == .latent, message.distribution?.support.isDiscrete == false, let value = message.value else { return }
         message.value = tape.watch(value)
     }
 
@@ -90,7 +103,7 @@ final class LatentWatcher: Handler {
     func finish() { noteReads(before: nil) }
 
     private func noteReads(before next: (name: String, location: SourceLocation)?) {
-        guard reads.count > readsSeen else { return }
+        guard let reads, reads.count > readsSeen else { return }
         readsSeen = reads.count
         if firstValueRead == nil { firstValueRead = (previous, next) }
     }

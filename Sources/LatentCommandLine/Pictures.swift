@@ -93,7 +93,7 @@ func inverseNormalCDF(_ p: Double) -> Double {
 
 /// The training and held-out figures per epoch (the ELBO, or what `objective` says), as SVG.
 func elboChart(_ reports: [EpochReport], model: String, objective: ReportedObjective) -> String {
-    let plain = objective.note == nil
+    let plain = objective.isPlainELBO
     var chart = SVGChart(title: "\(plain ? "ELBO" : "Objective") per datapoint, \(model)", xLabel: "epoch", yLabel: "\(plain ? "ELBO" : "objective") (nats)")
     chart.series.append((plain ? "training" : "training " + objective.trainFigure(epoch: reports.last?.epoch ?? 1), reports.map { (Double($0.epoch), Double($0.trainELBO)) }))
     let heldOut = reports.compactMap { report in report.heldOutELBO.map { (Double(report.epoch), Double($0)) } }

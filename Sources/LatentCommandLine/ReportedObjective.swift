@@ -17,15 +17,18 @@ struct ReportedObjective {
         pointSites = compilerOptions.pointEstimates.sorted()
     }
 
-    /// Whether epoch `epoch` (from 1) trains on the ELBO with its latent terms weighted by 1.
+    /// Whether epoch `epoch` (from 1) weighs the ELBO's latent terms by a beta other than 1.
     func isWeighted(epoch: Int) -> Bool { beta != 1 || epoch <= warmUpEpochs }
 
-    /// The name of the training figure in the JSON summary.
-    var name: String {
-        if !pointSites.isEmpty { return "log joint at point estimates" }
+    /// The name of epoch `epoch`'s training figure in the JSON summary.
+    func name(epoch: Int) -> String {
+        if !pointSites.isEmpty { return beta == 0 ? "log likelihood at point estimates" : "log joint at point estimates" }
         if let k = importanceSamples { return "importance-weighted bound, k = \(k)" }
-        return beta != 1 || warmUpEpochs > 0 ? "beta-weighted elbo" : "elbo"
+        return isWeighted(epoch: epoch) ? "beta-weighted elbo" : "elbo"
     }
+
+    /// Whether every figure of the run is the ELBO.
+    var isPlainELBO: Bool { pointSites.isEmpty && importanceSamples == nil && !isWeighted(epoch: 1) }
 
     /// What epoch `epoch`'s training figure is, in a word or three.
     func trainFigure(epoch: Int) -> String {
@@ -41,7 +44,7 @@ struct ReportedObjective {
     var note: String? {
         if !pointSites.isEmpty {
             let names = pointSites.map { "'\($0)'" }.joined(separator: ", ")
-            return "\(names) \(pointSites.count == 1 ? "is a point estimate" : "are point estimates"), so the training and held-out figures hold log p(x, z) at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"
+            return "\(names) \(pointSites.count == 1 ? "is a point estimate" : "are point estimates"), so the training and held-out figures hold \(beta == 0 ? "log p(x | z)" : "log p(x, z)") at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"
         }
         if importanceSamples != nil || (beta == 1 && warmUpEpochs == 0) { return nil }
         let epochs = "\(warmUpEpochs) epoch\(warmUpEpochs == 1 ? "" : "s")"

@@ -160,7 +160,7 @@ struct Train: Subcommand {
         }
         let peakMemory = peakResidentBytes()
         output.human(String(format: "peak memory %.0f MB (the training rows %@)", Double(peakMemory) / 1e6, data.train.isOnDisk ? "stay on disk, read a minibatch at a time" : "are in memory"))
-        return ["model": model.name, "peak_memory_bytes": peakMemory, "processes": job?.size ?? 1, "allreduce_seconds": job?.secondsInSum ?? 0, "train_elbo": Double(last.trainELBO), "objective": objective.name, "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
+        return ["model": model.name, "peak_memory_bytes": peakMemory, "processes": job?.size ?? 1, "allreduce_seconds": job?.secondsInSum ?? 0, "train_elbo": Double(last.trainELBO), "objective": objective.name(epoch: last.epoch), "test_elbo": Double(last.heldOutELBO ?? .nan), "epochs": last.epoch, "epochs_this_run": reports.count,
                 "seconds": seconds, "seconds_per_epoch": perEpoch, "images_per_second": Double(data.train.rowCount) / perEpoch,
                 "checkpoint": checkpointPath, "files": written]
     }

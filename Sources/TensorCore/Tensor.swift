@@ -87,7 +87,6 @@ public struct Tensor: @unchecked Sendable {
         return storage.pointer[0]
     }
 
-    /// The same values, no longer tracked for differentiation (a constant to later operations).
     /// Whether a tape records what is made from this tensor.
     package var isTracked: Bool { tracking != nil }
 
@@ -96,6 +95,7 @@ public struct Tensor: @unchecked Sendable {
         storage === other.storage && shape == other.shape && tracking?.tapeID == other.tracking?.tapeID && tracking?.node == other.tracking?.node
     }
 
+    /// The same values, no longer tracked for differentiation (a constant to later operations).
     public var detached: Tensor {
         var result = self
         result.tracking = nil

@@ -65,6 +65,11 @@ final class SupportAndTailTests: XCTestCase {
         let value = tape.watch(Tensor([0, 0.25]))
         let gradient = tape.gradient(of: tape.record { Beta(1, 3).logProb(value).sum() }, withRespectTo: [value])[0]
         XCTAssertEqual(gradient.scalars, [-2, -2 / 0.75].map(Float.init))
+        // At a concentration of exactly 1 (exp(0), where a learned one starts) the gradient in it
+        // keeps its log x term: d/da log Beta(x; a, 1) = log x + 1/a.
+        let a = tape.watch(Tensor(1))
+        let logProb = tape.record { Beta(a, Tensor(1)).logProb(Tensor(0.2)) }
+        XCTAssertEqual(Double(tape.gradient(of: logProb, withRespectTo: [a])[0].scalar), Foundation.log(0.2) + 1, accuracy: 1e-5)
     }
 
     /// Log densities with large parameters, where log Gamma terms near 1e6-1e7 cancel: float32

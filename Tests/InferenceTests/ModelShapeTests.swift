@@ -230,7 +230,7 @@ final class ModelShapeTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try Amortized(rowBounds).fit(x, options: TrainingOptions(epochs: 1, batchSize: 20))) { error in
-            XCTAssertTrue("\(error)".hasPrefix("site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 5): the bounds of its support (interval [low, high]) differ from row to row"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 5): the bounds of its support are made from the data"), "\(error)")
         }
     }
 
@@ -318,6 +318,20 @@ final class ModelShapeTests: XCTestCase {
             }
         }
         XCTAssertNoThrow(try Amortized(printing).compile(example: x, datasetSize: 4))
+        // Bounds from a column of the data, sorted so that the first minibatch (where the guide
+        // is compiled) holds one bound: the rows bounded by 3 got log p(x) -8.6 against -1.35.
+        let values: [Float] = (0..<80).flatMap { row -> [Float] in [Float(row % 40) / 40, row < 40 ? 1 : 3] }
+        let sorted = Tensor(values).reshaped(to: [80, 2])
+        let dataBound = Model("data bound") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let u = latent("u") ~ Uniform(Tensor(0), x.slice(axis: 1, 1..<2).reshaped(to: [-1]))
+                observe("y", x.slice(axis: 1, 0..<1).reshaped(to: [-1])) ~ Normal(u, 0.3)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(dataBound).fit(sorted, options: TrainingOptions(epochs: 1, batchSize: 20))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 5): the bounds of its support are made from the data"), "\(error)")
+        }
+        XCTAssertEqual(TransformedDistribution(Uniform(0, 1), ExpBijector()).support.description, "interval [1.0, 2.7182817]")
     }
 
     /// `fit` compiles on a minibatch as the model will see it: binarized grey levels are in the

@@ -75,7 +75,18 @@ final class ModelErrorTests: XCTestCase {
             let spread = param("spread", Tensor(-1), constraint: .positive)
             observe("x", x) ~ Normal(0, spread)
         }
-        assertThrows(negative, Tensor(0.5), message: "parameter 'spread' at PPLTests/ModelErrorTests.swift:\(#line - 3): its initial value -1.0 at element 0 is outside its constraint (positive); start it inside")
+        assertThrows(negative, Tensor(0.5), message: "parameter 'spread' at PPLTests/ModelErrorTests.swift:\(#line - 3): its initial value -1.0 at element 0 is not inside its constraint (positive); start it inside, away from the edges")
+        let edge = Model("edge") { (x: Tensor) in
+            let p = param("p", Tensor([0.3, 1]), constraint: .unitInterval)
+            let w = param("w", Tensor([1, 0, 0]), constraint: .simplex)
+            observe("x", x) ~ Bernoulli(probs: p * w[0])
+        }
+        assertThrows(edge, Tensor([1, 0]), message: "parameter 'p' at PPLTests/ModelErrorTests.swift:\(#line - 4): its initial value 1.0 at element 1 is not inside its constraint (unit interval [0, 1]); start it inside, away from the edges")
+        let corner = Model("corner") { (x: Tensor) in
+            let w = param("w", Tensor([1, 0, 0]), constraint: .simplex)
+            observe("x", x) ~ Categorical(probs: w)
+        }
+        assertThrows(corner, Tensor(0), message: "parameter 'w' at PPLTests/ModelErrorTests.swift:\(#line - 3): its initial value is on the edge of its constraint (simplex); start it inside")
         let missing = Model("nan") { (x: Tensor) in
             let loc = param("loc", Tensor([0, .nan]))
             observe("x", x) ~ Normal(loc, 1)
