@@ -29,18 +29,10 @@ public struct Beta: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        // A power whose exponent is 0 is 1, also at an end of the support.
-        // Past a + b = 1000 the two powers are large terms that cancel (near 1e6 at a = b = 1e5,
-        // where float32 lost 0.17 nats): each is taken relative to the mean p = a / (a + b).
-        // Each form is fed the mean where the other is used, so neither makes a NaN gradient.
-        let a = concentration1, b = concentration0, total = a + b
-        let p = a / total, q = b / total
-        let large = total .> Tensor(1000)
-        let x = select(large, p, value), y = select(large, value, p)
-        let direct = xLogY(a - 1, x) + xLog1pY(b - 1, -x) - Beta.logBeta(a, b)
-        let centred = xLog1pY(a - 1, (y - p) / p) + xLog1pY(b - 1, (p - y) / q) - 0.5 * (log(p) + log(q) - log(total)) - 0.5 * logTwoPi
-            - logGammaRemainder(a) - logGammaRemainder(b) + logGammaRemainder(total)
-        return select(large, centred, direct)
+        let shape = Shape.broadcast(Shape.broadcast(concentration1.shape, concentration0.shape) ?? [], value.shape) ?? value.shape
+        let x = value.expanded(to: shape)
+        let pair = Tensor.stack([x, 1 - x], axis: -1)
+        return dirichletLogDensity(pair, Tensor.stack([concentration1.expanded(to: shape), concentration0.expanded(to: shape)], axis: -1))
     }
 
     /// `x / (x + y)` for independent Gamma(a, 1) and Gamma(b, 1) draws (implicit gradients).

@@ -21,7 +21,11 @@ public struct Gamma: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        return concentration * log(rate) + (concentration - 1) * log(value) - rate * value - lgamma(concentration)
+        // a log r + (a - 1) log x - r x - log Gamma(a) with log Gamma by Stirling's remainder R:
+        // (a - 1) log(r x / a) + (a - r x) + log r - log(2 pi a) / 2 - R(a), whose terms do not
+        // cancel at large concentrations (Gamma(1e5, 1e5) at 1.001: terms near 1e6, 0.04 nats lost).
+        let a = concentration, rx = rate * value
+        return xLogY(a - 1, rx / a) + (a - rx) + log(rate) - 0.5 * log(a) - 0.5 * logTwoPi - logGammaRemainder(a)
     }
 
     /// A Gamma(a, 1) draw with implicit reparameterization gradients, divided by the rate.

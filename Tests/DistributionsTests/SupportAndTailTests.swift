@@ -73,8 +73,8 @@ final class SupportAndTailTests: XCTestCase {
     }
 
     /// Log densities with large parameters, where log Gamma terms near 1e6-1e7 cancel: float32
-    /// lost 0.83 nats for Poisson(1e6) at 1e6, 0.06 for StudentT(df 1e6) and 0.17 for
-    /// Beta(1e5, 1e5). Against the same formulas in double precision, and the gradients in the
+    /// lost 0.83 nats for Poisson(1e6) at 1e6, 0.06 for StudentT(df 1e6), 0.17 for
+    /// Beta(1e5, 1e5) and 0.04 for Gamma(1e5, 1e5) at 1.001. Against the same formulas in double precision, and the gradients in the
     /// rate and the degrees of freedom against central differences of those.
     func testLogDensitiesWithLargeParametersKeepTheirDigits() {
         func poisson(_ x: Double, _ rate: Double) -> Double { x * Foundation.log(rate) - rate - lgamma(x + 1) }
@@ -91,6 +91,12 @@ final class SupportAndTailTests: XCTestCase {
         for (z, df) in [(0.5, 1e6), (3, 1e4), (0.5, 4), (2, 0.5)] {
             let ours = Double(StudentT(df: Tensor(Float(df)), loc: 0, scale: 1).logProb(Tensor(Float(z))).scalar)
             XCTAssertEqual(ours, studentT(z, df), accuracy: 1e-5 * Swift.abs(studentT(z, df)) + 1e-5, "StudentT(\(df)) at \(z)")
+        }
+        func gamma(_ x: Double, _ a: Double, _ rate: Double) -> Double { a * Foundation.log(rate) + (a - 1) * Foundation.log(x) - rate * x - lgamma(a) }
+        for (x, a, rate) in [(1.001, 1e5, 1e5), (0.5, 1, 2), (3, 0.3, 0.7), (40, 20, 0.5)] {
+            let ours = Double(Gamma(concentration: Tensor(Float(a)), rate: Tensor(Float(rate))).logProb(Tensor(Float(x))).scalar)
+            // Rounding r x to float32 alone moves (a - 1) log(r x / a) by up to a * 1.2e-7.
+            XCTAssertEqual(ours, gamma(x, a, rate), accuracy: 2e-6 * Swift.abs(gamma(x, a, rate)) + 1.2e-7 * a + 1e-5, "Gamma(\(a), \(rate)) at \(x)")
         }
         for (x, a, b) in [(0.5, 1e5, 1e5), (0.3, 0.1, 0.1), (0.9, 2, 30), (0.01, 500, 7)] {
             let ours = Double(Beta(Tensor(Float(a)), Tensor(Float(b))).logProb(Tensor(Float(x))).scalar)
