@@ -74,8 +74,9 @@ final class SupportAndTailTests: XCTestCase {
 
     /// Log densities with large parameters, where log Gamma terms near 1e6-1e7 cancel: float32
     /// lost 0.83 nats for Poisson(1e6) at 1e6, 0.06 for StudentT(df 1e6), 0.17 for
-    /// Beta(1e5, 1e5) and 0.04 for Gamma(1e5, 1e5) at 1.001. Against the same formulas in double precision, and the gradients in the
-    /// rate and the degrees of freedom against central differences of those.
+    /// Beta(1e5, 1e5) and 0.04 for Gamma(1e5, 1e5) at 1.001. Against the same formulas in double
+    /// precision, and the gradients in the rate and the degrees of freedom against central
+    /// differences of those.
     func testLogDensitiesWithLargeParametersKeepTheirDigits() {
         func poisson(_ x: Double, _ rate: Double) -> Double { x * Foundation.log(rate) - rate - lgamma(x + 1) }
         func studentT(_ z: Double, _ df: Double) -> Double {
