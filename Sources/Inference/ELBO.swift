@@ -49,7 +49,12 @@ struct ELBOComputation<Input: RowData> {
         var modelHandlers: [any Handler] = [modelRecorder, modelParameters, SeedHandler(generator)]
         if !enumerated.isEmpty || !summedOut.isEmpty { modelHandlers.append(EnumerateHandler(firstDim: guideEnumeration.nextDim, sites: summedOut)) }
         modelHandlers.append(ReplayHandler(guideRecorder.trace))
-        try model.run(data, datasetSize, handlers: modelHandlers)
+        do {
+            try model.run(data, datasetSize, handlers: modelHandlers)
+        } catch let ModelError.atSite(site, location, underlying) where underlying is TensorError && !(enumerated.isEmpty && summedOut.isEmpty) {
+            let names = (enumerated.union(summedOut)).sorted().map { "'\($0)'" }.joined(separator: ", ")
+            throw CompilerError.unsupportedSite(site: site, location: location, reason: "\(underlying), while the model ran with \(names) enumerated: each holds every value of its support along a dimension of its own, left of the plates, so an index into its value picks from the support. Index a plate's axis with gathering(_:axis:), or have the site drawn instead (CompilerOptions.estimators[name] = .scoreFunction)")
+        }
         try checkSites(guide: guideRecorder.trace, model: modelRecorder.trace)
         try checkDataPlateSize(modelRecorder.trace, datasetSize: datasetSize)
         try checkDataPlateSize(guideRecorder.trace, datasetSize: datasetSize)

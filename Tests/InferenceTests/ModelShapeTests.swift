@@ -334,6 +334,29 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertEqual(TransformedDistribution(Uniform(0, 1), ExpBijector()).support.description, "interval [1.0, 2.7182817]")
     }
 
+    /// Indexing an enumerated value by a data column failed with a bare gather message ("index
+    /// 2.0 ... is not an integer in 0..<2"): under enumeration the value holds its support along
+    /// its own dimension. The message now says so and what to write; drawing the site by the
+    /// score function instead trains.
+    func testAnIndexIntoAnEnumeratedValueSaysItIsEnumerated() throws {
+        let groups = Tensor((0..<20).map { Float($0 % 4) })
+        let data = try Table(["y": Tensor((0..<20).map { Float($0 % 4 < 2 ? -1 : 2) }), "g": groups])
+        let model = Model("groups") { (data: Table, n: Int) in
+            var z = Tensor(0)
+            plate("groups", size: 4) { z = latent("z") ~ Bernoulli(probs: 0.5) }
+            plate("data", size: n, subsample: data) {
+                observe("y", data["y"]) ~ Normal(Tensor([-1, 2])[z[data["g"]]], 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(model).compile(example: data, datasetSize: 20)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'y' at InferenceTests/ModelShapeTests.swift:\(#line - 4): gather:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("while the model ran with 'z' enumerated: each holds every value of its support along a dimension of its own"), "\(error)")
+        }
+        var options = CompilerOptions()
+        options.estimators["z"] = .scoreFunction
+        XCTAssertEqual(try Amortized(model, options: options).compile(example: data, datasetSize: 20)["z"]?.estimator, .scoreFunction)
+    }
+
     /// `fit` compiles on a minibatch as the model will see it: binarized grey levels are in the
     /// Bernoulli's support (it compiled on the grey levels and failed before training).
     func testFitCompilesOnTheTransformedMinibatch() throws {
