@@ -6,18 +6,32 @@ import TensorCore
 /// found by running the model again.
 extension Amortized {
     /// A global site (a latent or parameter outside the data plate) is one value for the whole
-    /// data set, so its shape must not follow the minibatch: the model is traced again on one
-    /// row fewer (or one more), with fresh parameters, and a global site whose shape changed is
-    /// refused. A model that cannot run on the other rows is left to fail where it fails.
+    /// data set, so its shape must follow neither the minibatch nor the data set's size: the rows
+    /// are shuffled into minibatches, so a global matched to rows by position pairs them at
+    /// random (a latent of shape [n] beside n rows trained every element to the mean). The model
+    /// is traced again on one row fewer (or one more), then as if the data set had one row more
+    /// (and the batch too, when it holds the whole data set), with fresh parameters, and a
+    /// global site whose shape changed is refused. A model that cannot run on the other rows is
+    /// left to fail where it fails.
     func checkGlobalShapes(_ prototype: Trace, example: Input, datasetSize: Int) throws {
         let rows = example.rowCount
         guard rows >= 1 else { return }
+        func firstChanged(_ traced: Input, datasetSize size: Int) -> (site: Site, again: Site)? {
+            guard let retraced = try? model.trace(traced, size, parameters: ParameterStore(), seed: 0) else { return nil }
+            for site in prototype.sites where (site.kind == .latent || site.kind == .param) && site.dataPlate == nil {
+                if let again = retraced[site.name], again.value.shape != site.value.shape { return (site, again) }
+            }
+            return nil
+        }
+        func kind(_ site: Site) -> String { site.kind == .param ? "a parameter" : "a latent site" }
         let other = example.rows(rows > 1 ? Array(0..<(rows - 1)) : [0, 0])
-        guard let retraced = try? model.trace(other, Swift.max(datasetSize, other.rowCount), parameters: ParameterStore(), seed: 0) else { return }
-        for site in prototype.sites where (site.kind == .latent || site.kind == .param) && site.dataPlate == nil {
-            guard let again = retraced[site.name], again.value.shape != site.value.shape else { continue }
-            let kind = site.kind == .param ? "a parameter" : "a latent site"
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind) outside the data plate, so one value stands for the whole data set, but its shape follows the minibatch (\(Shape.describe(site.value.shape)) for a minibatch of \(rows) row\(rows == 1 ? "" : "s"), \(Shape.describe(again.value.shape)) for \(other.rowCount)); a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a global value's shape must not depend on the rows")
+        if let (site, again) = firstChanged(other, datasetSize: Swift.max(datasetSize, other.rowCount)) {
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind(site)) outside the data plate, so one value stands for the whole data set, but its shape follows the minibatch (\(Shape.describe(site.value.shape)) for a minibatch of \(rows) row\(rows == 1 ? "" : "s"), \(Shape.describe(again.value.shape)) for \(other.rowCount)); a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a global value's shape must not depend on the rows")
+        }
+        // With the whole data set in the batch, the batch grows with it (a row repeated).
+        let grown = rows == datasetSize ? example.rows(Array(0..<rows) + [0]) : example
+        if let (site, again) = firstChanged(grown, datasetSize: datasetSize + 1) {
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind(site)) outside the data plate, but its shape follows the size of the data set (\(Shape.describe(site.value.shape)) for \(datasetSize) rows, \(Shape.describe(again.value.shape)) for \(datasetSize + 1)); the rows are shuffled into minibatches every epoch, so no global value can be matched to a row by its position: a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a series whose order matters is one row with a column per step")
         }
     }
 
@@ -27,7 +41,8 @@ extension Amortized {
     ///   (u ~ Uniform(0, a)): the guide's bijector onto the support is built once, at compile
     ///   time, and its proposals leave the support as the bounds move (an objective grew without
     ///   end as a learned bound shrank; rows whose data bound was not in the first minibatch got
-    ///   log p(x) -8.6 against -1.35);
+    ///   log p(x) -8.6 against -1.35; bounds 1 + c with c a coin drawn 0 at compile time kept u
+    ///   below 1, log p(x) -12.0 against -4.37);
     /// - a value made from a continuous latent or a parameter read as a Swift number
     ///   (`if u.scalar > 0`): no gradient passes through it, so what the model decides with it
     ///   is not learned (the guide of u stayed at its prior).
@@ -37,7 +52,7 @@ extension Amortized {
         let watched = ParameterStore()
         for name in parameters.names { watched.setUnconstrained(name, tape.watch(parameters.unconstrained[name]!)) }
         let reads = ValueReads(of: tape)
-        let watcher = LatentWatcher(tape: tape, reads: reads)
+        let watcher = LatentWatcher(tape: tape, watchingDiscrete: false, reads: reads)
         try ValueReads.$current.withValue(reads) {
             try tape.record { try model.run(example, datasetSize, handlers: [watched, SeedHandler(seed: 0), watcher]) }
         }
@@ -50,12 +65,13 @@ extension Amortized {
             let place = read.next == nil ? "after it" : read.previous.map { "before it (after site '\($0.name)' at \($0.location))" } ?? "before it"
             throw CompilerError.unsupportedSite(site: name, location: location, reason: "\(place), the model reads a value made from a continuous latent or a parameter as a Swift number (`.scalar`); no gradient passes through a Swift number, so what the model decides with it (a branch, a loop, an index) is not learned. Write it with tensor operations (select(u .> 0, a, b)); a value only printed can be read as `.detached.scalar`")
         }
+        // The data and the discrete latents, whose values a read as a number may legitimately use.
         let dataTape = GradientTape()
-        guard let watchedExample = watchingEveryTensor(of: example, on: dataTape) else { return }
-        let dataWatcher = LatentWatcher(tape: nil, reads: nil)
+        let watchedExample = watchingEveryTensor(of: example, on: dataTape) ?? example
+        let dataWatcher = LatentWatcher(tape: dataTape, watchingDiscrete: true, reads: nil)
         try dataTape.record { try model.run(watchedExample, datasetSize, handlers: [parameters, SeedHandler(seed: 0), dataWatcher]) }
         if let site = dataWatcher.sitesWithMovingBounds.first {
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from the data, so they change from row to row or minibatch to minibatch, and " + fixedBoundsAdvice)
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from the data or from a discrete latent, so they change from row to row, minibatch to minibatch or draw to draw, and " + fixedBoundsAdvice)
         }
     }
 
@@ -70,11 +86,12 @@ extension Amortized {
 /// What to write instead of a latent whose support moves.
 let fixedBoundsAdvice = "the guide's bijector onto the support is fixed when it is compiled; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it in the model (low + (high - low) * u)"
 
-/// Notes the latent sites whose support's bounds a tape tracks; with a tape, it also watches
-/// every continuous latent value on it and notes where the first read of a tracked value as a
-/// number (`reads`) happened.
+/// Watches the continuous (or the discrete) latent values on `tape`, notes the latent sites
+/// whose support's bounds the tape tracks, and where the first read of a tracked value as a
+/// number (`reads`, when given) happened.
 final class LatentWatcher: Handler {
-    let tape: GradientTape?
+    let tape: GradientTape
+    let watchingDiscrete: Bool
     let reads: ValueReads?
     private(set) var sitesWithMovingBounds: [(name: String, location: SourceLocation)] = []
     /// The sites before and after the first read (nil at either end of the model).
@@ -82,8 +99,9 @@ final class LatentWatcher: Handler {
     private var previous: (name: String, location: SourceLocation)?
     private var readsSeen = 0
 
-    init(tape: GradientTape?, reads: ValueReads?) {
+    init(tape: GradientTape, watchingDiscrete: Bool, reads: ValueReads?) {
         self.tape = tape
+        self.watchingDiscrete = watchingDiscrete
         self.reads = reads
     }
 
@@ -95,7 +113,7 @@ final class LatentWatcher: Handler {
 
     func postprocess(_ message: inout Message) {
         previous = (message.name, message.location)
-        guard let tape, message.kind == .latent, message.distribution?.support.isDiscrete == false, let value = message.value else { return }
+        guard message.kind == .latent, let support = message.distribution?.support, support.isDiscrete == watchingDiscrete, let value = message.value else { return }
         message.value = tape.watch(value)
     }
 

@@ -196,6 +196,17 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(oneRow).compile(example: x.rows(0..<1), datasetSize: 200)) { error in
             XCTAssertTrue("\(error)".contains("([1] for a minibatch of 1 row, [2] for 2)"), "\(error)")
         }
+        // Sized by the data set, even in full-batch training: the rows are shuffled, so s[i] met
+        // a random row each step and every mean went to the average (ELBO -30.5 against -27.9).
+        let perDataRow = Model("latent per data row") { (x: Tensor, n: Int) in
+            let s = latent("s") ~ Normal(0, 0.5).expanded(to: [n]).independent(1)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(s, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(perDataRow).fit(x.rows(0..<15), options: TrainingOptions(epochs: 1, batchSize: 15))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 's' at InferenceTests/ModelShapeTests.swift:\(#line - 6): it is a latent site outside the data plate, but its shape follows the size of the data set ([15] for 15 rows, [16] for 16)"), "\(error)")
+        }
     }
 
     /// A plate broadcasts a local Uniform's bounds to the rows of the batch the guide was compiled
@@ -330,6 +341,17 @@ final class ModelShapeTests: XCTestCase {
         }
         XCTAssertThrowsError(try Amortized(dataBound).fit(sorted, options: TrainingOptions(epochs: 1, batchSize: 20))) { error in
             XCTAssertTrue("\(error)".hasPrefix("site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 5): the bounds of its support are made from the data"), "\(error)")
+        }
+        // Bounds from a discrete latent: c drawn 0 at compile time kept u's guide below 1.
+        let coinBound = Model("coin bound") { (x: Tensor, n: Int) in
+            let c = latent("c") ~ Bernoulli(probs: 0.02)
+            let u = latent("u") ~ Uniform(Tensor(0), 1 + c)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(u, 0.3)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(coinBound).compile(example: Tensor([1.5, 1.6, 1.4]), datasetSize: 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 6): the bounds of its support are made from the data or from a discrete latent"), "\(error)")
         }
         XCTAssertEqual(TransformedDistribution(Uniform(0, 1), ExpBijector()).support.description, "interval [1.0, 2.7182817]")
     }
