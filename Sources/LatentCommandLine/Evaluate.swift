@@ -126,6 +126,9 @@ struct Evaluate: Subcommand {
         test = test.slice(axis: 0, 0..<rows)
         if stochastic, restored.model.data == .binaryImages { test = Binarization.fixedDraw(test) }
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
+        if let point = restored.inference.plan?.sites.first(where: { $0.family == "Delta" }) {
+            return try evaluatePointEstimate(restored, test, split: split, point: point, output: output)
+        }
         if let global = restored.inference.plan?.sites.first(where: { $0.plate == nil && $0.isGuided }) {
             return try evaluateTogether(restored, test, k: k, split: split, global: global, output: output)
         }
@@ -175,6 +178,25 @@ struct Evaluate: Subcommand {
             output.human(line)
         }
         return figures
+    }
+
+    /// A model trained with a point estimate (`--point`): its guide has no density, so there is no
+    /// ELBO or importance-sampled log p(x), only the objective training reported (log p(x, z) at
+    /// the point, or log p(x | z) with `--beta 0`), per row.
+    func evaluatePointEstimate(_ restored: Restored, _ rows: Tensor, split: String, point: GuideSite, output: Output) throws -> [String: Any] {
+        if let flag = ["iwae", "per-example", "anomaly-class"].first(where: arguments.has) {
+            throw UsageError("--\(flag) needs log p(x), but site '\(point.name)' at \(point.location) was learned as a point estimate, which has no density to weigh draws by")
+        }
+        let count = rows.shape[0]
+        var total: Double = 0
+        for start in stride(from: 0, to: count, by: 200) {
+            let batch = rows.slice(axis: 0, start..<Swift.min(start + 200, count))
+            total += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0]))
+        }
+        let objective = total / Double(count)
+        guard objective.isFinite else { throw UsageError("the objective of the \(count) rows is \(objective) under this model; their values may lie far outside those it was trained on") }
+        output.human(String(format: "objective %.2f per row over %d %@ (log p(x, z) at the point estimate of '%@'; log p(x) is not defined for a point estimate)", objective, count, split == "all" ? "rows" : "held-out rows", point.name))
+        return [split == "all" ? "objective" : "test_objective": objective, "rows": count, "split": split]
     }
 
     /// A model with a global latent: log p(x) of the rows does not split into one term per row,

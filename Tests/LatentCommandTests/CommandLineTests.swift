@@ -214,13 +214,16 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(autoencoder.status, 0, autoencoder.error.joined(separator: "\n"))
         XCTAssertTrue(autoencoder.out.contains { $0.contains(" Delta ") }, "a point estimate: the guide is a Delta")
         // Its figures are log p(x, z) at the point, which is no ELBO: they are not called one, and
-        // `eval` (which restores the point guide) refuses log p(x), naming the site.
+        // `eval` (which restores the point guide) reports the objective and refuses log p(x).
         XCTAssertTrue(autoencoder.out.contains("'z' is a point estimate, so the training and held-out figures hold log p(x | z) at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"), autoencoder.out.joined(separator: "\n"))
         XCTAssertTrue(autoencoder.error.contains { $0.hasPrefix("epoch 1  train objective ") && $0.contains(" held-out objective ") }, autoencoder.error.joined(separator: "\n"))
-        let evaluated = try LatentProcess.run(["eval", folder.appendingPathComponent("ae/checkpoint.latent").path])
-        XCTAssertEqual(evaluated.status, 2)
-        XCTAssertEqual(evaluated.error.count, 1)
-        XCTAssertTrue(evaluated.error[0].hasPrefix("latent: site 'z' at LatentModels/PPCA.swift:") && evaluated.error[0].contains("its guide is a point estimate, which has no density"), evaluated.error.joined(separator: "\n"))
+        let checkpoint = folder.appendingPathComponent("ae/checkpoint.latent").path
+        let evaluated = try LatentProcess.run(["eval", checkpoint])
+        XCTAssertEqual(evaluated.status, 0, evaluated.error.joined(separator: "\n"))
+        XCTAssertTrue(evaluated.out.last?.hasPrefix("objective ") == true && evaluated.out.last?.hasSuffix("(log p(x, z) at the point estimate of 'z'; log p(x) is not defined for a point estimate)") == true, evaluated.out.joined(separator: "\n"))
+        let sampled = try LatentProcess.run(["eval", checkpoint, "--iwae", "10"])
+        XCTAssertEqual(sampled.status, 2)
+        XCTAssertTrue(sampled.error.count == 1 && sampled.error[0].hasPrefix("latent: --iwae needs log p(x), but site 'z' at LatentModels/PPCA.swift:"), sampled.error.joined(separator: "\n"))
         let weighted = try LatentProcess.run(["train", "ppca", "--epochs", "2", "--warm-up", "1", "--out", folder.appendingPathComponent("warm").path])
         XCTAssertTrue(weighted.out.contains("the training objective weighs the latent terms by a beta rising from 0 to 1 over the first 1 epoch, so until then it is not the ELBO or a bound on log p(x); the held-out figure is the ELBO"), weighted.out.joined(separator: "\n"))
         let epochs = weighted.error.filter { $0.hasPrefix("epoch ") }
