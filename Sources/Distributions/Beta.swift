@@ -19,20 +19,18 @@ public struct Beta: Distribution {
     public var eventShape: [Int] { [] }
     public var support: Constraint { .unitInterval }
 
-    /// `log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b)`, with Stirling's large
-    /// terms cancelled by hand (at a = b = 1e5 the three log Gammas, each near 1e6, lost 0.17).
+    /// `log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b)`: the Dirichlet's of (a, b).
     static func logBeta(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let total = a + b
-        return (a - 0.5) * log(a / total) + (b - 0.5) * log(b / total) - 0.5 * log(total) + 0.5 * logTwoPi
-            + logGammaRemainder(a) + logGammaRemainder(b) - logGammaRemainder(total)
+        let shape = Shape.broadcast(a.shape, b.shape) ?? a.shape
+        return logMultivariateBeta(Tensor.stack([a.expanded(to: shape), b.expanded(to: shape)], axis: -1))
     }
 
+    /// The Dirichlet's log density of (x, 1 - x) with concentrations (a, b).
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        let shape = Shape.broadcast(Shape.broadcast(concentration1.shape, concentration0.shape) ?? [], value.shape) ?? value.shape
+        let shape = Shape.broadcast(batchShape, value.shape) ?? value.shape
         let x = value.expanded(to: shape)
-        let pair = Tensor.stack([x, 1 - x], axis: -1)
-        return dirichletLogDensity(pair, Tensor.stack([concentration1.expanded(to: shape), concentration0.expanded(to: shape)], axis: -1))
+        return dirichletLogDensity(Tensor.stack([x, 1 - x], axis: -1), Tensor.stack([concentration1.expanded(to: shape), concentration0.expanded(to: shape)], axis: -1))
     }
 
     /// `x / (x + y)` for independent Gamma(a, 1) and Gamma(b, 1) draws (implicit gradients).

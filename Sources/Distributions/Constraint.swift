@@ -114,6 +114,15 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         }
     }
 
+    /// The same kind of set with each bounding tensor replaced by `transform` of it.
+    package func mappingBounds(_ transform: (Tensor) throws -> Tensor) rethrows -> Constraint {
+        switch self {
+        case let .interval(lower, upper): return .interval(try transform(lower), try transform(upper))
+        case let .greaterThan(lower): return .greaterThan(try transform(lower))
+        default: return self
+        }
+    }
+
     /// The bijector from unconstrained space onto this set; nil for discrete sets.
     public var bijector: (any Bijector)? {
         switch self {

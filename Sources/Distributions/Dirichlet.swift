@@ -37,8 +37,7 @@ public struct Dirichlet: Distribution {
     public func entropy() -> Tensor {
         let a = concentration, total = a.sum(axis: -1)
         let k = Float(a.shape.last ?? 0)
-        let logBeta = lgamma(a).sum(axis: -1) - lgamma(total)
-        return logBeta + (total - k) * digamma(total) - ((a - 1) * digamma(a)).sum(axis: -1)
+        return logMultivariateBeta(a) + (total - k) * digamma(total) - ((a - 1) * digamma(a)).sum(axis: -1)
     }
     public func expanded(to batchShape: [Int]) -> Dirichlet { Dirichlet(concentration.expanded(to: batchShape + eventShape)) }
 }
@@ -54,4 +53,14 @@ func dirichletLogDensity(_ x: Tensor, _ a: Tensor) -> Tensor {
     let powers = xLogY(a - 1, x * a.sum(axis: -1, keepDims: true) / a).sum(axis: -1)
     return powers + (k - 0.5) * log(total) - 0.5 * log(a).sum(axis: -1) - 0.5 * (k - 1) * logTwoPi
         + logGammaRemainder(total) - logGammaRemainder(a).sum(axis: -1)
+}
+
+/// `log B(a) = sum_k log Gamma(a_k) - log Gamma(A)` over the last axis (A = sum_k a_k), by
+/// Stirling's remainder R so that large concentrations keep their digits:
+/// `sum (a_k - 1/2) log(a_k / A) - (K - 1) log(A) / 2 + (K - 1) log(2 pi) / 2 + sum R(a_k) - R(A)`.
+func logMultivariateBeta(_ a: Tensor) -> Tensor {
+    let halfGaps = 0.5 * Float((a.shape.last ?? 1) - 1)
+    let total = a.sum(axis: -1)
+    return ((a - 0.5) * log(a / a.sum(axis: -1, keepDims: true))).sum(axis: -1) - halfGaps * log(total) + halfGaps * logTwoPi
+        + logGammaRemainder(a).sum(axis: -1) - logGammaRemainder(total)
 }

@@ -134,12 +134,11 @@ enum KLRegistry {
         return (a1 - a2) * digamma(a1) - lgamma(a1) + lgamma(a2) + a2 * (log(r1) - log(r2)) + a1 * (r2 - r1) / r1
     }
 
-    /// `log Gamma(a_0) - sum log Gamma(a) - log Gamma(b_0) + sum log Gamma(b) + sum (a - b)(psi(a) - psi(a_0))`.
+    /// `log B(b) - log B(a) + sum (a - b)(psi(a) - psi(a_0))`.
     static func dirichlet(_ p: Dirichlet, _ q: Dirichlet) -> Tensor {
         let a = p.concentration, b = q.concentration
         let a0 = a.sum(axis: -1, keepDims: true)
-        return lgamma(a0.sum(axis: -1)) - lgamma(a).sum(axis: -1) - lgamma(b.sum(axis: -1)) + lgamma(b).sum(axis: -1)
-            + ((a - b) * (digamma(a) - digamma(a0))).sum(axis: -1)
+        return logMultivariateBeta(b) - logMultivariateBeta(a) + ((a - b) * (digamma(a) - digamma(a0))).sum(axis: -1)
     }
 
     /// `log(r_p / r_q) + r_q / r_p - 1`.

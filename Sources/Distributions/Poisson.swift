@@ -71,7 +71,7 @@ public struct Poisson: Distribution {
         let largest = rate.scalars.map { Double($0) }.max() ?? 0
         let terms = Int(largest + 20 * largest.squareRoot() + 20)
         let k = Tensor.arange(terms + 1).reshaped(to: [terms + 1] + batchShape.map { _ in 1 })
-        let logMass = k * log(rate) - rate - lgamma(k + 1)
+        let logMass = logProb(k)
         return -(exp(logMass) * logMass).sum(axis: 0)
     }
     public func expanded(to batchShape: [Int]) -> Poisson { Poisson(rate: rate.expanded(to: batchShape)) }

@@ -51,8 +51,7 @@ public struct StudentT: Distribution {
     /// `(nu+1)/2 (psi((nu+1)/2) - psi(nu/2)) + log(nu)/2 + log B(nu/2, 1/2) + log sigma`.
     public func entropy() -> Tensor {
         let half = df / 2, halfPlus = (df + 1) / 2
-        let logBeta = lgamma(half) + Float(lgamma(0.5)) - lgamma(halfPlus)
-        return (halfPlus * (digamma(halfPlus) - digamma(half)) + 0.5 * log(df) + logBeta + log(scale)).expanded(to: batchShape)
+        return (halfPlus * (digamma(halfPlus) - digamma(half)) + 0.5 * log(df) + Beta.logBeta(half, Tensor(0.5)) + log(scale)).expanded(to: batchShape)
     }
     public func expanded(to batchShape: [Int]) -> StudentT {
         StudentT(df: df.expanded(to: batchShape), loc: loc.expanded(to: batchShape), scale: scale.expanded(to: batchShape))

@@ -109,11 +109,7 @@ enum GuideCompiler {
             }
             return bound.slice(axis: 0, 0..<1).reshaped(to: Array(bound.shape.dropFirst()))
         }
-        switch prior.support {
-        case let .interval(lower, upper): return .interval(try oneRow(lower), try oneRow(upper))
-        case let .greaterThan(lower): return .greaterThan(try oneRow(lower))
-        default: return prior.support
-        }
+        return try prior.support.mappingBounds(oneRow)
     }
 
     static func chooseFamily(_ site: Site, _ shape: SiteShape, options: CompilerOptions, refuse: (String) -> CompilerError) throws -> any GuideFamily {

@@ -181,8 +181,8 @@ struct Evaluate: Subcommand {
     }
 
     /// A model trained with a point estimate (`--point`): its guide has no density, so there is no
-    /// ELBO or importance-sampled log p(x), only the objective training reported (log p(x, z) at
-    /// the point, or log p(x | z) with `--beta 0`), per row.
+    /// ELBO or importance-sampled log p(x), only the objective of training's held-out figure
+    /// (log p(x, z) at the point), per row.
     func evaluatePointEstimate(_ restored: Restored, _ rows: Tensor, split: String, point: GuideSite, output: Output) throws -> [String: Any] {
         if let flag = ["iwae", "per-example", "anomaly-class"].first(where: arguments.has) {
             throw UsageError("--\(flag) needs log p(x), but site '\(point.name)' at \(point.location) was learned as a point estimate, which has no density to weigh draws by")

@@ -3,7 +3,8 @@ import Latent
 /// What the figures training reports as "ELBO" are under the settings of a run: the ELBO only
 /// when no setting changes it. A beta other than 1 (or a warm-up) weighs the latent terms, so
 /// the training figure is no bound on log p(x) while beta is not 1; a point estimate z* turns
-/// both figures into log p(x, z*), which is no bound either.
+/// both figures into log p(x, z*) (the training one into log p(x | z*) with beta 0), which is no
+/// bound either.
 struct ReportedObjective {
     let beta: Float
     let warmUpEpochs: Int
@@ -44,7 +45,8 @@ struct ReportedObjective {
     var note: String? {
         if !pointSites.isEmpty {
             let names = pointSites.map { "'\($0)'" }.joined(separator: ", ")
-            return "\(names) \(pointSites.count == 1 ? "is a point estimate" : "are point estimates"), so the training and held-out figures hold \(beta == 0 ? "log p(x | z)" : "log p(x, z)") at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"
+            let figures = beta == 0 ? "the training figure holds log p(x | z) and the held-out figure log p(x, z)" : "the training and held-out figures hold log p(x, z)"
+            return "\(names) \(pointSites.count == 1 ? "is a point estimate" : "are point estimates"), so \(figures) at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"
         }
         if importanceSamples != nil || (beta == 1 && warmUpEpochs == 0) { return nil }
         let epochs = "\(warmUpEpochs) epoch\(warmUpEpochs == 1 ? "" : "s")"

@@ -41,12 +41,11 @@ public final class ParameterStore: Handler {
     }
 
     /// Why `initial` cannot start a parameter on `constraint` (nil when it can): a value that is
-    /// not finite, or outside the set or on its edge, has no finite unconstrained value.
-    static func problem(withInitial initial: Tensor, constraint: Constraint) -> String? {
+    /// not finite, or outside the set or on its edge, has no finite `unconstrained` value.
+    static func problem(withInitial initial: Tensor, unconstrained: Tensor, constraint: Constraint) -> String? {
         if !initial.isFinite, let index = initial.scalars.firstIndex(where: { !$0.isFinite }) {
             return "its initial value is \(initial.scalars[index]) at element \(index); start it at a finite value"
         }
-        let unconstrained = withoutGradient { (constraint.bijector ?? IdentityBijector()).inverse(initial) }
         guard !unconstrained.isFinite else { return nil }
         let elementwise = unconstrained.shape == initial.shape ? unconstrained.scalars.firstIndex { !$0.isFinite } : nil
         guard let index = constraint.firstViolation(in: initial) ?? elementwise else {
@@ -64,13 +63,14 @@ public final class ParameterStore: Handler {
         }
         if unconstrained[message.name] == nil, let draw = message.initialValue {
             let initial = HandlerStack.initialDraw(message, draw)
-            if let problem = Self.problem(withInitial: initial, constraint: message.constraint) {
+            let value = withoutGradient { bijector.inverse(initial) }.detached
+            if let problem = Self.problem(withInitial: initial, unconstrained: value, constraint: message.constraint) {
                 recordDeferredError(ModelError.badParameter(name: message.name, reason: problem, location: message.location))
                 return
             }
             names.append(message.name)
             constraints[message.name] = message.constraint
-            unconstrained[message.name] = withoutGradient { bijector.inverse(initial) }.detached
+            unconstrained[message.name] = value
         }
         if let value = unconstrained[message.name] { message.value = bijector.forward(value) }
     }

@@ -215,7 +215,7 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(autoencoder.out.contains { $0.contains(" Delta ") }, "a point estimate: the guide is a Delta")
         // Its figures are log p(x, z) at the point, which is no ELBO: they are not called one, and
         // `eval` (which restores the point guide) reports the objective and refuses log p(x).
-        XCTAssertTrue(autoencoder.out.contains("'z' is a point estimate, so the training and held-out figures hold log p(x | z) at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"), autoencoder.out.joined(separator: "\n"))
+        XCTAssertTrue(autoencoder.out.contains("'z' is a point estimate, so the training figure holds log p(x | z) and the held-out figure log p(x, z) at the point, not an expectation under q: neither is the ELBO or a bound on log p(x)"), autoencoder.out.joined(separator: "\n"))
         XCTAssertTrue(autoencoder.error.contains { $0.hasPrefix("epoch 1  train objective ") && $0.contains(" held-out objective ") }, autoencoder.error.joined(separator: "\n"))
         let checkpoint = folder.appendingPathComponent("ae/checkpoint.latent").path
         let evaluated = try LatentProcess.run(["eval", checkpoint])
