@@ -309,8 +309,11 @@ extension Amortized {
         return (Tensor.stack(weights).logSumExp(axis: 0) - Float(Foundation.log(Double(Swift.max(k, 1))))).sum()
     }
 
-    /// The ELBO per row of `x`, in batches, without gradients or effects on training; a
-    /// non-finite value is an error naming the site.
+    /// The ELBO of all the rows of `x`, per row, without gradients or effects on training; a
+    /// non-finite value is an error naming the site. Each batch estimates the ELBO of all the
+    /// rows (its own rows' terms scaled by `count / rows`), as a training step does, so that a
+    /// global latent's terms count once, as in `latent eval`; the estimates are averaged,
+    /// weighted by the batches' shares of the rows.
     func heldOutELBO(_ x: any RowSource<Input>, batchSize: Int, epoch: Int) throws -> Float {
         let count = x.rowCount
         var total: Double = 0
@@ -318,15 +321,15 @@ extension Amortized {
         while start < count {
             let end = Swift.min(start + batchSize, count)
             let rows = try x.rows(at: Array(start..<end))
-            let value = try elbo(rows, datasetSize: end - start)
+            let value = try elbo(rows, datasetSize: count)
             guard value.isFinite else {
                 let traces = try? withoutGradient { () -> (model: Trace, guide: Trace) in
-                    let (guide, model) = try computation(generator: evaluationGenerator(1)).traces(rows, datasetSize: end - start)
+                    let (guide, model) = try computation(generator: evaluationGenerator(1)).traces(rows, datasetSize: count)
                     return (model, guide)
                 }
                 throw TrainingError.nonFiniteHeldOut(epoch: epoch, site: divergentSite(traces))
             }
-            total += Double(value)
+            total += Double(value) * Double(end - start) / Double(count)
             start = end
         }
         return Float(total / Double(count))
