@@ -49,7 +49,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["CKernels", "TensorCore", "TestSupport"]),
         .testTarget(name: "DistributionsTests", dependencies: ["Distributions", "TestSupport"], exclude: ["Reference"]),
         .testTarget(name: "PPLTests", dependencies: ["PPL", "Distributions", "NN", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["CKernels", "Inference", "PPL", "Distributions", "NN", "Optim", "TestSupport"]),

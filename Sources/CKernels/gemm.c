@@ -48,6 +48,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #define MC 256
 #define NC 2048
 #include "gemm_variant.h"
+#include "sparse_gemm_variant.h"
 #undef VARIANT
 #undef VECTOR_BYTES
 #undef MR
@@ -68,6 +69,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #define MC 72
 #define NC 2048
 #include "gemm_variant.h"
+#include "sparse_gemm_variant.h"
 #undef VARIANT
 #undef VECTOR_BYTES
 #undef MR
@@ -88,6 +90,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #define MC 64
 #define NC 2048
 #include "gemm_variant.h"
+#include "sparse_gemm_variant.h"
 
 typedef void (*gemm_function)(int64_t, int64_t, int64_t, float, const float *, int64_t, int64_t,
                               const float *, int64_t, int64_t, float, float *, int64_t);
@@ -105,6 +108,71 @@ static gemm_function chosen_gemm(const char **name) {
 #endif
     if (name) *name = "generic";
     return gemm_generic;
+}
+
+typedef void (*sparse_rows_function)(int64_t, int64_t, const float *, int64_t, int, const float *, int32_t *, int32_t *,
+                                     int32_t *, float *);
+typedef void (*gemm_sparse_function)(int64_t, int64_t, int64_t, int, const float *, const int32_t *, const int32_t *,
+                                     const float *, const float *, int64_t, float, float *, int64_t, float *);
+
+/// The sparse kernels of the variant chosen_gemm picks.
+static void chosen_sparse(sparse_rows_function *rows, gemm_sparse_function *gemm) {
+#if defined(__x86_64__)
+    switch (latent_instruction_level()) {
+    case 2:
+        *rows = sparse_rows_avx512, *gemm = gemm_sparse_avx512;
+        return;
+    case 1:
+        *rows = sparse_rows_avx2, *gemm = gemm_sparse_avx2;
+        return;
+    }
+#endif
+    *rows = sparse_rows_generic, *gemm = gemm_sparse_generic;
+}
+
+/// A per-thread scratch buffer of at least `bytes` bytes (slot 0 to 4), 64-byte aligned.
+static void *scratch(int slot, int64_t bytes) {
+    static _Thread_local void *buffers[5];
+    static _Thread_local int64_t sizes[5];
+    if (sizes[slot] < bytes) {
+        free(buffers[slot]);
+        buffers[slot] = aligned_alloc(64, (size_t)((bytes + 63) / 64 * 64));
+        sizes[slot] = bytes;
+    }
+    return buffers[slot];
+}
+
+int latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t rs, int64_t cs, float *baseline) {
+    int transposed = cs != 1;
+    if (m <= 0 || k <= 0 || m * k > INT32_MAX || (transposed && rs != 1)) return 0;
+    int64_t height = transposed ? k : m, width = transposed ? m : k, stride = transposed ? cs : rs;
+    for (int64_t j = 0; j < width; j++) {
+        float first = a[j], second = height > 2 ? a[stride + j] : first, third = height > 2 ? a[2 * stride + j] : first;
+        baseline[j] = second == third ? second : first;
+        if (!(baseline[j] - baseline[j] == 0.0f)) return 0;
+    }
+    // Four rows spread over the rest decide cheaply whether the product is worth taking apart.
+    int64_t differing = 0;
+    for (int sample = 1; sample <= 4; sample++) {
+        const float *row = a + (height - 1) * sample / 4 * stride;
+        for (int64_t j = 0; j < width; j++) differing += row[j] != baseline[j];
+    }
+    return differing <= width;
+}
+
+void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_t rs, int64_t cs, const float *baseline,
+                         const float *b, int64_t brs, float beta, float *c, int64_t ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    int transposed = cs != 1;
+    sparse_rows_function list;
+    gemm_sparse_function multiply;
+    chosen_sparse(&list, &multiply);
+    int32_t *starts = scratch(0, (m + 1) * 4), *next = scratch(1, m * 4), *columns = scratch(2, m * k * 4);
+    float *values = scratch(3, m * k * 4);
+    list(m, k, a, transposed ? cs : rs, transposed, baseline, starts, next, columns, values);
+    int zero = 1;
+    for (int64_t j = 0; j < (transposed ? m : k); j++) zero &= baseline[j] == 0.0f;
+    multiply(m, n, k, transposed, zero ? 0 : baseline, starts, columns, values, b, brs, beta, c, ldc, zero ? 0 : scratch(4, n * 4 + 64));
 }
 
 void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,

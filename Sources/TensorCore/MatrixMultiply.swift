@@ -76,6 +76,10 @@ enum MatrixKernel {
     /// Work below which one thread is faster than two (in multiply-adds).
     static let parallelThreshold = 1 << 19
 
+    /// Work from which a left operand that is mostly one value per column (standardized
+    /// binarized images) is multiplied as that baseline plus its few other values.
+    static let sparseThreshold = 1 << 16
+
     /// The GEMM's register tile: threads take blocks of C in multiples of it.
     static let tileShape: (rows: Int, columns: Int) = {
         var rows: Int64 = 0, columns: Int64 = 0
@@ -108,6 +112,23 @@ enum MatrixKernel {
         let grain = splitColumns ? tileShape.columns : tileShape.rows
         let chunk = ((extent + threads - 1) / threads + grain - 1) / grain * grain
         let parts = (extent + chunk - 1) / chunk
+        // A left operand that is mostly one value per column (standardized binarized images)
+        // is taken apart; the threads then split its rows, each listing its own.
+        var baseline = [Float](repeating: 0, count: transposeA ? m : k)
+        if !transposeB, m * n * k >= sparseThreshold, latent_sparse_baseline(Int64(m), Int64(k), a, Int64(aRow), Int64(aColumn), &baseline) != 0 {
+            let rowChunk = ((m + threads - 1) / threads + tileShape.rows - 1) / tileShape.rows * tileShape.rows
+            baseline.withUnsafeBufferPointer { baseline in
+                let pointers = UncheckedSendable((a, b, c, baseline.baseAddress!))
+                parallelFor((m + rowChunk - 1) / rowChunk) { part in
+                    let (a, b, c, baseline) = pointers.value
+                    let start = part * rowChunk
+                    let rows = Swift.min(rowChunk, m - start)
+                    latent_sgemm_sparse(Int64(rows), Int64(n), Int64(k), a + start * aRow, Int64(aRow), Int64(aColumn), transposeA ? baseline + start : baseline,
+                                        b, Int64(bRow), beta, c + start * n, Int64(n))
+                }
+            }
+            return
+        }
         let pointers = UncheckedSendable((a, b, c))
         parallelFor(parts) { part in
             let (a, b, c) = pointers.value

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 import TestSupport
 import XCTest
@@ -49,5 +50,68 @@ final class MatrixKernelTests: XCTestCase {
         ComputeThreads.count = 2
         let double = matmul(a, b)
         XCTAssertEqual(single.scalars, double.scalars)
+    }
+    /// Standardized binarized images: each pixel takes one value where it is off (-mean / scale,
+    /// 0 for a pixel never on) and another where it is on, about 13% of the time.
+    func standardizedImages(_ rows: Int, _ pixels: Int, using generator: inout RandomGenerator) -> Tensor {
+        let on = Tensor.randomUniform([rows, pixels], using: &generator).scalars.enumerated().map { index, u -> Float in
+            index % pixels < pixels / 8 ? 0 : u < 0.13 ? 1 : 0
+        }
+        let x = Tensor(shape: [rows, pixels], scalars: on)
+        let mean = x.mean(axis: 0)
+        let scale = Tensor(shape: [pixels], scalars: ((x - mean) * (x - mean)).mean(axis: 0).scalars.map { $0 > 0 ? $0.squareRoot() : 1 })
+        return (x - mean) / scale
+    }
+
+    /// Such a left operand is a baseline per column plus a sparse rest: the GEMM takes it apart
+    /// (baseline share plus the products of the entries off the baseline), in both layouts. The
+    /// result meets the bound of the dense kernel with each |a_ip| widened to |a_ip| + 2 |c_p|
+    /// (c_p is one of column p's values, at most its largest magnitude), is the same on one
+    /// thread and two, and keeps a NaN in its own row.
+    func testAMostlyBaselineOperandIsTakenApart() {
+        var generator = RandomGenerator(seed: 9)
+        for (m, n, k) in [(128, 400, 784), (20, 200, 784), (45, 37, 300), (128, 20, 400)] {
+            let images = standardizedImages(m, k, using: &generator)
+            let raw = images.scalars
+            var baseline = [Float](repeating: 0, count: k)
+            XCTAssertEqual(raw.withUnsafeBufferPointer { latent_sparse_baseline(Int64(m), Int64(k), $0.baseAddress!, Int64(k), 1, &baseline) }, 1, "standardized images are taken apart")
+            let binary = images.scalars.enumerated().map { $0.offset < 3 * k || $0.element <= 0 ? Float(0) : 1 }
+            XCTAssertEqual(binary.withUnsafeBufferPointer { latent_sparse_baseline(Int64(m), Int64(k), $0.baseAddress!, Int64(k), 1, &baseline) }, 1, "so are binary images")
+            XCTAssertEqual(baseline, [Float](repeating: 0, count: k), "whose baseline is zero")
+            let dense = Tensor.randomUniform([m, k], using: &generator).scalars
+            XCTAssertEqual(dense.withUnsafeBufferPointer { latent_sparse_baseline(Int64(m), Int64(k), $0.baseAddress!, Int64(k), 1, &baseline) }, 0, "dense values are multiplied as they are")
+            let b = Tensor.randomUniform([k, n], using: &generator) * 2 - 1
+            let g = Tensor.randomUniform([m, n], using: &generator) * 2 - 1
+            // As a layer's input (m x k, times b) and in its weights' gradient (transposed, times g).
+            for operand in [images, Tensor(shape: [m, k], scalars: binary)] {
+                let columnMaximum = DoubleTensor(operand).map(abs).values.enumerated().reduce(into: [Double](repeating: 0, count: k)) { $0[$1.offset % k] = Swift.max($0[$1.offset % k], $1.element) }
+                for (left, right, transposeA) in [(operand, b, false), (operand, g, true)] {
+                    var results: [[Float]] = []
+                    for threads in [1, 2] {
+                        ComputeThreads.count = threads
+                        results.append(matmul(left, right, transposeA: transposeA).scalars)
+                    }
+                    XCTAssertEqual(results[0], results[1], "m \(m) n \(n) k \(k) transposeA \(transposeA): one thread and two")
+                    let l = transposeA ? DoubleTensor(left).permuted([1, 0]) : DoubleTensor(left)
+                    let r = DoubleTensor(right)
+                    let (rows, inner) = (l.shape[0], l.shape[1])
+                    let widened = DoubleTensor(shape: l.shape, values: l.values.enumerated().map { index, value in
+                        abs(value) + 2 * (transposeA ? columnMaximum[index / inner] : columnMaximum[index % inner])
+                    })
+                    let reference = DoubleTensor.matmul(l, r), magnitude = DoubleTensor.matmul(widened, r.map(abs))
+                    let bound = Double(inner + 4) * 0x1p-24
+                    let excess = (0..<reference.count).map { index -> Double in
+                        let error = abs(Double(results[0][index]) - reference.values[index])
+                        return error == 0 ? 0 : error / (bound * magnitude.values[index])
+                    }.max() ?? 0
+                    XCTAssertLessThanOrEqual(excess, 1, "m \(m) n \(n) k \(k) transposeA \(transposeA), \(rows) rows")
+                }
+            }
+            var poisoned = raw
+            poisoned[3 * k + 5] = .nan
+            let product = matmul(Tensor(shape: [m, k], scalars: poisoned), b).scalars
+            XCTAssertTrue(product[(3 * n)..<(4 * n)].allSatisfy(\.isNaN), "the NaN's row is NaN")
+            XCTAssertTrue(product[(4 * n)...].allSatisfy(\.isFinite), "the other rows are not")
+        }
     }
 }

@@ -1,0 +1,140 @@
+// The matrix product for a left operand A that is a baseline plus few other values: a constant
+// per column of A (or, for an A read transposed, per row) where most entries sit, as standardized
+// binarized images do (a pixel that is off takes one value in every image). With A = baseline + S,
+// C = start + S B: the start is 1 (c^T B) for a baseline c per column and c (1^T B) for a
+// baseline per row, and only S's nonzero terms are multiplied. One variant per instruction set,
+// included by gemm.c after gemm_variant.h with the same macros.
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define LANES (VECTOR_BYTES / 4)
+#define VEC CAT(vec, VARIANT)
+#define CHUNK_VECTORS 8
+
+typedef _Bool CAT(lanemask, VARIANT) __attribute__((ext_vector_type(LANES)));
+
+/// Bit j set when the j-th of the LANES floats at `x` differs from the one at `baseline` (a NaN
+/// always differs).
+static inline __attribute__((always_inline)) uint32_t CAT(differing_bits, VARIANT)(const float *x, const float *baseline) {
+    VEC v = *(const VEC *)x, c = *(const VEC *)baseline;
+    CAT(lanemask, VARIANT) mask = __builtin_convertvector(v != c, CAT(lanemask, VARIANT));
+#if LANES == 16
+    uint16_t bits;
+#else
+    uint8_t bits;
+#endif
+    __builtin_memcpy(&bits, &mask, sizeof bits);
+    return (uint32_t)bits & ((1u << LANES) - 1);
+}
+
+/// Appends the entries of the `width` floats at `x` that differ from `baseline`, as
+/// (index + lane, x - baseline), to the lists `next` points into: list `lane` when `per_lane`,
+/// else the one list `next[0]`.
+static inline __attribute__((always_inline)) void CAT(append_differing, VARIANT)(
+    const float *x, const float *baseline, int64_t width, int32_t index, int per_lane, int32_t *next,
+    int32_t *columns, float *values) {
+    int64_t j = 0;
+    for (; j + LANES <= width; j += LANES) {
+        uint32_t bits = CAT(differing_bits, VARIANT)(x + j, baseline + j);
+        while (bits) {
+            int lane = __builtin_ctz(bits);
+            bits &= bits - 1;
+            int32_t slot = next[per_lane ? j + lane : 0]++;
+            columns[slot] = per_lane ? index : (int32_t)(j + lane);
+            values[slot] = x[j + lane] - baseline[j + lane];
+        }
+    }
+    for (; j < width; j++)
+        if (x[j] != baseline[j]) {
+            int32_t slot = next[per_lane ? j : 0]++;
+            columns[slot] = per_lane ? index : (int32_t)j;
+            values[slot] = x[j] - baseline[j];
+        }
+}
+
+/// Lists S = A - baseline row by row (columns increasing) into starts (m + 1), columns and
+/// values (room for m k): A is m x k with rows `rs` apart and columns 1 apart (`transposed` 0,
+/// baseline per column, k floats), or the transpose of a row-major k x m matrix with rows `rs`
+/// apart (`transposed` 1, baseline per row of A, m floats). `next` (m) is working space.
+static void CAT(sparse_rows, VARIANT)(int64_t m, int64_t k, const float *a, int64_t rs, int transposed,
+                                      const float *baseline, int32_t *starts, int32_t *next, int32_t *columns, float *values) {
+    if (!transposed) {
+        int32_t count = 0;
+        for (int64_t i = 0; i < m; i++) {
+            starts[i] = count;
+            CAT(append_differing, VARIANT)(a + i * rs, baseline, k, 0, 0, &count, columns, values);
+        }
+        starts[m] = count;
+        return;
+    }
+    for (int64_t i = 0; i <= m; i++) starts[i] = 0;
+    for (int64_t p = 0; p < k; p++) {
+        const float *row = a + p * rs;
+        for (int64_t i = 0; i < m; i++) starts[i + 1] += row[i] != baseline[i];
+    }
+    for (int64_t i = 0; i < m; i++) starts[i + 1] += starts[i];
+    for (int64_t i = 0; i < m; i++) next[i] = starts[i];
+    for (int64_t p = 0; p < k; p++)
+        CAT(append_differing, VARIANT)(a + p * rs, baseline, m, (int32_t)p, 1, next, columns, values);
+}
+
+/// C[m x n] = A B + beta C with A = baseline + S listed by sparse_rows (baseline NULL for zero)
+/// and B's rows `brs` apart: row i starts from c^T B for a baseline c per column, from
+/// c_i 1^T B for one per row (computed here into `start`, n floats), and adds S_i B over the
+/// entries of S that are not zero.
+static void CAT(gemm_sparse, VARIANT)(int64_t m, int64_t n, int64_t k, int transposed, const float *baseline,
+                                      const int32_t *starts, const int32_t *columns, const float *values,
+                                      const float *b, int64_t brs, float beta, float *c, int64_t ldc, float *start) {
+    const float *row_scale = baseline && transposed ? baseline : 0;
+    if (baseline) {
+        for (int64_t j = 0; j < n; j++) start[j] = 0;
+        for (int64_t p = 0; p < k; p++) {
+            float weight = transposed ? 1.0f : baseline[p];
+            for (int64_t j = 0; j < n; j++) start[j] += b[p * brs + j] * weight;
+        }
+    } else {
+        start = 0;
+    }
+    int64_t width = CHUNK_VECTORS * LANES;
+    for (int64_t j0 = 0; j0 < n; j0 += width) {
+        int64_t vectors = n - j0 >= width ? CHUNK_VECTORS : (n - j0) / LANES;
+        int64_t tail = n - j0 >= width ? 0 : (n - j0) % LANES;
+        for (int64_t i = 0; i < m; i++) {
+            float *c_row = c + i * ldc + j0;
+            float scale = row_scale ? row_scale[i] : 1.0f;
+            int32_t first = starts[i], end = starts[i + 1];
+            if (vectors == CHUNK_VECTORS) {
+                VEC acc[CHUNK_VECTORS];
+#pragma clang loop unroll(full)
+                for (int v = 0; v < CHUNK_VECTORS; v++) acc[v] = start ? *(const VEC *)(start + j0 + v * LANES) * scale : (VEC){0};
+                for (int32_t e = first; e < end; e++) {
+                    const float *b_row = b + columns[e] * brs + j0;
+                    float value = values[e];
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < CHUNK_VECTORS; v++) acc[v] += *(const VEC *)(b_row + v * LANES) * value;
+                }
+#pragma clang loop unroll(full)
+                for (int v = 0; v < CHUNK_VECTORS; v++) {
+                    VEC *target = (VEC *)(c_row + v * LANES);
+                    *target = beta == 0.0f ? acc[v] : acc[v] + *target * beta;
+                }
+                continue;
+            }
+            for (int64_t v = 0; v < vectors; v++) {
+                VEC acc = start ? *(const VEC *)(start + j0 + v * LANES) * scale : (VEC){0};
+                for (int32_t e = first; e < end; e++) acc += *(const VEC *)(b + columns[e] * brs + j0 + v * LANES) * values[e];
+                VEC *target = (VEC *)(c_row + v * LANES);
+                *target = beta == 0.0f ? acc : acc + *target * beta;
+            }
+            for (int64_t j = vectors * LANES; j < vectors * LANES + tail; j++) {
+                float acc = start ? start[j0 + j] * scale : 0.0f;
+                for (int32_t e = first; e < end; e++) acc += b[columns[e] * brs + j0 + j] * values[e];
+                c_row[j] = beta == 0.0f ? acc : acc + c_row[j] * beta;
+            }
+        }
+    }
+}
+
+#undef CHUNK_VECTORS
+#undef VEC
+#undef LANES
