@@ -130,10 +130,10 @@ static void chosen_sparse(sparse_rows_function *rows, gemm_sparse_function *gemm
     *rows = sparse_rows_generic, *gemm = gemm_sparse_generic;
 }
 
-/// A per-thread scratch buffer of at least `bytes` bytes (slot 0 to 4), 64-byte aligned.
+/// A per-thread scratch buffer of at least `bytes` bytes (slot 0 to 5), 64-byte aligned.
 static void *scratch(int slot, int64_t bytes) {
-    static _Thread_local void *buffers[5];
-    static _Thread_local int64_t sizes[5];
+    static _Thread_local void *buffers[6];
+    static _Thread_local int64_t sizes[6];
     if (sizes[slot] < bytes) {
         free(buffers[slot]);
         buffers[slot] = aligned_alloc(64, (size_t)((bytes + 63) / 64 * 64));
@@ -142,22 +142,28 @@ static void *scratch(int slot, int64_t bytes) {
     return buffers[slot];
 }
 
-int latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t rs, int64_t cs, float *baseline) {
+const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t rs, int64_t cs) {
     int transposed = cs != 1;
     if (m <= 0 || k <= 0 || m * k > INT32_MAX || (transposed && rs != 1)) return 0;
     int64_t height = transposed ? k : m, width = transposed ? m : k, stride = transposed ? cs : rs;
+    if (height < 8) return 0;
+    // Two rows that share few values end it cheaply (a dense operand's rows share none).
+    int64_t shared = 0;
+    for (int64_t j = 0; j < width; j++) shared += a[j] == a[stride + j];
+    if (2 * shared < width) return 0;
+    float *baseline = scratch(5, width * 4 + 64);
     for (int64_t j = 0; j < width; j++) {
-        float first = a[j], second = height > 2 ? a[stride + j] : first, third = height > 2 ? a[2 * stride + j] : first;
+        float first = a[j], second = a[stride + j], third = a[2 * stride + j];
         baseline[j] = second == third ? second : first;
         if (!(baseline[j] - baseline[j] == 0.0f)) return 0;
     }
-    // Four rows spread over the rest decide cheaply whether the product is worth taking apart.
+    // Four rows spread over the rest decide whether at most a quarter of the entries differ.
     int64_t differing = 0;
     for (int sample = 1; sample <= 4; sample++) {
         const float *row = a + (height - 1) * sample / 4 * stride;
         for (int64_t j = 0; j < width; j++) differing += row[j] != baseline[j];
     }
-    return differing <= width;
+    return differing <= width ? baseline : 0;
 }
 
 void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_t rs, int64_t cs, const float *baseline,

@@ -57,9 +57,9 @@ struct BenchVAE: Subcommand {
                             model.name, model.options.map { "--\($0.name) \(settings[$0.name])" }.joined(separator: " "), batchSize,
                             stochastic ? "stochastic" : "threshold", ComputeThreads.count, ComputeThreads.count == 1 ? "" : "s",
                             String(cString: latent_sgemm_kernel_name()), seconds, data.train.rowCount, imagesPerSecond))
-        output.human(String(format: "matrix products: %.1f GFLOP in %.2f s (%.0f%% of the epoch, %.0f GFLOP/s); everything else %.2f s",
+        output.human(String(format: "matrix products: %.1f GFLOP counted as dense (the binarized images' products skip most of theirs) in %.2f s (%.0f%% of the epoch, %.0f GFLOP/s); everything else %.2f s",
                             flops / 1e9, matmulSeconds, 100 * matmulSeconds / seconds, flops / matmulSeconds / 1e9, seconds - matmulSeconds))
-        output.human(String(format: "floor: %.2f s at %.0f GFLOP/s (GEMM 2048^3); the epoch takes %.1fx the floor", floorSeconds, floorRate / 1e9, seconds / floorSeconds))
+        output.human(String(format: "floor of the dense products: %.2f s at %.0f GFLOP/s (GEMM 2048^3); the epoch takes %.1fx that floor", floorSeconds, floorRate / 1e9, seconds / floorSeconds))
         return ["seconds_per_epoch": seconds, "images_per_second": imagesPerSecond, "matmul_seconds": matmulSeconds, "matmul_share": matmulSeconds / seconds,
                 "matmul_gflops": flops / matmulSeconds / 1e9, "gflop": flops / 1e9, "floor_seconds": floorSeconds, "ratio_to_floor": seconds / floorSeconds]
     }

@@ -113,31 +113,24 @@ enum MatrixKernel {
         let chunk = ((extent + threads - 1) / threads + grain - 1) / grain * grain
         let parts = (extent + chunk - 1) / chunk
         // A left operand that is mostly one value per column (standardized binarized images)
-        // is taken apart; the threads then split its rows, each listing its own.
-        var baseline = [Float](repeating: 0, count: transposeA ? m : k)
-        if !transposeB, m * n * k >= sparseThreshold, latent_sparse_baseline(Int64(m), Int64(k), a, Int64(aRow), Int64(aColumn), &baseline) != 0 {
-            let rowChunk = ((m + threads - 1) / threads + tileShape.rows - 1) / tileShape.rows * tileShape.rows
-            baseline.withUnsafeBufferPointer { baseline in
-                let pointers = UncheckedSendable((a, b, c, baseline.baseAddress!))
-                parallelFor((m + rowChunk - 1) / rowChunk) { part in
-                    let (a, b, c, baseline) = pointers.value
-                    let start = part * rowChunk
-                    let rows = Swift.min(rowChunk, m - start)
-                    latent_sgemm_sparse(Int64(rows), Int64(n), Int64(k), a + start * aRow, Int64(aRow), Int64(aColumn), transposeA ? baseline + start : baseline,
-                                        b, Int64(bRow), beta, c + start * n, Int64(n))
-                }
-            }
-            return
-        }
-        let pointers = UncheckedSendable((a, b, c))
+        // is taken apart, each thread listing the entries of its rows off the baseline.
+        let baseline = transposeB || m * n * k < sparseThreshold ? nil : latent_sparse_baseline(Int64(m), Int64(k), a, Int64(aRow), Int64(aColumn))
+        let pointers = UncheckedSendable((a, b, c, baseline))
         parallelFor(parts) { part in
-            let (a, b, c) = pointers.value
+            let (a, b, c, baseline) = pointers.value
             let start = part * chunk
             let size = Swift.min(chunk, extent - start)
-            if splitColumns {
+            switch (baseline, splitColumns) {
+            case let (baseline?, true):
+                latent_sgemm_sparse(Int64(m), Int64(size), Int64(k), a, Int64(aRow), Int64(aColumn), baseline,
+                                    b + start, Int64(bRow), beta, c + start, Int64(n))
+            case let (baseline?, false):
+                latent_sgemm_sparse(Int64(size), Int64(n), Int64(k), a + start * aRow, Int64(aRow), Int64(aColumn), transposeA ? baseline + start : baseline,
+                                    b, Int64(bRow), beta, c + start * n, Int64(n))
+            case (nil, true):
                 latent_sgemm(Int64(m), Int64(size), Int64(k), 1, a, Int64(aRow), Int64(aColumn),
                              b + start * bColumn, Int64(bRow), Int64(bColumn), beta, c + start, Int64(n))
-            } else {
+            case (nil, false):
                 latent_sgemm(Int64(size), Int64(n), Int64(k), 1, a + start * aRow, Int64(aRow), Int64(aColumn),
                              b, Int64(bRow), Int64(bColumn), beta, c + start * n, Int64(n))
             }

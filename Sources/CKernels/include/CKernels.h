@@ -16,12 +16,12 @@ void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
                   const float *b, int64_t b_row_stride, int64_t b_col_stride,
                   float beta, float *c, int64_t ldc);
 
-/// Whether A (m x k, A(i,p) = a[i*a_row_stride + p*a_col_stride], its rows or its columns
-/// contiguous) is mostly a baseline, one value per column of A as stored (per column of A, or
-/// per row of an A stored transposed), as standardized binarized images are: writes that
-/// baseline (k floats, or m when a_col_stride is not 1) and returns 1; 0 when A is not such a
-/// matrix (judged from a few rows).
-int latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t a_row_stride, int64_t a_col_stride, float *baseline);
+/// The baseline of A (m x k, A(i,p) = a[i*a_row_stride + p*a_col_stride], its rows or its
+/// columns contiguous) when A is mostly that baseline, one value per column of A as stored (per
+/// column of A, or per row of an A stored transposed), as standardized binarized images are:
+/// k floats (m when a_col_stride is not 1) in the calling thread's scratch memory, valid until
+/// its next call; NULL when A is not such a matrix (judged from a few rows) or has fewer than 8.
+const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t a_row_stride, int64_t a_col_stride);
 
 /// C = A B + beta C (alpha 1, as latent_sgemm) for an A laid out as for latent_sparse_baseline
 /// with that baseline (for an A stored transposed, the entries of these m rows) and a B with
