@@ -146,7 +146,8 @@ const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_
     int transposed = cs != 1;
     if (m <= 0 || k <= 0 || m * k > INT32_MAX || (transposed && rs != 1)) return 0;
     int64_t height = transposed ? k : m, width = transposed ? m : k, stride = transposed ? cs : rs;
-    if (height < 8) return 0;
+    // Rows that start from c^T B read all of B for it: that pays when B serves many rows.
+    if (height < 8 || (!transposed && m < 64)) return 0;
     // Two rows that share few values end it cheaply (a dense operand's rows share none).
     int64_t shared = 0;
     for (int64_t j = 0; j < width; j++) shared += a[j] == a[stride + j];

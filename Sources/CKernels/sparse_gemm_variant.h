@@ -10,6 +10,7 @@
 #define LANES (VECTOR_BYTES / 4)
 #define VEC CAT(vec, VARIANT)
 #define CHUNK_VECTORS 8
+_Static_assert(CHUNK_VECTORS == 8, "gemm_sparse dispatches on 0 to 8 vectors");
 
 typedef _Bool CAT(lanemask, VARIANT) __attribute__((ext_vector_type(LANES)));
 
@@ -78,10 +79,35 @@ static void CAT(sparse_rows, VARIANT)(int64_t m, int64_t k, const float *a, int6
         CAT(append_differing, VARIANT)(a + p * rs, baseline, m, (int32_t)p, 1, next, columns, values);
 }
 
+/// One row of C over a chunk of `vectors` whole vectors and `tail` more columns (below LANES):
+/// the accumulators are independent, so the entries' products are not one chain.
+static inline __attribute__((always_inline)) void CAT(sparse_row_chunk, VARIANT)(
+    int vectors, int64_t tail, const float *start, float scale, const int32_t *columns, const float *values,
+    int32_t first, int32_t end, const float *b, int64_t brs, float beta, float *c_row) {
+    VEC acc[CHUNK_VECTORS];
+    float tail_acc[LANES];
+    for (int v = 0; v < vectors; v++) acc[v] = start ? *(const VEC *)(start + v * LANES) * scale : (VEC){0};
+    for (int64_t j = 0; j < tail; j++) tail_acc[j] = start ? start[vectors * LANES + j] * scale : 0.0f;
+    for (int32_t e = first; e < end; e++) {
+        const float *b_row = b + columns[e] * brs;
+        float value = values[e];
+        for (int v = 0; v < vectors; v++) acc[v] += *(const VEC *)(b_row + v * LANES) * value;
+        for (int64_t j = 0; j < tail; j++) tail_acc[j] += b_row[vectors * LANES + j] * value;
+    }
+    for (int v = 0; v < vectors; v++) {
+        VEC *target = (VEC *)(c_row + v * LANES);
+        *target = beta == 0.0f ? acc[v] : acc[v] + *target * beta;
+    }
+    for (int64_t j = 0; j < tail; j++) {
+        float *target = c_row + vectors * LANES + j;
+        *target = beta == 0.0f ? tail_acc[j] : tail_acc[j] + *target * beta;
+    }
+}
+
 /// C[m x n] = A B + beta C with A = baseline + S listed by sparse_rows (baseline NULL for zero)
 /// and B's rows `brs` apart: row i starts from c^T B for a baseline c per column, from
 /// c_i 1^T B for one per row (computed here into `start`, n floats), and adds S_i B over the
-/// entries of S that are not zero.
+/// entries of S that are not zero, CHUNK_VECTORS vectors of columns at a time.
 static void CAT(gemm_sparse, VARIANT)(int64_t m, int64_t n, int64_t k, int transposed, const float *baseline,
                                       const int32_t *starts, const int32_t *columns, const float *values,
                                       const float *b, int64_t brs, float beta, float *c, int64_t ldc, float *start) {
@@ -100,37 +126,22 @@ static void CAT(gemm_sparse, VARIANT)(int64_t m, int64_t n, int64_t k, int trans
         int64_t vectors = n - j0 >= width ? CHUNK_VECTORS : (n - j0) / LANES;
         int64_t tail = n - j0 >= width ? 0 : (n - j0) % LANES;
         for (int64_t i = 0; i < m; i++) {
-            float *c_row = c + i * ldc + j0;
+            const float *chunk_start = start ? start + j0 : 0;
             float scale = row_scale ? row_scale[i] : 1.0f;
-            int32_t first = starts[i], end = starts[i + 1];
-            if (vectors == CHUNK_VECTORS) {
-                VEC acc[CHUNK_VECTORS];
-#pragma clang loop unroll(full)
-                for (int v = 0; v < CHUNK_VECTORS; v++) acc[v] = start ? *(const VEC *)(start + j0 + v * LANES) * scale : (VEC){0};
-                for (int32_t e = first; e < end; e++) {
-                    const float *b_row = b + columns[e] * brs + j0;
-                    float value = values[e];
-#pragma clang loop unroll(full)
-                    for (int v = 0; v < CHUNK_VECTORS; v++) acc[v] += *(const VEC *)(b_row + v * LANES) * value;
-                }
-#pragma clang loop unroll(full)
-                for (int v = 0; v < CHUNK_VECTORS; v++) {
-                    VEC *target = (VEC *)(c_row + v * LANES);
-                    *target = beta == 0.0f ? acc[v] : acc[v] + *target * beta;
-                }
-                continue;
+            float *c_row = c + i * ldc + j0;
+#define ROW_CHUNK(count) CAT(sparse_row_chunk, VARIANT)(count, tail, chunk_start, scale, columns, values, starts[i], starts[i + 1], b + j0, brs, beta, c_row)
+            switch (vectors) {
+            case 8: ROW_CHUNK(8); break;
+            case 7: ROW_CHUNK(7); break;
+            case 6: ROW_CHUNK(6); break;
+            case 5: ROW_CHUNK(5); break;
+            case 4: ROW_CHUNK(4); break;
+            case 3: ROW_CHUNK(3); break;
+            case 2: ROW_CHUNK(2); break;
+            case 1: ROW_CHUNK(1); break;
+            default: ROW_CHUNK(0); break;
             }
-            for (int64_t v = 0; v < vectors; v++) {
-                VEC acc = start ? *(const VEC *)(start + j0 + v * LANES) * scale : (VEC){0};
-                for (int32_t e = first; e < end; e++) acc += *(const VEC *)(b + columns[e] * brs + j0 + v * LANES) * values[e];
-                VEC *target = (VEC *)(c_row + v * LANES);
-                *target = beta == 0.0f ? acc : acc + *target * beta;
-            }
-            for (int64_t j = vectors * LANES; j < vectors * LANES + tail; j++) {
-                float acc = start ? start[j0 + j] * scale : 0.0f;
-                for (int32_t e = first; e < end; e++) acc += b[columns[e] * brs + j0 + j] * values[e];
-                c_row[j] = beta == 0.0f ? acc : acc + c_row[j] * beta;
-            }
+#undef ROW_CHUNK
         }
     }
 }

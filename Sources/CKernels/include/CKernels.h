@@ -20,7 +20,9 @@ void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
 /// columns contiguous) when A is mostly that baseline, one value per column of A as stored (per
 /// column of A, or per row of an A stored transposed), as standardized binarized images are:
 /// k floats (m when a_col_stride is not 1) in the calling thread's scratch memory, valid until
-/// its next call; NULL when A is not such a matrix (judged from a few rows) or has fewer than 8.
+/// its next call; NULL when A is not such a matrix (judged from a few rows), has fewer than 8
+/// rows as stored, or fewer than 64 rows not stored transposed (its product would read all of
+/// B for the baseline's share and save little).
 const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t a_row_stride, int64_t a_col_stride);
 
 /// C = A B + beta C (alpha 1, as latent_sgemm) for an A laid out as for latent_sparse_baseline
