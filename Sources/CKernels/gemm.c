@@ -177,9 +177,7 @@ void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_
     int32_t *starts = scratch(0, (m + 1) * 4), *next = scratch(1, m * 4), *columns = scratch(2, m * k * 4);
     float *values = scratch(3, m * k * 4);
     list(m, k, a, transposed ? cs : rs, transposed, baseline, starts, next, columns, values);
-    int zero = 1;
-    for (int64_t j = 0; j < (transposed ? m : k); j++) zero &= baseline[j] == 0.0f;
-    multiply(m, n, k, transposed, zero ? 0 : baseline, starts, columns, values, b, brs, beta, c, ldc, zero ? 0 : scratch(4, n * 4 + 64));
+    multiply(m, n, k, transposed, baseline, starts, columns, values, b, brs, beta, c, ldc, scratch(4, n * 4 + 64));
 }
 
 void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,

@@ -86,8 +86,9 @@ static inline __attribute__((always_inline)) void CAT(sparse_row_chunk, VARIANT)
     int32_t first, int32_t end, const float *b, int64_t brs, float beta, float *c_row) {
     VEC acc[CHUNK_VECTORS];
     float tail_acc[LANES];
-    for (int v = 0; v < vectors; v++) acc[v] = start ? *(const VEC *)(start + v * LANES) * scale : (VEC){0};
-    for (int64_t j = 0; j < tail; j++) tail_acc[j] = start ? start[vectors * LANES + j] * scale : 0.0f;
+    // Plus 0: a row scaled by a zero baseline starts from +0, as the dense sum of zero terms does.
+    for (int v = 0; v < vectors; v++) acc[v] = *(const VEC *)(start + v * LANES) * scale + (VEC){0};
+    for (int64_t j = 0; j < tail; j++) tail_acc[j] = start[vectors * LANES + j] * scale + 0.0f;
     for (int32_t e = first; e < end; e++) {
         const float *b_row = b + columns[e] * brs;
         float value = values[e];
@@ -104,32 +105,27 @@ static inline __attribute__((always_inline)) void CAT(sparse_row_chunk, VARIANT)
     }
 }
 
-/// C[m x n] = A B + beta C with A = baseline + S listed by sparse_rows (baseline NULL for zero)
-/// and B's rows `brs` apart: row i starts from c^T B for a baseline c per column, from
-/// c_i 1^T B for one per row (computed here into `start`, n floats), and adds S_i B over the
-/// entries of S that are not zero, CHUNK_VECTORS vectors of columns at a time.
+/// C[m x n] = A B + beta C with A = baseline + S listed by sparse_rows and B's rows `brs` apart:
+/// row i starts from c^T B for a baseline c per column, from c_i 1^T B for one per row (computed
+/// here into `start`, n floats, even for a zero baseline, so that a NaN or infinity in B reaches
+/// every row as 0 times it does in the dense product), and adds S_i B over the entries of S that
+/// are not zero, CHUNK_VECTORS vectors of columns at a time.
 static void CAT(gemm_sparse, VARIANT)(int64_t m, int64_t n, int64_t k, int transposed, const float *baseline,
                                       const int32_t *starts, const int32_t *columns, const float *values,
                                       const float *b, int64_t brs, float beta, float *c, int64_t ldc, float *start) {
-    const float *row_scale = baseline && transposed ? baseline : 0;
-    if (baseline) {
-        for (int64_t j = 0; j < n; j++) start[j] = 0;
-        for (int64_t p = 0; p < k; p++) {
-            float weight = transposed ? 1.0f : baseline[p];
-            for (int64_t j = 0; j < n; j++) start[j] += b[p * brs + j] * weight;
-        }
-    } else {
-        start = 0;
+    for (int64_t j = 0; j < n; j++) start[j] = 0;
+    for (int64_t p = 0; p < k; p++) {
+        float weight = transposed ? 1.0f : baseline[p];
+        for (int64_t j = 0; j < n; j++) start[j] += b[p * brs + j] * weight;
     }
     int64_t width = CHUNK_VECTORS * LANES;
     for (int64_t j0 = 0; j0 < n; j0 += width) {
         int64_t vectors = n - j0 >= width ? CHUNK_VECTORS : (n - j0) / LANES;
         int64_t tail = n - j0 >= width ? 0 : (n - j0) % LANES;
         for (int64_t i = 0; i < m; i++) {
-            const float *chunk_start = start ? start + j0 : 0;
-            float scale = row_scale ? row_scale[i] : 1.0f;
+            float scale = transposed ? baseline[i] : 1.0f;
             float *c_row = c + i * ldc + j0;
-#define ROW_CHUNK(count) CAT(sparse_row_chunk, VARIANT)(count, tail, chunk_start, scale, columns, values, starts[i], starts[i + 1], b + j0, brs, beta, c_row)
+#define ROW_CHUNK(count) CAT(sparse_row_chunk, VARIANT)(count, tail, start + j0, scale, columns, values, starts[i], starts[i + 1], b + j0, brs, beta, c_row)
             switch (vectors) {
             case 8: ROW_CHUNK(8); break;
             case 7: ROW_CHUNK(7); break;

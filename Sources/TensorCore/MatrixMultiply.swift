@@ -113,7 +113,8 @@ enum MatrixKernel {
         let chunk = ((extent + threads - 1) / threads + grain - 1) / grain * grain
         let parts = (extent + chunk - 1) / chunk
         // A left operand that is mostly one value per column (standardized binarized images)
-        // is taken apart, each thread listing the entries of its rows off the baseline.
+        // is taken apart: each thread lists the entries off the baseline in the rows it
+        // multiplies (all of them when the threads split the columns).
         let baseline = transposeB || m * n * k < sparseThreshold ? nil : latent_sparse_baseline(Int64(m), Int64(k), a, Int64(aRow), Int64(aColumn))
         let pointers = UncheckedSendable((a, b, c, baseline))
         parallelFor(parts) { part in

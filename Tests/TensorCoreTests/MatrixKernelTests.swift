@@ -91,7 +91,7 @@ final class MatrixKernelTests: XCTestCase {
                         ComputeThreads.count = threads
                         results.append(matmul(left, right, transposeA: transposeA).scalars)
                     }
-                    XCTAssertEqual(results[0], results[1], "m \(m) n \(n) k \(k) transposeA \(transposeA): one thread and two")
+                    XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "m \(m) n \(n) k \(k) transposeA \(transposeA): one thread and two")
                     let l = transposeA ? DoubleTensor(left).permuted([1, 0]) : DoubleTensor(left)
                     let r = DoubleTensor(right)
                     let (rows, inner) = (l.shape[0], l.shape[1])
@@ -112,6 +112,40 @@ final class MatrixKernelTests: XCTestCase {
             let product = matmul(Tensor(shape: [m, k], scalars: poisoned), b).scalars
             XCTAssertTrue(product[(3 * n)..<(4 * n)].allSatisfy(\.isNaN), "the NaN's row is NaN")
             XCTAssertTrue(product[(4 * n)...].allSatisfy(\.isFinite), "the other rows are not")
+        }
+    }
+
+    /// An infinity in B makes its whole column of A B non-finite in the dense product, even in
+    /// rows whose entry of A is 0 (0 times infinity is NaN): taken apart, the same columns are
+    /// non-finite, whatever the baseline (zero, zero in half the columns, or not zero) and the
+    /// thread count.
+    func testAnInfinityInBSpreadsAsInTheDenseProduct() {
+        var generator = RandomGenerator(seed: 10)
+        let (m, n, k) = (96, 40, 500)
+        let images = standardizedImages(m, k, using: &generator).scalars
+        let binary = images.map { $0 > 0 ? Float(1) : 0 }
+        // Rows 0-2 decide the baseline: all off, or off but for pixels 400-409 (which the second
+        // thread takes when the threads split the pixels of the transposed operand).
+        let zeroBaseline = binary.enumerated().map { $0.offset < 3 * k ? 0 : $0.element }
+        let partlyZeroBaseline = binary.enumerated().map { $0.offset < 3 * k ? ($0.offset >= k && (400..<410).contains($0.offset % k) ? 1 : 0) : $0.element }
+        for operand in [images, zeroBaseline, partlyZeroBaseline] {
+            var weights = (Tensor.randomUniform([k, n], using: &generator) * 2 - 1).scalars
+            weights[7 * n + 3] = .infinity
+            var gradient = (Tensor.randomUniform([m, n], using: &generator) * 2 - 1).scalars
+            gradient[5 * n + 11] = -.infinity
+            for (left, right, transposeA, column) in [(Tensor(shape: [m, k], scalars: operand), Tensor(shape: [k, n], scalars: weights), false, 3),
+                                                      (Tensor(shape: [m, k], scalars: operand), Tensor(shape: [m, n], scalars: gradient), true, 11)] {
+                var results: [[Float]] = []
+                for threads in [1, 2] {
+                    ComputeThreads.count = threads
+                    results.append(matmul(left, right, transposeA: transposeA).scalars)
+                }
+                XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "transposeA \(transposeA): one thread and two")
+                let rows = results[0].count / n
+                for index in results[0].indices {
+                    XCTAssertEqual(results[0][index].isFinite, index % n != column, "transposeA \(transposeA), row \(index / n) of \(rows), column \(index % n)")
+                }
+            }
         }
     }
 }
