@@ -37,7 +37,12 @@ public struct Gamma: Distribution {
     public var variance: Tensor { (concentration / (rate * rate)).expanded(to: batchShape) }
     /// `a - log b + log Gamma(a) + (1 - a) psi(a)`.
     public func entropy() -> Tensor {
-        (concentration - log(rate) + lgamma(concentration) + (1 - concentration) * digamma(concentration)).expanded(to: batchShape)
+        // With Stirling's remainder R and psi(a) = log a - 1/(2a) + R'(a):
+        // log(2 pi a) / 2 + (a - 1) / (2a) - (a - 1) R'(a) + R(a) - log b, whose terms do not
+        // cancel at large concentrations (float32 log Gamma and psi terms near 1e6 at a = 1e5).
+        let a = concentration
+        return (0.5 * log(a) + 0.5 * logTwoPi + (a - 1) / (2 * a) - (a - 1) * logGammaRemainderDerivative(a) + logGammaRemainder(a) - log(rate))
+            .expanded(to: batchShape)
     }
     public func expanded(to batchShape: [Int]) -> Gamma {
         Gamma(concentration: concentration.expanded(to: batchShape), rate: rate.expanded(to: batchShape))

@@ -130,8 +130,13 @@ enum KLRegistry {
 
     /// `(a_p - a_q) psi(a_p) - log Gamma(a_p) + log Gamma(a_q) + a_q (log r_p - log r_q) + a_p (r_q - r_p) / r_p`.
     static func gamma(_ p: Gamma, _ q: Gamma) -> Tensor {
+        // With Stirling's remainder R and psi(a) = log a - 1/(2a) + R'(a), the large terms cancel
+        // in closed form: (a_p - a_q)(R'(a_p) - 1/(2 a_p)) + (a_q - 1/2) log(1 + d / a_p) - d
+        // + R(a_q) - R(a_p) + a_p t - a_q log(1 + t), with d = a_q - a_p and t = (r_q - r_p) / r_p.
         let (a1, r1, a2, r2) = (p.concentration, p.rate, q.concentration, q.rate)
-        return (a1 - a2) * digamma(a1) - lgamma(a1) + lgamma(a2) + a2 * (log(r1) - log(r2)) + a1 * (r2 - r1) / r1
+        let d = a2 - a1, t = (r2 - r1) / r1
+        return (a1 - a2) * (logGammaRemainderDerivative(a1) - 0.5 / a1) + (a2 - 0.5) * log1p(d / a1) - d
+            + logGammaRemainder(a2) - logGammaRemainder(a1) + a1 * t - a2 * log1p(t)
     }
 
     /// `log B(b) - log B(a) + sum (a - b)(psi(a) - psi(a_0))`.

@@ -26,6 +26,14 @@ enum SpecialFunctions {
         return -inverse2 * (1.0 / 12 - inverse2 * (1.0 / 120 - inverse2 * (1.0 / 252 - inverse2 / 240)))
     }
 
+    /// `d^2/dx^2` of `stirlingRemainder`: `psi'(x) - 1/x - 1/(2x^2)`, about 1/(6x^3).
+    static func stirlingRemainderSecondDerivative(_ x: Double) -> Double {
+        guard x > 0 else { return .nan }
+        if x < 10 { return trigamma(x) - 1 / x - 0.5 / (x * x) }
+        let inverse2 = 1 / (x * x)
+        return inverse2 / x * (1.0 / 6 - inverse2 * (1.0 / 30 - inverse2 * (1.0 / 42 - inverse2 / 30)))
+    }
+
     /// `psi(x)`; NaN at the poles 0, -1, -2, ...
     static func digamma(_ x: Double) -> Double {
         guard x.isFinite else { return x == .infinity ? .infinity : .nan }

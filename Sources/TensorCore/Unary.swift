@@ -125,7 +125,16 @@ public func lgamma(_ x: Tensor) -> Tensor {
 /// (x > 0), in double precision: log densities with large arguments are written with it.
 package func logGammaRemainder(_ x: Tensor) -> Tensor {
     x.mapped { Float(SpecialFunctions.stirlingRemainder(Double($0))) }.recorded(inputs: [x]) { g, _ in
-        [g * x.mapped { Float(SpecialFunctions.stirlingRemainderDerivative(Double($0))) }]
+        [g * logGammaRemainderDerivative(x)]
+    }
+}
+
+/// Elementwise derivative of Stirling's remainder, `R'(x) = psi(x) - log x + 1/(2x)` (x > 0), in
+/// double precision: with it `psi(x) = log x - 1/(2x) + R'(x)` splits into terms that do not
+/// cancel at large x.
+package func logGammaRemainderDerivative(_ x: Tensor) -> Tensor {
+    x.mapped { Float(SpecialFunctions.stirlingRemainderDerivative(Double($0))) }.recorded(inputs: [x]) { g, _ in
+        [g * x.mapped { Float(SpecialFunctions.stirlingRemainderSecondDerivative(Double($0))) }]
     }
 }
 
