@@ -196,9 +196,20 @@ struct ELBOComputation<Input: RowData> {
     }
 
     /// An importance weight needs a proposal with a density: with a point estimate z* the
-    /// weight is p(x, z*), whatever k, which is no estimate of p(x).
+    /// weight is p(x, z*), whatever k, which is no estimate of p(x). A point estimate is a guide
+    /// that says so (`isPointMass`), or one over a continuous support with no variance whose two
+    /// draws are the same everywhere, which no density gives (a point mass of the user's own
+    /// type); the draws come from a generator of their own, so the run's draws do not move.
     func requireDensities(_ guide: Trace) throws {
-        guard let point = guide.latentSites.first(where: { $0.distribution?.isPointMass == true }) else { return }
+        var generator = RandomGenerator(seed: 0x9017_3A55)
+        let isPointEstimate = { (q: any Distribution) -> Bool in
+            if q.isPointMass { return true }
+            guard !q.support.isDiscrete, withoutGradient({ q.variance }).scalars.allSatisfy({ $0 == 0 }) else { return false }
+            let draws = withoutGradient { q.sample([2], using: &generator) }.reshaped(to: [2, -1]).scalars
+            let half = draws.count / 2
+            return half > 0 && draws[..<half].elementsEqual(draws[half...])
+        }
+        guard let point = guide.latentSites.first(where: { $0.distribution.map(isPointEstimate) ?? false }) else { return }
         throw CompilerError.unsupportedSite(site: point.name, location: plan[point.name]?.location ?? point.location, reason: "its guide is a point estimate, which has no density, so importance weights p(x, z) / q(z | x) do not estimate p(x) (nor give a bound); learn it with a distribution to evaluate log p(x) or train on the importance-weighted bound")
     }
 

@@ -98,4 +98,40 @@ final class EvaluationTests: XCTestCase {
         XCTAssertLessThan(s, 0.03, "q(theta) has concentrated, so one draw per chunk is enough")
         XCTAssertEqual(Double(try XCTUnwrap(reports.last?.heldOutELBO)), expected, accuracy: 0.002)
     }
+    /// A point mass of the user's own type, which does not declare `isPointMass`: every draw is
+    /// the same value, so importance weights p(x, z*) / q(z*) estimate nothing. It is refused as a
+    /// point estimate, naming the site, as a `Delta` guide is; a normal guide is not.
+    func testAPointMassOfTheUsersOwnTypeIsRefused() throws {
+        struct Pinned: Distribution {
+            let value: Tensor
+            var batchShape: [Int] { value.shape }
+            var eventShape: [Int] { [] }
+            var support: Constraint { .real }
+            func logProb(_ x: Tensor) -> Tensor { Tensor.zeros(x.shape) }
+            func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { value.expanded(to: sampleShape + value.shape) }
+            var mean: Tensor { value }
+            var variance: Tensor { Tensor.zeros(value.shape) }
+            func entropy() -> Tensor { Tensor.zeros(value.shape) }
+            func expanded(to batchShape: [Int]) -> Pinned { Pinned(value: value.expanded(to: batchShape)) }
+        }
+        let x = Tensor([0.5, -1, 2])
+        for (family, refused) in [("pinned", true), ("normal", false)] {
+            let guide = Model("guide") { (x: Tensor, n: Int) in
+                plate("data", size: n, subsample: x) {
+                    if family == "pinned" { latent("z") ~ Pinned(value: 0.5 * x) } else { latent("z") ~ Normal(0.5 * x, 0.75) }
+                }
+            }
+            let vi = Amortized(conjugate, guide: guide)
+            if refused {
+                XCTAssertThrowsError(try vi.importanceSampledLogLikelihood(x, samples: 10)) { error in
+                    XCTAssertTrue("\(error)".contains("site 'z'") && "\(error)".contains("its guide is a point estimate, which has no density"), "\(error)")
+                }
+            } else {
+                let estimate = try vi.importanceSampledLogLikelihood(x, samples: 4000)
+                for (ours, value) in zip(estimate.scalars, x.scalars) {
+                    XCTAssertEqual(Double(ours), -Double(value * value) / 4 - 0.5 * Foundation.log(4 * Double.pi), accuracy: 0.02)
+                }
+            }
+        }
+    }
 }
