@@ -63,7 +63,7 @@ extension Amortized {
         if let read = watcher.firstValueRead {
             let (name, location) = read.next ?? read.previous ?? (model.name, SourceLocation(file: "model '\(model.name)'", line: 0))
             let place = read.next == nil ? "after it" : read.previous.map { "before it (after site '\($0.name)' at \($0.location))" } ?? "before it"
-            throw CompilerError.unsupportedSite(site: name, location: location, reason: "\(place), the model reads a value made from a continuous latent or a parameter as a Swift number (`.scalar`); no gradient passes through a Swift number, so what the model decides with it (a branch, a loop, an index) is not learned. Write it with tensor operations (select(u .> 0, a, b)); a value only printed can be read as `.detached.scalar`")
+            throw CompilerError.unsupportedSite(site: name, location: location, reason: "\(place), the model reads a value made from a continuous latent or a parameter as a Swift number (`.scalar`, `.scalars`); no gradient passes through a Swift number, so what the model decides with it (a branch, a loop, an index) is not learned. Write it with tensor operations (select(u .> 0, a, b)); a value only printed can be read as `.detached.scalar`")
         }
         // The data and the discrete latents, whose values a read as a number may legitimately use.
         let dataTape = GradientTape()

@@ -84,7 +84,7 @@ struct Tracking: Sendable {
     let node: Int
 }
 
-/// Counts the reads of a tensor tracked by one tape as a Swift number (`Tensor.scalar`) while
+/// Counts the reads of a tensor tracked by one tape as Swift numbers (`scalar`, `scalars`) while
 /// it is the current one: a number that leaves the tape carries no gradient, so the compiler
 /// looks for such reads of latents in a model.
 package final class ValueReads: @unchecked Sendable {

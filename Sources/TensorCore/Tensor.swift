@@ -74,8 +74,12 @@ public struct Tensor: @unchecked Sendable {
     /// Number of elements.
     public var count: Int { storage.count }
 
-    /// The elements in row-major order.
-    public var scalars: [Float] { Array(storage.buffer) }
+    /// The elements in row-major order (a read that the compiler's check of a model counts,
+    /// as `scalar`'s; `detached.scalars` is not counted).
+    public var scalars: [Float] {
+        ValueReads.current?.record(tracking)
+        return Array(storage.buffer)
+    }
 
     /// The single element of a one-element tensor; NaN (and a `TensorError`) otherwise.
     public var scalar: Float {

@@ -321,9 +321,21 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(branching).compile(example: x, datasetSize: 4)) { error in
             XCTAssertTrue("\(error)".hasPrefix("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4): before it (after site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 6)), the model reads a value made from a continuous latent or a parameter as a Swift number"), "\(error)")
         }
+        // The same through `.scalars`: a vector latent's elements compared as Swift numbers.
+        let elementwise = Model("elementwise branching") { (x: Tensor, n: Int) in
+            let u = latent("u") ~ Normal(Tensor.zeros([2]), 1)
+            let sign: Float = u.scalars[1] > 0 ? 1 : -1
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(sign + u.sum(), 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(elementwise).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4): before it (after site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 7)), the model reads a value made from a continuous latent or a parameter as a Swift number"), "\(error)")
+        }
         let printing = Model("printing") { (x: Tensor, n: Int) in
             let u = latent("u") ~ Normal(0, 1)
             _ = u.detached.scalar
+            _ = u.detached.scalars
             plate("data", size: n, subsample: x) {
                 observe("x", x) ~ Normal(u, 1)
             }
