@@ -71,6 +71,10 @@ extension Distribution {
         GlobalRandom.withGenerator { rsample(sampleShape, using: &$0) }
     }
 
+    /// Whether the values are discrete: a discrete support, or a finite one that
+    /// `enumerateSupport` lists (a `FiniteDiscrete` over listed reals, one-hot vectors).
+    package var hasDiscreteValues: Bool { support.isDiscrete || enumerateSupport() != nil }
+
     /// Standard deviation `sqrt(Var[x])`.
     public var standardDeviation: Tensor { sqrt(variance) }
 

@@ -204,7 +204,7 @@ struct ELBOComputation<Input: RowData> {
         var generator = RandomGenerator(seed: 0x9017_3A55)
         let isPointEstimate = { (q: any Distribution) -> Bool in
             if q.isPointMass { return true }
-            guard !q.support.isDiscrete, withoutGradient({ q.variance }).scalars.allSatisfy({ $0 == 0 }) else { return false }
+            guard !q.hasDiscreteValues, withoutGradient({ q.variance }).scalars.allSatisfy({ $0 == 0 }) else { return false }
             let draws = withoutGradient { q.sample([2], using: &generator) }.reshaped(to: [2, -1]).scalars
             let half = draws.count / 2
             return half > 0 && draws[..<half].elementsEqual(draws[half...])

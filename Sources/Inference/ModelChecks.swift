@@ -113,7 +113,7 @@ final class LatentWatcher: Handler {
 
     func postprocess(_ message: inout Message) {
         previous = (message.name, message.location)
-        guard message.kind == .latent, let support = message.distribution?.support, support.isDiscrete == watchingDiscrete, let value = message.value else { return }
+        guard message.kind == .latent, let distribution = message.distribution, distribution.hasDiscreteValues == watchingDiscrete, let value = message.value else { return }
         message.value = tape.watch(value)
     }
 

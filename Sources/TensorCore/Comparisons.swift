@@ -2,17 +2,17 @@
 
 extension Tensor {
     /// Mask of `a < b`, broadcast; not differentiable.
-    public static func .< (a: Tensor, b: Tensor) -> Tensor { broadcasting("<", a, b) { $0 < $1 ? 1 : 0 } }
+    public static func .< (a: Tensor, b: Tensor) -> Tensor { broadcasting("<", a, b) { $0 < $1 ? 1 : 0 }.tracked(alsoDependingOn: [a, b]) }
     /// Mask of `a <= b`, broadcast; not differentiable.
-    public static func .<= (a: Tensor, b: Tensor) -> Tensor { broadcasting("<=", a, b) { $0 <= $1 ? 1 : 0 } }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor { broadcasting("<=", a, b) { $0 <= $1 ? 1 : 0 }.tracked(alsoDependingOn: [a, b]) }
     /// Mask of `a > b`, broadcast; not differentiable.
-    public static func .> (a: Tensor, b: Tensor) -> Tensor { broadcasting(">", a, b) { $0 > $1 ? 1 : 0 } }
+    public static func .> (a: Tensor, b: Tensor) -> Tensor { broadcasting(">", a, b) { $0 > $1 ? 1 : 0 }.tracked(alsoDependingOn: [a, b]) }
     /// Mask of `a >= b`, broadcast; not differentiable.
-    public static func .>= (a: Tensor, b: Tensor) -> Tensor { broadcasting(">=", a, b) { $0 >= $1 ? 1 : 0 } }
+    public static func .>= (a: Tensor, b: Tensor) -> Tensor { broadcasting(">=", a, b) { $0 >= $1 ? 1 : 0 }.tracked(alsoDependingOn: [a, b]) }
     /// Mask of `a == b`, broadcast; not differentiable.
-    public static func .== (a: Tensor, b: Tensor) -> Tensor { broadcasting("==", a, b) { $0 == $1 ? 1 : 0 } }
+    public static func .== (a: Tensor, b: Tensor) -> Tensor { broadcasting("==", a, b) { $0 == $1 ? 1 : 0 }.tracked(alsoDependingOn: [a, b]) }
     /// Mask of `a != b`, broadcast; not differentiable.
-    public static func .!= (a: Tensor, b: Tensor) -> Tensor { broadcasting("!=", a, b) { $0 != $1 ? 1 : 0 } }
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor { broadcasting("!=", a, b) { $0 != $1 ? 1 : 0 }.tracked(alsoDependingOn: [a, b]) }
 }
 
 /// Elementwise `mask ? a : b` (mask nonzero means true), all three broadcast together.
@@ -32,7 +32,7 @@ public func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
             needs[0] ? Tensor.broadcasting("select", truth, g) { $0 != 0 ? $1 : 0 }.summed(toShape: a.shape) : nil,
             needs[1] ? Tensor.broadcasting("select", truth, g) { $0 != 0 ? 0 : $1 }.summed(toShape: b.shape) : nil,
         ]
-    }
+    }.tracked(alsoDependingOn: [mask])
 }
 
 /// Elementwise `x` limited to `[lower, upper]`; the gradient passes where `lower <= x <= upper`.

@@ -101,6 +101,16 @@ package final class ValueReads: @unchecked Sendable {
     }
 }
 
+extension Tensor {
+    /// This tensor, also made from `others` though no gradient flows to them (a mask, a
+    /// selection's choice): while a model's reads are counted (`ValueReads`) it is tracked with
+    /// them, so that reading it as a number counts as reading them; untouched otherwise.
+    package func tracked(alsoDependingOn others: [Tensor]) -> Tensor {
+        guard ValueReads.current != nil, others.contains(where: \.isTracked) else { return self }
+        return recorded(inputs: [self] + others) { g, _ in [g] + others.map { _ in nil } }
+    }
+}
+
 /// Runs `body` without recording any operation for differentiation (evaluation mode).
 public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Result {
     try GradientTape.$current.withValue(nil) { try body() }

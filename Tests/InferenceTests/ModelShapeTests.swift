@@ -332,6 +332,27 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(elementwise).compile(example: x, datasetSize: 4)) { error in
             XCTAssertTrue("\(error)".hasPrefix("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4): before it (after site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 7)), the model reads a value made from a continuous latent or a parameter as a Swift number"), "\(error)")
         }
+        // And through a comparison or a selection made from the latent.
+        let compared = Model("compared") { (x: Tensor, n: Int) in
+            let u = latent("u") ~ Normal(0, 1)
+            let steps = Int(select(u .> 0, Tensor(2), Tensor(1)).scalar) + Int((u .<= 0).scalar)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(u * Float(steps), 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(compared).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".contains("the model reads a value made from a continuous latent or a parameter as a Swift number"), "\(error)")
+        }
+        // A discrete latent over listed reals (or one-hot vectors) may be read: it has no gradient to lose.
+        let listed = Model("listed values") { (x: Tensor, n: Int) in
+            let s = latent("s") ~ FiniteDiscrete(values: Tensor([0.5, 1, 2]), logits: Tensor.zeros([3]), support: .positive)
+            let z = latent("z") ~ OneHotCategorical(probs: Tensor([0.5, 0.5]))
+            let shift: Float = z.scalars[0] > 0 ? 1 : 0
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(Tensor(shift), Tensor(s.scalars[0]))
+            }
+        }
+        XCTAssertNoThrow(try Amortized(listed).compile(example: x, datasetSize: 4))
         let printing = Model("printing") { (x: Tensor, n: Int) in
             let u = latent("u") ~ Normal(0, 1)
             _ = u.detached.scalar
