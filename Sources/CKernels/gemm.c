@@ -6,14 +6,17 @@
 
 #pragma clang fp contract(fast)
 
-/// A per-thread, 64-byte-aligned scratch buffer of at least `count` floats (slot 0 or 1).
-static float *packing_buffer(int slot, int64_t count) {
-    static _Thread_local float *buffers[2];
-    static _Thread_local int64_t sizes[2];
-    if (sizes[slot] < count) {
+/// The calling thread's scratch buffers, one per use; each keeps the largest size asked of it.
+enum scratch_slot { PACKED_A, PACKED_B, SPARSE_STARTS, SPARSE_NEXT, SPARSE_COLUMNS, SPARSE_VALUES, SPARSE_START, SPARSE_BASELINE, SCRATCH_SLOTS };
+
+/// The calling thread's buffer `slot`, 64-byte aligned, of at least `bytes` bytes.
+static void *scratch(enum scratch_slot slot, int64_t bytes) {
+    static _Thread_local void *buffers[SCRATCH_SLOTS];
+    static _Thread_local int64_t sizes[SCRATCH_SLOTS];
+    if (sizes[slot] < bytes) {
         free(buffers[slot]);
-        buffers[slot] = aligned_alloc(64, (size_t)((count * 4 + 63) / 64 * 64));
-        sizes[slot] = count;
+        buffers[slot] = aligned_alloc(64, (size_t)((bytes + 63) / 64 * 64));
+        sizes[slot] = bytes;
     }
     return buffers[slot];
 }
@@ -94,52 +97,32 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 
 typedef void (*gemm_function)(int64_t, int64_t, int64_t, float, const float *, int64_t, int64_t,
                               const float *, int64_t, int64_t, float, float *, int64_t);
-
-static gemm_function chosen_gemm(const char **name) {
-#if defined(__x86_64__)
-    switch (latent_instruction_level()) {
-    case 2:
-        if (name) *name = "avx512";
-        return gemm_avx512;
-    case 1:
-        if (name) *name = "avx2";
-        return gemm_avx2;
-    }
-#endif
-    if (name) *name = "generic";
-    return gemm_generic;
-}
-
 typedef void (*sparse_rows_function)(int64_t, int64_t, const float *, int64_t, int, const float *, int32_t *, int32_t *,
                                      int32_t *, float *);
 typedef void (*gemm_sparse_function)(int64_t, int64_t, int64_t, int, const float *, const int32_t *, const int32_t *,
                                      const float *, const float *, int64_t, float, float *, int64_t, float *);
 
-/// The sparse kernels of the variant chosen_gemm picks.
-static void chosen_sparse(sparse_rows_function *rows, gemm_sparse_function *gemm) {
+/// The kernels compiled for one instruction set.
+typedef struct {
+    const char *name;
+    gemm_function gemm;
+    void (*tile_shape)(int64_t *, int64_t *);
+    sparse_rows_function sparse_rows;
+    gemm_sparse_function gemm_sparse;
+} kernel_variant;
+
+/// The variant this processor runs: AVX-512, AVX2 with FMA, or generic.
+static const kernel_variant *chosen_variant(void) {
+    static const kernel_variant generic = {"generic", gemm_generic, tile_shape_generic, sparse_rows_generic, gemm_sparse_generic};
 #if defined(__x86_64__)
+    static const kernel_variant avx512 = {"avx512", gemm_avx512, tile_shape_avx512, sparse_rows_avx512, gemm_sparse_avx512};
+    static const kernel_variant avx2 = {"avx2", gemm_avx2, tile_shape_avx2, sparse_rows_avx2, gemm_sparse_avx2};
     switch (latent_instruction_level()) {
-    case 2:
-        *rows = sparse_rows_avx512, *gemm = gemm_sparse_avx512;
-        return;
-    case 1:
-        *rows = sparse_rows_avx2, *gemm = gemm_sparse_avx2;
-        return;
+    case 2: return &avx512;
+    case 1: return &avx2;
     }
 #endif
-    *rows = sparse_rows_generic, *gemm = gemm_sparse_generic;
-}
-
-/// A per-thread scratch buffer of at least `bytes` bytes (slot 0 to 5), 64-byte aligned.
-static void *scratch(int slot, int64_t bytes) {
-    static _Thread_local void *buffers[6];
-    static _Thread_local int64_t sizes[6];
-    if (sizes[slot] < bytes) {
-        free(buffers[slot]);
-        buffers[slot] = aligned_alloc(64, (size_t)((bytes + 63) / 64 * 64));
-        sizes[slot] = bytes;
-    }
-    return buffers[slot];
+    return &generic;
 }
 
 const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t rs, int64_t cs) {
@@ -152,7 +135,7 @@ const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_
     int64_t shared = 0;
     for (int64_t j = 0; j < width; j++) shared += a[j] == a[stride + j];
     if (2 * shared < width) return 0;
-    float *baseline = scratch(5, width * 4 + 64);
+    float *baseline = scratch(SPARSE_BASELINE, width * 4 + 64);
     for (int64_t j = 0; j < width; j++) {
         float first = a[j], second = a[stride + j], third = a[2 * stride + j];
         baseline[j] = second == third ? second : first;
@@ -171,13 +154,12 @@ void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_
                          const float *b, int64_t brs, float beta, float *c, int64_t ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     int transposed = cs != 1;
-    sparse_rows_function list;
-    gemm_sparse_function multiply;
-    chosen_sparse(&list, &multiply);
-    int32_t *starts = scratch(0, (m + 1) * 4), *next = scratch(1, m * 4), *columns = scratch(2, m * k * 4);
-    float *values = scratch(3, m * k * 4);
-    list(m, k, a, transposed ? cs : rs, transposed, baseline, starts, next, columns, values);
-    multiply(m, n, k, transposed, baseline, starts, columns, values, b, brs, beta, c, ldc, scratch(4, n * 4 + 64));
+    const kernel_variant *variant = chosen_variant();
+    int32_t *starts = scratch(SPARSE_STARTS, (m + 1) * 4), *next = scratch(SPARSE_NEXT, m * 4);
+    int32_t *columns = scratch(SPARSE_COLUMNS, m * k * 4);
+    float *values = scratch(SPARSE_VALUES, m * k * 4);
+    variant->sparse_rows(m, k, a, transposed ? cs : rs, transposed, baseline, starts, next, columns, values);
+    variant->gemm_sparse(m, n, k, transposed, baseline, starts, columns, values, b, brs, beta, c, ldc, scratch(SPARSE_START, n * 4 + 64));
 }
 
 void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
@@ -195,22 +177,10 @@ void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
         return;
     }
     static gemm_function function;
-    if (!function) function = chosen_gemm(0);
+    if (!function) function = chosen_variant()->gemm;
     function(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
 }
 
-void latent_sgemm_tile_shape(int64_t *rows, int64_t *columns) {
-#if defined(__x86_64__)
-    switch (latent_instruction_level()) {
-    case 2: tile_shape_avx512(rows, columns); return;
-    case 1: tile_shape_avx2(rows, columns); return;
-    }
-#endif
-    tile_shape_generic(rows, columns);
-}
+void latent_sgemm_tile_shape(int64_t *rows, int64_t *columns) { chosen_variant()->tile_shape(rows, columns); }
 
-const char *latent_sgemm_kernel_name(void) {
-    const char *name = "generic";
-    chosen_gemm(&name);
-    return name;
-}
+const char *latent_sgemm_kernel_name(void) { return chosen_variant()->name; }

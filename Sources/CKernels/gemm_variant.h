@@ -122,8 +122,8 @@ static void CAT(gemm, VARIANT)(int64_t m, int64_t n, int64_t k, float alpha,
                                const float *a, int64_t ars, int64_t acs,
                                const float *b, int64_t brs, int64_t bcs,
                                float beta, float *c, int64_t ldc) {
-    float *packed_a = packing_buffer(0, MC * KC);
-    float *packed_b = packing_buffer(1, KC * ((NC + NR - 1) / NR * NR));
+    float *packed_a = scratch(PACKED_A, MC * KC * 4);
+    float *packed_b = scratch(PACKED_B, KC * ((NC + NR - 1) / NR * NR) * 4);
     int direct_b = bcs == 1 && m <= DIRECT_ROWS;
     for (int64_t jc = 0; jc < n; jc += NC) {
         int64_t nc = n - jc < NC ? n - jc : NC;
