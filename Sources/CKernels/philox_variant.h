@@ -1,5 +1,5 @@
-// The Philox4x32-10 block function over PHILOX_LANES consecutive counters, instantiated by
-// philox.c per instruction set with VARIANT.
+// The Philox4x32-10 block function over PHILOX_LANES consecutive counters, and the uniform and
+// normal floats of those blocks, instantiated by philox.c per instruction set with VARIANT.
 
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
@@ -35,4 +35,19 @@ static void CAT(philox_blocks, VARIANT)(uint64_t key, uint64_t stream, uint64_t 
         words[4 * l + 2] = c2[l];
         words[4 * l + 3] = c3[l];
     }
+}
+
+/// out[e] = uniform element e of the PHILOX_LANES blocks from `counter`: word e % 4 of block e / 4.
+static void CAT(philox_uniforms, VARIANT)(uint64_t key, uint64_t stream, uint64_t counter, float *restrict out) {
+    uint32_t words[4 * PHILOX_LANES];
+    CAT(philox_blocks, VARIANT)(key, stream, counter, words);
+    for (int e = 0; e < 4 * PHILOX_LANES; e++) out[e] = latent_open_unit(words[e]);
+}
+
+/// out[e] = normal element e of the PHILOX_LANES blocks from `counter`: Box-Muller on words
+/// (2 e, 2 e + 1), which are words (0, 1) or (2, 3) of block e / 2.
+static void CAT(philox_normals, VARIANT)(uint64_t key, uint64_t stream, uint64_t counter, float *restrict out) {
+    uint32_t words[4 * PHILOX_LANES];
+    CAT(philox_blocks, VARIANT)(key, stream, counter, words);
+    for (int e = 0; e < 2 * PHILOX_LANES; e++) out[e] = box_muller(words[2 * e], words[2 * e + 1]);
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Synchronization
 
 /// A seeded, counter-based random generator (Philox4x32-10, Salmon et al. 2011).
@@ -84,10 +85,10 @@ package enum Philox {
         return (c0, c1, c2, c3)
     }
 
-    /// A uniform float in the open interval (0, 1) from 32 random bits (24 of them used).
+    /// A uniform float in the open interval (0, 1) from 32 random bits (`latent_open_unit`).
     @inline(__always)
     package static func openUnit(_ bits: UInt32) -> Float {
-        (Float(bits >> 8) + 0.5) * 0x1p-24
+        latent_open_unit(bits)
     }
 }
 

@@ -123,10 +123,9 @@ extension Tensor {
         }
     }
 
-    /// Standard normal from two uniform words (Box-Muller).
+    /// Standard normal from two uniform words (Box-Muller: `latent_standard_normal`).
     package static func standardNormal(_ u1: UInt32, _ u2: UInt32) -> Float {
-        let radius = (-2 * Foundation.log((Double(u1) + 0.5) * 0x1p-32)).squareRoot()
-        return Float(radius * Foundation.cos(2 * Double.pi * Double(Philox.openUnit(u2))))
+        latent_standard_normal(u1, u2)
     }
 
     /// One Gamma(alpha, 1) draw, taking a fresh Philox block per attempt.

@@ -126,6 +126,41 @@ final class RandomTests: XCTestCase {
         }
     }
 
+    /// ((bits >> 8) + 1/2) 2^-24 rounds up to 1 in float for the largest 24 bits; it is kept at
+    /// the float below 1, the one value no other bits give, and a long draw reaches it.
+    func testUniformDrawsStayStrictlyInsideTheUnitInterval() {
+        XCTAssertEqual(Philox.openUnit(.max), 0x1.fffffep-1)
+        XCTAssertEqual(Philox.openUnit(0), 0x1p-25)
+        var generator = RandomGenerator(seed: 1)
+        var largest: Float = 0
+        for _ in 0..<16 { largest = Swift.max(largest, Tensor.randomUniform([1 << 20], using: &generator).scalars.max()!) }
+        XCTAssertEqual(largest, 0x1.fffffep-1, "2^24 draws reach the top 24 bits")
+    }
+
+    /// Box-Muller's log and cos, written for vector lanes, round to the same floats as the
+    /// libm functions in double, here on 2^20 word pairs and on the edges of both words (u2 at
+    /// the quadrants' ends, u1 at its smallest and largest).
+    func testNormalDrawsMatchBoxMullerInDouble() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt32 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt32(truncatingIfNeeded: state >> 32)
+        }
+        var pairs = (0..<(1 << 20)).map { _ in (next(), next()) }
+        let edges: [UInt32] = [0, 1, 255, 256, 0x3FFF_FF00, 0x4000_0000, 0x7FFF_FFFF, 0x8000_0000, 0xBFFF_FF00, 0xC000_0000, 0xFFFF_FF00, .max]
+        pairs += edges.flatMap { a in edges.map { (a, $0) } }
+        var differing = 0
+        for (w1, w2) in pairs {
+            let radius = (-2 * Foundation.log((Double(w1) + 0.5) * 0x1p-32)).squareRoot()
+            let expected = Float(radius * Foundation.cos(2 * Double.pi * Double(Philox.openUnit(w2))))
+            let drawn = Tensor.standardNormal(w1, w2)
+            guard drawn != expected else { continue }
+            differing += 1
+            XCTAssertEqual(drawn, expected, accuracy: expected.ulp, "words \(w1), \(w2)")
+        }
+        XCTAssertLessThanOrEqual(differing, 2, "draws that differ from libm's by one float ulp")
+    }
+
     func testGlobalSeedIsReproducible() {
         setRandomSeed(3)
         let a = Tensor.randomNormal([10])

@@ -92,12 +92,22 @@ int latent_all_finite(const float *x, int64_t n);
 /// `integral` is 1 (NaN is always outside); -1 when every one is inside.
 int64_t latent_first_outside(const float *x, int64_t n, float lower, float upper, int integral);
 
-/// out[j] = element first + j of a U(0, 1) draw: word e % 4 of Philox4x32-10 block
-/// (key, stream, e / 4), as ((bits >> 8) + 1/2) 2^-24.
+/// A uniform float strictly inside (0, 1) from 32 random bits: ((bits >> 8) + 1/2) 2^-24, at
+/// most the float below 1 (the top value rounds up to 1 in float).
+static inline float latent_open_unit(uint32_t bits) {
+    float u = ((float)(bits >> 8) + 0.5f) * 0x1p-24f;
+    return u < 0x1.fffffep-1f ? u : 0x1.fffffep-1f;
+}
+
+/// out[j] = element first + j of a U(0, 1) draw: latent_open_unit of word e % 4 of Philox4x32-10
+/// block (key, stream, e / 4).
 void latent_philox_uniform(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out);
-/// out[j] = element first + j of a N(0, 1) draw: Box-Muller in double, sqrt(-2 log u1) cos(2 pi u2),
-/// on words (0, 1) of block e / 2 for even e and (2, 3) for odd e.
+/// out[j] = element first + j of a N(0, 1) draw: latent_standard_normal of words (0, 1) of
+/// block e / 2 for even e and (2, 3) for odd e.
 void latent_philox_normal(uint64_t key, uint64_t stream, int64_t first, int64_t count, float *out);
+/// N(0, 1) from two random words by Box-Muller in double, sqrt(-2 log u1) cos(2 pi u2), with
+/// u1 = (w1 + 1/2) 2^-32 and u2 = latent_open_unit(w2), rounded to float.
+float latent_standard_normal(uint32_t w1, uint32_t w2);
 
 /// The CRC-32 of `count` bytes continuing from `crc` (0 to start): zlib's `crc32`.
 uint32_t latent_crc32(uint32_t crc, const uint8_t *bytes, int64_t count);
