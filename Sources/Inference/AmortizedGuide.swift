@@ -112,11 +112,12 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             if let plate = site.plate {
                 if let initial = free[site.name] {
                     raw = param(Self.freeOutputName(site.name), initial)
-                } else if let copies = RepeatedRows.copies, site.inputs == ["data"], rows % copies == 0 {
-                    // The rows are `copies` copies of the same rows: their encoder runs once.
-                    let once = dataFeatures(data.rows(Array(0..<(rows / copies))), trunk: trunk)
-                    let output = module(site.name, networks[site.name]!)(once)
-                    raw = Tensor.concatenate(Array(repeating: output, count: copies), axis: batchRank + plate.dim)
+                } else if let repeated = RepeatedRows.current, site.inputs == ["data"], rows % repeated.copies == 0 {
+                    // The rows are copies of the same rows: their encoder runs once for them all.
+                    let output = repeated.encoderOutputs.output(of: site.name) {
+                        module(site.name, networks[site.name]!)(dataFeatures(data.rows(Array(0..<(rows / repeated.copies))), trunk: trunk))
+                    }
+                    raw = repeated.copies == 1 ? output : Tensor.concatenate(Array(repeating: output, count: repeated.copies), axis: batchRank + plate.dim)
                 } else {
                     raw = module(site.name, networks[site.name]!)(concatenated(siteInputs()))
                 }
@@ -284,6 +285,24 @@ final class HeadRecorder: Handler {
 /// Rows that are `copies` copies, one after another, of the same rows (importance sampling
 /// draws several samples per row in one pass this way): a guide then runs each encoder that
 /// reads the data alone on one copy, and repeats its output.
-enum RepeatedRows {
-    @TaskLocal static var copies: Int?
+struct RepeatedRows: Sendable {
+    @TaskLocal static var current: RepeatedRows?
+    /// How many copies the rows are.
+    let copies: Int
+    /// Each encoder's output on one copy, kept for every pass over the same rows.
+    let encoderOutputs: EncoderOutputs
+}
+
+/// The encoders' outputs on fixed rows under fixed parameters, computed once per site: the
+/// passes of one importance-sampled estimate share them.
+final class EncoderOutputs: @unchecked Sendable {
+    private var bySite: [String: Tensor] = [:]
+
+    /// The output of `site`'s encoder: `compute()` the first time it is asked for.
+    func output(of site: String, _ compute: () -> Tensor) -> Tensor {
+        if let kept = bySite[site] { return kept }
+        let output = compute()
+        bySite[site] = output
+        return output
+    }
 }

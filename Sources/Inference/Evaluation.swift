@@ -57,11 +57,12 @@ extension Amortized {
             let fullPass = copiesOfRows(perPass)
             var running: Tensor?
             var drawn = 0
+            let encoderOutputs = EncoderOutputs()
             while drawn < k {
                 let copies = Swift.min(perPass, k - drawn)
                 let repeated = copies == perPass ? fullPass : copiesOfRows(copies)
                 // The first pass has checked every row against the distributions' supports.
-                let pass = { try RepeatedRows.$copies.withValue(copies) { try checkingTensorErrors { try computation.logWeights(repeated) } } }
+                let pass = { try RepeatedRows.$current.withValue(RepeatedRows(copies: copies, encoderOutputs: encoderOutputs)) { try checkingTensorErrors { try computation.logWeights(repeated) } } }
                 let weights = try (drawn == 0 ? pass() : DistributionValidation.skipping(pass)).reshaped(to: [copies, count])
                 let combined = weights.logSumExp(axis: 0)
                 running = running.map { Tensor.stack([$0, combined]).logSumExp(axis: 0) } ?? combined
