@@ -114,10 +114,10 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
                     raw = param(Self.freeOutputName(site.name), initial)
                 } else if let repeated = RepeatedRows.current, site.inputs == ["data"], rows % repeated.copies == 0 {
                     // The rows are copies of the same rows: their encoder runs once for them all.
-                    let output = repeated.encoderOutputs.output(of: site.name) {
-                        module(site.name, networks[site.name]!)(dataFeatures(data.rows(Array(0..<(rows / repeated.copies))), trunk: trunk))
+                    raw = repeated.encoderOutputs.output(of: site.name, copies: repeated.copies) {
+                        let once = module(site.name, networks[site.name]!)(dataFeatures(data.rows(Array(0..<(rows / repeated.copies))), trunk: trunk))
+                        return repeated.copies == 1 ? once : Tensor.concatenate(Array(repeating: once, count: repeated.copies), axis: batchRank + plate.dim)
                     }
-                    raw = repeated.copies == 1 ? output : Tensor.concatenate(Array(repeating: output, count: repeated.copies), axis: batchRank + plate.dim)
                 } else {
                     raw = module(site.name, networks[site.name]!)(concatenated(siteInputs()))
                 }
@@ -289,20 +289,22 @@ struct RepeatedRows: Sendable {
     @TaskLocal static var current: RepeatedRows?
     /// How many copies the rows are.
     let copies: Int
-    /// Each encoder's output on one copy, kept for every pass over the same rows.
+    /// Each encoder's output, kept for every pass over the same rows.
     let encoderOutputs: EncoderOutputs
 }
 
-/// The encoders' outputs on fixed rows under fixed parameters, computed once per site: the
-/// passes of one importance-sampled estimate share them.
+/// The encoders' outputs on fixed rows under fixed parameters, repeated for some number of
+/// copies, computed once per site and number: the passes of one importance-sampled estimate
+/// share them.
 final class EncoderOutputs: @unchecked Sendable {
-    private var bySite: [String: Tensor] = [:]
+    private var kept: [String: [Int: Tensor]] = [:]
 
-    /// The output of `site`'s encoder: `compute()` the first time it is asked for.
-    func output(of site: String, _ compute: () -> Tensor) -> Tensor {
-        if let kept = bySite[site] { return kept }
+    /// The output of `site`'s encoder on `copies` copies of the rows: `compute()` the first
+    /// time it is asked for.
+    func output(of site: String, copies: Int, _ compute: () -> Tensor) -> Tensor {
+        if let output = kept[site]?[copies] { return output }
         let output = compute()
-        bySite[site] = output
+        kept[site, default: [:]][copies] = output
         return output
     }
 }
