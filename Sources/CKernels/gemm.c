@@ -25,12 +25,12 @@ static void *scratch(enum scratch_slot slot, int64_t bytes) {
 static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
                         const float *a, int64_t ars, int64_t acs,
                         const float *b, int64_t brs, int64_t bcs,
-                        float beta, float *c, int64_t ldc) {
+                        float beta, const float *bias, float *c, int64_t ldc) {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             float total = 0;
             for (int64_t p = 0; p < k; p++) total += a[i * ars + p * acs] * b[p * brs + j * bcs];
-            c[i * ldc + j] = beta == 0.0f ? alpha * total : alpha * total + beta * c[i * ldc + j];
+            c[i * ldc + j] = bias ? alpha * total + bias[j] : beta == 0.0f ? alpha * total : alpha * total + beta * c[i * ldc + j];
         }
 }
 
@@ -96,7 +96,7 @@ static void gemm_direct(int64_t m, int64_t n, int64_t k, float alpha,
 #include "sparse_gemm_variant.h"
 
 typedef void (*gemm_function)(int64_t, int64_t, int64_t, float, const float *, int64_t, int64_t,
-                              const float *, int64_t, int64_t, float, float *, int64_t);
+                              const float *, int64_t, int64_t, float, const float *, float *, int64_t);
 typedef void (*sparse_rows_function)(int64_t, int64_t, const float *, int64_t, int, const float *, int32_t *, int32_t *,
                                      int32_t *, float *);
 typedef void (*gemm_sparse_function)(int64_t, int64_t, int64_t, int, const float *, const int32_t *, const int32_t *,
@@ -165,20 +165,20 @@ void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_
 void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t ars, int64_t acs,
                   const float *b, int64_t brs, int64_t bcs,
-                  float beta, float *c, int64_t ldc) {
+                  float beta, const float *bias, float *c, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         for (int64_t i = 0; i < m; i++)
-            for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+            for (int64_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
         return;
     }
     if (m * n * k < 4096) {
-        gemm_direct(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
+        gemm_direct(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, bias, c, ldc);
         return;
     }
     static gemm_function function;
     if (!function) function = chosen_variant()->gemm;
-    function(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc);
+    function(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, bias, c, ldc);
 }
 
 void latent_sgemm_tile_shape(int64_t *rows, int64_t *columns) { chosen_variant()->tile_shape(rows, columns); }

@@ -73,12 +73,13 @@ static void CAT(pack_b, VARIANT)(int64_t kc, int64_t nc, const float *b, int64_t
     }
 }
 
-/// The register tile: C[height x NR] = alpha * Apanel Bpanel + beta * C, rows < m and columns < n
-/// kept; row p of the B panel starts at b + p * ldb (NR when packed). `height` is MR, or fewer
-/// for the last rows of A (a constant at each call, so each height compiles to its own tile).
+/// The register tile: C[height x NR] = alpha * Apanel Bpanel + beta * C, or + bias in every row
+/// when `bias` is not NULL, rows < m and columns < n kept; row p of the B panel starts at
+/// b + p * ldb (NR when packed). `height` is MR, or fewer for the last rows of A (a constant at
+/// each call, so each height compiles to its own tile).
 static inline __attribute__((always_inline)) void CAT(tile, VARIANT)(
-    int height, int64_t kc, const float *a, const float *b, int64_t ldb, float alpha, float beta, float *c, int64_t ldc,
-    int64_t m, int64_t n) {
+    int height, int64_t kc, const float *a, const float *b, int64_t ldb, float alpha, float beta, const float *bias,
+    float *c, int64_t ldc, int64_t m, int64_t n) {
     VEC acc[MR][NR_VECTORS];
 #pragma clang loop unroll(full)
     for (int i = 0; i < height; i++)
@@ -101,7 +102,8 @@ static inline __attribute__((always_inline)) void CAT(tile, VARIANT)(
 #pragma clang loop unroll(full)
             for (int v = 0; v < NR_VECTORS; v++) {
                 VEC *target = (VEC *)(c + i * ldc + v * LANES);
-                *target = beta == 0.0f ? acc[i][v] * alpha : acc[i][v] * alpha + *target * beta;
+                if (bias) *target = acc[i][v] * alpha + *(const VEC *)(bias + v * LANES);
+                else *target = beta == 0.0f ? acc[i][v] * alpha : acc[i][v] * alpha + *target * beta;
             }
         return;
     }
@@ -112,7 +114,8 @@ static inline __attribute__((always_inline)) void CAT(tile, VARIANT)(
         for (int v = 0; v < NR_VECTORS; v++) *(VEC *)(buffer + i * NR + v * LANES) = acc[i][v];
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++)
-            c[i * ldc + j] = beta == 0.0f ? alpha * buffer[i * NR + j] : alpha * buffer[i * NR + j] + beta * c[i * ldc + j];
+            c[i * ldc + j] = bias ? alpha * buffer[i * NR + j] + bias[j]
+                             : beta == 0.0f ? alpha * buffer[i * NR + j] : alpha * buffer[i * NR + j] + beta * c[i * ldc + j];
 }
 
 /// With few rows of A (at most DIRECT_ROWS), each B panel serves few tiles and packing B costs
@@ -121,7 +124,7 @@ static inline __attribute__((always_inline)) void CAT(tile, VARIANT)(
 static void CAT(gemm, VARIANT)(int64_t m, int64_t n, int64_t k, float alpha,
                                const float *a, int64_t ars, int64_t acs,
                                const float *b, int64_t brs, int64_t bcs,
-                               float beta, float *c, int64_t ldc) {
+                               float beta, const float *bias, float *c, int64_t ldc) {
     float *packed_a = scratch(PACKED_A, MC * KC * 4);
     float *packed_b = scratch(PACKED_B, KC * ((NC + NR - 1) / NR * NR) * 4);
     int direct_b = bcs == 1 && m <= DIRECT_ROWS;
@@ -130,6 +133,7 @@ static void CAT(gemm, VARIANT)(int64_t m, int64_t n, int64_t k, float alpha,
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = k - pc < KC ? k - pc : KC;
             float block_beta = pc == 0 ? beta : 1.0f;
+            const float *block_bias = pc == 0 && bias ? bias + jc : 0;
             const float *b_block = b + pc * brs + jc * bcs;
             if (!direct_b) CAT(pack_b, VARIANT)(kc, nc, b_block, brs, bcs, packed_b);
             for (int64_t ic = 0; ic < m; ic += MC) {
@@ -150,12 +154,13 @@ static void CAT(gemm, VARIANT)(int64_t m, int64_t n, int64_t k, float alpha,
                         int64_t rows = mc - ir < MR ? mc - ir : MR;
                         const float *a_panel = packed_a + ir * kc;
                         float *c_tile = c + (ic + ir) * ldc + jc + jr;
+                        const float *tile_bias = block_bias ? block_bias + jr : 0;
                         if (rows > MR / 2)
-                            CAT(tile, VARIANT)(MR, kc, a_panel, panel, ldb, alpha, block_beta, c_tile, ldc, rows, columns);
+                            CAT(tile, VARIANT)(MR, kc, a_panel, panel, ldb, alpha, block_beta, tile_bias, c_tile, ldc, rows, columns);
                         else if (rows > MR / 4)
-                            CAT(tile, VARIANT)(MR / 2, kc, a_panel, panel, ldb, alpha, block_beta, c_tile, ldc, rows, columns);
+                            CAT(tile, VARIANT)(MR / 2, kc, a_panel, panel, ldb, alpha, block_beta, tile_bias, c_tile, ldc, rows, columns);
                         else
-                            CAT(tile, VARIANT)(MR / 4 > 0 ? MR / 4 : 1, kc, a_panel, panel, ldb, alpha, block_beta, c_tile, ldc, rows, columns);
+                            CAT(tile, VARIANT)(MR / 4 > 0 ? MR / 4 : 1, kc, a_panel, panel, ldb, alpha, block_beta, tile_bias, c_tile, ldc, rows, columns);
                     }
                 }
             }

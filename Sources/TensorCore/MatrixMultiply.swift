@@ -88,12 +88,13 @@ enum MatrixKernel {
     }()
 
     /// `c = op(a) op(b)` with row-major contiguous `a` (`m x k`, or `k x m` when transposed),
-    /// `b` (`k x n`, or `n x k`) and `c` (`m x n`).
+    /// `b` (`k x n`, or `n x k`) and `c` (`m x n`); `c += op(a) op(b)` when `accumulate`, and
+    /// `c = op(a) op(b) + 1 bias^T` with a `bias` of `n` floats.
     static func multiply(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, transposeA: Bool,
         b: UnsafePointer<Float>, transposeB: Bool,
-        c: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        c: UnsafeMutablePointer<Float>, accumulate: Bool = false, bias: UnsafePointer<Float>? = nil
     ) {
         guard m > 0, n > 0 else { return }
         let started = MatrixMultiplyMeter.isMeasuring ? DispatchTime.now().uptimeNanoseconds : 0
@@ -116,32 +117,40 @@ enum MatrixKernel {
         // is taken apart: each thread lists the entries off the baseline in the rows it
         // multiplies (all of them when the threads split the columns).
         let baseline = transposeB || m * n * k < sparseThreshold ? nil : latent_sparse_baseline(Int64(m), Int64(k), a, Int64(aRow), Int64(aColumn))
-        let pointers = UncheckedSendable((a, b, c, baseline))
+        let pointers = UncheckedSendable((a, b, c, baseline, bias))
         parallelFor(parts) { part in
-            let (a, b, c, baseline) = pointers.value
+            let (a, b, c, baseline, bias) = pointers.value
             let start = part * chunk
             let size = Swift.min(chunk, extent - start)
+            // The taken-apart product adds onto C: its block starts as the bias.
+            if baseline != nil, let bias {
+                for row in (splitColumns ? 0..<m : start..<(start + size)) {
+                    let columns = splitColumns ? start..<(start + size) : 0..<n
+                    (c + row * n + columns.lowerBound).update(from: bias + columns.lowerBound, count: columns.count)
+                }
+            }
+            let sparseBeta: Float = bias == nil ? beta : 1
             switch (baseline, splitColumns) {
             case let (baseline?, true):
                 latent_sgemm_sparse(Int64(m), Int64(size), Int64(k), a, Int64(aRow), Int64(aColumn), baseline,
-                                    b + start, Int64(bRow), beta, c + start, Int64(n))
+                                    b + start, Int64(bRow), sparseBeta, c + start, Int64(n))
             case let (baseline?, false):
                 latent_sgemm_sparse(Int64(size), Int64(n), Int64(k), a + start * aRow, Int64(aRow), Int64(aColumn), transposeA ? baseline + start : baseline,
-                                    b, Int64(bRow), beta, c + start * n, Int64(n))
+                                    b, Int64(bRow), sparseBeta, c + start * n, Int64(n))
             case (nil, true):
                 latent_sgemm(Int64(m), Int64(size), Int64(k), 1, a, Int64(aRow), Int64(aColumn),
-                             b + start * bColumn, Int64(bRow), Int64(bColumn), beta, c + start, Int64(n))
+                             b + start * bColumn, Int64(bRow), Int64(bColumn), beta, bias.map { $0 + start }, c + start, Int64(n))
             case (nil, false):
                 latent_sgemm(Int64(size), Int64(n), Int64(k), 1, a + start * aRow, Int64(aRow), Int64(aColumn),
-                             b, Int64(bRow), Int64(bColumn), beta, c + start * n, Int64(n))
+                             b, Int64(bRow), Int64(bColumn), beta, bias, c + start * n, Int64(n))
             }
         }
     }
 }
 
 /// The affine map `x W + b` over the last axis of `x` (`W` of shape `[k, n]`, `b` of `[n]`):
-/// the bias is written first and the product added onto it by the GEMM, one pass fewer than
-/// `matmul(x, W) + b`, which it equals.
+/// the GEMM adds the bias as it writes each tile of the product, one pass over the result fewer
+/// than `matmul(x, W) + b`, which it equals.
 public func affine(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
     guard x.rank >= 1, weight.rank == 2, weight.shape[0] > 0, bias.shape == [weight.shape[1]], x.shape[x.rank - 1] == weight.shape[0] else {
         return matmul(x, weight) + bias
@@ -151,18 +160,8 @@ public func affine(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
     let flat = x.reshaped(to: [m, k])
     let result = Tensor.build([m, n]) { out in
         bias.withElements { b in
-            let pointers = UncheckedSendable((out, b))
-            parallelChunks(m * n) { start, count in
-                let (out, b) = pointers.value
-                var index = start
-                while index < start + count {
-                    let column = index % n, run = Swift.min(n - column, start + count - index)
-                    (out + index).update(from: b + column, count: run)
-                    index += run
-                }
-            }
+            MatrixKernel.multiply(m: m, n: n, k: k, a: flat.storage.pointer, transposeA: false, b: weight.storage.pointer, transposeB: false, c: out, bias: b)
         }
-        MatrixKernel.multiply(m: m, n: n, k: k, a: flat.storage.pointer, transposeA: false, b: weight.storage.pointer, transposeB: false, c: out, accumulate: true)
     }
     return result.recorded(inputs: [flat, weight, bias]) { g, needs in
         [needs[0] ? batchedMatmul(g, weight, transposeA: false, transposeB: true) : nil,

@@ -51,6 +51,43 @@ final class MatrixKernelTests: XCTestCase {
         let double = matmul(a, b)
         XCTAssertEqual(single.scalars, double.scalars)
     }
+    /// `affine` adds the bias as the GEMM writes each tile: once (not once per block of k), at its
+    /// own column (past the first 2048-column block too), in the direct loop for tiny products,
+    /// and onto the taken-apart product of images. The result meets the product's bound with
+    /// |bias| added to the magnitude, is the same on one thread and two, and for dense operands
+    /// is the bias written into C with the product added onto it, bit for bit.
+    func testAffineAddsTheBiasOnceAtItsColumn() {
+        var generator = RandomGenerator(seed: 11)
+        for (m, n, k, images) in [(3, 4, 5, false), (77, 37, 600, false), (20, 200, 784, false), (40, 2100, 30, false), (300, 45, 300, false),
+                                  (128, 400, 784, true), (128, 20, 784, true)] {
+            let x = images ? standardizedImages(m, k, using: &generator) : Tensor.randomUniform([m, k], using: &generator) * 2 - 1
+            let w = Tensor.randomUniform([k, n], using: &generator) * 2 - 1
+            let bias = Tensor.randomUniform([n], using: &generator) * 20 - 10
+            var results: [[Float]] = []
+            for threads in [1, 2] {
+                ComputeThreads.count = threads
+                results.append(affine(x, w, bias).scalars)
+            }
+            XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "m \(m) n \(n) k \(k): one thread and two")
+            let product = DoubleTensor.matmul(DoubleTensor(x), DoubleTensor(w)), magnitude = DoubleTensor.matmul(DoubleTensor(x).map(abs), DoubleTensor(w).map(abs))
+            let b = bias.scalars.map(Double.init)
+            let bound = Double(k + 4) * 0x1p-24
+            let excess = (0..<product.count).map { index -> Double in
+                let error = abs(Double(results[0][index]) - (product.values[index] + b[index % n]))
+                return error == 0 ? 0 : error / (bound * (magnitude.values[index] + abs(b[index % n])))
+            }.max() ?? 0
+            XCTAssertLessThanOrEqual(excess, 1, "m \(m) n \(n) k \(k)")
+            guard !images else { continue }
+            var written = (0..<(m * n)).map { bias.scalars[$0 % n] }
+            x.scalars.withUnsafeBufferPointer { a in
+                w.scalars.withUnsafeBufferPointer { wb in
+                    latent_sgemm(Int64(m), Int64(n), Int64(k), 1, a.baseAddress!, Int64(k), 1, wb.baseAddress!, Int64(n), 1, 1, nil, &written, Int64(n))
+                }
+            }
+            XCTAssertEqual(results[0].map(\.bitPattern), written.map(\.bitPattern), "m \(m) n \(n) k \(k): the bias written first")
+        }
+    }
+
     /// Standardized binarized images: each pixel takes one value where it is off (-mean / scale,
     /// 0 for a pixel never on) and another where it is on, about 13% of the time.
     func standardizedImages(_ rows: Int, _ pixels: Int, using generator: inout RandomGenerator) -> Tensor {

@@ -10,11 +10,13 @@ int latent_instruction_level(void);
 /// C[i*ldc + j] = alpha * sum_p A(i,p) B(p,j) + beta * C[i*ldc + j] for 0 <= i < m, 0 <= j < n,
 /// where A(i,p) = a[i*a_row_stride + p*a_col_stride] and B(p,j) = b[p*b_row_stride + j*b_col_stride]
 /// (a transposed operand is the same matrix with its strides swapped). beta == 0 never reads C.
+/// With a `bias` (n floats, else NULL), C[i*ldc + j] = alpha * sum_p A(i,p) B(p,j) + bias[j]
+/// instead, the same sum as writing the bias into C first with beta 1, and C is not read.
 /// Single-threaded and reentrant: callers split C into blocks across threads.
 void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t a_row_stride, int64_t a_col_stride,
                   const float *b, int64_t b_row_stride, int64_t b_col_stride,
-                  float beta, float *c, int64_t ldc);
+                  float beta, const float *bias, float *c, int64_t ldc);
 
 /// The baseline of A (m x k, A(i,p) = a[i*a_row_stride + p*a_col_stride], its rows or its
 /// columns contiguous) when A is mostly that baseline, one value per column of A as stored (per
