@@ -57,3 +57,13 @@ void latent_bernoulli_log_likelihood(const float *logits, const float *values, f
 #endif
     bernoulli_log_likelihood_generic(logits, values, y, dlogits, n);
 }
+
+void latent_bernoulli_log_likelihood_rows(const float *logits, const float *values, float *y, float *dlogits, int64_t rows, int64_t columns) {
+#if defined(__x86_64__)
+    switch (latent_instruction_level()) {
+    case 2: bernoulli_log_likelihood_rows_avx512(logits, values, y, dlogits, rows, columns); return;
+    case 1: bernoulli_log_likelihood_rows_avx2(logits, values, y, dlogits, rows, columns); return;
+    }
+#endif
+    bernoulli_log_likelihood_rows_generic(logits, values, y, dlogits, rows, columns);
+}

@@ -162,6 +162,29 @@ static void CAT(bernoulli_log_likelihood, VARIANT)(const float *l, const float *
     }
 }
 
+/// y[r] = the sum of row r's terms x l - softplus(l) (`columns` of them), in double and in the
+/// order of the row sums (16 running lanes, then the rest), the terms computed as above and
+/// never written out; their derivatives in dl unless it is NULL.
+static void CAT(bernoulli_log_likelihood_rows, VARIANT)(const float *l, const float *x, float *y, float *dl, int64_t rows, int64_t columns) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *logits = l + r * columns, *values = x + r * columns;
+        float *slopes = dl ? dl + r * columns : 0;
+        float terms[16];
+        double lanes[16] = {0}, total = 0;
+        int64_t j = 0;
+        for (; j + 16 <= columns; j += 16) {
+            CAT(bernoulli_log_likelihood, VARIANT)(logits + j, values + j, terms, slopes ? slopes + j : 0, 16);
+            for (int i = 0; i < 16; i++) lanes[i] += (double)terms[i];
+        }
+        for (int i = 0; i < 16; i++) total += lanes[i];
+        if (j < columns) {
+            CAT(bernoulli_log_likelihood, VARIANT)(logits + j, values + j, terms, slopes ? slopes + j : 0, columns - j);
+            for (int64_t i = 0; i < columns - j; i++) total += (double)terms[i];
+        }
+        y[r] = (float)total;
+    }
+}
+
 /// The array loop: whole vectors, then the tail through a padded vector.
 #define ARRAY_LOOP(function)                                                        \
     static void CAT(function##_array, VARIANT)(const float *x, float *y, int64_t n) { \

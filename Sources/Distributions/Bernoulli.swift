@@ -3,7 +3,7 @@ import TensorCore
 /// The Bernoulli distribution on {0, 1}, by probability or log-odds:
 /// `log p(x) = x l - softplus(l)` with `l = logit(p)` (the negative binary cross-entropy,
 /// stable for logits of any size).
-public struct Bernoulli: Distribution {
+public struct Bernoulli: Distribution, SummedLogProb {
     /// The log-odds `l = log p - log(1 - p)`.
     public let logits: Tensor
     /// The probability of 1, when given (otherwise `sigmoid(logits)`, computed on demand).
@@ -37,6 +37,11 @@ public struct Bernoulli: Distribution {
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
         return bernoulliLogLikelihood(logits: logits, values: value)
+    }
+
+    func logProb(_ value: Tensor, summingLast axes: Int) -> Tensor {
+        validateValue(value)
+        return bernoulliLogLikelihood(logits: logits, values: value, summingLast: axes)
     }
 
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {

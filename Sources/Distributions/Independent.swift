@@ -25,7 +25,12 @@ public struct Independent<Base: Distribution>: Distribution {
         reinterpretedBatchRank == 0 ? t : t.sum(axes: Array((t.rank - reinterpretedBatchRank)..<t.rank))
     }
 
-    public func logProb(_ value: Tensor) -> Tensor { summedOverEvent(base.logProb(value)) }
+    public func logProb(_ value: Tensor) -> Tensor {
+        if reinterpretedBatchRank > 0, let summing = base as? SummedLogProb {
+            return summing.logProb(value, summingLast: reinterpretedBatchRank)
+        }
+        return summedOverEvent(base.logProb(value))
+    }
     public func elementwiseLogProb(_ value: Tensor) -> Tensor { base.elementwiseLogProb(value) }
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { base.sample(sampleShape, using: &generator) }
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor { base.rsample(sampleShape, using: &generator) }
@@ -63,6 +68,13 @@ public struct Independent<Base: Distribution>: Distribution {
     public func expanded(to batchShape: [Int]) -> Independent<Base> {
         Independent(base.expanded(to: batchShape + Array(base.batchShape.suffix(reinterpretedBatchRank))), reinterpretedBatchRank: reinterpretedBatchRank)
     }
+}
+
+/// A distribution that sums its log-density over trailing axes without writing each term out,
+/// to the same numbers as `logProb(value).sum(axes:)` over them.
+protocol SummedLogProb {
+    /// `logProb(value)` summed over its last `axes` axes.
+    func logProb(_ value: Tensor, summingLast axes: Int) -> Tensor
 }
 
 /// What the KL registry needs to see through `Independent` without knowing its base type.

@@ -138,6 +138,33 @@ package func logGammaRemainderDerivative(_ x: Tensor) -> Tensor {
     }
 }
 
+/// `bernoulliLogLikelihood(logits:values:)` summed over the last `axes` axes, the terms never
+/// written out: the same numbers, bit for bit, and the same gradients as summing them.
+package func bernoulliLogLikelihood(logits: Tensor, values: Tensor, summingLast axes: Int) -> Tensor {
+    let trailing = Array(logits.shape.suffix(axes))
+    guard axes >= 1, axes <= logits.rank, logits.shape == values.shape, logits.count > 0 else {
+        let terms = bernoulliLogLikelihood(logits: logits, values: values)
+        return terms.sum(axes: Array((terms.rank - Swift.min(axes, terms.rank))..<terms.rank))
+    }
+    let columns = Shape.count(trailing), rows = logits.count / columns
+    let kept = Array(logits.shape.dropLast(axes))
+    let derivative = Tensor.isTracked([logits]) ? TensorStorage.uninitialized(count: logits.count) : nil
+    let parts = logits.count < elementsWorthSplitting ? 1 : Swift.min(rows, ComputeThreads.count)
+    let result = Tensor.build(kept) { out in
+        let pointers = UncheckedSendable((logits.storage.pointer, values.storage.pointer, out, derivative?.pointer))
+        parallelFor(parts) { part in
+            let (l, x, y, d) = pointers.value
+            let start = rows * part / parts, end = rows * (part + 1) / parts
+            latent_bernoulli_log_likelihood_rows(l + start * columns, x + start * columns, y + start, d.map { $0 + start * columns }, Int64(end - start), Int64(columns))
+        }
+    }
+    return result.recorded(inputs: [logits, values]) { g, needs in
+        let spread = g.reshaped(to: kept + [Int](repeating: 1, count: axes)).expanded(to: logits.shape)
+        return [needs[0] ? spread * (derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)) : nil,
+                needs[1] ? spread * logits : nil]
+    }
+}
+
 /// Elementwise digamma `psi(x) = d/dx log Gamma(x)`.
 public func digamma(_ x: Tensor) -> Tensor {
     x.mapped { Float(SpecialFunctions.digamma(Double($0))) }.recorded(inputs: [x]) { g, _ in [g * trigamma(x)] }

@@ -83,6 +83,42 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// Summed over trailing axes without writing the terms out, the Bernoulli log-likelihood is
+    /// the sum of the terms bit for bit (rows of 16s, a tail, fewer than 16 columns, two axes,
+    /// rows split over threads), and so are both gradients; values that broadcast sum the
+    /// broadcast terms; the gradient in the logits also against finite differences in Double.
+    func testBernoulliLogLikelihoodSummedOverTrailingAxes() throws {
+        var generator = RandomGenerator(seed: 13)
+        for (shape, axes) in [([3, 37], 1), ([4, 7], 1), ([2, 3, 20], 2), ([300, 784], 1), ([130, 515], 1)] {
+            let logits = Tensor.randomUniform(shape, using: &generator) * 16 - 8
+            let values = Tensor.randomBernoulli(probabilities: Tensor.full(shape, 0.3), using: &generator)
+            let summed = Array((shape.count - axes)..<shape.count)
+            let weights = Tensor.randomUniform(Array(shape.dropLast(axes)), using: &generator)
+            func run(_ body: (Tensor, Tensor) -> Tensor) -> [[UInt32]] {
+                let tape = GradientTape()
+                let (l, x) = (tape.watch(logits), tape.watch(values))
+                let y = tape.record { body(l, x) }
+                let gradients = tape.gradient(of: tape.record { (y * weights).sum() }, withRespectTo: [l, x])
+                return [y.scalars.map(\.bitPattern)] + gradients.map { $0.scalars.map(\.bitPattern) }
+            }
+            let fused = run { bernoulliLogLikelihood(logits: $0, values: $1, summingLast: axes) }
+            let composed = run { bernoulliLogLikelihood(logits: $0, values: $1).sum(axes: summed) }
+            XCTAssertEqual(fused[0], composed[0], "\(shape): values")
+            XCTAssertEqual(fused[1], composed[1], "\(shape): gradient in the logits")
+            XCTAssertEqual(fused[2], composed[2], "\(shape): gradient in the values")
+        }
+        // Values that broadcast against the logits (enumerated ones) sum the broadcast terms.
+        let logits = Tensor.randomUniform([2, 3], using: &generator) * 4 - 2
+        let support = Tensor(shape: [4, 1, 3], scalars: [0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1])
+        XCTAssertEqual(bernoulliLogLikelihood(logits: logits, values: support, summingLast: 1).scalars,
+                       bernoulliLogLikelihood(logits: logits, values: support).sum(axes: [2]).scalars)
+        let values = Tensor.randomBernoulli(probabilities: Tensor.full([3, 37], 0.5), using: &generator)
+        try assertGradients([uniform([3, 37], -8, 8)], { bernoulliLogLikelihood(logits: $0[0], values: values, summingLast: 1) }) { inputs in
+            let terms = DoubleTensor.zip(inputs[0], DoubleTensor(values)) { l, x in x * l - (l > 0 ? l + Foundation.log1p(Foundation.exp(-l)) : Foundation.log1p(Foundation.exp(l))) }
+            return DoubleTensor(shape: [3], values: (0..<3).map { row in terms.values[(row * 37)..<(row * 37 + 37)].reduce(0, +) })
+        }
+    }
+
     func testDigammaAndTrigammaMatchReferenceValues() throws {
         // Reference values from scipy.special.psi and polygamma(1, x).
         let x = Tensor([0.1, 0.5, 1, 2.5, 10, -0.5])

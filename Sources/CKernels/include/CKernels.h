@@ -69,6 +69,9 @@ void latent_adam_update(float *p, const float *g, float *m, float *v, int64_t n,
 /// y = x l - softplus(l) (the Bernoulli log-likelihood of x with logits l) and, unless dlogits
 /// is NULL, dlogits = x - sigmoid(l), elementwise.
 void latent_bernoulli_log_likelihood(const float *logits, const float *values, float *y, float *dlogits, int64_t n);
+/// y[r] = the sum over row r (`columns` entries of rows x columns matrices) of those terms, the
+/// same number, bit for bit, as latent_row_sums of them, without writing them; dlogits as above.
+void latent_bernoulli_log_likelihood_rows(const float *logits, const float *values, float *y, float *dlogits, int64_t rows, int64_t columns);
 
 /// y = a op b elementwise for op 0 (+), 1 (-), 2 (*), 3 (/); y may alias a or b.
 void latent_vbinary(int op, const float *a, const float *b, float *y, int64_t n);
