@@ -284,7 +284,7 @@ final class HeadRecorder: Handler {
 
 /// Rows that are `copies` copies, one after another, of the same rows (importance sampling
 /// draws several samples per row in one pass this way): a guide then runs each encoder that
-/// reads the data alone on one copy, and repeats its output.
+/// reads the data alone on one copy, repeats its output, and keeps that for the next pass.
 struct RepeatedRows: Sendable {
     @TaskLocal static var current: RepeatedRows?
     /// How many copies the rows are.

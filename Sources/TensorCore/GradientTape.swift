@@ -106,7 +106,7 @@ extension Tensor {
     /// selection's choice): while a model's reads are counted (`ValueReads`) it is tracked with
     /// them, so that reading it as a number counts as reading them; untouched otherwise.
     package func tracked(alsoDependingOn others: [Tensor]) -> Tensor {
-        guard ValueReads.current != nil, others.contains(where: \.isTracked) else { return self }
+        guard others.contains(where: \.isTracked), ValueReads.current != nil else { return self }
         return recorded(inputs: [self] + others) { g, _ in [g] + others.map { _ in nil } }
     }
 }

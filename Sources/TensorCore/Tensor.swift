@@ -77,7 +77,7 @@ public struct Tensor: @unchecked Sendable {
     /// The elements in row-major order (a read that the compiler's check of a model counts,
     /// as `scalar`'s; `detached.scalars` is not counted).
     public var scalars: [Float] {
-        ValueReads.current?.record(tracking)
+        if let tracking { ValueReads.current?.record(tracking) }
         return Array(storage.buffer)
     }
 
@@ -87,7 +87,7 @@ public struct Tensor: @unchecked Sendable {
             _ = Tensor.failure("scalar", "tensor of shape \(Shape.describe(shape)) has \(count) elements, expected 1", shape: [])
             return .nan
         }
-        ValueReads.current?.record(tracking)
+        if let tracking { ValueReads.current?.record(tracking) }
         return storage.pointer[0]
     }
 
