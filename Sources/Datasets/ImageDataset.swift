@@ -122,25 +122,34 @@ public struct Dataset {
         return dataset
     }
 
-    /// The rows of the raw `.npy` file `raw`, left on disk: a 3-D array is images (scaled to
-    /// [0, 1] when its values pass 1). One pass over the file checks every value is finite.
+    /// The rows of the raw `.npy` file `raw`, left on disk: a 3-D array is images, kept as they
+    /// are when no value passes 1, and scaled from 0...255 to [0, 1] when every value is a whole
+    /// number in 0...255 and one passes 1; other images are refused, naming a value that is
+    /// neither. One pass over the file checks every value is finite.
     static func npy(_ raw: String, source: String) throws -> (rows: DataRows, imageShape: [Int]?) {
         var (file, shape) = try NPYFile.rows(raw)
         guard !shape.isEmpty else { throw DataError.corrupt(path: source, reason: "the array is a single number; data need rows (a first axis)") }
         try checkRows(rows: file.rowCount, numbersPerRow: file.rowLength, shape: [file.rowCount, file.rowLength], path: source)
         let imageShape = shape.count == 3 ? Array(shape.suffix(2)) : nil
         var largest = -Float.infinity
+        var notAByte: (row: Int, value: Float)?
         let step = Swift.max(1, (1 << 20) / file.rowLength)
         var buffer = [Float](repeating: 0, count: step * file.rowLength)
         for start in stride(from: 0, to: file.rowCount, by: step) {
             let count = Swift.min(step, file.rowCount - start)
             try buffer.withUnsafeMutableBufferPointer { try file.read(Array(start..<(start + count)), into: $0.baseAddress!) }
-            for value in buffer.prefix(count * file.rowLength) {
+            for (index, value) in buffer.prefix(count * file.rowLength).enumerated() {
                 guard value.isFinite else { throw DataError.corrupt(path: source, reason: "the data contain NaN or infinite values") }
                 largest = Swift.max(largest, value)
+                if notAByte == nil, !(value >= 0 && value <= 255 && value == value.rounded()) { notAByte = (start + index / file.rowLength, value) }
             }
         }
-        if imageShape != nil, largest > 1 { file = try NPYFile.rows(raw, scale: 1.0 / 255).file }
+        if imageShape != nil, largest > 1 {
+            if let notAByte {
+                throw DataError.corrupt(path: source, reason: "a 3-D array is read as images, with values in [0, 1] or whole numbers 0...255 (then divided by 255); row \(notAByte.row) holds \(notAByte.value) and the largest value is \(largest), so it is neither")
+            }
+            file = try NPYFile.rows(raw, scale: 1.0 / 255).file
+        }
         return (DataRows(file: file, rowShape: [file.rowLength]), imageShape)
     }
 

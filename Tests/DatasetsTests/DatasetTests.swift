@@ -150,6 +150,30 @@ final class DatasetTests: XCTestCase {
         }
     }
 
+    /// A 3-D array is images: whole numbers 0...255 are divided by 255, values in [0, 1] kept,
+    /// and anything else refused naming the row (one value of 1.01 among 0/1 images was divided
+    /// by 255 with the rest, which made every image black).
+    func testNPYImagesAreBytesOrUnitValues() throws {
+        func images(_ name: String, _ values: [Float]) throws -> String {
+            try write(name, npy("<f4", shape: "\(values.count / 4), 2, 2", payload: values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+        }
+        let bytes = (0..<40).map { Float($0 * 37 % 256) }
+        let values = { (data: Dataset) in try data.train.tensor().scalars + data.test.tensor().scalars }
+        XCTAssertEqual(Set(try values(Dataset.load(try images("bytes.npy", bytes)))), Set(bytes.map { $0 * Float(1.0 / 255) }))
+        let unit = (0..<40).map { Float($0 % 2) * 0.75 }
+        XCTAssertEqual(Set(try values(Dataset.load(try images("unit.npy", unit)))), [0, 0.75])
+        for (name, bad, row) in [("over.npy", Float(1.01), 3), ("fraction.npy", Float(2.5), 7), ("large.npy", Float(1000), 9), ("negative.npy", Float(-3), 5)] {
+            var values = (0..<40).map { Float($0 % 2) }
+            values[row * 4 + 1] = bad
+            if bad < 0 { values[0] = 2 }
+            let path = try images(name, values)
+            XCTAssertThrowsError(try Dataset.load(path)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("\(path): "), "\(error)")
+                XCTAssertTrue("\(error)".contains("row \(row) holds \(bad)"), "\(error)")
+            }
+        }
+    }
+
     func testImageFolderAndBinarization() throws {
         let raw = try Gzip.decompress(bytes(GzipFixtures.idx), path: "idx")
         _ = try write("train-images-idx3-ubyte.gz", bytes(GzipFixtures.idx))
