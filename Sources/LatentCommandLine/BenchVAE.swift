@@ -36,7 +36,7 @@ struct BenchVAE: Subcommand {
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
         var data = try loadData(arguments.text("data"), for: model, output: output)
         if !stochastic { data.train = data.train.thresholded() }
-        let settings = try model.settings(dataSize: data.train.rowSize, from: arguments)
+        let settings = try model.settings(dataSize: data.train.rowSize, of: data.source, from: arguments)
         if let problem = settings.firstProblem(for: model) { throw UsageError("model '\(model.name)' does not take these settings: \(problem)") }
         let vi = Amortized(model.build(settings), options: model.compilerOptions(settings))
         var options = TrainingOptions(epochs: 2, batchSize: batchSize, optimizer: .adam(learningRate: 1e-3))

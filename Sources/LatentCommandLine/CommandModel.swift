@@ -49,12 +49,15 @@ public struct ModelSettings: Codable, Equatable, Sendable {
         self.values = values
     }
 
+    /// The numbers per data row a model here may take.
+    static let dataSizes = 1...(1 << 24)
+
     /// The value of the option `name` (the command fills in every option a model declares).
     public subscript(_ name: String) -> Int { values[name] ?? 0 }
 
     /// What does not fit `model`'s options, or nil: a value out of range, missing, or unknown.
     func firstProblem(for model: CommandModel) -> String? {
-        if !(1...(1 << 24)).contains(dataSize) { return "data size \(dataSize) is not within 1...16777216" }
+        if !Self.dataSizes.contains(dataSize) { return "data size \(dataSize) is not within \(Self.dataSizes.lowerBound)...\(Self.dataSizes.upperBound)" }
         for option in model.options {
             guard let value = values[option.name] else { return "no value for --\(option.name)" }
             if !option.range.contains(value) { return "--\(option.name) \(value) is not within \(option.range.lowerBound)...\(option.range.upperBound)" }
@@ -115,8 +118,12 @@ public struct CommandModel: Sendable {
         options.map { .value($0.name, $0.flagHelp) }
     }
 
-    /// The settings for data of `dataSize` numbers per row and the flags given.
-    func settings(dataSize: Int, from arguments: ParsedArguments) throws -> ModelSettings {
+    /// The settings for data of `dataSize` numbers per row (`data` says where from, in the
+    /// error when no model here takes that many) and the flags given.
+    func settings(dataSize: Int, of data: String, from arguments: ParsedArguments) throws -> ModelSettings {
+        guard ModelSettings.dataSizes.contains(dataSize) else {
+            throw UsageError("\(data): \(dataSize) numbers per row; a model here takes \(ModelSettings.dataSizes.lowerBound) to \(ModelSettings.dataSizes.upperBound)")
+        }
         var values: [String: Int] = [:]
         for option in options {
             let fallback = option.defaultValue(dataSize)

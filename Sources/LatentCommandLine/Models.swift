@@ -105,7 +105,7 @@ struct Explain: Subcommand {
     init(arguments: ParsedArguments, models: Models) throws {
         model = try models.named(arguments.positional[0])
         let dataSize = try arguments.integer("data-size", default: model.data == .points ? 2 : 784, in: 1...1_000_000)
-        settings = try model.settings(dataSize: dataSize, from: arguments)
+        settings = try model.settings(dataSize: dataSize, of: "--data-size", from: arguments)
     }
 
     func run(output: Output) throws -> [String: Any] {

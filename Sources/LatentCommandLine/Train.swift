@@ -68,7 +68,7 @@ struct Train: Subcommand {
         }
         if let label = try arguments.optionalInteger("leave-out-class", in: 0...255) { data = try data.leavingOut(class: label) }
         let dataSize = data.train.rowSize
-        var settings = try model.settings(dataSize: dataSize, from: arguments)
+        var settings = try model.settings(dataSize: dataSize, of: data.source, from: arguments)
         if let resume {
             for option in model.options where arguments.has(option.name) && settings[option.name] != resume.settings[option.name] {
                 throw UsageError("--\(option.name) \(settings[option.name]) differs from the run being resumed (\(resume.settings[option.name])); a resumed run keeps its model")

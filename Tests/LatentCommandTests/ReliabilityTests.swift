@@ -70,6 +70,9 @@ final class ReliabilityTests: XCTestCase {
         _ = try write("overflow/train-images-idx3-ubyte", idx([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], data: [1, 2, 3]))
         _ = try write("empty/t10k-images-idx3-ubyte", idx([1, 28, 28], data: [UInt8](repeating: 0, count: 784)))
         _ = try write("empty/train-images-idx3-ubyte", idx([0, 28, 28]))
+        let wide = try write("wide.npy", npy("(2, 16777217)"))
+        let header = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: wide)[.size] as? UInt64)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: wide)).truncate(atOffset: header + 2 * 16_777_217 * 4)
         let settings = { (latent: Int, hidden: Int) in "{\"dataSize\":3,\"values\":{\"latent-dim\":\(latent),\"hidden\":\(hidden)}}" }
         let cases: [([String], String)] = [
             (["train", "bernoulli-vae", "--data", path("overflow")], "\(path("overflow"))/train-images-idx3-ubyte: IDX: the header promises 4294967295 x 4294967295 x 4294967295 = more bytes than any file holds of data, the file has 3"),
@@ -78,6 +81,7 @@ final class ReliabilityTests: XCTestCase {
             (["train", "ppca", "--data", try write("huge.npy", npy("(1099511627776, 1099511627776)", data: [0, 0, 0, 0]))], "\(path("huge.npy")): NPY: shape [1099511627776, 1099511627776] needs more bytes than any file holds of data, the file has 4"),
             (["train", "ppca", "--data", try write("scalar.npy", npy("()", data: [0, 0, 128, 63]))], "\(path("scalar.npy")): the array is a single number; data need rows (a first axis)"),
             (["train", "ppca", "--data", try write("flat.npy", npy("(10, 0)"))], "\(path("flat.npy")): the rows have no numbers (shape [10, 0])"),
+            (["train", "ppca", "--data", wide], "\(wide): 16777217 numbers per row; a model here takes 1 to 16777216"),
             (["train", "ppca", "--data", try write("text.csv", Array("a,b\n1,2\n3,x\n".utf8))], "\(path("text.csv")):3:2: 'x', not a number in column 'b'; remove or fill in that row"),
             (["train", "ppca", "--data", try write("nul.csv", Array("a,b\n1,2\n1.\u{0}5,2\n".utf8))], "\(path("nul.csv")):3:1: '1.\u{0}5', not a number in column 'a'; remove or fill in that row"),
             (["train", "bernoulli-vae", "--data", try labelledImages("labelled"), "--leave-out-class", "7"],
