@@ -23,6 +23,8 @@ public struct Checkpoint: Equatable {
     public var optimizerState: [String: Tensor]
     /// Free-form facts: model name, epoch, options, generator positions.
     public var metadata: [String: String]
+    /// The file it was read from, for messages ("(in memory)" for one made here).
+    public var source = "(in memory)"
 
     public init(modelParameters: [String: Tensor], guideParameters: [String: Tensor], guideConstants: [String: Tensor] = [:], optimizerState: [String: Tensor] = [:], metadata: [String: String] = [:]) {
         self.modelParameters = modelParameters
@@ -110,6 +112,7 @@ public struct Checkpoint: Equatable {
         }
         guard offset == end else { throw fail("\(end - offset) unexpected bytes after the tensors") }
         self.init(modelParameters: groups["model"]!, guideParameters: groups["guide"]!, guideConstants: groups["guide constant"]!, optimizerState: groups["optimizer"]!, metadata: header.metadata)
+        self.source = source
     }
 
     /// Writes atomically to `path`: a temporary file beside it, flushed, then a rename.

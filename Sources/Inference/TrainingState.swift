@@ -63,7 +63,7 @@ extension Amortized {
     /// Loads a checkpoint's parameters, optimizer state, generator positions and baselines;
     /// returns the epoch it was written after.
     func restore(_ checkpoint: Checkpoint, optimizer: inout any Optimizer, shuffler: inout RandomGenerator) throws -> Int {
-        let path = "(given)"
+        let path = checkpoint.source
         func mismatch(_ reason: String) -> CheckpointError { .mismatch(path: path, reason: reason) }
         func number(_ key: String) throws -> UInt64 {
             guard let text = checkpoint.metadata[key], let value = UInt64(text) else { throw mismatch("its '\(key)' is missing or not a whole number") }

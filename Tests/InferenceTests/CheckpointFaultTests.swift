@@ -75,7 +75,7 @@ final class CheckpointFaultTests: XCTestCase {
 
     /// Saved state that does not fit: a parameter of another shape, a non-finite parameter,
     /// optimizer slots of another shape or count, a negative sum of squares, a NaN step count, a
-    /// missing generator position.
+    /// missing generator position; each message names the checkpoint's file.
     func testResumingFromStateThatDoesNotFitIsAnError() throws {
         let x = Tensor([0.5, -1, 2, 0.1])
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-resume-faults-\(UUID().uuidString)")
@@ -111,7 +111,7 @@ final class CheckpointFaultTests: XCTestCase {
             var resumed = options
             resumed.epochs = 4
             XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: resumed, resume: checkpoint)) { error in
-                XCTAssertEqual("\(error)", "checkpoint (given) does not fit this model: \(reason)")
+                XCTAssertEqual("\(error)", "checkpoint \(options.checkpointPath!) does not fit this model: \(reason)")
             }
         }
         var past = options
