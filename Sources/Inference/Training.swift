@@ -321,7 +321,9 @@ extension Amortized {
         while start < count {
             let end = Swift.min(start + batchSize, count)
             let rows = try x.rows(at: Array(start..<end))
-            let value = try elbo(rows, datasetSize: count)
+            // A parameter that the last steps took out of its domain is divergence there.
+            let value: Float
+            do { value = try elbo(rows, datasetSize: count) } catch { throw TrainingError.diverged(error, step: stepsTaken) }
             guard value.isFinite else {
                 let traces = try? withoutGradient { () -> (model: Trace, guide: Trace) in
                     let (guide, model) = try computation(generator: evaluationGenerator(1)).traces(rows, datasetSize: count)

@@ -133,6 +133,26 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A parameter that the last step of an epoch takes out of its domain is refused first by
+    /// the held-out ELBO: that is divergence too, named with the step, not a bare refusal.
+    func testDivergenceAtAnEpochsLastStepNamesTheStep() throws {
+        let model = Model("spread") { (x: Tensor, n: Int) in
+            let spread = param("spread", Tensor(1), constraint: .positive)
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, spread)
+            }
+        }
+        let vi = Amortized(model, options: CompilerOptions(hiddenSizes: [4]))
+        var options = TrainingOptions(epochs: 1, batchSize: 4)
+        options.onStep = { report in if report.batch == 2 { vi.parameters.setUnconstrained("spread", Tensor(.nan)) } }
+        XCTAssertThrowsError(try vi.fit(Tensor([0.5, 1, 2, 3, -1, 0, 1.5, 2.5]), heldOut: Tensor([0.2, 0.4, 1.1, 2]), options: options)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix("training diverged at step 2: site 'x' at InferenceTests/TrainingTests.swift:"), message)
+            XCTAssertTrue(message.hasSuffix("; lower the learning rate or check the model"), message)
+        }
+    }
+
     func testOptimizersReduceAQuadratic() {
         let choices: [OptimizerChoice] = [.sgd(learningRate: 0.1, momentum: 0.9, nesterov: true), .adagrad(learningRate: 0.5), .rmsprop(learningRate: 0.05), .adam(learningRate: 0.1), .clippedAdam(learningRate: 0.1, clip: 1, decay: 0.999)]
         for choice in choices {
