@@ -28,6 +28,7 @@ struct CompareGMM: Subcommand {
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
+        let path = try outputFile(arguments.text("out") ?? "gmm-comparison.svg", flag: "out", reading: [arguments.text("data")])
         let model = try models.named("gmm")
         guard let componentOption = model.options.first(where: { $0.name == "components" }) else {
             throw UsageError("model 'gmm' of this tool has no --components option; `compare gmm` needs the shipped Gaussian mixture")
@@ -81,7 +82,6 @@ struct CompareGMM: Subcommand {
         ]
         for (label, value) in rows { output.human(label.padding(toLength: 42, withPad: " ", startingAt: 0) + value) }
         var figures: [String: Any] = [:]
-        let path = arguments.text("out") ?? "gmm-comparison.svg"
         try writeText(try picture(x, columns: data.columns, vi, rows), to: path)
         output.human("wrote \(path)")
         figures["path"] = path

@@ -44,6 +44,7 @@ struct CompareVAE: Subcommand {
     }
 
     func run(output: Output) throws -> [String: Any] {
+        let path = try outputFile(arguments.text("out") ?? "vae-comparison.html", flag: "out", reading: [arguments.text("data")])
         let model = try models.named(arguments.text("model") ?? "bernoulli-vae")
         guard model.data != .points else { throw UsageError("'\(model.name)' is not an image model; `compare vae` compares image models") }
         let epochs = try arguments.integer("epochs", default: 5, in: 1...10_000)
@@ -96,7 +97,6 @@ struct CompareVAE: Subcommand {
             let active = variant.activity.map { "\($0.activeCoordinates) of \($0.activity.count)" } ?? "-"
             output.human(String(format: "%@  held-out ELBO %@  reconstruction error %.4f  active units %@", variant.name.padding(toLength: 24, withPad: " ", startingAt: 0), elbo, variant.reconstructionError, active))
         }
-        let path = arguments.text("out") ?? "vae-comparison.html"
         try writeText(page(variants, shown: shown, imageShape: imageShape, invert: model.data == .binaryImages, model: model, data: data.source, epochs: epochs), to: path)
         output.human("wrote \(path)")
         return ["path": path, "variants": variants.map { variant -> [String: Any] in

@@ -113,6 +113,7 @@ struct Evaluate: Subcommand {
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
+        let perExample = try arguments.text("per-example").map { try outputFile($0, flag: "per-example", reading: [arguments.positional[0], arguments.text("data")]) }
         let restored = try Restored(arguments.positional[0], models: models)
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
         if arguments.has("binarize"), restored.model.data != .binaryImages {
@@ -150,7 +151,7 @@ struct Evaluate: Subcommand {
         let drawsEveryLatent = restored.inference.plan?.sites.allSatisfy { $0.estimator != .enumerated && $0.estimator != .marginalized } ?? false
         let reconstruction = drawsEveryLatent && (anomalyClass != nil || arguments.has("per-example"))
             ? try restored.inference.reconstructionLogProbability(test).scalars : nil
-        if let path = arguments.text("per-example") {
+        if let path = perExample {
             let header = "row,negative_log_likelihood" + (reconstruction == nil ? "" : ",negative_log_reconstruction_probability")
             let lines = [header] + logLikelihood.indices.map { row in
                 "\(fileRows[row]),\(-logLikelihood[row])" + (reconstruction.map { ",\(-$0[row])" } ?? "")

@@ -50,9 +50,52 @@ final class OutputFolder {
 
     /// The path of `name` in the folder.
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    /// The files a training run writes in its folder.
+    static let runFiles = ["checkpoint.latent", "metrics.jsonl", "elbo.svg", "samples.png", "reconstructions.png", "manifold.png", "report.html"]
+
+    /// Where the files of the run a fresh run replaces are kept.
+    var previous: String { file("previous") }
+
+    /// Moves the files of the run the folder holds (when it holds a checkpoint) into
+    /// `previous`, in place of those kept there before, so that a fresh run loses nothing of
+    /// the last one; whether there was such a run.
+    func setAsidePreviousRun() throws -> Bool {
+        guard FileManager.default.fileExists(atPath: file("checkpoint.latent")) else { return false }
+        try Self.create(previous)
+        for name in Self.runFiles {
+            let kept = (previous as NSString).appendingPathComponent(name)
+            if unlink(kept) != 0, errno != ENOENT { throw FileWriteError(path: kept, reason: String(cString: strerror(errno))) }
+            if rename(file(name), kept) != 0, errno != ENOENT { throw FileWriteError(path: file(name), reason: "cannot move it to \(previous) (\(String(cString: strerror(errno))))") }
+        }
+        return true
+    }
+
+    /// Moves the files `setAsidePreviousRun` set aside back, where the fresh run wrote none.
+    func restorePreviousRun() {
+        for name in Self.runFiles where !FileManager.default.fileExists(atPath: file(name)) {
+            _ = rename((previous as NSString).appendingPathComponent(name), file(name))
+        }
+    }
 }
 
 /// Writes `text` to `path` atomically (or directly, to a device), with a readable error.
 func writeText(_ text: String, to path: String) throws {
     try AtomicFile.write(Data(text.utf8), to: path)
+}
+
+/// `path`, which `flag` names for a command's output, checked before any work: not a folder,
+/// and not one of the files the command reads (`inputs`: the checkpoint, the data), which
+/// writing it would destroy.
+func outputFile(_ path: String, flag: String, reading inputs: [String?]) throws -> String {
+    var output = stat()
+    guard stat(path, &output) == 0 else { return path }
+    if output.st_mode & S_IFMT == S_IFDIR { throw FileWriteError(path: path, reason: "it is a folder") }
+    for case let input? in inputs {
+        var read = stat()
+        if output.st_mode & S_IFMT == S_IFREG, stat(input, &read) == 0, read.st_dev == output.st_dev, read.st_ino == output.st_ino {
+            throw UsageError("--\(flag) \(path) is \(input), which this command reads; write the output elsewhere")
+        }
+    }
+    return path
 }

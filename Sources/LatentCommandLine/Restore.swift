@@ -85,6 +85,7 @@ struct Inpaint: Subcommand {
     }
 
     func run(output: Output) throws -> [String: Any] {
+        let path = try outputFile(arguments.text("out") ?? "inpaint.png", flag: "out", reading: [arguments.positional[0], arguments.text("data")])
         let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
         let data = try restoration.restored.data(arguments.text("data"))
         let count = try arguments.integer("n", default: Swift.min(10, data.test.rowCount), in: 1...data.test.rowCount)
@@ -112,7 +113,6 @@ struct Inpaint: Subcommand {
         let conditional = try restoration.restored.inference.conditionalCompletion(images, observed: knownRows, proposalInput: pseudoGibbs, proposals: proposals, draws: draws)
         let filled = restoration.mostProbable(conditional.mean)
         let errors = meanError(filled, images, weight: missing)
-        let path = arguments.text("out") ?? "inpaint.png"
         let completions = (0..<draws).map { restoration.mostProbable(conditional.completions.slice(axis: 0, $0..<($0 + 1)).reshaped(to: images.shape)) }
         try restoration.picture([images, select(knownRows, images, Tensor(0.5))] + completions + [filled, restoration.mostProbable(pseudoGibbs)], to: path)
         let mean = average(errors)
@@ -179,6 +179,7 @@ struct Denoise: Subcommand {
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
+        let path = try outputFile(arguments.text("out") ?? "denoise.png", flag: "out", reading: [arguments.positional[0], arguments.text("data")])
         let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
         let test = try restoration.restored.testData(arguments.text("data"))
         let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
@@ -208,7 +209,6 @@ struct Denoise: Subcommand {
         } else {
             figures["mean_error"] = reconstructionError
         }
-        let path = arguments.text("out") ?? "denoise.png"
         try restoration.picture(rows, to: path)
         figures["path"] = path
         output.human("wrote \(path): originals, noisy, reconstructed" + (rows.count == 4 ? ", conditioned" : "") + "; " + line)

@@ -13,11 +13,11 @@ struct Sample: Subcommand {
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
+        let path = try outputFile(arguments.text("out") ?? "samples.png", flag: "out", reading: [arguments.positional[0]])
         let restored = try Restored(arguments.positional[0], models: models)
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }
         let imageShape = try restored.imageShape()
         let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape, invert: restored.model.data == .binaryImages)
-        let path = arguments.text("out") ?? "samples.png"
         let count = try arguments.integer("n", default: 64, in: 1...10_000)
         try pictures.samples(count, seed: UInt64(try arguments.integer("seed", default: 0, in: 0...Int(Int32.max)))).write(to: path)
         output.human("wrote \(count) samples to \(path)")

@@ -137,6 +137,54 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// An output flag naming a file the command reads (the checkpoint, the data) is refused
+    /// before any work, and the file is left as it was; a folder as output is named at once too.
+    func testAnOutputNamingAnInputIsRefused() throws {
+        let images = try labelledImages("images")
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--data", images, "--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--out", out]).status, 0)
+        let checkpoint = out + "/checkpoint.latent"
+        let csv = try write("points.csv", Array("a,b\n1,2\n3,1\n0,0\n5,4\n2,2\n9,1\n".utf8))
+        let before = try [checkpoint, csv].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        let link = path("link.latent")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: checkpoint)
+        let cases: [([String], String)] = [
+            (["sample", checkpoint, "--out", checkpoint], "--out \(checkpoint) is \(checkpoint), which this command reads; write the output elsewhere"),
+            (["sample", checkpoint, "--out", link], "--out \(link) is \(checkpoint), which this command reads; write the output elsewhere"),
+            (["eval", checkpoint, "--per-example", checkpoint], "--per-example \(checkpoint) is \(checkpoint), which this command reads; write the output elsewhere"),
+            (["inpaint", checkpoint, "--data", images, "--out", checkpoint], "--out \(checkpoint) is \(checkpoint), which this command reads; write the output elsewhere"),
+            (["denoise", checkpoint, "--out", checkpoint], "--out \(checkpoint) is \(checkpoint), which this command reads; write the output elsewhere"),
+            (["compare", "gmm", "--data", csv, "--out", csv], "--out \(csv) is \(csv), which this command reads; write the output elsewhere"),
+            (["sample", checkpoint, "--out", out], "cannot write \(out): it is a folder"),
+        ]
+        for (arguments, message) in cases {
+            let result = try LatentProcess.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertEqual(result.error, ["latent: " + message], "\(arguments)")
+        }
+        XCTAssertEqual(try [checkpoint, csv].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before)
+    }
+
+    /// A fresh run in a folder that holds a run keeps that run's files in `previous` (a
+    /// diverging or different model's run used to replace its checkpoint, and left its pictures
+    /// beside the new report); a fresh run that fails before writing puts them back.
+    func testAFreshRunKeepsTheRunItReplaces() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", out]).status, 0)
+        let first = try snapshot(out)
+        let huge = try write("huge.csv", Array("a,b\n1e30,2\n3,1e30\n0,0\n5,4\n2,2\n9,1\n1,1\n2,3\n4,4\n".utf8))
+        let failed = try LatentProcess.run(["train", "ppca", "--data", huge, "--epochs", "2", "--out", out])
+        XCTAssertEqual(failed.status, 2, "\(failed.error)")
+        XCTAssertEqual(try snapshot(out), first, "a run that failed before writing leaves the last run in place")
+        XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--out", out]).status, 0)
+        XCTAssertEqual(try snapshot(out + "/previous"), first)
+        let second = try snapshot(out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/samples.png"))
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        XCTAssertEqual(try snapshot(out + "/previous"), second)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/samples.png"), "the image model's pictures moved with its run")
+    }
+
     func snapshot(_ out: String) throws -> [Data] {
         try ["checkpoint.latent", "metrics.jsonl"].map { try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent($0)) }
     }
