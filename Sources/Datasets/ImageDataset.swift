@@ -92,7 +92,7 @@ public struct Dataset {
     public static func load(_ path: String, testFraction: Double = 0.1, columns: [String]? = nil, notice: ((String) -> Void)? = nil) throws -> Dataset {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError.missing(path: path) }
-        if columns != nil, !path.lowercased().contains(".csv") { throw DataError.unsupported(path: path, reason: "columns can be chosen in a CSV file only") }
+        if columns != nil, !isCSV(path) { throw DataError.unsupported(path: path, reason: "columns can be chosen in a CSV file only") }
         if isFolder.boolValue { return try mnist(folder: path, notice: notice) }
         let lowered = path.lowercased()
         let all: DataRows
@@ -101,7 +101,7 @@ public struct Dataset {
         if lowered.hasSuffix(".npy") || lowered.hasSuffix(".npy.gz") {
             let raw = DecompressedCache.isGzip(path) ? try DecompressedCache.file(for: path, notice: notice) : path
             (all, imageShape) = try npy(raw, source: path)
-        } else if lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz") {
+        } else if isCSV(path) {
             csv = try CSVFile.read(path, columns: columns)
             let table = csv!.values
             try checkRows(table, path: path)
@@ -120,6 +120,12 @@ public struct Dataset {
         dataset.columns = csv?.columns
         dataset.skippedColumns = csv?.skipped ?? []
         return dataset
+    }
+
+    /// Whether `path` names a CSV file (`.csv`, or `.csv.gz`), the one format with named columns.
+    public static func isCSV(_ path: String) -> Bool {
+        let lowered = path.lowercased()
+        return lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz")
     }
 
     /// The rows of the raw `.npy` file `raw`, left on disk: a 3-D array is images, kept as they

@@ -45,11 +45,12 @@ struct Restored {
 
     /// The data of `--data`, or the data the model was trained on; images of a binary-image
     /// model thresholded, unless `stochastic` (the caller binarizes by one fixed draw the rows
-    /// it uses, as Burda et al. (2015) binarize their test set).
+    /// it uses, as Burda et al. (2015) binarize their test set). From a CSV file, the columns
+    /// the model was trained on are taken by name; other files must have as many numbers a row.
     func data(_ path: String?, stochastic: Bool = false) throws -> Dataset {
-        let trainedOn = path == nil ? try trainedDataPath(checkpoint) : nil
+        let source = try path ?? trainedDataPath(checkpoint)
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        var data = try loadData(path ?? trainedOn, for: model, columns: (path ?? trainedOn) == nil ? nil : columns)
+        var data = try loadData(source, for: model, columns: source.map(Dataset.isCSV) == true ? columns : nil)
         if model.data == .binaryImages, !stochastic { data = data.thresholded() }
         let width = data.test.rowSize
         guard width == settings.dataSize else {

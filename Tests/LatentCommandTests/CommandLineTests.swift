@@ -112,6 +112,16 @@ final class ModelCommandTests: XCTestCase {
         let figures = try json(evaluation.out)
         XCTAssertEqual(figures["k"] as? Int, 200)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(figures["log_likelihood"] as? Double), try XCTUnwrap(figures["test_elbo"] as? Double) - 0.05)
+        // The same rows as a .npy file: the trained columns' names apply to a CSV file only.
+        let values = rows.flatMap { $0.split(separator: ",").map { Float(String($0))! } }
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 3), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let npy = folder.appendingPathComponent("points.npy")
+        try Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }).write(to: npy)
+        let fromNPY = try LatentProcess.run(["eval", checkpoint, "--data", npy.path, "--iwae", "200", "--json"])
+        XCTAssertEqual(fromNPY.status, 0, fromNPY.error.joined(separator: "\n"))
+        XCTAssertEqual(try json(fromNPY.out)["log_likelihood"] as? Double, figures["log_likelihood"] as? Double)
 
         var damaged = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
         damaged[damaged.count / 2] ^= 1
