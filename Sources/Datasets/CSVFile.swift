@@ -23,7 +23,8 @@ public enum CSVFile {
 
     /// The numeric columns of the CSV text `text` (or the named `columns`), after a byte-order
     /// mark if it starts with one; `source` names it in errors. A first record with text where the next record has a number is the header. A column is text
-    /// when its first value is not a number, and is then left out; a number column with text,
+    /// when its first value is not a number and no later one is, and is then left out (text
+    /// above numbers is an error, as further down); a number column with text,
     /// a missing value (`NA`, empty) or a NaN or infinity further down, and records of another
     /// length, are errors naming the line and column.
     public static func parse(_ text: String, source path: String, columns chosen: [String]? = nil) throws -> CSVTable {
@@ -49,6 +50,10 @@ public enum CSVFile {
             }
             let firstValue = records[0].fields[column]
             if number(firstValue) == nil, !isMissing(firstValue) {
+                // Text above numbers is a value to fix, not a text column to leave out.
+                if chosen == nil, let later = records.dropFirst().first(where: { number($0.fields[column]) != nil }) {
+                    throw DataError.malformed(path: path, line: records[0].line, column: column + 1, reason: "'\(firstValue)', not a number in column '\(name)', which holds numbers further down ('\(later.fields[column])' on line \(later.line)); remove or fill in that row, or leave the column out with --columns")
+                }
                 skipped.append("'\(name)' (text)")
                 continue
             }

@@ -122,6 +122,13 @@ final class DatasetTests: XCTestCase {
         }
         let headless = try write("headless.csv", Array("5.1,3.5,setosa\n7.0,3.2,versicolor\n".utf8))
         XCTAssertEqual(try CSVFile.read(headless).values.scalars, [5.1, 3.5, 7.0, 3.2], "a text column in every row is not a header")
+        // Text in the first row of a column of numbers is a value to fix, not a text column
+        // (the column was left out, with a note, while the same text a row lower was an error).
+        let mixed = try write("mixed.csv", Array("a,b\n?,1\n1_000,2\n3,2\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(mixed)) { error in
+            XCTAssertEqual("\(error)", "\(mixed):2:1: '?', not a number in column 'a', which holds numbers further down ('3' on line 4); remove or fill in that row, or leave the column out with --columns")
+        }
+        XCTAssertEqual(try CSVFile.read(mixed, columns: ["b"]).values.scalars, [1, 2, 2], "unless it is left out")
     }
 
     func npy(_ descr: String, shape: String, payload: [UInt8]) -> [UInt8] {
