@@ -9,7 +9,7 @@ struct CompareGMM: Subcommand {
         .value("data", "a .csv or .npy file of points (default: the bundled synthetic mixture of 3 Gaussians in 2-D)"),
         .value("columns", "the columns of a CSV file to use, comma-separated (default: its numeric columns)"),
         .value("components", "mixture components, in the range of the model's --components (default 3)"),
-        .value("steps", "Adam steps at batch 256, 1...1000000 (default 3000)"),
+        .value("steps", "Adam steps at batch 256, 1...1000000, rounded up to whole passes over the data (default 3000)"),
         .value("seed", "random seed, 0...2147483647 (default 0)"),
         .value("out", "SVG picture of both posteriors and the table (default gmm-comparison.svg)"),
     ]
@@ -77,7 +77,7 @@ struct CompareGMM: Subcommand {
             ("log-likelihood per point (amortized fit)", String(format: "%.4f", comparison.meanLogLikelihood)),
             ("log-likelihood per point (EM)", String(format: "%.4f", em.logLikelihood)),
             ("ELBO per point", String(format: "%.4f", comparison.meanELBO)),
-            ("amortization gap (500 points)", String(format: "%.5f nats", gap.amortizationGap)),
+            ("amortization gap (\(gapRows.shape[0]) points)", String(format: "%.5f nats", gap.amortizationGap)),
             ("time per step", String(format: "%.3f ms (%d steps)", seconds * 1000 / Double(stepCount), stepCount)),
         ]
         for (label, value) in rows { output.human(label.padding(toLength: 42, withPad: " ", startingAt: 0) + value) }

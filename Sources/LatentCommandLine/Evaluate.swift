@@ -128,6 +128,10 @@ struct Evaluate: Subcommand {
         test = test.slice(axis: 0, 0..<rows)
         if stochastic, restored.model.data == .binaryImages { test = Binarization.fixedDraw(test) }
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
+        // Checked before the scoring, which can take minutes.
+        let anomalyClass = try arguments.optionalInteger("anomaly-class", in: 0...255)
+        let labels = split == "all" ? data.allLabels : data.testLabels
+        if anomalyClass != nil, labels == nil { throw UsageError("--anomaly-class needs labelled data: an MNIST folder with its label files") }
         if let point = restored.inference.plan?.sites.first(where: { $0.family == "Delta" }) {
             return try evaluatePointEstimate(restored, test, split: split, point: point, output: output)
         }
@@ -148,7 +152,6 @@ struct Evaluate: Subcommand {
             throw UsageError("row \(fileRows[row]) of \(data.source): log p(x) is \(logLikelihood[row]) under this model (k = \(k)); its values may lie far outside those it was trained on")
         }
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
-        let anomalyClass = try arguments.optionalInteger("anomaly-class", in: 0...255)
         let drawsEveryLatent = restored.inference.plan?.sites.allSatisfy { $0.estimator != .enumerated && $0.estimator != .marginalized } ?? false
         let reconstruction = drawsEveryLatent && (anomalyClass != nil || arguments.has("per-example"))
             ? try restored.inference.reconstructionLogProbability(test).scalars : nil
@@ -162,10 +165,7 @@ struct Evaluate: Subcommand {
         let which = split == "all" ? "all rows" : "held-out rows"
         output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d) per row over %d %@", elbo / Double(rows), meanLogLikelihood, k, rows, which))
         var figures: [String: Any] = [split == "all" ? "elbo" : "test_elbo": elbo / Double(rows), "log_likelihood": meanLogLikelihood, "k": k, "rows": rows, "split": split]
-        if let anomalyClass {
-            guard let labels = split == "all" ? data.allLabels : data.testLabels else {
-                throw UsageError("--anomaly-class needs labelled data: an MNIST folder with its label files")
-            }
+        if let anomalyClass, let labels {
             let positives = labels.prefix(rows).map { $0 == anomalyClass }
             guard let byLikelihood = areaUnderROC(scores: logLikelihood.map { -Double($0) }, positives: positives) else {
                 throw UsageError("the \(rows) rows scored need both class \(anomalyClass) and other classes for an ROC curve")

@@ -187,6 +187,17 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(figures["rows"] as? Int, 100, "the whole test file, the left-out class included")
         XCTAssertGreaterThan(try XCTUnwrap(figures["auc_log_likelihood"] as? Double), 0.95)
         XCTAssertGreaterThan(try XCTUnwrap(figures["auc_reconstruction_probability"] as? Double), 0.95)
+        // Scoring unlabelled images for an anomaly class is refused before the scoring.
+        let images = (0..<(20 * 784)).map { UInt8($0 % 3 == 0 ? 255 : 0) }
+        var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (20, 28, 28), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let npy = folder.appendingPathComponent("images.npy")
+        try Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + images).write(to: npy)
+        let noLabels = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--data", npy.path, "--anomaly-class", "1"])
+        XCTAssertEqual(noLabels.status, 2)
+        XCTAssertEqual(noLabels.error, ["latent: --anomaly-class needs labelled data: an MNIST folder with its label files"])
+        XCTAssertEqual(noLabels.out, [], "refused before scoring prints its figures")
         let unlabelled = try LatentProcess.run(["train", "ppca", "--leave-out-class", "1", "--out", folder.appendingPathComponent("p").path])
         XCTAssertEqual(unlabelled.status, 2)
         XCTAssertEqual(unlabelled.error, ["latent: bundled synthetic mixture (3 Gaussians in 2-D): leaving out a class needs labels (an MNIST folder with its label files)"])
