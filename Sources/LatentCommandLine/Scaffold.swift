@@ -32,6 +32,9 @@ struct Scaffold: Subcommand {
         guard Self.isPackageName(name) else {
             throw UsageError("'\(name)' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter")
         }
+        guard !Self.takenModuleNames.contains(name) else {
+            throw UsageError("'\(name)' is the name of a module the package builds with (Latent's or the toolchain's), which its command's module cannot take; give --name another name")
+        }
         let dependency = try Self.latentDependency(arguments.text("latent"))
         let existed = try Self.requireNewOrEmpty(folder)
         let files = [
@@ -65,6 +68,14 @@ struct Scaffold: Subcommand {
         let words = folderName.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
         return words.joined(separator: "-")
     }
+
+    /// The modules a package made here builds with, whose names its own module cannot take:
+    /// Latent's (see its Package.swift) and the toolchain's.
+    static let takenModuleNames: Set<String> = [
+        "Latent", "LatentCommandLine", "LatentModels", "LatentCommand", "CKernels", "TensorCore", "Distributions", "NN", "Optim", "PPL",
+        "Inference", "Datasets", "Plot", "Swift", "Foundation", "FoundationEssentials", "FoundationInternationalization", "Dispatch",
+        "Synchronization", "XCTest", "Testing", "Glibc", "Darwin", "Observation",
+    ]
 
     static func isPackageName(_ name: String) -> Bool {
         guard let first = name.first, first.isASCII, first.isLetter, name.count <= 100 else { return false }
