@@ -151,6 +151,11 @@ final class DatasetTests: XCTestCase {
         XCTAssertThrowsError(try NPYFile.read(short)) { error in
             XCTAssertEqual("\(error)", "\(short): NPY: shape [2, 3] needs 24 bytes of data, the file has 20")
         }
+        // An order that is neither True nor False leaves the layout unknown (1 was read as C order).
+        let one = try write("f.npy", Array(npy("<f4", shape: "2, 3", payload: f4)).replacing(Array("False".utf8), with: Array("1    ".utf8)))
+        XCTAssertThrowsError(try NPYFile.read(one)) { error in
+            XCTAssertEqual("\(error)", "\(one): NPY: 'fortran_order' is '1', not True or False, so the order of the values is unknown")
+        }
         let int64 = try write("e.npy", npy("<i8", shape: "1,", payload: [0, 0, 0, 0, 0, 0, 0, 0]))
         XCTAssertThrowsError(try NPYFile.read(int64)) { error in
             XCTAssertEqual("\(error)", "\(int64): NPY: element type <i8 is not float32, float64 or uint8")
