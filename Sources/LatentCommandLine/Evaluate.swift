@@ -114,8 +114,8 @@ struct Evaluate: Subcommand {
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
-        let perExample = try arguments.text("per-example").map { try outputFile($0, flag: "per-example", reading: [arguments.positional[0], arguments.text("data")]) }
         let restored = try Restored(arguments.positional[0], models: models)
+        let perExample = try arguments.text("per-example").map { try outputFile($0, flag: "per-example", reading: [arguments.positional[0], try arguments.text("data") ?? trainedDataPath(restored.checkpoint)]) }
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
         if arguments.has("binarize"), restored.model.data != .binaryImages {
             throw UsageError("--binarize applies to binary-image models; '\(restored.model.name)' is trained on \(restored.model.data == .images ? "grey-level images" : "rows of numbers")")

@@ -57,25 +57,54 @@ final class OutputFolder {
     /// Where the files of the run a fresh run replaces are kept.
     var previous: String { file("previous") }
 
-    /// Moves the files of the run the folder holds (when it holds a checkpoint) into
-    /// `previous`, in place of those kept there before, so that a fresh run loses nothing of
-    /// the last one; whether there was such a run.
-    func setAsidePreviousRun() throws -> Bool {
-        guard FileManager.default.fileExists(atPath: file("checkpoint.latent")) else { return false }
-        try Self.create(previous)
-        for name in Self.runFiles {
-            let kept = (previous as NSString).appendingPathComponent(name)
-            if unlink(kept) != 0, errno != ENOENT { throw FileWriteError(path: kept, reason: String(cString: strerror(errno))) }
-            if rename(file(name), kept) != 0, errno != ENOENT { throw FileWriteError(path: file(name), reason: "cannot move it to \(previous) (\(String(cString: strerror(errno))))") }
-        }
-        return true
+    /// Where the run kept in `previous` waits until the fresh run has written its own.
+    var olderRun: String { file(".previous.\(getpid())") }
+
+    /// What `setAsidePreviousRun` moved: the folder's run into `previous`, and whether a run
+    /// kept there before went to `olderRun`.
+    struct SetAside {
+        let hadPrevious: Bool
     }
 
-    /// Moves the files `setAsidePreviousRun` set aside back, where the fresh run wrote none.
-    func restorePreviousRun() {
+    /// Moves the files of the run the folder holds (when it holds a checkpoint) into a new
+    /// `previous`, the run kept there before waiting aside in `olderRun`, so that a fresh run
+    /// loses nothing; nil when there was no run. A move that fails undoes the others.
+    func setAsidePreviousRun() throws -> SetAside? {
+        guard FileManager.default.fileExists(atPath: file("checkpoint.latent")) else { return nil }
+        var status = stat()
+        let setAside = SetAside(hadPrevious: lstat(previous, &status) == 0)
+        if setAside.hadPrevious {
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw FileWriteError(path: previous, reason: "it is a file or a link, not a folder; move it away to keep the run this one replaces")
+            }
+            guard rename(previous, olderRun) == 0 else { throw FileWriteError(path: previous, reason: "cannot move it aside (\(String(cString: strerror(errno))))") }
+        }
+        do {
+            try Self.create(previous)
+            for name in Self.runFiles {
+                if rename(file(name), (previous as NSString).appendingPathComponent(name)) != 0, errno != ENOENT {
+                    throw FileWriteError(path: file(name), reason: "cannot move it to \(previous) (\(String(cString: strerror(errno))))")
+                }
+            }
+        } catch {
+            restore(setAside)
+            throw error
+        }
+        return setAside
+    }
+
+    /// Puts back what `setAsidePreviousRun` moved, where the fresh run wrote nothing.
+    func restore(_ setAside: SetAside) {
         for name in Self.runFiles where !FileManager.default.fileExists(atPath: file(name)) {
             _ = rename((previous as NSString).appendingPathComponent(name), file(name))
         }
+        _ = rmdir(previous)
+        if setAside.hadPrevious { _ = rename(olderRun, previous) }
+    }
+
+    /// Drops the run that waited in `olderRun`, once the fresh run has written its own.
+    func dropOlderRun() {
+        try? FileManager.default.removeItem(atPath: olderRun)
     }
 }
 
@@ -85,16 +114,21 @@ func writeText(_ text: String, to path: String) throws {
 }
 
 /// `path`, which `flag` names for a command's output, checked before any work: not a folder,
-/// and not one of the files the command reads (`inputs`: the checkpoint, the data), which
-/// writing it would destroy.
+/// and not one of the files the command reads (`inputs`: the checkpoint, the data file, or a
+/// data folder, any file in which it reads), which writing it would destroy.
 func outputFile(_ path: String, flag: String, reading inputs: [String?]) throws -> String {
     var output = stat()
     guard stat(path, &output) == 0 else { return path }
     if output.st_mode & S_IFMT == S_IFDIR { throw FileWriteError(path: path, reason: "it is a folder") }
+    guard output.st_mode & S_IFMT == S_IFREG else { return path }
+    var parent = stat()
+    let hasParent = stat((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &parent) == 0
+    let same = { (a: stat, b: stat) in a.st_dev == b.st_dev && a.st_ino == b.st_ino }
     for case let input? in inputs {
         var read = stat()
-        if output.st_mode & S_IFMT == S_IFREG, stat(input, &read) == 0, read.st_dev == output.st_dev, read.st_ino == output.st_ino {
-            throw UsageError("--\(flag) \(path) is \(input), which this command reads; write the output elsewhere")
+        guard stat(input, &read) == 0 else { continue }
+        if same(read, output) || (read.st_mode & S_IFMT == S_IFDIR && hasParent && same(read, parent)) {
+            throw UsageError("--\(flag) \(path) is \(read.st_mode & S_IFMT == S_IFDIR ? "a file of \(input)" : input), which this command reads; write the output elsewhere")
         }
     }
     return path

@@ -120,16 +120,19 @@ struct Train: Subcommand {
         options.onPlan = { output.human($0.description) }
         // A fresh run keeps the files of the run it replaces, and puts them back if it fails
         // before writing its own.
-        let setAside = resume == nil ? try folder.setAsidePreviousRun() : false
-        if setAside { output.human("\(outPath) holds an earlier run: its files are kept in \(folder.previous)") }
+        let setAside = resume == nil ? try folder.setAsidePreviousRun() : nil
+        if setAside != nil { output.human("\(outPath) holds an earlier run: its files are kept in \(folder.previous)") }
         let start = Date()
         let reports: [EpochReport]
         do {
             reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
         } catch {
-            if setAside, !FileManager.default.fileExists(atPath: checkpointPath) { folder.restorePreviousRun() }
+            if let setAside {
+                if FileManager.default.fileExists(atPath: checkpointPath) { folder.dropOlderRun() } else { folder.restore(setAside) }
+            }
             throw error
         }
+        if setAside != nil { folder.dropOlderRun() }
         guard !reports.isEmpty else { throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs; ask for more with --epochs") }
         let seconds = Date().timeIntervalSince(start)
         let last = reports.last!

@@ -156,6 +156,9 @@ final class ReliabilityTests: XCTestCase {
             (["denoise", checkpoint, "--out", checkpoint], "--out \(checkpoint) is \(checkpoint), which this command reads; write the output elsewhere"),
             (["compare", "gmm", "--data", csv, "--out", csv], "--out \(csv) is \(csv), which this command reads; write the output elsewhere"),
             (["sample", checkpoint, "--out", out], "cannot write \(out): it is a folder"),
+            // The data the run was trained on, when --data is not given, and the files of a data folder.
+            (["denoise", checkpoint, "--out", images + "/t10k-images-idx3-ubyte"], "--out \(images)/t10k-images-idx3-ubyte is a file of \(images), which this command reads; write the output elsewhere"),
+            (["inpaint", checkpoint, "--data", images, "--out", images + "/t10k-labels-idx1-ubyte"], "--out \(images)/t10k-labels-idx1-ubyte is a file of \(images), which this command reads; write the output elsewhere"),
         ]
         for (arguments, message) in cases {
             let result = try LatentProcess.run(arguments)
@@ -163,6 +166,11 @@ final class ReliabilityTests: XCTestCase {
             XCTAssertEqual(result.error, ["latent: " + message], "\(arguments)")
         }
         XCTAssertEqual(try [checkpoint, csv].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before)
+        let trainedOnCSV = path("points")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--data", csv, "--epochs", "1", "--out", trainedOnCSV]).status, 0)
+        let perExample = try LatentProcess.run(["eval", trainedOnCSV + "/checkpoint.latent", "--per-example", csv])
+        XCTAssertEqual(perExample.error, ["latent: --per-example \(csv) is \(csv), which this command reads; write the output elsewhere"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: csv)), before[1], "the data the run was trained on")
     }
 
     /// A fresh run in a folder that holds a run keeps that run's files in `previous` (a
@@ -183,6 +191,21 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
         XCTAssertEqual(try snapshot(out + "/previous"), second)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/samples.png"), "the image model's pictures moved with its run")
+        // A failing run keeps both the run it would replace and the one kept before it.
+        let third = try snapshot(out)
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--data", huge, "--epochs", "2", "--out", out]).status, 2)
+        XCTAssertEqual(try snapshot(out), third)
+        XCTAssertEqual(try snapshot(out + "/previous"), second)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".previous") }, [])
+        // A `previous` that is a link is not followed: the run stops before moving anything.
+        let elsewhere = path("elsewhere")
+        try FileManager.default.moveItem(atPath: out + "/previous", toPath: elsewhere)
+        try FileManager.default.createSymbolicLink(atPath: out + "/previous", withDestinationPath: elsewhere)
+        let linked = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out])
+        XCTAssertEqual(linked.status, 2)
+        XCTAssertEqual(linked.error, ["latent: cannot write \(out)/previous: it is a file or a link, not a folder; move it away to keep the run this one replaces"])
+        XCTAssertEqual(try snapshot(out), third)
+        XCTAssertEqual(try snapshot(elsewhere), second)
     }
 
     func snapshot(_ out: String) throws -> [Data] {
