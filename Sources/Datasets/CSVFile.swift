@@ -90,9 +90,13 @@ public enum CSVFile {
         return CSVTable(values: Tensor(shape: [records.count, kept.count], scalars: values), columns: kept.map { names[$0] }, skipped: skipped)
     }
 
-    /// The number in `field`, or nil (also for a field with a NUL byte, which `Float` reads
-    /// only up to).
-    static func number(_ field: String) -> Float? { field.contains("\0") ? nil : Float(field) }
+    /// The number in `field` when it is written in decimal (digits, a sign, a point, an
+    /// exponent), or nil: `Float` would also read `nan`, `inf` and hexadecimal, which in a CSV
+    /// file are names and identifiers more often than numbers.
+    static func number(_ field: String) -> Float? {
+        guard field.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || "+-.eE".utf8.contains($0) }) else { return nil }
+        return Float(field)
+    }
 
     /// R's and pandas' spellings of a missing value.
     static func isMissing(_ field: String) -> Bool { ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"].contains(field) }

@@ -137,8 +137,8 @@ public struct Dataset {
         guard !shape.isEmpty else { throw DataError.corrupt(path: source, reason: "the array is a single number; data need rows (a first axis)") }
         try checkRows(rows: file.rowCount, numbersPerRow: file.rowLength, shape: [file.rowCount, file.rowLength], path: source)
         let imageShape = shape.count == 3 ? Array(shape.suffix(2)) : nil
-        var largest = -Float.infinity
-        var notAByte: (row: Int, value: Float)?
+        var (smallest, largest) = (Float.infinity, -Float.infinity)
+        var notAByte: (row: Int, value: Float)?, negative: (row: Int, value: Float)?
         let step = Swift.max(1, (1 << 20) / file.rowLength)
         var buffer = [Float](repeating: 0, count: step * file.rowLength)
         for start in stride(from: 0, to: file.rowCount, by: step) {
@@ -146,16 +146,15 @@ public struct Dataset {
             try buffer.withUnsafeMutableBufferPointer { try file.read(Array(start..<(start + count)), into: $0.baseAddress!) }
             for (index, value) in buffer.prefix(count * file.rowLength).enumerated() {
                 guard value.isFinite else { throw DataError.corrupt(path: source, reason: "the data contain NaN or infinite values") }
-                largest = Swift.max(largest, value)
+                (smallest, largest) = (Swift.min(smallest, value), Swift.max(largest, value))
                 if notAByte == nil, !(value >= 0 && value <= 255 && value == value.rounded()) { notAByte = (start + index / file.rowLength, value) }
+                if negative == nil, value < 0 { negative = (start + index / file.rowLength, value) }
             }
         }
-        if imageShape != nil, largest > 1 {
-            if let notAByte {
-                throw DataError.corrupt(path: source, reason: "a 3-D array is read as images, with values in [0, 1] or whole numbers 0...255 (then divided by 255); row \(notAByte.row) holds \(notAByte.value) and the largest value is \(largest), so it is neither")
-            }
-            file = try NPYFile.rows(raw, scale: 1.0 / 255).file
+        if imageShape != nil, let (row, value) = largest > 1 ? notAByte : negative {
+            throw DataError.corrupt(path: source, reason: "a 3-D array is read as images, with values in [0, 1] or whole numbers 0...255 (then divided by 255); row \(row) holds \(value), and the values run from \(smallest) to \(largest)")
         }
+        if imageShape != nil, largest > 1 { file = try NPYFile.rows(raw, scale: 1.0 / 255).file }
         return (DataRows(file: file, rowShape: [file.rowLength]), imageShape)
     }
 

@@ -41,7 +41,7 @@ public enum NPYFile {
         guard headerLength <= bytes.count - headerStart else { throw fail("truncated header") }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else { throw fail("header has no 'descr'") }
-        switch field("fortran_order", in: header)?.trimmingCharacters(in: CharacterSet(charactersIn: " }")) {
+        switch field("fortran_order", in: header)?.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "}"))) {
         case "False": break
         case "True": throw fail("Fortran-ordered arrays are not supported; save with C order")
         case let other: throw fail("'fortran_order' is \(other.map { "'\($0)'" } ?? "missing"), not True or False, so the order of the values is unknown")

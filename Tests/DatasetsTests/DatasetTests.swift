@@ -85,7 +85,7 @@ final class DatasetTests: XCTestCase {
         }
         let nan = try write("d.csv", Array("1,2\n3,inf\n".utf8))
         XCTAssertThrowsError(try CSVFile.read(nan)) { error in
-            XCTAssertEqual("\(error)", "\(nan):2:2: inf is not a finite number")
+            XCTAssertEqual("\(error)", "\(nan):2:2: 'inf', not a number in column 'column 2'; remove or fill in that row")
         }
         let text = try write("e.csv", Array("1,2\n3,four\n".utf8))
         XCTAssertThrowsError(try CSVFile.read(text)) { error in
@@ -129,6 +129,11 @@ final class DatasetTests: XCTestCase {
             XCTAssertEqual("\(error)", "\(mixed):2:1: '?', not a number in column 'a', which holds numbers further down ('3' on line 4); remove or fill in that row, or leave the column out with --columns")
         }
         XCTAssertEqual(try CSVFile.read(mixed, columns: ["b"]).values.scalars, [1, 2, 2], "unless it is left out")
+        // Only decimal numbers are numbers: names and hexadecimal identifiers are text.
+        let names = try write("names.csv", Array("x,name,id\n1,Nan,0x1F\n2,Bob,0x20\n3,Inf,0x21\n".utf8))
+        let named = try CSVFile.read(names)
+        XCTAssertEqual(named.values.scalars, [1, 2, 3])
+        XCTAssertEqual(named.skipped, ["'name' (text)", "'id' (text)"])
     }
 
     func npy(_ descr: String, shape: String, payload: [UInt8]) -> [UInt8] {
@@ -156,6 +161,11 @@ final class DatasetTests: XCTestCase {
         XCTAssertThrowsError(try NPYFile.read(one)) { error in
             XCTAssertEqual("\(error)", "\(one): NPY: 'fortran_order' is '1', not True or False, so the order of the values is unknown")
         }
+        // The order may be the header's last key, before the closing brace and the padding.
+        var last = "{'descr': '<f4', 'shape': (2, 3), 'fortran_order': False}"
+        while (10 + last.count + 1) % 64 != 0 { last += " " }
+        let lastKey = try write("g.npy", [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(last.count + 1), 0] + Array((last + "\n").utf8) + f4)
+        XCTAssertEqual(try NPYFile.read(lastKey).scalars, floats)
         let int64 = try write("e.npy", npy("<i8", shape: "1,", payload: [0, 0, 0, 0, 0, 0, 0, 0]))
         XCTAssertThrowsError(try NPYFile.read(int64)) { error in
             XCTAssertEqual("\(error)", "\(int64): NPY: element type <i8 is not float32, float64 or uint8")
@@ -172,12 +182,13 @@ final class DatasetTests: XCTestCase {
         let bytes = (0..<40).map { Float($0 * 37 % 256) }
         let values = { (data: Dataset) in try data.train.tensor().scalars + data.test.tensor().scalars }
         XCTAssertEqual(Set(try values(Dataset.load(try images("bytes.npy", bytes)))), Set(bytes.map { $0 * Float(1.0 / 255) }))
-        let unit = (0..<40).map { Float($0 % 2) * 0.75 }
+        let unit = (0..<40).map { Float($0 % 2) * 0.75 * ($0 == 4 ? -1 : 1) }
         XCTAssertEqual(Set(try values(Dataset.load(try images("unit.npy", unit)))), [0, 0.75])
-        for (name, bad, row) in [("over.npy", Float(1.01), 3), ("fraction.npy", Float(2.5), 7), ("large.npy", Float(1000), 9), ("negative.npy", Float(-3), 5)] {
+        for (name, bad, row, lifted) in [("over.npy", Float(1.01), 3, false), ("fraction.npy", Float(2.5), 7, false), ("large.npy", Float(1000), 9, false),
+                                         ("negative.npy", Float(-3), 5, true), ("below.npy", Float(-0.5), 6, false), ("tiny.npy", -Float.leastNonzeroMagnitude, 2, false)] {
             var values = (0..<40).map { Float($0 % 2) }
             values[row * 4 + 1] = bad
-            if bad < 0 { values[0] = 2 }
+            if lifted { values[0] = 2 }
             let path = try images(name, values)
             XCTAssertThrowsError(try Dataset.load(path)) { error in
                 XCTAssertTrue("\(error)".hasPrefix("\(path): "), "\(error)")
