@@ -32,8 +32,8 @@ struct Scaffold: Subcommand {
         guard Self.isPackageName(name) else {
             throw UsageError("'\(name)' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter")
         }
-        guard !Self.takenModuleNames.contains(name) else {
-            throw UsageError("'\(name)' is the name of a module the package builds with (Latent's or the toolchain's), which its command's module cannot take; give --name another name")
+        guard !Self.takenModuleNames.contains(where: { $0.lowercased() == name.lowercased() }) else {
+            throw UsageError("'\(name)' names a module or product the package builds with (Latent's or the toolchain's), in some case; give --name another name")
         }
         let dependency = try Self.latentDependency(arguments.text("latent"))
         let existed = try Self.requireNewOrEmpty(folder)
@@ -69,12 +69,14 @@ struct Scaffold: Subcommand {
         return words.joined(separator: "-")
     }
 
-    /// The modules a package made here builds with, whose names its own module cannot take:
-    /// Latent's (see its Package.swift) and the toolchain's.
+    /// The modules and products a package made here builds with, whose names its own command
+    /// cannot take, in any case: Latent's (see its Package.swift; its command is `latent`) and
+    /// the toolchain's.
     static let takenModuleNames: Set<String> = [
         "Latent", "LatentCommandLine", "LatentModels", "LatentCommand", "CKernels", "TensorCore", "Distributions", "NN", "Optim", "PPL",
-        "Inference", "Datasets", "Plot", "Swift", "Foundation", "FoundationEssentials", "FoundationInternationalization", "Dispatch",
-        "Synchronization", "XCTest", "Testing", "Glibc", "Darwin", "Observation",
+        "Inference", "Datasets", "Plot", "Swift", "SwiftShims", "SwiftGlibc", "SwiftOnoneSupport", "Foundation", "FoundationEssentials",
+        "FoundationInternationalization", "FoundationNetworking", "FoundationXML", "CoreFoundation", "Dispatch", "Synchronization",
+        "Distributed", "Observation", "RegexBuilder", "Cxx", "CxxStdlib", "XCTest", "Testing", "Glibc", "Musl", "Darwin",
     ]
 
     static func isPackageName(_ name: String) -> Bool {

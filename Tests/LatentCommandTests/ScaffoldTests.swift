@@ -86,8 +86,10 @@ final class ScaffoldTests: XCTestCase {
         let cases: [([String], String)] = [
             (["init", used.path], "\(used.path) is not empty (it holds notes.txt); `latent init` writes only into a new or empty folder"),
             (["init", used.appendingPathComponent("notes.txt").path], "\(used.path)/notes.txt is a file; `latent init` needs a new or empty folder"),
-            (["init", folder.appendingPathComponent("new").path, "--name", "Latent"], "'Latent' is the name of a module the package builds with (Latent's or the toolchain's), which its command's module cannot take; give --name another name"),
-            (["init", folder.appendingPathComponent("new").path, "--name", "Foundation"], "'Foundation' is the name of a module the package builds with (Latent's or the toolchain's), which its command's module cannot take; give --name another name"),
+            (["init", folder.appendingPathComponent("new").path, "--name", "Latent"], "'Latent' names a module or product the package builds with (Latent's or the toolchain's), in some case; give --name another name"),
+            (["init", folder.appendingPathComponent("new").path, "--name", "Foundation"], "'Foundation' names a module or product the package builds with (Latent's or the toolchain's), in some case; give --name another name"),
+            (["init", folder.appendingPathComponent("latent").path], "'latent' names a module or product the package builds with (Latent's or the toolchain's), in some case; give --name another name"),
+            (["init", folder.appendingPathComponent("new").path, "--name", "SwiftShims"], "'SwiftShims' names a module or product the package builds with (Latent's or the toolchain's), in some case; give --name another name"),
             (["init", folder.appendingPathComponent("new").path, "--name", "9lives"], "'9lives' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter"),
             (["init", folder.appendingPathComponent("new").path, "--name", "a" + String(repeating: "b", count: 100)], "'a\(String(repeating: "b", count: 100))' cannot name a package; give --name with up to 100 letters, digits and dashes, starting with a letter"),
             (["init", used.appendingPathComponent("notes.txt/new").path], "cannot write \(used.path)/notes.txt/new: \(used.path)/notes.txt is a file, not a folder"),
