@@ -68,14 +68,15 @@ public enum NPYFile {
         return (shape, offset, element)
     }
 
+    /// The text after the header's last key `name` (a Python dict keeps a repeated key's last value).
     static func field(_ name: String, in header: String) -> String? {
-        guard let range = header.range(of: "'\(name)':") else { return nil }
+        guard let range = header.range(of: "'\(name)':", options: .backwards) else { return nil }
         let rest = header[range.upperBound...].trimmingCharacters(in: .whitespaces)
         return rest.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     static func shapeField(in header: String) -> String? {
-        guard let range = header.range(of: "'shape':"), let open = header[range.upperBound...].firstIndex(of: "("),
+        guard let range = header.range(of: "'shape':", options: .backwards), let open = header[range.upperBound...].firstIndex(of: "("),
               let close = header[open...].firstIndex(of: ")") else { return nil }
         return String(header[header.index(after: open)..<close])
     }

@@ -166,6 +166,13 @@ final class DatasetTests: XCTestCase {
         while (10 + last.count + 1) % 64 != 0 { last += " " }
         let lastKey = try write("g.npy", [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(last.count + 1), 0] + Array((last + "\n").utf8) + f4)
         XCTAssertEqual(try NPYFile.read(lastKey).scalars, floats)
+        // A repeated key means its last value, as in Python.
+        var repeated = "{'descr': '<f4', 'fortran_order': False, 'fortran_order': True, 'shape': (2, 3), }"
+        while (10 + repeated.count + 1) % 64 != 0 { repeated += " " }
+        let twice = try write("h.npy", [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(repeated.count + 1), 0] + Array((repeated + "\n").utf8) + f4)
+        XCTAssertThrowsError(try NPYFile.read(twice)) { error in
+            XCTAssertEqual("\(error)", "\(twice): NPY: Fortran-ordered arrays are not supported; save with C order")
+        }
         let int64 = try write("e.npy", npy("<i8", shape: "1,", payload: [0, 0, 0, 0, 0, 0, 0, 0]))
         XCTAssertThrowsError(try NPYFile.read(int64)) { error in
             XCTAssertEqual("\(error)", "\(int64): NPY: element type <i8 is not float32, float64 or uint8")
