@@ -100,7 +100,7 @@ typedef void (*gemm_function)(int64_t, int64_t, int64_t, float, const float *, i
 typedef void (*sparse_rows_function)(int64_t, int64_t, const float *, int64_t, int, const float *, int32_t *, int32_t *,
                                      int32_t *, float *);
 typedef void (*gemm_sparse_function)(int64_t, int64_t, int64_t, int, const float *, const int32_t *, const int32_t *,
-                                     const float *, const float *, int64_t, float, float *, int64_t, float *);
+                                     const float *, const float *, int64_t, float, const float *, float *, int64_t, float *);
 
 /// The kernels compiled for one instruction set.
 typedef struct {
@@ -151,7 +151,7 @@ const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_
 }
 
 void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_t rs, int64_t cs, const float *baseline,
-                         const float *b, int64_t brs, float beta, float *c, int64_t ldc) {
+                         const float *b, int64_t brs, float beta, const float *bias, float *c, int64_t ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     int transposed = cs != 1;
     const kernel_variant *variant = chosen_variant();
@@ -159,7 +159,7 @@ void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_
     int32_t *columns = scratch(SPARSE_COLUMNS, m * k * 4);
     float *values = scratch(SPARSE_VALUES, m * k * 4);
     variant->sparse_rows(m, k, a, transposed ? cs : rs, transposed, baseline, starts, next, columns, values);
-    variant->gemm_sparse(m, n, k, transposed, baseline, starts, columns, values, b, brs, beta, c, ldc, scratch(SPARSE_START, n * 4 + 64));
+    variant->gemm_sparse(m, n, k, transposed, baseline, starts, columns, values, b, brs, beta, bias, c, ldc, scratch(SPARSE_START, n * 4 + 64));
 }
 
 void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,

@@ -83,7 +83,7 @@ static void CAT(sparse_rows, VARIANT)(int64_t m, int64_t k, const float *a, int6
 /// the accumulators are independent, so the entries' products are not one chain.
 static inline __attribute__((always_inline)) void CAT(sparse_row_chunk, VARIANT)(
     int vectors, int64_t tail, const float *start, float scale, const int32_t *columns, const float *values,
-    int32_t first, int32_t end, const float *b, int64_t brs, float beta, float *c_row) {
+    int32_t first, int32_t end, const float *b, int64_t brs, float beta, const float *bias, float *c_row) {
     VEC acc[CHUNK_VECTORS];
     float tail_acc[LANES];
     // Plus 0: a row scaled by a zero baseline starts from +0, as the dense sum of zero terms does.
@@ -97,22 +97,25 @@ static inline __attribute__((always_inline)) void CAT(sparse_row_chunk, VARIANT)
     }
     for (int v = 0; v < vectors; v++) {
         VEC *target = (VEC *)(c_row + v * LANES);
-        *target = beta == 0.0f ? acc[v] : acc[v] + *target * beta;
+        if (bias) *target = acc[v] + *(const VEC *)(bias + v * LANES);
+        else *target = beta == 0.0f ? acc[v] : acc[v] + *target * beta;
     }
     for (int64_t j = 0; j < tail; j++) {
         float *target = c_row + vectors * LANES + j;
-        *target = beta == 0.0f ? tail_acc[j] : tail_acc[j] + *target * beta;
+        if (bias) *target = tail_acc[j] + bias[vectors * LANES + j];
+        else *target = beta == 0.0f ? tail_acc[j] : tail_acc[j] + *target * beta;
     }
 }
 
-/// C[m x n] = A B + beta C with A = baseline + S listed by sparse_rows and B's rows `brs` apart:
+/// C[m x n] = A B + beta C (+ bias in every row instead, when `bias` is not NULL) with
+/// A = baseline + S listed by sparse_rows and B's rows `brs` apart:
 /// row i starts from c^T B for a baseline c per column, from c_i 1^T B for one per row (computed
 /// here into `start`, n floats, even for a zero baseline, so that a NaN or infinity in B reaches
 /// every row as 0 times it does in the dense product), and adds S_i B over the entries of S that
 /// are not zero, CHUNK_VECTORS vectors of columns at a time.
 static void CAT(gemm_sparse, VARIANT)(int64_t m, int64_t n, int64_t k, int transposed, const float *baseline,
                                       const int32_t *starts, const int32_t *columns, const float *values,
-                                      const float *b, int64_t brs, float beta, float *c, int64_t ldc, float *start) {
+                                      const float *b, int64_t brs, float beta, const float *bias, float *c, int64_t ldc, float *start) {
     for (int64_t j = 0; j < n; j++) start[j] = 0;
     for (int64_t p = 0; p < k; p++) {
         float weight = transposed ? 1.0f : baseline[p];
@@ -125,7 +128,7 @@ static void CAT(gemm_sparse, VARIANT)(int64_t m, int64_t n, int64_t k, int trans
         for (int64_t i = 0; i < m; i++) {
             float scale = transposed ? baseline[i] : 1.0f;
             float *c_row = c + i * ldc + j0;
-#define ROW_CHUNK(count) CAT(sparse_row_chunk, VARIANT)(count, tail, start + j0, scale, columns, values, starts[i], starts[i + 1], b + j0, brs, beta, c_row)
+#define ROW_CHUNK(count) CAT(sparse_row_chunk, VARIANT)(count, tail, start + j0, scale, columns, values, starts[i], starts[i + 1], b + j0, brs, beta, bias ? bias + j0 : 0, c_row)
             switch (vectors) {
             case 8: ROW_CHUNK(8); break;
             case 7: ROW_CHUNK(7); break;

@@ -122,21 +122,13 @@ enum MatrixKernel {
             let (a, b, c, baseline, bias) = pointers.value
             let start = part * chunk
             let size = Swift.min(chunk, extent - start)
-            // The taken-apart product adds onto C: its block starts as the bias.
-            if baseline != nil, let bias {
-                for row in (splitColumns ? 0..<m : start..<(start + size)) {
-                    let columns = splitColumns ? start..<(start + size) : 0..<n
-                    (c + row * n + columns.lowerBound).update(from: bias + columns.lowerBound, count: columns.count)
-                }
-            }
-            let sparseBeta: Float = bias == nil ? beta : 1
             switch (baseline, splitColumns) {
             case let (baseline?, true):
                 latent_sgemm_sparse(Int64(m), Int64(size), Int64(k), a, Int64(aRow), Int64(aColumn), baseline,
-                                    b + start, Int64(bRow), sparseBeta, c + start, Int64(n))
+                                    b + start, Int64(bRow), beta, bias.map { $0 + start }, c + start, Int64(n))
             case let (baseline?, false):
                 latent_sgemm_sparse(Int64(size), Int64(n), Int64(k), a + start * aRow, Int64(aRow), Int64(aColumn), transposeA ? baseline + start : baseline,
-                                    b, Int64(bRow), sparseBeta, c + start * n, Int64(n))
+                                    b, Int64(bRow), beta, bias, c + start * n, Int64(n))
             case (nil, true):
                 latent_sgemm(Int64(m), Int64(size), Int64(k), 1, a, Int64(aRow), Int64(aColumn),
                              b + start * bColumn, Int64(bRow), Int64(bColumn), beta, bias.map { $0 + start }, c + start, Int64(n))

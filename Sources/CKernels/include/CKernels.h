@@ -27,15 +27,15 @@ void latent_sgemm(int64_t m, int64_t n, int64_t k, float alpha,
 /// B for the baseline's share and save little).
 const float *latent_sparse_baseline(int64_t m, int64_t k, const float *a, int64_t a_row_stride, int64_t a_col_stride);
 
-/// C = A B + beta C (alpha 1, as latent_sgemm) for an A laid out as for latent_sparse_baseline
-/// with that baseline (for an A stored transposed, the entries of these m rows) and a B with
-/// contiguous rows `b_row_stride` apart: row i is the baseline's share plus the products of the
+/// C = A B + beta C, or A B + bias in every row (alpha 1, `bias` as for latent_sgemm), for an A
+/// laid out as for latent_sparse_baseline with that baseline (for an A stored transposed, the
+/// entries of these m rows) and a B with contiguous rows `b_row_stride` apart: row i is the baseline's share plus the products of the
 /// entries that differ from it, equal to latent_sgemm's result to rounding for a finite B, and
 /// not finite wherever latent_sgemm's is (an infinity in B may come out NaN). Single-threaded
 /// and reentrant, as latent_sgemm; each element of C does not depend on m or n, so the threads
 /// may split C either way.
 void latent_sgemm_sparse(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_row_stride, int64_t a_col_stride,
-                         const float *baseline, const float *b, int64_t b_row_stride, float beta, float *c, int64_t ldc);
+                         const float *baseline, const float *b, int64_t b_row_stride, float beta, const float *bias, float *c, int64_t ldc);
 
 /// The register tile of the GEMM chosen for this processor (rows of A by columns of B): blocks
 /// of C split across threads in multiples of it waste no lanes.
