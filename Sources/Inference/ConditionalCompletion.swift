@@ -52,9 +52,9 @@ extension Amortized where Input == Tensor {
         let computation = try computation(generator: evaluationGenerator(9, seed: seed))
         try computation.requireEveryLatentDrawn(for: "importance sampling")
         return try withoutGradient {
-            try (0..<proposals).map { _ in
+            try (0..<proposals).map { proposal in
                 let (guide, model) = try checkingTensorErrors { try computation.traces(rows, guideInput: proposalInput, datasetSize: count) }
-                try computation.requireDensities(guide)
+                if proposal == 0 { try computation.requireDensities(guide) }
                 guard model.observedSites.count == 1, let site = model.observedSites.first, let distribution = site.distribution, let plate = site.dataPlate else {
                     throw CompilerError.unsupportedSite(site: model.observedSites.first?.name ?? "x", location: model.observedSites.first?.location ?? SourceLocation(file: "", line: 0),
                                                         reason: "conditioning needs exactly one observed site inside the data plate")

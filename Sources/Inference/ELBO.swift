@@ -177,21 +177,24 @@ struct ELBOComputation<Input: RowData> {
     }
 
     /// Per-row log importance weights `log p(x_n, z_n) - log q(z_n | x_n)` for one draw of the
-    /// guide, shape `[rows]`; needs every guided site inside the data plate.
-    func logWeights(_ data: Input) throws -> Tensor {
+    /// guide, shape `[rows]`; needs every guided site inside the data plate. The guide is checked
+    /// for densities (`requireDensities`) when `checkingDensities`: the first draw of an estimate
+    /// decides for them all, since the later draws come from the same guide.
+    func logWeights(_ data: Input, checkingDensities: Bool) throws -> Tensor {
         if let global = plan.sites.first(where: { $0.plate == nil && $0.isGuided }) {
             throw CompilerError.unsupportedSite(site: global.name, location: global.location, reason: "it is global, so log p(x) does not split into one term per row; use importanceSampledLogMarginalLikelihood for the whole data set")
         }
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
-        try requireDensities(guideTrace)
+        if checkingDensities { try requireDensities(guideTrace) }
         guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
         return try importanceContraction(guide: guideTrace, model: modelTrace).perElement(of: plate)
     }
 
-    /// `log p(x, z) - log q(z | x)` of all the rows at once for one draw of the guide.
-    func jointLogWeight(_ data: Input) throws -> Tensor {
+    /// `log p(x, z) - log q(z | x)` of all the rows at once for one draw of the guide, checked for
+    /// densities as `logWeights` is.
+    func jointLogWeight(_ data: Input, checkingDensities: Bool) throws -> Tensor {
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
-        try requireDensities(guideTrace)
+        if checkingDensities { try requireDensities(guideTrace) }
         return try importanceContraction(guide: guideTrace, model: modelTrace).total()
     }
 

@@ -62,7 +62,7 @@ extension Amortized {
                 let copies = Swift.min(perPass, k - drawn)
                 let repeated = copies == perPass ? fullPass : copiesOfRows(copies)
                 // The first pass has checked every row against the distributions' supports.
-                let pass = { try RepeatedRows.$current.withValue(RepeatedRows(copies: copies, encoderOutputs: encoderOutputs)) { try checkingTensorErrors { try computation.logWeights(repeated) } } }
+                let pass = { try RepeatedRows.$current.withValue(RepeatedRows(copies: copies, encoderOutputs: encoderOutputs)) { try checkingTensorErrors { try computation.logWeights(repeated, checkingDensities: drawn == 0) } } }
                 let weights = try (drawn == 0 ? pass() : DistributionValidation.skipping(pass)).reshaped(to: [copies, count])
                 let combined = weights.logSumExp(axis: 0)
                 running = running.map { Tensor.stack([$0, combined]).logSumExp(axis: 0) } ?? combined
@@ -80,7 +80,7 @@ extension Amortized {
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         let computation = try computation(generator: evaluationGenerator(4, seed: seed))
         let weights = try withoutGradient {
-            try (0..<k).map { _ in Double(try checkingTensorErrors { try computation.jointLogWeight(rows) }.scalar) }
+            try (0..<k).map { draw in Double(try checkingTensorErrors { try computation.jointLogWeight(rows, checkingDensities: draw == 0) }.scalar) }
         }
         let largest = weights.max() ?? 0
         guard largest.isFinite else { return Float(largest) }
