@@ -62,7 +62,7 @@ public struct DataRows: RowSource, @unchecked Sendable {
                 do { try file.read(stored, into: out) } catch { failure = error }
             }
             if let failure { throw failure }
-            if isThresholded { rows = Binarization.threshold.apply(rows) }
+            if isThresholded { Binarization.threshold.apply(to: &rows) }
             return rows
         }
     }
@@ -81,7 +81,10 @@ public struct DataRows: RowSource, @unchecked Sendable {
 
     /// The rows binarized at 0.5 (`Binarization.threshold`), read so from now on.
     public func thresholded() -> DataRows {
-        if case let .memory(tensor) = storage { return DataRows(Binarization.threshold.apply(tensor)) }
+        if case var .memory(tensor) = storage {
+            Binarization.threshold.apply(to: &tensor)
+            return DataRows(tensor)
+        }
         return DataRows(storage: storage, selection: selection, isThresholded: true, rowShape: rowShape)
     }
 
@@ -93,9 +96,9 @@ public struct DataRows: RowSource, @unchecked Sendable {
 }
 
 extension Binarization {
-    /// The rows binarized; the threshold draws nothing.
-    func apply(_ x: Tensor) -> Tensor {
+    /// Binarizes `x` in place; the threshold draws nothing.
+    func apply(to x: inout Tensor) {
         var generator = RandomGenerator(seed: 0)
-        return apply(x, using: &generator)
+        apply(to: &x, using: &generator)
     }
 }

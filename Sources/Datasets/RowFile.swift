@@ -68,15 +68,37 @@ final class RowFile: @unchecked Sendable {
     }
 
     /// Reads the rows `indices` (each in `0..<rowCount`) into `out`, row after row, converted to
-    /// Float; runs of consecutive rows are read with one call.
+    /// Float; runs of consecutive rows are read with one call. A minibatch's rows are shared
+    /// among the compute threads, each reading a contiguous part of `indices` (a minibatch of
+    /// scattered rows is a system call a row); the first failing part's error is thrown.
     func read(_ indices: [Int], into out: UnsafeMutablePointer<Float>) throws {
+        let rowBytes = rowLength * element.size
+        let parts = indices.count * rowBytes < Self.bytesWorthSplitting ? 1 : Swift.min(ComputeThreads.count, indices.count)
+        guard parts > 1 else { return try read(indices[...], into: out) }
+        var failures = [(any Error)?](repeating: nil, count: parts)
+        failures.withUnsafeMutableBufferPointer { failures in
+            let context = UncheckedSendable((failures, out))
+            parallelFor(parts) { part in
+                let (failures, out) = context.value
+                let rows = (indices.count * part / parts)..<(indices.count * (part + 1) / parts)
+                do { try self.read(indices[rows], into: out + rows.lowerBound * self.rowLength) } catch { failures[part] = error }
+            }
+        }
+        if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+    }
+
+    /// Bytes of rows from which a read is shared among threads.
+    static let bytesWorthSplitting = 1 << 16
+
+    /// Reads the rows `indices` into `out` on this thread.
+    private func read(_ indices: ArraySlice<Int>, into out: UnsafeMutablePointer<Float>) throws {
         let rowBytes = rowLength * element.size
         let rowsPerRead = Swift.max(1, (1 << 20) / Swift.max(rowBytes, 1))
         var buffer = [UInt8](repeating: 0, count: Swift.min(rowsPerRead, Swift.max(indices.count, 1)) * rowBytes)
-        var position = 0
-        while position < indices.count {
+        var position = indices.startIndex
+        while position < indices.endIndex {
             var run = 1
-            while run < rowsPerRead, position + run < indices.count, indices[position + run] == indices[position] + run { run += 1 }
+            while run < rowsPerRead, position + run < indices.endIndex, indices[position + run] == indices[position] + run { run += 1 }
             let bytes = run * rowBytes
             let offset = headerBytes + indices[position] * rowBytes
             try buffer.withUnsafeMutableBytes { raw in
@@ -90,7 +112,7 @@ final class RowFile: @unchecked Sendable {
                     }
                     done += got
                 }
-                Self.convert(UnsafeRawPointer(raw.baseAddress!), element, count: run * rowLength, scale: scale, into: out + position * rowLength)
+                Self.convert(UnsafeRawPointer(raw.baseAddress!), element, count: run * rowLength, scale: scale, into: out + (position - indices.startIndex) * rowLength)
             }
             position += run
         }

@@ -17,7 +17,7 @@ public enum ComputeThreads {
 }
 
 /// Runs `body(part)` for `part` in `0..<parts`, spread over `ComputeThreads.count` threads.
-func parallelFor(_ parts: Int, _ body: @escaping (Int) -> Void) {
+package func parallelFor(_ parts: Int, _ body: @escaping (Int) -> Void) {
     let threads = Swift.min(parts, ComputeThreads.count)
     if threads <= 1 {
         for part in 0..<parts { body(part) }
@@ -42,9 +42,9 @@ package func parallelChunks(_ count: Int, partsPerThread: Int = 1, _ body: @esca
 }
 
 /// Lets a closure that only touches disjoint memory per call cross into worker threads.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+package struct UncheckedSendable<Value>: @unchecked Sendable {
+    package let value: Value
+    package init(_ value: Value) { self.value = value }
 }
 
 /// Persistent worker threads that spin briefly for the next job before sleeping.

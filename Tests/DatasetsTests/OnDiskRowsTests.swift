@@ -16,12 +16,12 @@ final class OnDiskRowsTests: XCTestCase {
 
     override func tearDownWithError() throws { try FileManager.default.removeItem(at: folder) }
 
-    /// An MNIST-style folder of `count` training and 7 test images of 5 x 3 random bytes.
-    func writeFolder(count: Int, seed: UInt64) throws -> [UInt8] {
+    /// An MNIST-style folder of `count` training and 7 test images of `side` random bytes.
+    func writeFolder(count: Int, seed: UInt64, side: (Int, Int) = (5, 3)) throws -> [UInt8] {
         var generator = RandomGenerator(seed: seed)
         func idx(_ images: Int) -> [UInt8] {
-            let header: [UInt8] = [0, 0, 8, 3] + [images, 5, 3].flatMap { withUnsafeBytes(of: UInt32($0).bigEndian, Array.init) }
-            return header + (0..<(images * 15)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let header: [UInt8] = [0, 0, 8, 3] + [images, side.0, side.1].flatMap { withUnsafeBytes(of: UInt32($0).bigEndian, Array.init) }
+            return header + (0..<(images * side.0 * side.1)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         }
         let train = idx(count)
         try Data(train).write(to: folder.appendingPathComponent("train-images-idx3-ubyte"))
@@ -79,6 +79,33 @@ final class OnDiskRowsTests: XCTestCase {
         let nan = try npy("nan.npy", descr: "<f4", shape: [50, 4], payload: broken.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
         XCTAssertThrowsError(try Dataset.load(nan)) { error in
             XCTAssertEqual("\(error)", "\(nan): the data contain NaN or infinite values")
+        }
+    }
+
+    /// A minibatch of more than 64 KB is read by the compute threads, each a part of its rows:
+    /// the same numbers with any number of threads, and a failure names the first failing row.
+    func testRowsReadByThreadsAreTheRowsReadByOne() throws {
+        let bytes = try writeFolder(count: 400, seed: 6, side: (28, 28))
+        let data = try Dataset.load(folder.path)
+        let whole = try IDXFile.parse(bytes, source: "train", scale: 1.0 / 255).reshaped(to: [400, 784])
+        let saved = ComputeThreads.count
+        defer { ComputeThreads.count = saved }
+        var generator = RandomGenerator(seed: 2)
+        let batches = [generator.permutation(400), Array(generator.permutation(400).prefix(129)), Array(0..<90) + [3, 3, 399]]
+        for threads in [1, 2, 3] {
+            ComputeThreads.count = threads
+            for indices in batches {
+                XCTAssertEqual(try data.train.rows(at: indices).scalars, whole.rows(at: indices).scalars, "\(threads) threads")
+                XCTAssertEqual(try data.train.thresholded().rows(at: indices).scalars, whole.rows(at: indices).scalars.map { $0 > 0.5 ? 1 : 0 })
+            }
+        }
+        let path = folder.appendingPathComponent("train-images-idx3-ubyte").path
+        XCTAssertEqual(truncate(path, off_t(16 + 784 * 300)), 0)
+        for threads in [1, 2] {
+            ComputeThreads.count = threads
+            XCTAssertThrowsError(try data.train.rows(at: Array(0..<100) + [350] + Array(100..<200) + [310])) { error in
+                XCTAssertEqual("\(error)", "\(path): reading row 350: the file ended early; it was changed while being read", "\(threads) threads")
+            }
         }
     }
 
