@@ -96,7 +96,8 @@ struct Inpaint: Subcommand {
         let known: Tensor
         switch mask {
         case "block":
-            known = Tensor((0..<(height * width)).map { i in abs(i / width - height / 2) < height / 4 && abs(i % width - width / 2) < width / 4 ? 0 : 1 })
+            let (halfHeight, halfWidth) = (Swift.max(1, height / 4), Swift.max(1, width / 4))
+            known = Tensor((0..<(height * width)).map { i in abs(i / width - height / 2) < halfHeight && abs(i % width - width / 2) < halfWidth ? 0 : 1 })
         case "random":
             known = Tensor.randomBernoulli(probabilities: Tensor.full([count, height * width], 0.5), using: &generator)
         default:
@@ -104,6 +105,10 @@ struct Inpaint: Subcommand {
         }
         let knownRows = known.expanded(to: images.shape)
         let missing = 1 - knownRows
+        let knownCounts = knownRows.sum(axis: 1).scalars
+        if let image = knownCounts.firstIndex(where: { $0 == 0 || Int($0) == height * width }) {
+            throw UsageError("--mask \(mask) leaves \(knownCounts[image] == 0 ? "no pixel known" : "no pixel missing") in test image \(image) (\(height) x \(width) pixels); choose another --mask")
+        }
         let proposals = try arguments.integer("proposals", default: 1000, in: 1...100_000)
         let draws = try arguments.integer("draws", default: 3, in: 1...10)
         guard proposals * count * images.shape[1] <= 1 << 28 else {

@@ -402,4 +402,30 @@ final class ReliabilityTests: XCTestCase {
             XCTAssertEqual(written.count, 1001, target)
         }
     }
+
+    /// Inpainting masks at least one pixel and keeps at least one in every image: a centre block
+    /// on images under 4 pixels a side once masked nothing and scored a mean error of 0, and the
+    /// lower half of a one-row image is all of it.
+    func testAnInpaintingMaskLeavesPixelsKnownAndMissing() throws {
+        func images(_ height: Int, _ width: Int) throws -> String {
+            var bytes = npy("(40, \(height), \(width))")
+            for i in 0..<(40 * height * width) { bytes += withUnsafeBytes(of: Float((i * 7919) % 3 == 0 ? 1 : 0).bitPattern.littleEndian, Array.init) }
+            return try write("images\(height)x\(width).npy", bytes)
+        }
+        for (height, width, mask, refusal) in [(3, 3, "block", nil), (1, 6, "block", nil), (1, 6, "half", "--mask half leaves no pixel known in test image 0 (1 x 6 pixels); choose another --mask")] {
+            let data = try images(height, width), out = path("run\(height)x\(width)")
+            let train = try LatentProcess.run(["train", "bernoulli-vae", "--data", data, "--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--out", out])
+            XCTAssertEqual(train.status, 0, train.error.joined(separator: "\n"))
+            let inpaint = try LatentProcess.run(["inpaint", out + "/checkpoint.latent", "--mask", mask, "--n", "3", "--proposals", "50", "--out", path("inpaint.png"), "--json"])
+            if let refusal {
+                XCTAssertEqual(inpaint.status, 2)
+                XCTAssertEqual(inpaint.error, ["latent: " + refusal])
+            } else {
+                XCTAssertEqual(inpaint.status, 0, inpaint.error.joined(separator: "\n"))
+                // The one masked pixel (the centre) of binary images is off by exactly 0.5 when filled with 0.5.
+                let figures = try XCTUnwrap(inpaint.out.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+                XCTAssertEqual(try XCTUnwrap(figures["mean_error_fill_half"] as? Double), 0.5, accuracy: 1e-9, "\(height) x \(width)")
+            }
+        }
+    }
 }
