@@ -106,14 +106,16 @@ struct Evaluate: Subcommand {
         .value("binarize", "for binary-image models: threshold (pixel > 0.5, default) or stochastic (each pixel drawn once with its grey level as probability, seed 0)"),
         .value("per-example", "write each row's -log p(x) and -log reconstruction probability (anomaly scores) to this CSV file, rows numbered as in the data file from 0"),
         .value("anomaly-class", "with labelled data (an MNIST folder): the ROC AUC of both anomaly scores for telling this class from the others, 0...255"),
+        .value("threads", "threads for the kernels, 1...256 (default: all cores); results do not depend on it"),
     ]
     static let positionals = ["CHECKPOINT"]
-    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--binarize threshold|stochastic] [--per-example FILE.csv] [--anomaly-class C] [--json]"
+    static let usage = "Usage: latent eval CHECKPOINT [--data PATH] [--split test|all] [--iwae K] [--rows N] [--binarize threshold|stochastic] [--per-example FILE.csv] [--anomaly-class C] [--threads N] [--json]"
 
     let arguments: ParsedArguments
     let models: Models
 
     func run(output: Output) throws -> [String: Any] {
+        ComputeThreads.count = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
         let restored = try Restored(arguments.positional[0], models: models)
         let perExample = try arguments.text("per-example").map { try outputFile($0, flag: "per-example", reading: [arguments.positional[0], try arguments.text("data") ?? trainedDataPath(restored.checkpoint)]) }
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
