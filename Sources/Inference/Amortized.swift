@@ -70,10 +70,18 @@ public final class Amortized<Input: RowData> {
         let prototype = try model.trace(example, datasetSize, parameters: parameters, seed: 0)
         try checkGlobalShapes(prototype, example: example, datasetSize: datasetSize)
         if handWrittenGuide == nil { try checkTheWatchedRuns(example: example, datasetSize: datasetSize) }
+        // Each site summed over its support is checked for reads as a number before a run sums it.
+        var checked: Set<String> = []
+        func checkNumberReads(of sites: Set<String>) throws {
+            try model.checkNumberReads(of: prototype.latentSites.map(\.name).filter { sites.contains($0) && !checked.contains($0) }, example, datasetSize, parameters: parameters)
+            checked.formUnion(sites)
+        }
         let summedOut = handWrittenGuide == nil ? GuideCompiler.summedOutSites(prototype, options: options) : []
+        try checkNumberReads(of: summedOut)
         if let handWrittenGuide {
             let guideTrace = try handWrittenGuide.trace(example, datasetSize, parameters: guideParameters, seed: 0)
             let missing = Set(prototype.latentSites.map(\.name)).subtracting(guideTrace.latentSites.map(\.name))
+            try checkNumberReads(of: missing)
             let dependents = try dependentsOfSummedOut(missing, example: example, datasetSize: datasetSize, batchRank: prototype.maximumBatchRank)
             plan = try HandWrittenGuide.plan(guideTrace: guideTrace, prototype: prototype, model: model.name, forced: options.estimators, dependents: dependents)
             guide = handWrittenGuide
@@ -87,6 +95,7 @@ public final class Amortized<Input: RowData> {
             plan = try program.countedPlan()
             guide = try program.program()
         }
+        try checkNumberReads(of: Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name)))
         var throwaway: [String: Float] = [:]
         _ = try withoutGradient { try computation(generator: evaluationGenerator(0)).estimate(example, datasetSize: datasetSize, beta: 1, baselines: &throwaway) }
         return plan!

@@ -52,7 +52,7 @@ extension Amortized {
         let watched = ParameterStore()
         for name in parameters.names { watched.setUnconstrained(name, tape.watch(parameters.unconstrained[name]!)) }
         let reads = ValueReads(of: tape)
-        let watcher = LatentWatcher(tape: tape, watchingDiscrete: false, reads: reads)
+        let watcher = LatentWatcher(tape: tape, watching: .continuous, reads: reads)
         try ValueReads.$current.withValue(reads) {
             try tape.record { try model.run(example, datasetSize, handlers: [watched, SeedHandler(seed: 0), watcher]) }
         }
@@ -68,7 +68,7 @@ extension Amortized {
         // The data and the discrete latents, whose values a read as a number may legitimately use.
         let dataTape = GradientTape()
         let watchedExample = watchingEveryTensor(of: example, on: dataTape) ?? example
-        let dataWatcher = LatentWatcher(tape: dataTape, watchingDiscrete: true, reads: nil)
+        let dataWatcher = LatentWatcher(tape: dataTape, watching: .discrete, reads: nil)
         try dataTape.record { try model.run(watchedExample, datasetSize, handlers: [parameters, SeedHandler(seed: 0), dataWatcher]) }
         if let site = dataWatcher.sitesWithMovingBounds.first {
             throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "the bounds of its support are made from the data or from a discrete latent, so they change from row to row, minibatch to minibatch or draw to draw, and " + fixedBoundsAdvice)
@@ -85,44 +85,3 @@ extension Amortized {
 
 /// What to write instead of a latent whose support moves.
 let fixedBoundsAdvice = "the guide's bijector onto the support is fixed when it is compiled; draw it between fixed bounds (u ~ Uniform(0, 1)) and move it in the model (low + (high - low) * u)"
-
-/// Watches the continuous (or the discrete) latent values on `tape`, notes the latent sites
-/// whose support's bounds the tape tracks, and where the first read of a tracked value as a
-/// number (`reads`, when given) happened.
-final class LatentWatcher: Handler {
-    let tape: GradientTape
-    let watchingDiscrete: Bool
-    let reads: ValueReads?
-    private(set) var sitesWithMovingBounds: [(name: String, location: SourceLocation)] = []
-    /// The sites before and after the first read (nil at either end of the model).
-    private(set) var firstValueRead: (previous: (name: String, location: SourceLocation)?, next: (name: String, location: SourceLocation)?)?
-    private var previous: (name: String, location: SourceLocation)?
-    private var readsSeen = 0
-
-    init(tape: GradientTape, watchingDiscrete: Bool, reads: ValueReads?) {
-        self.tape = tape
-        self.watchingDiscrete = watchingDiscrete
-        self.reads = reads
-    }
-
-    func process(_ message: inout Message) {
-        noteReads(before: (message.name, message.location))
-        guard message.kind == .latent, let support = message.distribution?.support else { return }
-        if support.bounds.contains(where: \.isTracked) { sitesWithMovingBounds.append((message.name, message.location)) }
-    }
-
-    func postprocess(_ message: inout Message) {
-        previous = (message.name, message.location)
-        guard message.kind == .latent, let distribution = message.distribution, distribution.hasDiscreteValues == watchingDiscrete, let value = message.value else { return }
-        message.value = tape.watch(value)
-    }
-
-    /// The run is over: reads after the last site count too.
-    func finish() { noteReads(before: nil) }
-
-    private func noteReads(before next: (name: String, location: SourceLocation)?) {
-        guard let reads, reads.count > readsSeen else { return }
-        readsSeen = reads.count
-        if firstValueRead == nil { firstValueRead = (previous, next) }
-    }
-}

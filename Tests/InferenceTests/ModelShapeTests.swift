@@ -343,7 +343,10 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(compared).compile(example: x, datasetSize: 4)) { error in
             XCTAssertTrue("\(error)".contains("the model reads a value made from a continuous latent or a parameter as a Swift number"), "\(error)")
         }
-        // A discrete latent over listed reals (or one-hot vectors) may be read: it has no gradient to lose.
+        // A discrete latent over listed reals (or one-hot vectors) drawn by the score function
+        // may be read: it has no gradient to lose, and its value is one draw. Summed over its
+        // support (the default), its value holds the whole support at once, and a read is
+        // refused (see testReadingASummedDiscreteLatentAsANumberIsRefused).
         let listed = Model("listed values") { (x: Tensor, n: Int) in
             let s = latent("s") ~ FiniteDiscrete(values: Tensor([0.5, 1, 2]), logits: Tensor.zeros([3]), support: .positive)
             let z = latent("z") ~ OneHotCategorical(probs: Tensor([0.5, 0.5]))
@@ -352,7 +355,12 @@ final class ModelShapeTests: XCTestCase {
                 observe("x", x) ~ Normal(Tensor(shift), Tensor(s.scalars[0]))
             }
         }
-        XCTAssertNoThrow(try Amortized(listed).compile(example: x, datasetSize: 4))
+        var drawn = CompilerOptions()
+        drawn.estimators = ["s": .scoreFunction, "z": .scoreFunction]
+        XCTAssertNoThrow(try Amortized(listed, options: drawn).compile(example: x, datasetSize: 4))
+        XCTAssertThrowsError(try Amortized(listed).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 's' at InferenceTests/ModelShapeTests.swift:\(#line - 11) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`) between site 'z' at InferenceTests/ModelShapeTests.swift:\(#line - 10)"), "\(error)")
+        }
         let printing = Model("printing") { (x: Tensor, n: Int) in
             let u = latent("u") ~ Normal(0, 1)
             _ = u.detached.scalar
@@ -387,6 +395,72 @@ final class ModelShapeTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("site 'u' at InferenceTests/ModelShapeTests.swift:\(#line - 6): the bounds of its support are made from the data or from a discrete latent"), "\(error)")
         }
         XCTAssertEqual(TransformedDistribution(Uniform(0, 1), ExpBijector()).support.description, "interval [1.0, 2.7182817]")
+    }
+
+    /// A discrete latent summed over its support holds all of its values at once while it is
+    /// summed: a mean chosen with `m.scalars[0] == 1` gave log p(x) -74.71 (exact -4.60), an
+    /// exact posterior of [0.5, 0.5] (exact: 1 on m = 1) and an ELBO of -74.71, with no error,
+    /// and `Int(c.scalar)` stopped the program (NaN to Int). Every such read is refused before
+    /// a run sums the site, naming it and where the read is: by the compiler (summed by the
+    /// guide, or in the model) and by the exact posterior and marginal likelihood.
+    func testReadingASummedDiscreteLatentAsANumberIsRefused() throws {
+        let x = Tensor([2.5, 3.1, 2.8, 3.4])
+        let global = Model("read discrete") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            let loc: Float = m.scalars[0] == 1 ? 3 : -3
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(Tensor(loc), 1)
+            }
+        }
+        let line = #line - 6
+        let refusal = "site 'm' at InferenceTests/ModelShapeTests.swift:\(line) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`) between site 'm' at InferenceTests/ModelShapeTests.swift:\(line) and site 'x' at InferenceTests/ModelShapeTests.swift:\(line + 3), but inference sums it over its support"
+        for (name, call) in [("compile", { _ = try Amortized(global).compile(example: x, datasetSize: 4) }),
+                             ("logMarginalLikelihood", { _ = try global.logMarginalLikelihood(x, 4) }),
+                             ("exactPosterior", { _ = try global.exactPosterior(x, 4, site: "m") })] as [(String, () throws -> Void)] {
+            XCTAssertThrowsError(try call(), name) { error in XCTAssertTrue("\(error)".hasPrefix(refusal), "\(name): \(error)") }
+        }
+        // A local latent read inside the data plate, summed by the guide or in the model.
+        let local = Model("branch on local discrete") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let c = latent("c") ~ Bernoulli(probs: 0.3)
+                if c.scalars.contains(1) { observe("x", x) ~ Normal(2, 1) } else { observe("x", x) ~ Normal(-2, 1) }
+            }
+        }
+        var summed = CompilerOptions()
+        summed.estimators = ["c": .marginalized]
+        for vi in [Amortized(local), Amortized(local, options: summed)] {
+            XCTAssertThrowsError(try vi.compile(example: x, datasetSize: 4)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("site 'c' at InferenceTests/ModelShapeTests.swift:\(#line - 8) cannot be summed out exactly: the model reads its value as a Swift number"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try local.logMarginalLikelihood(x, 4))
+        // A size made from a summed latent (Int of NaN used to stop the program) and a read of
+        // a value made from one.
+        let sized = Model("sized by a latent") { (x: Tensor, n: Int) in
+            let c = latent("c") ~ Categorical(probs: Tensor([0.2, 0.3, 0.5]))
+            let size = Int(c.scalar) + 1
+            let far = ((c .== 2).scalar == 1)
+            let w = latent("w") ~ Normal(Tensor.zeros([size]), far ? 3 : 1).independent(1)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(w.sum(), 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(sized).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'c' at InferenceTests/ModelShapeTests.swift:\(#line - 9) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`) between site 'c'"), "\(error)")
+        }
+        // Indexing by the latent and choosing with select stay tensor operations, and are exact.
+        let indexed = Model("indexed") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            let loc = 0.5 * (select(m .== 1, Tensor(3), Tensor(-3)) + Tensor([-3, 3]).gathering(m))
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(loc, 1)
+            }
+        }
+        let normal = { (value: Float, mean: Float) in -0.5 * Double((value - mean) * (value - mean)) - 0.5 * Foundation.log(2 * Double.pi) }
+        let terms = [Float(3), -3].map { mean in Foundation.log(0.5) + x.scalars.map { normal($0, mean) }.reduce(0, +) }
+        let exact = Swift.max(terms[0], terms[1]) + Foundation.log(terms.map { Foundation.exp($0 - Swift.max(terms[0], terms[1])) }.reduce(0, +))
+        XCTAssertEqual(Double(try indexed.logMarginalLikelihood(x, 4).scalar), exact, accuracy: 1e-4)
+        XCTAssertNoThrow(try Amortized(indexed).compile(example: x, datasetSize: 4))
     }
 
     /// Indexing an enumerated value by a data column failed with a bare gather message ("index
