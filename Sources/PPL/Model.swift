@@ -131,6 +131,7 @@ public struct Model<each Input>: Sendable {
             let family = continuous.distribution.map { "\(type(of: $0))" } ?? "no distribution"
             throw ModelError.notEnumerable(site: continuous.name, location: continuous.location, reason: "it has infinite support (\(family)); exact posteriors and marginal likelihoods need every latent site to be discrete with finite support; estimate log p(x) by importance sampling with a trained guide instead")
         }
+        try prototype.checkObservationsAreCountedOnce()
         try checkNumberReads(of: prototype.latentSites.map(\.name), repeat each input, parameters: parameters)
         let batchRank = prototype.maximumBatchRank
         let recorder = TraceHandler()

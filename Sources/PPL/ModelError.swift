@@ -27,6 +27,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case badParameter(name: String, reason: String, location: SourceLocation)
     /// A question that needs latent sites with finite support, or a sum it cannot do.
     case notEnumerable(site: String, location: SourceLocation, reason: String)
+    /// An observed site whose distribution counts its value more than once.
+    case repeatedObservation(site: String, location: SourceLocation, reason: String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "parameter '\(name)' at \(location): \(reason)"
         case let .notEnumerable(site, location, reason):
             return "site '\(site)' at \(location) cannot be summed out exactly: \(reason)"
+        case let .repeatedObservation(site, location, reason):
+            return "site '\(site)' at \(location): \(reason)"
         }
     }
 }

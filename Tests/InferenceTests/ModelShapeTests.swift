@@ -463,6 +463,43 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertNoThrow(try Amortized(indexed).compile(example: x, datasetSize: 4))
     }
 
+    /// An observed value broadcast against a distribution with a dimension left of the data
+    /// plate is counted once per element of it: a mean made with `+ Tensor.zeros([3, 1])` gave
+    /// an ELBO of -84.27, the evidence with each point counted three times, where the evidence
+    /// is -29.48. The compiler and the exact marginal likelihood refuse it, naming the site; a
+    /// plate declared over the dimension (the value repeated on purpose) is the model's own.
+    func testAnObservationRepeatedAlongAnUndeclaredDimensionIsRefused() throws {
+        let x = Tensor([0.3, -1.2, 0.8, 2.1])
+        let repeated = Model("repeated") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(0, 2)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(mu + Tensor.zeros([3, 1]), 1)
+            }
+        }
+        let refusal = "site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 3): its distribution's batch shape [3, 4] has dimension -2 of size 3, left of plate 'data' (dimension -1), which no plate declares and its value (shape [4]) does not have, so the log-likelihood would count each observation 3 times"
+        XCTAssertThrowsError(try Amortized(repeated).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(refusal), "\(error)")
+        }
+        let coin = Model("coin") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Normal(m * 2 + Tensor.zeros([2, 1]), 1)
+            }
+        }
+        XCTAssertThrowsError(try coin.logMarginalLikelihood(x, 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4): its distribution's batch shape [2, 4] has dimension -2"), "\(error)")
+        }
+        let declared = Model("declared") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(0, 2)
+            plate("copies", size: 3, dim: -2) {
+                plate("data", size: n, subsample: x) {
+                    observe("x", x) ~ Normal(mu + Tensor.zeros([3, 1]), 1)
+                }
+            }
+        }
+        XCTAssertNoThrow(try Amortized(declared).compile(example: x, datasetSize: 4))
+    }
+
     /// Indexing an enumerated value by a data column failed with a bare gather message ("index
     /// 2.0 ... is not an integer in 0..<2"): under enumeration the value holds its support along
     /// its own dimension. The message now says so and what to write; drawing the site by the
