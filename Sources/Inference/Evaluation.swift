@@ -108,24 +108,39 @@ extension Amortized {
     }
 
     /// The guide's posterior of the finite-support site `site` against the exact posterior by
-    /// enumeration, for `rows` (model parameters as learned).
+    /// enumeration, for `rows` (model parameters as learned). A guide whose head is fed upstream
+    /// latents is compared by its marginal, its conditionals summed over their values (one draw
+    /// of them compared a conditional with a marginal: KL 0.39 a row for a guide whose whole
+    /// joint was within 0.008 of exact); the rows where a partly observed site is observed
+    /// compare the observation with itself.
     public func compareWithExactPosterior(_ rows: Input, site: String) throws -> PosteriorComparison {
         let count = rows.rowCount
         if plan == nil { try compile(example: rows, datasetSize: count) }
-        guard let plate = plan?.dataPlate else {
+        guard let plate = plan?.dataPlate, let guide else {
             throw ModelError.noSuchSite(name: "data plate", model: model.name, available: [])
         }
         return try withoutGradient {
             let exact = try model.exactPosterior(rows, count, site: site, parameters: parameters)
-            guard let guideDistribution = try posterior(rows)[site] else {
+            guard let guided = plan?.guidedSites.first(where: { $0.name == site }), let guideDistribution = try posterior(rows)[site] else {
                 throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan?.guidedSites.map(\.name) ?? [])
             }
-            let q: Tensor
+            var q: Tensor
             switch guideDistribution {
             case let categorical as Categorical: q = categorical.probs
             case let bernoulli as Bernoulli: q = Tensor.stack([1 - bernoulli.probs, bernoulli.probs], axis: -1)
             case let discrete as FiniteDiscrete: q = discrete.probs
             default: throw CompilerError.guideMismatch(site: site, reason: "its guide \(type(of: guideDistribution)) is not a distribution over the site's finite support")
+            }
+            if let upstream = guided.inputs.first(where: { $0 != "data" }) {
+                do {
+                    q = try guide.exactPosterior(rows, count, site: site, parameters: guideParameters)
+                } catch let error as ModelError {
+                    guard case .notEnumerable = error else { throw error }
+                    throw CompilerError.guideMismatch(site: site, reason: "its guide is conditioned on site '\(upstream)', and its marginal q(\(site) | x) cannot be summed exactly over the guide's other sites (\(error)); compare posteriorSummary's joint draws instead")
+                }
+            }
+            if guided.isPartlyObserved, let observation = try model.trace(rows, count, parameters: parameters, seed: 0)[site]?.partialObservation {
+                q = select(observation.mask.unsqueezed(axis: -1), exact, q)
             }
             guard q.shape == exact.shape else {
                 throw CompilerError.guideMismatch(site: site, reason: "its guide has probabilities of shape \(q.shape), the exact posterior \(exact.shape)")
