@@ -9,11 +9,11 @@ extension Trace {
         for site in observedSites {
             let batch = site.batchShape
             let valueBatch = Array(site.value.shape.dropLast(site.eventShape.count))
-            let outermost = site.plates.map(\.dim).min() ?? 0
-            for dim in -batch.count..<outermost where batch[batch.count + dim] > 1 {
+            let outermost = site.plates.min { $0.dim < $1.dim }
+            for dim in stride(from: -batch.count, to: outermost?.dim ?? 0, by: 1) where batch[batch.count + dim] > 1 {
                 guard valueBatch.count < -dim || valueBatch[valueBatch.count + dim] == 1 else { continue }
                 let size = batch[batch.count + dim]
-                let plates = site.plates.isEmpty ? "outside every plate" : "left of plate '\(site.plates.min { $0.dim < $1.dim }!.name)' (dimension \(outermost))"
+                let plates = outermost.map { "left of plate '\($0.name)' (dimension \($0.dim))" } ?? "outside every plate"
                 throw ModelError.repeatedObservation(site: site.name, location: site.location, reason: "its distribution's batch shape \(describeShape(batch)) has dimension \(dim) of size \(size), \(plates), which no plate declares and its value (shape \(describeShape(site.value.shape))) does not have, so the log-likelihood would count each observation \(size) times; check the shapes of its parameters (an axis added by broadcasting), or declare a plate over that dimension")
             }
         }
