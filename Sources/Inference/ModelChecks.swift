@@ -5,8 +5,8 @@ import TensorCore
 /// Checks of a model the compiler makes beside its prototype trace: what one trace cannot show,
 /// found by running the model again.
 extension Amortized {
-    /// A global site (a latent or parameter outside the data plate) is one value for the whole
-    /// data set, so its shape must follow neither the minibatch nor the data set's size: the rows
+    /// A global site (a latent outside the data plate, or a parameter anywhere) is one value for
+    /// the whole data set, so its shape must follow neither the minibatch nor the data set's size: the rows
     /// are shuffled into minibatches, so a global matched to rows by position pairs them at
     /// random (a latent of shape [n] beside n rows trained every element to the mean). The model
     /// is traced again on one row fewer (or one more), then as if the data set had one row more
@@ -18,20 +18,22 @@ extension Amortized {
         guard rows >= 1 else { return }
         func firstChanged(_ traced: Input, datasetSize size: Int) -> (site: Site, again: Site)? {
             guard let retraced = try? model.trace(traced, size, parameters: ParameterStore(), seed: 0) else { return nil }
-            for site in prototype.sites where (site.kind == .latent || site.kind == .param) && site.dataPlate == nil {
+            for site in prototype.sites where site.kind == .param || (site.kind == .latent && site.dataPlate == nil) {
                 if let again = retraced[site.name], again.value.shape != site.value.shape { return (site, again) }
             }
             return nil
         }
-        func kind(_ site: Site) -> String { site.kind == .param ? "a parameter" : "a latent site" }
+        func kind(_ site: Site) -> String {
+            site.kind == .latent ? "a latent site outside the data plate" : site.dataPlate == nil ? "a parameter outside the data plate" : "a parameter, even inside the data plate"
+        }
         let other = example.rows(rows > 1 ? Array(0..<(rows - 1)) : [0, 0])
         if let (site, again) = firstChanged(other, datasetSize: Swift.max(datasetSize, other.rowCount)) {
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind(site)) outside the data plate, so one value stands for the whole data set, but its shape follows the minibatch (\(Shape.describe(site.value.shape)) for a minibatch of \(rows) row\(rows == 1 ? "" : "s"), \(Shape.describe(again.value.shape)) for \(other.rowCount)); a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a global value's shape must not depend on the rows")
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind(site)), so one value stands for the whole data set, but its shape follows the minibatch (\(Shape.describe(site.value.shape)) for a minibatch of \(rows) row\(rows == 1 ? "" : "s"), \(Shape.describe(again.value.shape)) for \(other.rowCount)); a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a global value's shape must not depend on the rows")
         }
         // With the whole data set in the batch, the batch grows with it (a row repeated).
         let grown = rows == datasetSize ? example.rows(Array(0..<rows) + [0]) : example
         if let (site, again) = firstChanged(grown, datasetSize: datasetSize + 1) {
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind(site)) outside the data plate, but its shape follows the size of the data set (\(Shape.describe(site.value.shape)) for \(datasetSize) rows, \(Shape.describe(again.value.shape)) for \(datasetSize + 1)); the rows are shuffled into minibatches every epoch, so no global value can be matched to a row by its position: a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a series whose order matters is one row with a column per step")
+            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is \(kind(site)), but its shape follows the size of the data set (\(Shape.describe(site.value.shape)) for \(datasetSize) rows, \(Shape.describe(again.value.shape)) for \(datasetSize + 1)); the rows are shuffled into minibatches every epoch, so no global value can be matched to a row by its position: a value per row belongs inside plate(\"data\", size: datasetSize, subsample: x), and a series whose order matters is one row with a column per step")
         }
     }
 

@@ -187,6 +187,18 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(parameterPerRow).fit(x, options: options)) { error in
             XCTAssertTrue("\(error)".hasPrefix("site 'offset' at InferenceTests/ModelShapeTests.swift:\(#line - 7): it is a parameter outside the data plate"), "\(error)")
         }
+        // A parameter is one value even inside the data plate (it failed later on a minibatch
+        // of another size with "add: shapes [10] and [40] do not broadcast").
+        let parameterInsidePlate = Model("parameter inside the plate") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let offset = param("offset", Tensor.zeros([x.shape[0]]))
+                let z = latent("z") ~ Normal(offset, 1)
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(parameterInsidePlate).fit(x, options: options)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'offset' at InferenceTests/ModelShapeTests.swift:\(#line - 6): it is a parameter, even inside the data plate, so one value stands for the whole data set, but its shape follows the minibatch ([50] for a minibatch of 50 rows, [49] for 49)"), "\(error)")
+        }
         let oneRow = Model("one row") { (x: Tensor, n: Int) in
             let z = latent("z") ~ Normal(0, 1).expanded(to: [x.shape[0]]).independent(1)
             plate("data", size: n, subsample: x) {
