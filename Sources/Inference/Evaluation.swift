@@ -10,7 +10,9 @@ public struct PosteriorComparison {
     public let klDivergence: [Float]
     /// Total variation `sum |q - p| / 2` per point.
     public let totalVariation: [Float]
-    /// Whether q and the exact posterior pick the same most probable value, per point.
+    /// Whether q and the exact posterior pick the same most probable value, per point (for
+    /// every element of it, for a site with several elements a row, as in a plate inside the
+    /// data plate).
     public let argmaxAgrees: [Bool]
     /// Exact `log p(x_n)` per point.
     public let logLikelihood: [Float]
@@ -149,7 +151,9 @@ extension Amortized {
             let perRow = { (t: Tensor) in t.reshaped(to: [count, -1]).sum(axis: 1) }
             let kl = perRow(q * (log(clamp(q, min: floor)) - log(clamp(exact, min: floor))))
             let tv = perRow(0.5 * abs(q - exact))
-            let agrees = zip(argmax(q), argmax(exact)).map { $0 == $1 }
+            let cells = zip(argmax(q), argmax(exact)).map { $0 == $1 }
+            let cellsPerRow = cells.count / Swift.max(count, 1)
+            let agrees = (0..<count).map { row in cells[(row * cellsPerRow)..<((row + 1) * cellsPerRow)].allSatisfy { $0 } }
             let logLikelihood = try model.pointwiseLogMarginalLikelihood(rows, count, plate: plate.name, parameters: parameters)
             let elbos = try pointwiseELBO(rows)
             return PosteriorComparison(klDivergence: kl.scalars, totalVariation: tv.scalars, argmaxAgrees: agrees, logLikelihood: logLikelihood.scalars, elbo: elbos.scalars)

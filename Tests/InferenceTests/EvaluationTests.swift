@@ -135,6 +135,24 @@ final class EvaluationTests: XCTestCase {
         }
     }
 
+    /// A site in a plate inside the data plate has several values a row: every figure is per
+    /// row (the argmax agreement was per cell, three times as many entries as the KL).
+    func testComparisonOfASiteWithSeveralValuesARow() throws {
+        let cells = Model("cells") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x, dim: -2) {
+                plate("cells", size: 3, dim: -1) {
+                    let z = latent("z") ~ Bernoulli(probs: 0.3)
+                    observe("x", x) ~ Normal(2 * z, 1)
+                }
+            }
+        }
+        let x = Tensor([0.1, 2.2, 1.9, -0.4, 0.3, 2.5, 1.1, 0.8, 2.9, -1.0, 0.2, 0.4]).reshaped(to: [4, 3])
+        let vi = Amortized(cells, options: CompilerOptions(hiddenSizes: [8], activation: .tanh))
+        _ = try vi.fit(x, options: TrainingOptions(epochs: 50, batchSize: 4, optimizer: .adam(learningRate: 0.05)))
+        let comparison = try vi.compareWithExactPosterior(x, site: "z")
+        XCTAssertEqual([comparison.klDivergence.count, comparison.totalVariation.count, comparison.argmaxAgrees.count, comparison.logLikelihood.count], [4, 4, 4, 4])
+    }
+
     func testHeldOutELBOChargesAGlobalLatentOnce() throws {
         let normalMean = Model("normal mean") { (x: Tensor, n: Int) in
             let theta = latent("theta") ~ Normal(0, 1)
