@@ -45,7 +45,7 @@ public struct Independent<Base: Distribution>: Distribution {
         guard reinterpretedBatchRank > 0 else { return support }
         guard count > 0, let total = integerPower(count, elements), total <= Self.enumerationLimit else { return nil }
         let eventSize = base.eventShape.reduce(1, *)
-        let values = support.detached.scalars
+        let values = support.elements
         var scalars = [Float](repeating: 0, count: total * elements * eventSize)
         for combination in 0..<total {
             var rest = combination

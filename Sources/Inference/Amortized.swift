@@ -96,7 +96,11 @@ public final class Amortized<Input: RowData> {
             plan = try program.countedPlan()
             guide = try program.program()
         }
-        try checkNumberReads(of: Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name)))
+        let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
+        try checkNumberReads(of: summed)
+        if let handWrittenGuide {
+            try handWrittenGuide.checkNumberReads(of: prototype.latentSites.map(\.name).filter(summed.contains), example, datasetSize, parameters: guideParameters)
+        }
         var throwaway: [String: Float] = [:]
         _ = try withoutGradient { try computation(generator: evaluationGenerator(0)).estimate(example, datasetSize: datasetSize, beta: 1, baselines: &throwaway) }
         return plan!

@@ -75,7 +75,8 @@ public enum HandlerStack {
     /// Names the site at (or just after) which a tensor or distribution error arose.
     static func attributePendingError(to message: Message) {
         annotateDeferredError { error in
-            error is ModelError ? error : ModelError.atSite(site: message.name, location: message.location, underlying: error)
+            if let read = error as? GuardedValueRead { return read.modelError(place: "before site '\(message.name)' at \(message.location)") }
+            return error is ModelError ? error : ModelError.atSite(site: message.name, location: message.location, underlying: error)
         }
     }
 

@@ -33,11 +33,14 @@ public struct Model<each Input>: Sendable {
     /// Runs the body under `handlers` (outermost first) inside an error scope, and throws the
     /// first mistake found, naming its site.
     public func run(_ input: repeat each Input, handlers: [any Handler]) throws {
-        try checkingTensorErrors {
-            HandlerStack.with(handlers) {
-                _ = body(repeat each input)
-                annotateDeferredError { error in
-                    error is ModelError ? error : ModelError.atSite(site: "(after the last site)", location: SourceLocation(file: "model '\(name)'", line: 0 as Int), underlying: error)
+        try GuardedValues.$current.withValue(GuardedValues()) {
+            try checkingTensorErrors {
+                HandlerStack.with(handlers) {
+                    _ = body(repeat each input)
+                    annotateDeferredError { error in
+                        if let read = error as? GuardedValueRead { return read.modelError(place: "after the last site") }
+                        return error is ModelError ? error : ModelError.atSite(site: "(after the last site)", location: SourceLocation(file: "model '\(name)'", line: 0 as Int), underlying: error)
+                    }
                 }
             }
         }

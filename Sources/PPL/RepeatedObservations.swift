@@ -1,20 +1,18 @@
 extension Trace {
-    /// Refuses an observed site whose distribution has a batch dimension left of all its
-    /// plates, one no plate declares, that its value lacks: the log-likelihood would count
-    /// each observation once per element of that dimension, with no error (a mean broadcast
-    /// against `Tensor.zeros([3, 1])` gave an ELBO of -84.27 where the evidence is -29.48).
-    /// Run on a trace without enumeration, whose dimensions left of the plates are all the
-    /// model's own.
+    /// Refuses an observed site whose distribution has a batch dimension that no plate declares
+    /// and its value lacks: the log-likelihood would count each observation once per element of
+    /// that dimension, with no error (a mean broadcast against `Tensor.zeros([3, 1])` gave an
+    /// ELBO of -84.27 where the evidence is -29.48). Run on a trace without enumeration, whose
+    /// dimensions are all the model's own.
     package func checkObservationsAreCountedOnce() throws {
         for site in observedSites {
             let batch = site.batchShape
             let valueBatch = Array(site.value.shape.dropLast(site.eventShape.count))
-            let outermost = site.plates.min { $0.dim < $1.dim }
-            for dim in stride(from: -batch.count, to: outermost?.dim ?? 0, by: 1) where batch[batch.count + dim] > 1 {
+            let declared = Set(site.plates.map(\.dim))
+            for dim in stride(from: -batch.count, to: 0, by: 1) where batch[batch.count + dim] > 1 && !declared.contains(dim) {
                 guard valueBatch.count < -dim || valueBatch[valueBatch.count + dim] == 1 else { continue }
                 let size = batch[batch.count + dim]
-                let plates = outermost.map { "left of plate '\($0.name)' (dimension \($0.dim))" } ?? "outside every plate"
-                throw ModelError.repeatedObservation(site: site.name, location: site.location, reason: "its distribution's batch shape \(describeShape(batch)) has dimension \(dim) of size \(size), \(plates), which no plate declares and its value (shape \(describeShape(site.value.shape))) does not have, so the log-likelihood would count each observation \(size) times; check the shapes of its parameters (an axis added by broadcasting), or declare a plate over that dimension")
+                throw ModelError.repeatedObservation(site: site.name, location: site.location, reason: "its distribution's batch shape \(describeShape(batch)) has dimension \(dim) of size \(size), which no plate declares and its value (shape \(describeShape(site.value.shape))) does not have, so the log-likelihood would count each observation \(size) times; check the shapes of its parameters (an axis added by broadcasting), or declare a plate over that dimension")
             }
         }
     }

@@ -31,7 +31,19 @@ extension Model {
             case let (nil, next?): "before site '\(next.name)' at \(next.location)"
             case (nil, nil): "in the model"
             }
-            throw ModelError.notEnumerable(site: site, location: location, reason: "the model reads its value as a Swift number (`.scalar`, `.scalars`) \(place), but inference sums it over its support, and while it is summed its value holds every value of the support at once, so a number read from it would make one choice for all of them. Write what depends on it with tensor operations: index a tensor by it (locs.gathering(z)) or choose with select(m .== 1, a, b); a value only printed can be read as `.detached.scalar`")
+            throw summedSiteRead(site: site, location: location, place: place)
         }
+    }
+}
+
+/// The refusal of a read as a number of `site`'s value, summed over its support, made `place`.
+func summedSiteRead(site: String, location: SourceLocation, place: String) -> ModelError {
+    ModelError.notEnumerable(site: site, location: location, reason: "the model reads its value as a Swift number (`.scalar`, `.scalars`, also through `.detached`) \(place), but inference sums it over its support, and while it is summed its value holds every value of the support at once, so a number read from it would make one choice for all of them. Write what depends on it with tensor operations: index a tensor by it (locs.gathering(z)) or choose with select(m .== 1, a, b)")
+}
+
+extension GuardedValueRead {
+    /// The read as a model's error, made `place`.
+    func modelError(place: String) -> ModelError {
+        summedSiteRead(site: site, location: location as? SourceLocation ?? SourceLocation(file: "the model", line: 0 as Int), place: place)
     }
 }

@@ -113,7 +113,9 @@ extension Tensor {
 
 /// Runs `body` without recording any operation for differentiation (evaluation mode).
 public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Result {
-    try GradientTape.$current.withValue(nil) { try body() }
+    // The compiler's watched runs keep recording, to see reads of values made inside.
+    if ValueReads.current != nil { return try body() }
+    return try GradientTape.$current.withValue(nil) { try body() }
 }
 
 /// The value of `function` at `inputs` and its gradient with respect to each input.

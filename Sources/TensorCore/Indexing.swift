@@ -16,7 +16,7 @@ extension Tensor {
         }
         let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
         let size = shape[a]
-        let picks = indices.detached.scalars
+        let picks = indices.elements
         if let bad = indices.firstIndex(outside: 0, Float(size).nextDown, integral: true) {
             return .failure("gather", "index \(picks[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (axis \(a) of \(Shape.describe(shape)))", shape: outShape)
         }
@@ -44,7 +44,7 @@ extension Tensor {
                     }
                 }
             }]
-        }
+        }.tracked(alsoDependingOn: [indices])
     }
 
     /// For each batch position, the element of the last axis that the integer-valued `indices`
@@ -59,7 +59,7 @@ extension Tensor {
             return .failure("take", "indices \(Shape.describe(indices.shape)) do not broadcast with the leading axes of \(Shape.describe(shape))", shape: Shape.broadcastFallback(indices.shape, batch))
         }
         if let bad = indices.firstIndex(outside: 0, Float(size).nextDown, integral: true) {
-            return .failure("take", "index \(indices.detached.scalars[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (the last axis of \(Shape.describe(shape)))", shape: outShape)
+            return .failure("take", "index \(indices.elements[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (the last axis of \(Shape.describe(shape)))", shape: outShape)
         }
         let runs = coalesced(outShape, Shape.broadcastStrides(indices.shape, to: outShape), Shape.broadcastStrides(batch, to: outShape))
         let length = runs.shape.last ?? 1, stepIndices = runs.a.last ?? 0, stepBatch = runs.b.last ?? 0
@@ -85,13 +85,13 @@ extension Tensor {
                 for (position, source) in sources.enumerated() { sums[source] += Double(gradient[position]) }
             }
             return [Tensor(shape: inputShape, scalars: sums.map(Float.init))]
-        }
+        }.tracked(alsoDependingOn: [indices])
     }
 
     /// One-hot codes of the integer-valued `indices`: shape `indices.shape + [classes]`, with 1
     /// at each index and 0 elsewhere. An index outside `0..<classes` is a `TensorError`.
     public static func oneHot(_ indices: Tensor, classes: Int) -> Tensor {
-        let picks = indices.detached.scalars
+        let picks = indices.elements
         let outShape = indices.shape + [classes]
         if let bad = indices.firstIndex(outside: 0, Float(classes).nextDown, integral: true) {
             return failure("oneHot", "index \(picks[bad]) at position \(bad) of \(Shape.describe(indices.shape)) is not an integer in 0..<\(classes)", shape: outShape)
@@ -99,6 +99,6 @@ extension Tensor {
         return build(outShape) { out in
             out.initialize(repeating: 0, count: picks.count * classes)
             for (i, pick) in picks.enumerated() { out[i * classes + Int(pick)] = 1 }
-        }
+        }.tracked(alsoDependingOn: [indices])
     }
 }

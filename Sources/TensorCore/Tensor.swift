@@ -78,11 +78,19 @@ public struct Tensor: @unchecked Sendable {
     /// as `scalar`'s; `detached.scalars` is not counted).
     public var scalars: [Float] {
         if let tracking { ValueReads.current?.record(tracking) }
+        _ = GuardedValues.noteRead(of: storage)
         return Array(storage.buffer)
     }
 
-    /// The single element of a one-element tensor; NaN (and a `TensorError`) otherwise.
+    /// The elements in row-major order, read by the library itself (an index, a check against
+    /// a support): never counted as a model's read.
+    package var elements: [Float] { Array(storage.buffer) }
+
+    /// The single element of a one-element tensor; NaN (and a `TensorError`) otherwise. A
+    /// guarded value (`GuardedValues`) gives its first element, so that a conversion such as
+    /// `Int(c.scalar)` does not stop the program before its run reports the read.
     public var scalar: Float {
+        if GuardedValues.noteRead(of: storage) { return count > 0 ? storage.pointer[0] : 0 }
         guard count == 1 else {
             _ = Tensor.failure("scalar", "tensor of shape \(Shape.describe(shape)) has \(count) elements, expected 1", shape: [])
             return .nan

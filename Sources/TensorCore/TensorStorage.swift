@@ -9,6 +9,8 @@ final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float> {
     struct Layout {
         let count: Int
         let pointer: UnsafeMutablePointer<Float>
+        /// Set once the storage holds a value a model may not read as numbers (`GuardedValues`).
+        var isGuarded = false
     }
 
     /// Floats of padding that let the elements start on a 64-byte boundary.
@@ -47,6 +49,12 @@ final class TensorStorage: ManagedBuffer<TensorStorage.Layout, Float> {
     var count: Int { header.count }
 
     var pointer: UnsafeMutablePointer<Float> { header.pointer }
+
+    /// Whether a model run guards these elements against reads as numbers (`GuardedValues`).
+    var isGuarded: Bool {
+        get { header.isGuarded }
+        set { header.isGuarded = newValue }
+    }
 
     func copy() -> TensorStorage {
         let result = TensorStorage.uninitialized(count: count)

@@ -371,7 +371,7 @@ final class ModelShapeTests: XCTestCase {
         drawn.estimators = ["s": .scoreFunction, "z": .scoreFunction]
         XCTAssertNoThrow(try Amortized(listed, options: drawn).compile(example: x, datasetSize: 4))
         XCTAssertThrowsError(try Amortized(listed).compile(example: x, datasetSize: 4)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("site 's' at InferenceTests/ModelShapeTests.swift:\(#line - 11) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`) between site 'z' at InferenceTests/ModelShapeTests.swift:\(#line - 10)"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("site 's' at InferenceTests/ModelShapeTests.swift:\(#line - 11) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`, also through `.detached`) between site 'z' at InferenceTests/ModelShapeTests.swift:\(#line - 10)"), "\(error)")
         }
         let printing = Model("printing") { (x: Tensor, n: Int) in
             let u = latent("u") ~ Normal(0, 1)
@@ -425,7 +425,7 @@ final class ModelShapeTests: XCTestCase {
             }
         }
         let line = #line - 6
-        let refusal = "site 'm' at InferenceTests/ModelShapeTests.swift:\(line) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`) between site 'm' at InferenceTests/ModelShapeTests.swift:\(line) and site 'x' at InferenceTests/ModelShapeTests.swift:\(line + 3), but inference sums it over its support"
+        let refusal = "site 'm' at InferenceTests/ModelShapeTests.swift:\(line) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`, also through `.detached`) between site 'm' at InferenceTests/ModelShapeTests.swift:\(line) and site 'x' at InferenceTests/ModelShapeTests.swift:\(line + 3), but inference sums it over its support"
         for (name, call) in [("compile", { _ = try Amortized(global).compile(example: x, datasetSize: 4) }),
                              ("logMarginalLikelihood", { _ = try global.logMarginalLikelihood(x, 4) }),
                              ("exactPosterior", { _ = try global.exactPosterior(x, 4, site: "m") })] as [(String, () throws -> Void)] {
@@ -458,7 +458,7 @@ final class ModelShapeTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try Amortized(sized).compile(example: x, datasetSize: 4)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("site 'c' at InferenceTests/ModelShapeTests.swift:\(#line - 9) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`) between site 'c'"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("site 'c' at InferenceTests/ModelShapeTests.swift:\(#line - 9) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`, also through `.detached`) between site 'c'"), "\(error)")
         }
         // Indexing by the latent and choosing with select stay tensor operations, and are exact.
         let indexed = Model("indexed") { (x: Tensor, n: Int) in
@@ -475,6 +475,65 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertNoThrow(try Amortized(indexed).compile(example: x, datasetSize: 4))
     }
 
+    /// A second helper's reads of a summed latent, each of which gave log p(x) -74.71 (exact
+    /// -4.60) with no error: through an index or a one-hot code made from it (only the indexed
+    /// tensor was tracked), inside withoutGradient (nothing was recorded), through `.detached`,
+    /// on a later minibatch than the one compiled on, and in a hand-written guide reading its own
+    /// enumerated site (only the model was checked). The watched run now tracks indexing and
+    /// records inside withoutGradient, and every run guards its summed values, so a direct read
+    /// (also detached) is refused whenever it happens.
+    func testEveryWayOfReadingASummedLatentIsRefused() throws {
+        let x = Tensor([2.5, 3.1, 2.8, 3.4])
+        let reads: [(String, @Sendable (Tensor) -> Float)] = [
+            ("gathering", { m in Tensor([-3, 3]).gathering(m).scalars[0] }),
+            ("subscript", { m in Tensor([-3, 3])[m].scalars.first ?? 0 }),
+            ("one-hot", { m in Tensor.oneHot(m, classes: 2).scalars[1] == 1 ? 3 : -3 }),
+            ("withoutGradient", { m in withoutGradient { (m .== 1).scalars[0] } == 1 ? 3 : -3 }),
+            ("detached", { m in m.detached.scalars[0] == 1 ? 3 : -3 }),
+        ]
+        for (name, read) in reads {
+            let model = Model("read by \(name)") { (x: Tensor, n: Int) in
+                let m = latent("m") ~ Bernoulli(probs: 0.5)
+                let loc = read(m)
+                plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(Tensor(loc), 1) }
+            }
+            let refusal = "site 'm' at InferenceTests/ModelShapeTests.swift:\(#line - 4) cannot be summed out exactly: the model reads its value as a Swift number"
+            XCTAssertThrowsError(try model.logMarginalLikelihood(x, 4), name) { XCTAssertTrue("\($0)".hasPrefix(refusal), "\(name): \($0)") }
+            XCTAssertThrowsError(try Amortized(model).compile(example: x, datasetSize: 4), name) { XCTAssertTrue("\($0)".hasPrefix(refusal), "\(name): \($0)") }
+        }
+        // A read only in minibatches holding a value above 5, none of them the first: it trained
+        // to q(m = 1) = 0.625 and an ELBO of -833 (exact log p(x) -16.8).
+        let late = Model("late read") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            plate("data", size: n, subsample: x) {
+                if x.scalars.contains(where: { $0 > 5 }) {
+                    let loc: Float = m.scalars[0] == 1 ? 6 : -6
+                    observe("x", x) ~ Normal(Tensor(loc), 1)
+                } else {
+                    observe("x", x) ~ Normal(6 * (2 * m - 1), 1)
+                }
+            }
+        }
+        let rows = Tensor([4.1, 4.6, 3.9, 4.4, 6.2, 5.8, 6.5, 5.9, 6.1, 6.3, 5.7, 6.0])
+        XCTAssertNoThrow(try Amortized(late).compile(example: rows.rows(0..<4), datasetSize: 12))
+        XCTAssertThrowsError(try Amortized(late).fit(rows, options: TrainingOptions(epochs: 1, batchSize: 4))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'm' at InferenceTests/ModelShapeTests.swift:\(#line - 13) cannot be summed out exactly: the model reads its value as a Swift number (`.scalar`, `.scalars`, also through `.detached`) before site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 9)"), "\(error)")
+        }
+        // A hand-written guide that reads its own enumerated site trained only one branch.
+        let coin = Model("coin and mean") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            let mu = latent("mu") ~ Normal(3 * (2 * m - 1), 1)
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(mu, 1) }
+        }
+        let reading = Model("reading guide") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(logits: param("m logit", Tensor(0)))
+            _ = latent("mu") ~ Normal(m.scalars[0] == 1 ? param("a", Tensor(0)) : param("b", Tensor(0)), 0.5)
+        }
+        XCTAssertThrowsError(try Amortized(coin, guide: reading, estimators: ["m": .enumerated]).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'm' at InferenceTests/ModelShapeTests.swift:\(#line - 4) cannot be summed out exactly: the model reads its value"), "\(error)")
+        }
+    }
+
     /// An observed value broadcast against a distribution with a dimension left of the data
     /// plate is counted once per element of it: a mean made with `+ Tensor.zeros([3, 1])` gave
     /// an ELBO of -84.27, the evidence with each point counted three times, where the evidence
@@ -488,7 +547,7 @@ final class ModelShapeTests: XCTestCase {
                 observe("x", x) ~ Normal(mu + Tensor.zeros([3, 1]), 1)
             }
         }
-        let refusal = "site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 3): its distribution's batch shape [3, 4] has dimension -2 of size 3, left of plate 'data' (dimension -1), which no plate declares and its value (shape [4]) does not have, so the log-likelihood would count each observation 3 times"
+        let refusal = "site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 3): its distribution's batch shape [3, 4] has dimension -2 of size 3, which no plate declares and its value (shape [4]) does not have, so the log-likelihood would count each observation 3 times"
         XCTAssertThrowsError(try Amortized(repeated).compile(example: x, datasetSize: 4)) { error in
             XCTAssertTrue("\(error)".hasPrefix(refusal), "\(error)")
         }
@@ -510,6 +569,18 @@ final class ModelShapeTests: XCTestCase {
             }
         }
         XCTAssertNoThrow(try Amortized(declared).compile(example: x, datasetSize: 4))
+        // Between two plates: each observation counted twice (ELBO -94.09, exact -49.10).
+        let between = Model("between plates") { (x: Tensor, n: Int) in
+            plate("groups", size: 3, dim: -3) {
+                let mu = latent("mu") ~ Normal(Tensor.zeros([3, 1, 1]), 1)
+                plate("data", size: n, subsample: x, dim: -1) {
+                    observe("x", x.unsqueezed(axis: 0).unsqueezed(axis: 0).expanded(to: [3, 1, 4])) ~ Normal(mu + Tensor.zeros([2, 1]), 1)
+                }
+            }
+        }
+        XCTAssertThrowsError(try Amortized(between).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 5): its distribution's batch shape [3, 2, 4] has dimension -2 of size 2"), "\(error)")
+        }
     }
 
     /// Indexing an enumerated value by a data column failed with a bare gather message ("index

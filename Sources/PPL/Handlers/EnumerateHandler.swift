@@ -47,7 +47,9 @@ public final class EnumerateHandler: Handler {
             return
         }
         let count = support.shape.first ?? 0
-        message.value = support.reshaped(to: [count] + [Int](repeating: 1, count: leading) + distribution.eventShape)
+        let value = support.reshaped(to: [count] + [Int](repeating: 1, count: leading) + distribution.eventShape)
+        GuardedValues.current?.guardValue(value, site: message.name, location: message.location)
+        message.value = value
         message.enumerationDim = dim
         holders[dim] = message.name
     }

@@ -1,0 +1,37 @@
+/// Values a model may not read as Swift numbers while it runs: a discrete latent's value while
+/// inference sums it over its support holds every value of the support at once (along a
+/// dimension of its own), so a number read from it, by `.scalar` or `.scalars`, also through
+/// `.detached` or a reshape, would make one choice for all of them. Each model run keeps its
+/// own and guards each summed value as it enters the run; a read records a `GuardedValueRead`
+/// for the run to throw. (The compiler's watched runs find reads of values made from them.)
+/// The library's own reads of values (an index, a check against a support) go through
+/// `elements` and are never counted.
+package final class GuardedValues: @unchecked Sendable {
+    @TaskLocal package static var current: GuardedValues?
+    /// Each guarded storage with its value (kept alive, so that no other storage takes its
+    /// address during the run) and the site it belongs to.
+    private var guarded: [ObjectIdentifier: (value: Tensor, read: GuardedValueRead)] = [:]
+
+    package init() {}
+
+    /// Guards the elements of `value` (and of every tensor sharing them) as site `site`'s,
+    /// written at `location`.
+    package func guardValue(_ value: Tensor, site: String, location: any Sendable) {
+        value.storage.isGuarded = true
+        guarded[ObjectIdentifier(value.storage)] = (value, GuardedValueRead(site: site, location: location))
+    }
+
+    /// Records a read of `storage` as numbers when the current run guards it; true then.
+    static func noteRead(of storage: TensorStorage) -> Bool {
+        guard storage.isGuarded, let entry = current?.guarded[ObjectIdentifier(storage)] else { return false }
+        recordDeferredError(entry.read)
+        return true
+    }
+}
+
+/// A model read a guarded value (`GuardedValues`) as a Swift number: the value of site `site`,
+/// written at `location`.
+package struct GuardedValueRead: Error, @unchecked Sendable {
+    package let site: String
+    package let location: any Sendable
+}
