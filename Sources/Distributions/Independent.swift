@@ -2,7 +2,7 @@ import TensorCore
 
 /// A distribution whose last `reinterpretedBatchRank` batch axes are read as event axes
 /// (Pyro's `to_event`): `log p(x) = sum over those axes of base.logProb(x)`.
-public struct Independent<Base: Distribution>: Distribution {
+public struct Independent<Base: Distribution>: Distribution, ProductOfElements {
     public let base: Base
     public let reinterpretedBatchRank: Int
 
@@ -62,6 +62,16 @@ public struct Independent<Base: Distribution>: Distribution {
     /// The most values `enumerateSupport` lists (2^12: twelve binary elements).
     public static var enumerationLimit: Int { 4096 }
 
+    /// Why `enumerateSupport` lists nothing though the base's support is finite: the count of
+    /// combinations past the limit; nil otherwise.
+    package var tooManyValues: String? {
+        guard reinterpretedBatchRank > 0, let count = base.enumerateSupport()?.shape.first, count > 0 else { return nil }
+        let elements = base.batchShape.suffix(reinterpretedBatchRank).reduce(1, *)
+        let total = integerPower(count, elements)
+        guard total.map({ $0 > Self.enumerationLimit }) ?? true else { return nil }
+        return "\(elements) elements of \(count) values each make \(total.map(String.init) ?? "more than 2^63") combinations, more than the \(Self.enumerationLimit) listed"
+    }
+
     public var mean: Tensor { base.mean }
     public var variance: Tensor { base.variance }
     public func entropy() -> Tensor { summedOverEvent(base.entropy()) }
@@ -96,4 +106,10 @@ func integerPower(_ base: Int, _ exponent: Int) -> Int? {
         result = product
     }
     return result
+}
+
+/// A distribution over combinations of its elements' values (`Independent`), which may have
+/// too many to list.
+package protocol ProductOfElements {
+    var tooManyValues: String? { get }
 }

@@ -126,6 +126,9 @@ extension Amortized {
             guard let guided = plan?.guidedSites.first(where: { $0.name == site }), let guideDistribution = try posterior(rows)[site] else {
                 throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan?.guidedSites.map(\.name) ?? [])
             }
+            guard guided.plate != nil else {
+                throw CompilerError.guideMismatch(site: site, reason: "it is global, and the comparison is row by row, for a site inside the data plate; for a global site compare model.exactPosterior(rows, n, site: \"\(site)\") with posterior(rows)[\"\(site)\"]")
+            }
             var q: Tensor
             switch guideDistribution {
             case let categorical as Categorical: q = categorical.probs

@@ -132,9 +132,8 @@ public struct Model<each Input>: Sendable {
         let prototype = try trace(repeat each input, parameters: parameters)
         if let continuous = prototype.latentSites.first(where: { $0.distribution?.enumerateSupport() == nil }) {
             let family = continuous.distribution.map { "\(type(of: $0))" } ?? "no distribution"
-            let support = continuous.distribution?.support.isDiscrete == true
-                ? "its support has infinitely many values or more than \(Independent<Bernoulli>.enumerationLimit), too many to list (\(family))"
-                : "it has infinite support (\(family))"
+            let support = (continuous.distribution as? any ProductOfElements)?.tooManyValues.map { "its support is finite but too large to list: \($0) (\(family))" }
+                ?? "it has infinite support (\(family))"
             throw ModelError.notEnumerable(site: continuous.name, location: continuous.location, reason: "\(support); exact posteriors and marginal likelihoods need every latent site to be discrete with a finite support to list; estimate log p(x) by importance sampling with a trained guide instead")
         }
         try prototype.checkObservationsAreCountedOnce()

@@ -151,6 +151,17 @@ final class EvaluationTests: XCTestCase {
         _ = try vi.fit(x, options: TrainingOptions(epochs: 50, batchSize: 4, optimizer: .adam(learningRate: 0.05)))
         let comparison = try vi.compareWithExactPosterior(x, site: "z")
         XCTAssertEqual([comparison.klDivergence.count, comparison.totalVariation.count, comparison.argmaxAgrees.count, comparison.logLikelihood.count], [4, 4, 4, 4])
+        // A global site has no rows: refused, saying what to compare instead (it failed with a
+        // message about summing out and a reshape error on standard error).
+        let global = Model("global coin") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(3 * (2 * m - 1), 1) }
+        }
+        let coin = Amortized(global)
+        _ = try coin.compile(example: Tensor([2.5, 3.1, 2.8, 3.4]), datasetSize: 4)
+        XCTAssertThrowsError(try coin.compareWithExactPosterior(Tensor([2.5, 3.1, 2.8, 3.4]), site: "m")) { error in
+            XCTAssertTrue("\(error)".contains("it is global, and the comparison is row by row"), "\(error)")
+        }
     }
 
     func testHeldOutELBOChargesAGlobalLatentOnce() throws {
