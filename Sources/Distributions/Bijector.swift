@@ -85,7 +85,7 @@ public struct AffineBijector: Bijector {
     /// Bounds move with the map (and swap when `scale` is negative); a half-line under a
     /// negative scale, or a scale of mixed signs, gives the real numbers.
     public func codomain(of domain: Constraint) -> Constraint {
-        let signs = Set(scale.elements.map { $0 > 0 ? 1 : $0 < 0 ? -1 : 0 })
+        let signs = Set(scale.uncountedScalars.map { $0 > 0 ? 1 : $0 < 0 ? -1 : 0 })
         guard signs.count == 1, let sign = signs.first, sign != 0 else { return .real }
         switch domain {
         case .positive where sign > 0: return .greaterThan(loc)

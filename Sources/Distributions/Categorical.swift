@@ -73,7 +73,7 @@ public struct OneHotCategorical: Distribution {
     public func logProb(_ value: Tensor) -> Tensor {
         if DistributionValidation.isEnabled,
            let bad = Constraint.boolean.firstViolation(in: value) ?? Constraint.simplex.firstViolation(in: value) {
-            recordDeferredError(DistributionError.valueOutsideSupport(distribution: "OneHotCategorical", index: multiIndex(bad, in: value.shape), value: value.elements[bad], support: "one-hot vectors"))
+            recordDeferredError(DistributionError.valueOutsideSupport(distribution: "OneHotCategorical", index: multiIndex(bad, in: value.shape), value: value.uncountedScalars[bad], support: "one-hot vectors"))
         }
         return select(value, categorical.logits, Tensor(0)).sum(axis: -1)
     }

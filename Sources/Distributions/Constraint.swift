@@ -27,8 +27,8 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         switch self {
         case .real: return "real"
         case .positive: return "positive"
-        case let .greaterThan(lower): return "greater than \(lower.elements.count == 1 ? "\(lower.elements[0])" : "its lower bound")"
-        case let .interval(lower, upper): return lower.count == 1 && upper.count == 1 ? "interval [\(lower.elements[0]), \(upper.elements[0])]" : "interval [low, high]"
+        case let .greaterThan(lower): return "greater than \(lower.uncountedScalars.count == 1 ? "\(lower.uncountedScalars[0])" : "its lower bound")"
+        case let .interval(lower, upper): return lower.count == 1 && upper.count == 1 ? "interval [\(lower.uncountedScalars[0]), \(upper.uncountedScalars[0])]" : "interval [low, high]"
         case .unitInterval: return "unit interval [0, 1]"
         case .simplex: return "simplex"
         case .lowerCholesky: return "lower Cholesky"
@@ -74,11 +74,11 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
     public func firstViolation(in value: Tensor) -> Int? {
         switch self {
         case let .greaterThan(lower):
-            return (value .> lower).expanded(to: value.shape).elements.firstIndex { $0 == 0 }
+            return (value .> lower).expanded(to: value.shape).uncountedScalars.firstIndex { $0 == 0 }
         case let .interval(lower, upper):
-            return ((value .>= lower) * (value .<= upper)).expanded(to: value.shape).elements.firstIndex { $0 == 0 }
+            return ((value .>= lower) * (value .<= upper)).expanded(to: value.shape).uncountedScalars.firstIndex { $0 == 0 }
         case .simplex:
-            let values = value.elements
+            let values = value.uncountedScalars
             let k = Swift.max(value.shape.last ?? 1, 1)
             for row in stride(from: 0, to: values.count, by: k) {
                 let entries = values[row..<(row + k)]
@@ -87,7 +87,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
             }
             return nil
         case .lowerCholesky:
-            let values = value.elements
+            let values = value.uncountedScalars
             let d = Swift.max(value.shape.last ?? 1, 1)
             return values.indices.first { i in
                 let (row, column) = ((i / d) % d, i % d)
@@ -102,7 +102,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
     func validate(_ value: Tensor, distribution: String) {
         guard let bad = firstViolation(in: value) else { return }
         recordDeferredError(DistributionError.valueOutsideSupport(
-            distribution: distribution, index: multiIndex(bad, in: value.shape), value: value.elements[bad], support: description))
+            distribution: distribution, index: multiIndex(bad, in: value.shape), value: value.uncountedScalars[bad], support: description))
     }
 
     /// The tensors bounding the set (an interval's ends, a half-line's start); none for the others.

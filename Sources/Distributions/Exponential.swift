@@ -16,7 +16,7 @@ public struct Exponential: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         if DistributionValidation.isEnabled, let bad = ScalarRange.nonnegative.firstViolation(in: value) {
-            recordDeferredError(DistributionError.valueOutsideSupport(distribution: "Exponential", index: multiIndex(bad, in: value.shape), value: value.elements[bad], support: "nonnegative reals"))
+            recordDeferredError(DistributionError.valueOutsideSupport(distribution: "Exponential", index: multiIndex(bad, in: value.shape), value: value.uncountedScalars[bad], support: "nonnegative reals"))
         }
         return log(rate) - rate * value
     }

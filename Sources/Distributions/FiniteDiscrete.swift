@@ -53,7 +53,7 @@ public struct FiniteDiscrete: Distribution {
     /// `logits_k` for the value `values[k]`; `-inf` for a value not in the list.
     public func logProb(_ value: Tensor) -> Tensor {
         let hits = matches(value)
-        if DistributionValidation.isEnabled, let missing = hits.sum(axis: -1).elements.firstIndex(of: 0) {
+        if DistributionValidation.isEnabled, let missing = hits.sum(axis: -1).uncountedScalars.firstIndex(of: 0) {
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "FiniteDiscrete", index: multiIndex(missing, in: Array(hits.shape.dropLast())), value: .nan, support: "its \(count) listed values"))
         }
         return select(hits, logits, Tensor(0)).sum(axis: -1) + log(hits.sum(axis: -1))

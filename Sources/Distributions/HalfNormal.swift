@@ -18,7 +18,7 @@ public struct HalfNormal: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         if DistributionValidation.isEnabled, let bad = ScalarRange.nonnegative.firstViolation(in: value) {
-            recordDeferredError(DistributionError.valueOutsideSupport(distribution: "HalfNormal", index: multiIndex(bad, in: value.shape), value: value.elements[bad], support: "nonnegative reals"))
+            recordDeferredError(DistributionError.valueOutsideSupport(distribution: "HalfNormal", index: multiIndex(bad, in: value.shape), value: value.uncountedScalars[bad], support: "nonnegative reals"))
         }
         let z = value / scale
         return Float(Foundation.log(2.0)) - 0.5 * z * z - log(scale) - 0.5 * logTwoPi

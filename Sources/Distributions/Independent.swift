@@ -45,7 +45,7 @@ public struct Independent<Base: Distribution>: Distribution, ProductOfElements {
         guard reinterpretedBatchRank > 0 else { return support }
         guard count > 0, let total = integerPower(count, elements), total <= Self.enumerationLimit else { return nil }
         let eventSize = base.eventShape.reduce(1, *)
-        let values = support.elements
+        let values = support.uncountedScalars
         var scalars = [Float](repeating: 0, count: total * elements * eventSize)
         for combination in 0..<total {
             var rest = combination
@@ -62,14 +62,11 @@ public struct Independent<Base: Distribution>: Distribution, ProductOfElements {
     /// The most values `enumerateSupport` lists (2^12: twelve binary elements).
     public static var enumerationLimit: Int { 4096 }
 
-    /// Why `enumerateSupport` lists nothing though the base's support is finite: the count of
-    /// combinations past the limit; nil otherwise.
-    package var tooManyValues: String? {
+    /// The elements and the values each takes when the base's support is finite, whatever the
+    /// number of combinations (`enumerateSupport` lists at most `enumerationLimit`).
+    package var finiteCombinations: (elements: Int, valuesEach: Int)? {
         guard reinterpretedBatchRank > 0, let count = base.enumerateSupport()?.shape.first, count > 0 else { return nil }
-        let elements = base.batchShape.suffix(reinterpretedBatchRank).reduce(1, *)
-        let total = integerPower(count, elements)
-        guard total.map({ $0 > Self.enumerationLimit }) ?? true else { return nil }
-        return "\(elements) elements of \(count) values each make \(total.map(String.init) ?? "more than 2^63") combinations, more than the \(Self.enumerationLimit) listed"
+        return (base.batchShape.suffix(reinterpretedBatchRank).reduce(1, *), count)
     }
 
     public var mean: Tensor { base.mean }
@@ -111,5 +108,5 @@ func integerPower(_ base: Int, _ exponent: Int) -> Int? {
 /// A distribution over combinations of its elements' values (`Independent`), which may have
 /// too many to list.
 package protocol ProductOfElements {
-    var tooManyValues: String? { get }
+    var finiteCombinations: (elements: Int, valuesEach: Int)? { get }
 }

@@ -15,7 +15,7 @@ public struct MultivariateNormal: Distribution {
         if scaleTril.rank < 2 || scaleTril.shape.suffix(2) != [d, d] {
             recordDeferredError(DistributionError.shapeMismatch(distribution: "MultivariateNormal", message: "scaleTril of shape \(describe(scaleTril.shape)) is not [..., \(d), \(d)] for loc of shape \(describe(loc.shape))"))
         } else if DistributionValidation.isEnabled, let bad = Constraint.lowerCholesky.firstViolation(in: scaleTril) {
-            recordDeferredError(DistributionError.invalidParameter(distribution: "MultivariateNormal", parameter: "scaleTril", index: multiIndex(bad, in: scaleTril.shape), value: scaleTril.elements[bad], requirement: "lower triangular with a positive diagonal"))
+            recordDeferredError(DistributionError.invalidParameter(distribution: "MultivariateNormal", parameter: "scaleTril", index: multiIndex(bad, in: scaleTril.shape), value: scaleTril.uncountedScalars[bad], requirement: "lower triangular with a positive diagonal"))
         }
         self.loc = loc
         self.scaleTril = scaleTril

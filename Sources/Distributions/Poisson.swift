@@ -68,7 +68,7 @@ public struct Poisson: Distribution {
     public var variance: Tensor { rate }
     /// `-sum_k p(k) log p(k)`, summed over `k` up to `r + 20 sqrt(r) + 20` (the rest < 1e-30).
     public func entropy() -> Tensor {
-        let largest = rate.elements.map { Double($0) }.max() ?? 0
+        let largest = rate.uncountedScalars.map { Double($0) }.max() ?? 0
         let terms = Int(largest + 20 * largest.squareRoot() + 20)
         let k = Tensor.arange(terms + 1).reshaped(to: [terms + 1] + batchShape.map { _ in 1 })
         let logMass = logProb(k)

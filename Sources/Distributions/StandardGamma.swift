@@ -9,7 +9,7 @@ func standardGamma(_ concentration: Tensor, _ sampleShape: [Int], using generato
     let alpha = concentration.expanded(to: sampleShape + concentration.shape)
     let draws = Tensor.randomGamma(concentration: alpha.detached, using: &generator)
     return draws.recorded(inputs: [alpha]) { g, _ in
-        let a = alpha.elements, x = draws.elements
+        let a = alpha.uncountedScalars, x = draws.uncountedScalars
         let derivative = Tensor(shape: draws.shape, scalars: zip(a, x).map { Float(IncompleteGamma.drawDerivative(alpha: Double($0), x: Double($1))) })
         return [g * derivative]
     }

@@ -118,13 +118,14 @@ extension Amortized {
     public func compareWithExactPosterior(_ rows: Input, site: String) throws -> PosteriorComparison {
         let count = rows.rowCount
         if plan == nil { try compile(example: rows, datasetSize: count) }
-        guard let plate = plan?.dataPlate, let guide else {
+        guard let plan, let guide else { throw TrainingError.notCompiled }
+        guard let plate = plan.dataPlate else {
             throw ModelError.noSuchSite(name: "data plate", model: model.name, available: [])
         }
         return try withoutGradient {
             let exact = try model.exactPosterior(rows, count, site: site, parameters: parameters)
-            guard let guided = plan?.guidedSites.first(where: { $0.name == site }), let guideDistribution = try posterior(rows)[site] else {
-                throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan?.guidedSites.map(\.name) ?? [])
+            guard let guided = plan.guidedSites.first(where: { $0.name == site }), let guideDistribution = try posterior(rows)[site] else {
+                throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan.guidedSites.map(\.name))
             }
             guard guided.plate != nil else {
                 throw CompilerError.guideMismatch(site: site, reason: "it is global, and the comparison is row by row, for a site inside the data plate; for a global site compare model.exactPosterior(rows, n, site: \"\(site)\") with posterior(rows)[\"\(site)\"]")
@@ -136,7 +137,10 @@ extension Amortized {
             case let discrete as FiniteDiscrete: q = discrete.probs
             default: throw CompilerError.guideMismatch(site: site, reason: "its guide \(type(of: guideDistribution)) is not a distribution over the site's finite support")
             }
-            if let upstream = guided.inputs.first(where: { $0 != "data" }) {
+            if let upstream = guided.inputs.first(where: { input in plan.sites.contains { $0.name == input } }) {
+                if plan.sites.contains(where: { $0.isPartlyObserved && guided.inputs.contains($0.name) }) {
+                    throw CompilerError.guideMismatch(site: site, reason: "its guide is fed site '\(upstream)', which is observed in some rows, where training conditions on the observation; compare posteriorSummary's joint draws instead")
+                }
                 do {
                     q = try guide.exactPosterior(rows, count, site: site, parameters: guideParameters)
                 } catch let error as ModelError {

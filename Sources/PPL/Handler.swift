@@ -58,6 +58,12 @@ public enum HandlerStack {
         if let observation = message.partialObservation, let value = message.value {
             message.value = observation.merged(into: value, eventRank: message.distribution?.eventShape.count ?? 0)
         }
+        if message.enumerationDim != nil, let value = message.value, let guarded = GuardedValues.current {
+            // A copy of its own: the support may be a tensor of the model's (FiniteDiscrete's values).
+            let own = value.copied()
+            guarded.guardValue(own, site: message.name, file: message.location.file, line: message.location.line)
+            message.value = own
+        }
         if message.kind == .observed { checkObservation(message) }
         for handler in stack.suffix(reached) {
             handler.postprocess(&message)

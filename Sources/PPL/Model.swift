@@ -132,8 +132,9 @@ public struct Model<each Input>: Sendable {
         let prototype = try trace(repeat each input, parameters: parameters)
         if let continuous = prototype.latentSites.first(where: { $0.distribution?.enumerateSupport() == nil }) {
             let family = continuous.distribution.map { "\(type(of: $0))" } ?? "no distribution"
-            let support = (continuous.distribution as? any ProductOfElements)?.tooManyValues.map { "its support is finite but too large to list: \($0) (\(family))" }
-                ?? "it has infinite support (\(family))"
+            let support = (continuous.distribution as? any ProductOfElements)?.finiteCombinations.map { product in
+                "its support is finite but too large to list: \(product.elements) elements of \(product.valuesEach) values each make \(product.valuesEach)^\(product.elements) combinations, more than the \(Independent<Bernoulli>.enumerationLimit) listed (\(family))"
+            } ?? "it has infinite support (\(family))"
             throw ModelError.notEnumerable(site: continuous.name, location: continuous.location, reason: "\(support); exact posteriors and marginal likelihoods need every latent site to be discrete with a finite support to list; estimate log p(x) by importance sampling with a trained guide instead")
         }
         try prototype.checkObservationsAreCountedOnce()

@@ -43,15 +43,15 @@ public final class ParameterStore: Handler {
     /// Why `initial` cannot start a parameter on `constraint` (nil when it can): a value that is
     /// not finite, or outside the set or on its edge, has no finite `unconstrained` value.
     static func problem(withInitial initial: Tensor, unconstrained: Tensor, constraint: Constraint) -> String? {
-        if !initial.isFinite, let index = initial.elements.firstIndex(where: { !$0.isFinite }) {
-            return "its initial value is \(initial.elements[index]) at element \(index); start it at a finite value"
+        if !initial.isFinite, let index = initial.uncountedScalars.firstIndex(where: { !$0.isFinite }) {
+            return "its initial value is \(initial.uncountedScalars[index]) at element \(index); start it at a finite value"
         }
         guard !unconstrained.isFinite else { return nil }
-        let elementwise = unconstrained.shape == initial.shape ? unconstrained.elements.firstIndex { !$0.isFinite } : nil
+        let elementwise = unconstrained.shape == initial.shape ? unconstrained.uncountedScalars.firstIndex { !$0.isFinite } : nil
         guard let index = constraint.firstViolation(in: initial) ?? elementwise else {
             return "its initial value is on the edge of its constraint (\(constraint)); start it inside"
         }
-        return "its initial value \(initial.elements[index]) at element \(index) is not inside its constraint (\(constraint)); start it inside, away from the edges"
+        return "its initial value \(initial.uncountedScalars[index]) at element \(index) is not inside its constraint (\(constraint)); start it inside, away from the edges"
     }
 
     public func process(_ message: inout Message) {

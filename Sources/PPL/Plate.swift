@@ -82,3 +82,9 @@ package func withPlates(_ frames: [PlateFrame], _ body: () -> Void) {
     guard let outer = frames.first else { return body() }
     PlateHandler(frame: outer).run { withPlates(Array(frames.dropFirst()), body) }
 }
+
+/// The axes of `batch` (negative, the last first) longer than 1 that no dimension in `declared`
+/// names: axes no plate (or enumerated site) accounts for.
+func undeclaredAxes(of batch: [Int], declared: Set<Int>) -> [Int] {
+    stride(from: -1, through: -batch.count, by: -1).filter { batch[batch.count + $0] > 1 && !declared.contains($0) }
+}

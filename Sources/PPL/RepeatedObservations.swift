@@ -8,8 +8,7 @@ extension Trace {
         for site in observedSites {
             let batch = site.batchShape
             let valueBatch = Array(site.value.shape.dropLast(site.eventShape.count))
-            let declared = Set(site.plates.map(\.dim))
-            for dim in stride(from: -batch.count, to: 0, by: 1) where batch[batch.count + dim] > 1 && !declared.contains(dim) {
+            for dim in undeclaredAxes(of: batch, declared: Set(site.plates.map(\.dim))) {
                 guard valueBatch.count < -dim || valueBatch[valueBatch.count + dim] == 1 else { continue }
                 let size = batch[batch.count + dim]
                 throw ModelError.repeatedObservation(site: site.name, location: site.location, reason: "its distribution's batch shape \(describeShape(batch)) has dimension \(dim) of size \(size), which no plate declares and its value (shape \(describeShape(site.value.shape))) does not have, so the log-likelihood would count each observation \(size) times; check the shapes of its parameters (an axis added by broadcasting), or declare a plate over that dimension")

@@ -13,7 +13,7 @@ extension Model {
         guard !sites.isEmpty else { return }
         func watchedRun(_ watched: Set<String>) throws -> LatentWatcher {
             let tape = GradientTape()
-            let reads = ValueReads(of: tape)
+            let reads = ValueReads(of: tape, recordingWithoutGradient: true)
             let watcher = LatentWatcher(tape: tape, watching: .sites(watched), reads: reads)
             try ValueReads.$current.withValue(reads) {
                 try tape.record { try run(repeat each input, handlers: [parameters, SeedHandler(seed: 0), watcher]) }
@@ -38,12 +38,12 @@ extension Model {
 
 /// The refusal of a read as a number of `site`'s value, summed over its support, made `place`.
 func summedSiteRead(site: String, location: SourceLocation, place: String) -> ModelError {
-    ModelError.notEnumerable(site: site, location: location, reason: "the model reads its value as a Swift number (`.scalar`, `.scalars`, also through `.detached`) \(place), but inference sums it over its support, and while it is summed its value holds every value of the support at once, so a number read from it would make one choice for all of them. Write what depends on it with tensor operations: index a tensor by it (locs.gathering(z)) or choose with select(m .== 1, a, b)")
+    ModelError.notEnumerable(site: site, location: location, reason: "its value is read as a Swift number (`.scalar`, `.scalars`, also through `.detached`) \(place), but inference sums it over its support, and while it is summed its value holds every value of the support at once, so a number read from it would make one choice for all of them. Write what depends on it with tensor operations: index a tensor by it (locs.gathering(z)) or choose with select(m .== 1, a, b); or have it drawn instead of summed (CompilerOptions.estimators[\"\(site)\"] = .scoreFunction)")
 }
 
 extension GuardedValueRead {
     /// The read as a model's error, made `place`.
     func modelError(place: String) -> ModelError {
-        summedSiteRead(site: site, location: location as? SourceLocation ?? SourceLocation(file: "the model", line: 0 as Int), place: place)
+        summedSiteRead(site: site, location: SourceLocation(file: file, line: line), place: place)
     }
 }

@@ -90,10 +90,13 @@ struct Tracking: Sendable {
 package final class ValueReads: @unchecked Sendable {
     @TaskLocal package static var current: ValueReads?
     let tapeID: Int
+    /// Whether `withoutGradient` keeps recording, so that values made inside it are followed.
+    let recordsWithoutGradient: Bool
     package private(set) var count = 0
 
-    package init(of tape: GradientTape) {
+    package init(of tape: GradientTape, recordingWithoutGradient: Bool = false) {
         tapeID = tape.id
+        recordsWithoutGradient = recordingWithoutGradient
     }
 
     func record(_ tracking: Tracking?) {
@@ -113,8 +116,7 @@ extension Tensor {
 
 /// Runs `body` without recording any operation for differentiation (evaluation mode).
 public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Result {
-    // The compiler's watched runs keep recording, to see reads of values made inside.
-    if ValueReads.current != nil { return try body() }
+    if ValueReads.current?.recordsWithoutGradient == true { return try body() }
     return try GradientTape.$current.withValue(nil) { try body() }
 }
 

@@ -2,10 +2,10 @@
 /// inference sums it over its support holds every value of the support at once (along a
 /// dimension of its own), so a number read from it, by `.scalar` or `.scalars`, also through
 /// `.detached` or a reshape, would make one choice for all of them. Each model run keeps its
-/// own and guards each summed value as it enters the run; a read records a `GuardedValueRead`
-/// for the run to throw. (The compiler's watched runs find reads of values made from them.)
-/// The library's own reads of values (an index, a check against a support) go through
-/// `elements` and are never counted.
+/// own and guards each summed value as it enters the run (a copy of its own); a read records a
+/// `GuardedValueRead` for the run to throw. (The compiler's watched runs find reads of values
+/// made from them.) The library's own reads of values (an index, a check against a support) go
+/// through `uncountedScalars`.
 package final class GuardedValues: @unchecked Sendable {
     @TaskLocal package static var current: GuardedValues?
     /// Each guarded storage with its value (kept alive, so that no other storage takes its
@@ -14,11 +14,11 @@ package final class GuardedValues: @unchecked Sendable {
 
     package init() {}
 
-    /// Guards the elements of `value` (and of every tensor sharing them) as site `site`'s,
-    /// written at `location`.
-    package func guardValue(_ value: Tensor, site: String, location: any Sendable) {
+    /// Guards the elements of `value` (and of every tensor sharing them) as the value of site
+    /// `site`, written at `file`:`line`.
+    package func guardValue(_ value: Tensor, site: String, file: String, line: Int) {
         value.storage.isGuarded = true
-        guarded[ObjectIdentifier(value.storage)] = (value, GuardedValueRead(site: site, location: location))
+        guarded[ObjectIdentifier(value.storage)] = (value, GuardedValueRead(site: site, file: file, line: line))
     }
 
     /// Records a read of `storage` as numbers when the current run guards it; true then.
@@ -30,8 +30,9 @@ package final class GuardedValues: @unchecked Sendable {
 }
 
 /// A model read a guarded value (`GuardedValues`) as a Swift number: the value of site `site`,
-/// written at `location`.
-package struct GuardedValueRead: Error, @unchecked Sendable {
+/// written at `file`:`line`.
+package struct GuardedValueRead: Error, Sendable {
     package let site: String
-    package let location: any Sendable
+    package let file: String
+    package let line: Int
 }

@@ -16,7 +16,7 @@ extension Tensor {
         }
         let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
         let size = shape[a]
-        let picks = indices.elements
+        let picks = indices.uncountedScalars
         if let bad = indices.firstIndex(outside: 0, Float(size).nextDown, integral: true) {
             return .failure("gather", "index \(picks[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (axis \(a) of \(Shape.describe(shape)))", shape: outShape)
         }
@@ -59,7 +59,7 @@ extension Tensor {
             return .failure("take", "indices \(Shape.describe(indices.shape)) do not broadcast with the leading axes of \(Shape.describe(shape))", shape: Shape.broadcastFallback(indices.shape, batch))
         }
         if let bad = indices.firstIndex(outside: 0, Float(size).nextDown, integral: true) {
-            return .failure("take", "index \(indices.elements[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (the last axis of \(Shape.describe(shape)))", shape: outShape)
+            return .failure("take", "index \(indices.uncountedScalars[bad]) at position \(bad) of indices \(Shape.describe(indices.shape)) is not an integer in 0..<\(size) (the last axis of \(Shape.describe(shape)))", shape: outShape)
         }
         let runs = coalesced(outShape, Shape.broadcastStrides(indices.shape, to: outShape), Shape.broadcastStrides(batch, to: outShape))
         let length = runs.shape.last ?? 1, stepIndices = runs.a.last ?? 0, stepBatch = runs.b.last ?? 0
@@ -91,7 +91,7 @@ extension Tensor {
     /// One-hot codes of the integer-valued `indices`: shape `indices.shape + [classes]`, with 1
     /// at each index and 0 elsewhere. An index outside `0..<classes` is a `TensorError`.
     public static func oneHot(_ indices: Tensor, classes: Int) -> Tensor {
-        let picks = indices.elements
+        let picks = indices.uncountedScalars
         let outShape = indices.shape + [classes]
         if let bad = indices.firstIndex(outside: 0, Float(classes).nextDown, integral: true) {
             return failure("oneHot", "index \(picks[bad]) at position \(bad) of \(Shape.describe(indices.shape)) is not an integer in 0..<\(classes)", shape: outShape)

@@ -83,8 +83,14 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// The elements in row-major order, read by the library itself (an index, a check against
-    /// a support): never counted as a model's read.
-    package var elements: [Float] { Array(storage.buffer) }
+    /// a support, a printout): a read that no check of a model counts (`ValueReads`,
+    /// `GuardedValues`), so one that decides nothing a model computes.
+    package var uncountedScalars: [Float] { Array(storage.buffer) }
+
+    /// The same elements in storage of their own.
+    package func copied() -> Tensor {
+        Tensor(storage: TensorStorage.copying(uncountedScalars), shape: shape)
+    }
 
     /// The single element of a one-element tensor; NaN (and a `TensorError`) otherwise. A
     /// guarded value (`GuardedValues`) gives its first element, so that a conversion such as
@@ -180,7 +186,7 @@ extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
 extension Tensor: CustomStringConvertible {
     /// The shape and the elements, nested by dimension (long tensors abbreviated).
     public var description: String {
-        let values = scalars
+        let values = uncountedScalars
         func format(_ axis: Int, _ offset: Int) -> String {
             if axis == shape.count { return "\(values[offset])" }
             let stride = Shape.count(Array(shape[(axis + 1)...]))

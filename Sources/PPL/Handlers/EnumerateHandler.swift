@@ -47,9 +47,7 @@ public final class EnumerateHandler: Handler {
             return
         }
         let count = support.shape.first ?? 0
-        let value = support.reshaped(to: [count] + [Int](repeating: 1, count: leading) + distribution.eventShape)
-        GuardedValues.current?.guardValue(value, site: message.name, location: message.location)
-        message.value = value
+        message.value = support.reshaped(to: [count] + [Int](repeating: 1, count: leading) + distribution.eventShape)
         message.enumerationDim = dim
         holders[dim] = message.name
     }
@@ -75,10 +73,6 @@ public final class EnumerateHandler: Handler {
     /// A batch axis (negative) of size > 1 that is neither a plate's nor an enumerated site's:
     /// enumerating along it in parallel would tie its elements to one value.
     private func undeclaredBatchAxis(_ message: Message, _ distribution: any Distribution) -> Int? {
-        let batch = distribution.batchShape
-        let declared = Set(message.plates.map(\.dim)).union(holders.keys)
-        return (1...Swift.max(batch.count, 1)).map { -$0 }.first { axis in
-            batch.count >= -axis && batch[batch.count + axis] > 1 && !declared.contains(axis)
-        }
+        undeclaredAxes(of: distribution.batchShape, declared: Set(message.plates.map(\.dim)).union(holders.keys)).first
     }
 }

@@ -15,6 +15,5 @@ public final class ReplayHandler: Handler {
         guard message.kind == .latent, let site = trace[message.name] else { return }
         message.value = site.value
         message.enumerationDim = site.enumerationDim
-        if site.enumerationDim != nil { GuardedValues.current?.guardValue(site.value, site: site.name, location: site.location) }
     }
 }
