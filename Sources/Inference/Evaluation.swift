@@ -191,10 +191,18 @@ extension Amortized {
             refined.updateParameters { optimizer.update(&$0, gradients: gradients.filter { free.contains($0.key) }) }
         }
         let refinedELBO = try refined.elbo(rows, datasetSize: count, particles: particles) / Float(count)
+        // A global latent ties the rows together: log p(x) is then the rows' joint, per row.
+        let summable = plan.sites.allSatisfy { $0.estimator == .enumerated || $0.estimator == .marginalized }
+        let global = plan.sites.contains { $0.plate == nil }
         let logLikelihood: Float
-        if plan.sites.allSatisfy({ $0.estimator == .enumerated || $0.estimator == .marginalized }), let plate = plan.dataPlate {
+        switch (summable, global, plan.dataPlate) {
+        case (true, false, let plate?):
             logLikelihood = try withoutGradient { try model.pointwiseLogMarginalLikelihood(rows, count, plate: plate.name, parameters: parameters).mean().scalar }
-        } else {
+        case (true, true, _):
+            logLikelihood = try withoutGradient { try model.logMarginalLikelihood(rows, count, parameters: parameters).scalar } / Float(count)
+        case (false, true, _):
+            logLikelihood = try importanceSampledLogMarginalLikelihood(rows, samples: samples) / Float(count)
+        default:
             logLikelihood = try importanceSampledLogLikelihood(rows, samples: samples).mean().scalar
         }
         return AmortizationGap(amortizedELBO: amortized, refinedELBO: refinedELBO, logLikelihood: logLikelihood)
