@@ -89,7 +89,12 @@ final class WorkerPool: @unchecked Sendable {
             condition.unlock()
         }
         work()
-        while finished.load(ordering: .acquiring) < parts { latent_cpu_relax() }
+        var spins = 0
+        while finished.load(ordering: .acquiring) < parts {
+            spins += 1
+            if spins & 1023 == 0 { sched_yield() }
+            latent_cpu_relax()
+        }
     }
 
     /// Takes and runs parts of the current job until none is left.
@@ -125,7 +130,10 @@ final class WorkerPool: @unchecked Sendable {
             let current = generation.load(ordering: .acquiring)
             if current != seen { return current }
             spins += 1
-            if spins & 1023 == 0, DispatchTime.now().uptimeNanoseconds > deadline { break }
+            if spins & 1023 == 0 {
+                if DispatchTime.now().uptimeNanoseconds > deadline { break }
+                sched_yield()
+            }
             latent_cpu_relax()
         }
         condition.lock()
