@@ -67,6 +67,7 @@ public final class Amortized<Input: RowData> {
     /// is run once through the ELBO, so a plan that cannot be carried out is an error here.
     @discardableResult
     public func compile(example: Input, datasetSize: Int) throws -> GuidePlan {
+        guard example.rowCount > 0 else { throw TrainingError.badOptions(reason: "the example to compile on has no rows; give at least one row of the data") }
         let prototype = try model.trace(example, datasetSize, parameters: parameters, seed: 0)
         try prototype.checkObservationsAreCountedOnce()
         try checkGlobalShapes(prototype, example: example, datasetSize: datasetSize)

@@ -122,13 +122,17 @@ extension Amortized {
         guard let plate = plan.dataPlate else {
             throw ModelError.noSuchSite(name: "data plate", model: model.name, available: [])
         }
+        if plan.sites.contains(where: { $0.name == site && !$0.isGuided }) {
+            throw CompilerError.guideMismatch(site: site, reason: "it is summed out of the model, so no guide stands for it; model.exactPosterior gives its posterior")
+        }
+        if let global = plan.sites.first(where: { $0.plate == nil }) {
+            let reason = global.name == site ? "it is global, and the comparison is row by row, for a site inside the data plate" : "the model has a global latent site ('\(global.name)'), so log p(x) and the ELBO do not split by row"
+            throw CompilerError.guideMismatch(site: site, reason: "\(reason); compare model.exactPosterior(rows, n, site: \"\(site)\") with posterior(rows)[\"\(site)\"]")
+        }
         return try withoutGradient {
             let exact = try model.exactPosterior(rows, count, site: site, parameters: parameters)
             guard let guided = plan.guidedSites.first(where: { $0.name == site }), let guideDistribution = try posterior(rows)[site] else {
                 throw ModelError.noSuchSite(name: site, model: "guide of \(model.name)", available: plan.guidedSites.map(\.name))
-            }
-            guard guided.plate != nil else {
-                throw CompilerError.guideMismatch(site: site, reason: "it is global, and the comparison is row by row, for a site inside the data plate; for a global site compare model.exactPosterior(rows, n, site: \"\(site)\") with posterior(rows)[\"\(site)\"]")
             }
             var q: Tensor
             switch guideDistribution {

@@ -114,6 +114,9 @@ enum GuideCompiler {
 
     static func chooseFamily(_ site: Site, _ shape: SiteShape, options: CompilerOptions, refuse: (String) -> CompilerError) throws -> any GuideFamily {
         let prior = shape.prior
+        if options.pointEstimates.contains(site.name), shape.supportValues != nil || shape.support.isDiscrete {
+            throw refuse("a point estimate is asked for it, but its support \(shape.support) is discrete; a point estimate is for a continuous site (a discrete one is summed over its support or drawn)")
+        }
         if let values = shape.supportValues {
             return CategoricalGuide(prior: prior, count: values.shape[0])
         }

@@ -162,6 +162,48 @@ final class EvaluationTests: XCTestCase {
         XCTAssertThrowsError(try coin.compareWithExactPosterior(Tensor([2.5, 3.1, 2.8, 3.4]), site: "m")) { error in
             XCTAssertTrue("\(error)".contains("it is global, and the comparison is row by row"), "\(error)")
         }
+        // A local site beside a global one, and a site summed out of the model, are refused
+        // saying why (they failed about a contraction, and about a guide with no sites).
+        let twoLevels = Model("global and local coins") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Bernoulli(probs: 0.5)
+                observe("x", x) ~ Normal((2 * z - 1) * (1 + 2 * m), 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(twoLevels).compareWithExactPosterior(Tensor([2.5, -3.1]), site: "z")) { error in
+            XCTAssertTrue("\(error)".contains("the model has a global latent site ('m'), so log p(x) and the ELBO do not split by row"), "\(error)")
+        }
+        var summed = CompilerOptions(hiddenSizes: [8])
+        summed.estimators = ["z": .marginalized]
+        let localOnly = Model("local coin") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Bernoulli(probs: 0.5)
+                let w = latent("w") ~ Normal(2 * z - 1, 1)
+                observe("x", x) ~ Normal(w, 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(localOnly, options: summed).compareWithExactPosterior(Tensor([2.5, -3.1]), site: "z")) { error in
+            XCTAssertTrue("\(error)".contains("it is summed out of the model, so no guide stands for it"), "\(error)")
+        }
+    }
+
+    /// Every row of an exact posterior sums to 1, also when a global site is summed over many
+    /// rows: the total's rounding (near -6558 for 3000 rows) scaled every entry, so that rows
+    /// summed to 0.99979 and p(m) was 0.49989 each.
+    func testExactPosteriorsSumToOneOverManyRows() throws {
+        let model = Model("global coin beside a mixture") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Categorical(probs: Tensor([0.3, 0.2, 0.5]))
+                observe("x", x) ~ Normal(Tensor([-4, 0, 3.5])[z] + 0 * m, 1)
+            }
+        }
+        var generator = RandomGenerator(seed: 7)
+        let x = 3 * Tensor.randomNormal([3000], using: &generator)
+        let z = try model.exactPosterior(x, 3000, site: "z")
+        for total in z.sum(axis: -1).scalars { XCTAssertEqual(total, 1, accuracy: 2e-6) }
+        for p in try model.exactPosterior(x, 3000, site: "m").scalars { XCTAssertEqual(p, 0.5, accuracy: 2e-6) }
     }
 
     /// With a global latent the rows' log p(x) does not split by row: the gap's log-likelihood is
