@@ -116,8 +116,11 @@ struct Train: Subcommand {
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }
         ProgressPrinter(objective: objective).attach(to: &options)
-        if let note = objective.note { output.human(note) }
-        options.onPlan = { output.human($0.description) }
+        // The note follows the plan, so that a model the compiler refuses prints no note first.
+        options.onPlan = { plan in
+            output.human(plan.description)
+            if let note = objective.note { output.human(note) }
+        }
         // A fresh run keeps the files of the run it replaces, and puts them back if it fails
         // before writing its own.
         let setAside = resume == nil ? try folder.setAsidePreviousRun() : nil
