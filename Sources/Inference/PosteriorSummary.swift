@@ -20,7 +20,9 @@ public struct PosteriorSummary {
 }
 
 extension Amortized {
-    /// Summaries of the learned posterior at each guided site for `rows`. The mean and standard
+    /// Summaries of the learned posterior at each guided site for `rows`, and at each of the
+    /// model's `deterministic` sites (the model run on each joint draw; none when a site is
+    /// summed out of the model, since a draw from its prior is not its posterior). The mean and standard
     /// deviation are the guide's closed forms when it has them and depends on no upstream
     /// latent, otherwise averages over `draws` joint draws of the guide (which carry the
     /// dependence between sites); quantiles at `levels` always come from the draws.
@@ -29,9 +31,10 @@ extension Amortized {
         guard levels.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw TrainingError.badOptions(reason: "quantile levels must lie in [0, 1], got \(levels)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         guard let guide, let plan else { throw TrainingError.notCompiled }
-        let box = evaluationGenerator(6)
+        let box = evaluationGenerator(6), modelBox = evaluationGenerator(7)
         var samples: [String: [Tensor]] = [:]
         var distributions: [String: any Distribution] = [:]
+        var replaysModel = !plan.sites.contains { $0.estimator == .marginalized }
         try withoutGradient {
             for _ in 0..<draws {
                 let recorder = TraceHandler()
@@ -40,6 +43,12 @@ extension Amortized {
                     samples[site.name, default: []].append(site.value)
                     distributions[site.name] = site.distribution
                 }
+                guard replaysModel else { continue }
+                let replayed = TraceHandler()
+                try model.run(rows, rows.rowCount, handlers: [replayed, parameters, SeedHandler(modelBox), ReplayHandler(recorder.trace)])
+                let deterministic = replayed.trace.sites.filter { $0.kind == .deterministic }
+                replaysModel = !deterministic.isEmpty
+                for site in deterministic { samples[site.name, default: []].append(site.value) }
             }
         }
         var result: [String: PosteriorSummary] = [:]

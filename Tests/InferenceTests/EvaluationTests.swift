@@ -188,6 +188,37 @@ final class EvaluationTests: XCTestCase {
         }
     }
 
+    /// A model's deterministic sites are summarized from the model run on each joint draw of the
+    /// guide, as Pyro's Predictive returns them (they were left out): the same draws as the
+    /// latent's, so a monotone function's quantiles are that function of the latent's, and its
+    /// mean agrees within Monte Carlo error.
+    func testPosteriorSummaryHoldsDeterministicSites() throws {
+        let model = Model("shifted") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                _ = deterministic("doubled", 2 * z + 1)
+                observe("x", x) ~ Normal(z, 1)
+            }
+        }
+        let x = Tensor([0.4, -1.2, 2.0])
+        let vi = Amortized(model, options: CompilerOptions(hiddenSizes: [8], activation: .tanh))
+        _ = try vi.fit(x, options: TrainingOptions(epochs: 20, batchSize: 3, optimizer: .adam(learningRate: 0.05)))
+        let draws = 2000
+        let summary = try vi.posteriorSummary(x, draws: draws)
+        let z = try XCTUnwrap(summary["z"]), doubled = try XCTUnwrap(summary["doubled"])
+        XCTAssertFalse(doubled.isExact)
+        XCTAssertEqual(doubled.mean.shape, [3])
+        for level: Float in [0.05, 0.5, 0.95] {
+            for (d, v) in zip(try XCTUnwrap(doubled.quantiles[level]).scalars, try XCTUnwrap(z.quantiles[level]).scalars) {
+                XCTAssertEqual(d, 2 * v + 1, accuracy: 1e-5)
+            }
+        }
+        for (row, (d, mean)) in zip(doubled.mean.scalars, z.mean.scalars).enumerated() {
+            let standardError = 2 * z.standardDeviation.scalars[row] / Float(draws).squareRoot()
+            XCTAssertEqual(d, 2 * mean + 1, accuracy: 4 * standardError, "row \(row)")
+        }
+    }
+
     /// Every row of an exact posterior sums to 1, also when a global site is summed over many
     /// rows: the total's rounding (near -6558 for 3000 rows) scaled every entry, so that rows
     /// summed to 0.99979 and p(m) was 0.49989 each.
