@@ -61,6 +61,12 @@ struct Restored {
 
     /// The test rows of `--data`, or of the data the model was trained on.
     func testData(_ path: String?) throws -> Tensor { try data(path).test.tensor() }
+
+    /// `path`, which `flag` names for the command's output, checked by `outputFile` against the
+    /// checkpoint and the data the command reads (`dataPath`, or the data trained on).
+    func output(_ path: String, flag: String, data dataPath: String?) throws -> String {
+        try outputFile(path, flag: flag, reading: [checkpoint.source, try dataPath ?? trainedDataPath(checkpoint)])
+    }
 }
 
 /// The file or folder a checkpoint's model was trained on, nil for the bundled data. A run's data
@@ -117,7 +123,7 @@ struct Evaluate: Subcommand {
     func run(output: Output) throws -> [String: Any] {
         ComputeThreads.count = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
         let restored = try Restored(arguments.positional[0], models: models)
-        let perExample = try arguments.text("per-example").map { try outputFile($0, flag: "per-example", reading: [arguments.positional[0], try arguments.text("data") ?? trainedDataPath(restored.checkpoint)]) }
+        let perExample = try arguments.text("per-example").map { try restored.output($0, flag: "per-example", data: arguments.text("data")) }
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
         if arguments.has("binarize"), restored.model.data != .binaryImages {
             throw UsageError("--binarize applies to binary-image models; '\(restored.model.name)' is trained on \(restored.model.data == .images ? "grey-level images" : "rows of numbers")")

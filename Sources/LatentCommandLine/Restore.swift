@@ -86,7 +86,7 @@ struct Inpaint: Subcommand {
 
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
-        let path = try outputFile(arguments.text("out") ?? "inpaint.png", flag: "out", reading: [arguments.positional[0], try arguments.text("data") ?? trainedDataPath(restoration.restored.checkpoint)])
+        let path = try restoration.restored.output(arguments.text("out") ?? "inpaint.png", flag: "out", data: arguments.text("data"))
         let data = try restoration.restored.data(arguments.text("data"))
         let count = try arguments.integer("n", default: Swift.min(10, data.test.rowCount), in: 1...data.test.rowCount)
         let images = try data.test.rows(0..<count)
@@ -185,7 +185,7 @@ struct Denoise: Subcommand {
 
     func run(output: Output) throws -> [String: Any] {
         let restoration = try Restoration(try Restored(arguments.positional[0], models: models))
-        let path = try outputFile(arguments.text("out") ?? "denoise.png", flag: "out", reading: [arguments.positional[0], try arguments.text("data") ?? trainedDataPath(restoration.restored.checkpoint)])
+        let path = try restoration.restored.output(arguments.text("out") ?? "denoise.png", flag: "out", data: arguments.text("data"))
         let test = try restoration.restored.testData(arguments.text("data"))
         let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
         let noise = Float(try arguments.number("noise", default: 0.1, in: 0...1))
