@@ -89,7 +89,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The same elements in storage of their own.
     package func copied() -> Tensor {
-        Tensor(storage: TensorStorage.copying(uncountedScalars), shape: shape)
+        Tensor(storage: storage.copy(), shape: shape)
     }
 
     /// The single element of a one-element tensor; NaN (and a `TensorError`) otherwise. A
