@@ -160,9 +160,15 @@ package func bernoulliLogLikelihood(logits: Tensor, values: Tensor, summingLast 
     }
     return result.recorded(inputs: [logits, values]) { g, needs in
         let spread = g.reshaped(to: kept + [Int](repeating: 1, count: axes)).expanded(to: logits.shape)
-        return [needs[0] ? spread * (derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)) : nil,
-                needs[1] ? spread * logits : nil]
+        return bernoulliTermGradients(spread, logits: logits, values: values, derivative: derivative, needs: needs)
     }
+}
+
+/// The gradients of the terms `x l - softplus(l)` under `g`, of their shape: `g (x - sigmoid(l))`
+/// in `l` (from the fused kernel's `derivative` when it wrote one) and `g l` in `x`.
+private func bernoulliTermGradients(_ g: Tensor, logits: Tensor, values: Tensor, derivative: TensorStorage?, needs: InputsNeedingGradients) -> [Tensor?] {
+    [needs[0] ? g * (derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)) : nil,
+     needs[1] ? g * logits : nil]
 }
 
 /// Elementwise digamma `psi(x) = d/dx log Gamma(x)`.
@@ -190,7 +196,6 @@ public func bernoulliLogLikelihood(logits: Tensor, values: Tensor) -> Tensor {
         }
     }
     return result.recorded(inputs: [logits, values]) { g, needs in
-        [needs[0] ? g * (derivative.map { Tensor(storage: $0, shape: logits.shape) } ?? values - sigmoid(logits)) : nil,
-         needs[1] ? g * logits : nil]
+        bernoulliTermGradients(g, logits: logits, values: values, derivative: derivative, needs: needs)
     }
 }
