@@ -48,14 +48,8 @@ final class EvaluationTests: XCTestCase {
     }
 
     func testComparisonAndGapOfAMixture() throws {
-        let mixture = Model("mixture") { (x: Tensor, n: Int) in
-            plate("data", size: n, subsample: x) {
-                let z = latent("z") ~ Categorical(probs: Tensor([0.4, 0.6]))
-                observe("x", x) ~ Normal(Tensor([-2, 2])[z], 1)
-            }
-        }
         let x = Tensor([-2.5, -0.3, 0.1, 1.8, 3])
-        let vi = Amortized(mixture, options: CompilerOptions(hiddenSizes: [8], activation: .tanh))
+        let vi = Amortized(twoComponentMixture, options: CompilerOptions(hiddenSizes: [8], activation: .tanh))
         _ = try vi.fit(x, options: TrainingOptions(epochs: 5, batchSize: 5, optimizer: .adam(learningRate: 0.01)))
         let comparison = try vi.compareWithExactPosterior(x, site: "z")
         XCTAssertEqual(comparison.klDivergence.count, 5)
@@ -309,5 +303,13 @@ final class EvaluationTests: XCTestCase {
                 }
             }
         }
+    }
+}
+
+/// z ~ Categorical(0.4, 0.6), x ~ N(-2 or 2, 1): a mixture whose posteriors are known exactly.
+let twoComponentMixture = Model("mixture") { (x: Tensor, n: Int) in
+    plate("data", size: n, subsample: x) {
+        let z = latent("z") ~ Categorical(probs: Tensor([0.4, 0.6]))
+        observe("x", x) ~ Normal(Tensor([-2, 2])[z], 1)
     }
 }
