@@ -130,26 +130,31 @@ static inline __attribute__((always_inline)) VF CAT(logsigmoid, VARIANT)(VF x) {
     return BLEND(x != x, x, result);
 }
 
-/// x l - softplus(l) and, unless dl is NULL, its derivative in l, x - sigmoid(l): the Bernoulli
-/// log-likelihood.
+/// x l - softplus(l) for one vector of logits l and values x, and its derivative in l,
+/// x - sigmoid(l), in *slope unless slope is NULL: the Bernoulli log-likelihood.
+static inline __attribute__((always_inline)) VF CAT(bernoulli_term, VARIANT)(VF logits, VF values, VF *slope) {
+    VF a = (VF)((VI)logits & 0x7fffffff);
+    VF e = CAT(exp, VARIANT)(-a);
+    VF softplus = BLEND(logits > 0.0f, logits, (VF){}) + CAT(log1p, VARIANT)(e);
+    if (slope) {
+        VF s = 1.0f / (1.0f + e);
+        *slope = values - BLEND(logits >= 0.0f, s, e * s);
+    }
+    return values * logits - softplus;
+}
+
+/// The Bernoulli terms of n elements, and their derivatives in dl unless it is NULL.
 static void CAT(bernoulli_log_likelihood, VARIANT)(const float *l, const float *x, float *y, float *dl, int64_t n) {
     for (int64_t i = 0; i < n; i += LANES) {
         int64_t lanes = n - i < LANES ? n - i : LANES;
-        VF logits = {}, values = {};
+        VF logits = {}, values = {}, slope = {};
         if (lanes == LANES) {
             logits = *(const VF *)(l + i);
             values = *(const VF *)(x + i);
         } else {
             for (int64_t j = 0; j < lanes; j++) { logits[j] = l[i + j]; values[j] = x[i + j]; }
         }
-        VF a = (VF)((VI)logits & 0x7fffffff);
-        VF e = CAT(exp, VARIANT)(-a);
-        VF softplus = BLEND(logits > 0.0f, logits, (VF){}) + CAT(log1p, VARIANT)(e);
-        VF likelihood = values * logits - softplus, slope = {};
-        if (dl) {
-            VF s = 1.0f / (1.0f + e);
-            slope = values - BLEND(logits >= 0.0f, s, e * s);
-        }
+        VF likelihood = CAT(bernoulli_term, VARIANT)(logits, values, dl ? &slope : 0);
         if (lanes == LANES) {
             *(VF *)(y + i) = likelihood;
             if (dl) *(VF *)(dl + i) = slope;
@@ -162,22 +167,37 @@ static void CAT(bernoulli_log_likelihood, VARIANT)(const float *l, const float *
     }
 }
 
+typedef float CAT(vf16, VARIANT) __attribute__((vector_size(64), aligned(4)));
+typedef double CAT(vd16, VARIANT) __attribute__((vector_size(128), aligned(8)));
+
 /// y[r] = the sum of row r's terms x l - softplus(l) (`columns` of them), in double and in the
 /// order of the row sums (16 running lanes, then the rest), the terms computed as above and
-/// never written out; their derivatives in dl unless it is NULL.
+/// never written out; their derivatives in dl unless it is NULL. Four blocks of 16 columns are
+/// computed at a time, so that their long chains of dependent instructions overlap, and added
+/// to the lanes in column order.
 static void CAT(bernoulli_log_likelihood_rows, VARIANT)(const float *l, const float *x, float *y, float *dl, int64_t rows, int64_t columns) {
     for (int64_t r = 0; r < rows; r++) {
         const float *logits = l + r * columns, *values = x + r * columns;
         float *slopes = dl ? dl + r * columns : 0;
-        float terms[16];
-        double lanes[16] = {0}, total = 0;
+        CAT(vd16, VARIANT) lanes = {};
         int64_t j = 0;
-        for (; j + 16 <= columns; j += 16) {
-            CAT(bernoulli_log_likelihood, VARIANT)(logits + j, values + j, terms, slopes ? slopes + j : 0, 16);
-            for (int i = 0; i < 16; i++) lanes[i] += (double)terms[i];
+        while (j + 16 <= columns) {
+            int64_t blocks = columns - j >= 64 ? 4 : 1;
+            CAT(vf16, VARIANT) terms[4];
+            for (int64_t v = 0; v < blocks * 16 / LANES; v++) {
+                VF slope;
+                int64_t at = j + v * LANES;
+                VF term = CAT(bernoulli_term, VARIANT)(*(const VF *)(logits + at), *(const VF *)(values + at), slopes ? &slope : 0);
+                for (int i = 0; i < LANES; i++) terms[v * LANES / 16][(v * LANES) % 16 + i] = term[i];
+                if (slopes) *(VF *)(slopes + at) = slope;
+            }
+            for (int64_t b = 0; b < blocks; b++) lanes += __builtin_convertvector(terms[b], CAT(vd16, VARIANT));
+            j += blocks * 16;
         }
+        double total = 0;
         for (int i = 0; i < 16; i++) total += lanes[i];
         if (j < columns) {
+            float terms[16];
             CAT(bernoulli_log_likelihood, VARIANT)(logits + j, values + j, terms, slopes ? slopes + j : 0, columns - j);
             for (int64_t i = 0; i < columns - j; i++) total += (double)terms[i];
         }
