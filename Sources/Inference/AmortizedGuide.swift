@@ -109,12 +109,14 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             }
             var raw: Tensor
             let leading: [Int]
+            var repeatedRows: RepeatedRows?
             if let plate = site.plate {
                 if let initial = free[site.name] {
                     raw = param(Self.freeOutputName(site.name), initial)
                 } else if let repeated = RepeatedRows.current, site.inputs == ["data"], rows % repeated.copies == 0 {
                     // The rows are copies of the same rows: their encoder runs once for them all.
-                    raw = repeated.encoderOutputs.output(of: site.name, copies: repeated.copies) {
+                    repeatedRows = repeated
+                    raw = repeated.encoderOutputs.value(of: "\(site.name) encoder", copies: repeated.copies) {
                         let once = module(site.name, networks[site.name]!)(dataFeatures(data.rows(Array(0..<(rows / repeated.copies))), trunk: trunk))
                         return repeated.copies == 1 ? once : Tensor.concatenate(Array(repeating: once, count: repeated.copies), axis: batchRank + plate.dim)
                     }
@@ -137,10 +139,12 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             }
             HeadRecorder.record(site.name, raw)
             raw = raw.reshaped(to: leading + [raw.shape.last ?? 0])
-            let q = family.distribution(raw, leading: leading, site: site.shape)
+            let shaped = raw
+            let makeQ = { family.distribution(shaped, leading: leading, site: site.shape) }
+            let q = repeatedRows.map { $0.encoderOutputs.value(of: "\(site.name) guide", copies: $0.copies, makeQ) } ?? makeQ()
             var value = Tensor(0)
             withPlates(frames(of: site, rows: rows, datasetSize: datasetSize)) { value = latent(site.name, at: site.location) ~ q }
-            if family.feedsDownstreamHeads {
+            if family.feedsDownstreamHeads, plan.guidedSites.contains(where: { $0.inputs.contains(site.name) }) {
                 fed[site.name] = family.features(of: value, raw: raw, leading: leading, site: site.shape, distribution: q)
             }
         }
@@ -284,27 +288,28 @@ final class HeadRecorder: Handler {
 
 /// Rows that are `copies` copies, one after another, of the same rows (importance sampling
 /// draws several samples per row in one pass this way): a guide then runs each encoder that
-/// reads the data alone on one copy, repeats its output, and keeps that for the next pass.
+/// reads the data alone on one copy, repeats its output, and keeps that and the guide
+/// distribution made of it for the next pass.
 struct RepeatedRows: Sendable {
     @TaskLocal static var current: RepeatedRows?
     /// How many copies the rows are.
     let copies: Int
-    /// Each encoder's output, kept for every pass over the same rows.
+    /// Each encoder's output and guide distribution, kept for every pass over the same rows.
     let encoderOutputs: EncoderOutputs
 }
 
 /// The encoders' outputs on fixed rows under fixed parameters, repeated for some number of
-/// copies, computed once per site and number: the passes of one importance-sampled estimate
-/// share them.
+/// copies, and the guide distributions made of them, computed once per site and number: the
+/// passes of one importance-sampled estimate share them.
 final class EncoderOutputs: @unchecked Sendable {
-    private var kept: [String: [Int: Tensor]] = [:]
+    private var kept: [String: [Int: Any]] = [:]
 
-    /// The output of `site`'s encoder on `copies` copies of the rows: `compute()` the first
-    /// time it is asked for.
-    func output(of site: String, copies: Int, _ compute: () -> Tensor) -> Tensor {
-        if let output = kept[site]?[copies] { return output }
-        let output = compute()
-        kept[site, default: [:]][copies] = output
-        return output
+    /// The value kept under `key` for `copies` copies of the rows: `compute()` the first time
+    /// it is asked for.
+    func value<Value>(of key: String, copies: Int, _ compute: () -> Value) -> Value {
+        if let value = kept[key]?[copies] as? Value { return value }
+        let value = compute()
+        kept[key, default: [:]][copies] = value
+        return value
     }
 }
