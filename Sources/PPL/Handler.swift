@@ -61,7 +61,9 @@ public enum HandlerStack {
         if message.enumerationDim != nil, let value = message.value, let guarded = GuardedValues.current {
             // A copy of its own: the support may be a tensor of the model's (FiniteDiscrete's values).
             let own = value.copied()
-            guarded.guardValue(own, site: message.name, file: message.location.file, line: message.location.line)
+            let batch = Swift.max(message.distribution.map { Shape.count($0.batchShape) } ?? 1, Shape.count(message.plates.map(\.subsampleSize)))
+            let unsummed = Shape.count([batch, message.distribution.map { Shape.count($0.eventShape) } ?? 1])
+            guarded.guardValue(own, site: message.name, file: message.location.file, line: message.location.line, unsummedCount: unsummed)
             message.value = own
         }
         if message.kind == .observed { checkObservation(message) }

@@ -9,23 +9,26 @@
 package final class GuardedValues: @unchecked Sendable {
     @TaskLocal package static var current: GuardedValues?
     /// Each guarded storage with its value (kept alive, so that no other storage takes its
-    /// address during the run) and the site it belongs to.
-    private var guarded: [ObjectIdentifier: (value: Tensor, read: GuardedValueRead)] = [:]
+    /// address during the run), the site it belongs to and its site's element count outside
+    /// enumeration.
+    private var guarded: [ObjectIdentifier: (value: Tensor, read: GuardedValueRead, unsummedCount: Int)] = [:]
 
     package init() {}
 
     /// Guards the elements of `value` (and of every tensor sharing them) as the value of site
-    /// `site`, written at `file`:`line`.
-    package func guardValue(_ value: Tensor, site: String, file: String, line: Int) {
+    /// `site`, written at `file`:`line`, which has at most `unsummedCount` elements when it is
+    /// not summed (a number a row, say, not the support).
+    package func guardValue(_ value: Tensor, site: String, file: String, line: Int, unsummedCount: Int) {
         value.storage.isGuarded = true
-        guarded[ObjectIdentifier(value.storage)] = (value, GuardedValueRead(site: site, file: file, line: line))
+        guarded[ObjectIdentifier(value.storage)] = (value, GuardedValueRead(site: site, file: file, line: line), unsummedCount)
     }
 
-    /// Records a read of `storage` as numbers when the current run guards it; true then.
-    static func noteRead(of storage: TensorStorage) -> Bool {
-        guard storage.isGuarded, let entry = current?.guarded[ObjectIdentifier(storage)] else { return false }
+    /// Records a read of `storage` as numbers when the current run guards it, and returns its
+    /// site's element count outside enumeration then (nil when it is not guarded).
+    static func noteRead(of storage: TensorStorage) -> Int? {
+        guard storage.isGuarded, let entry = current?.guarded[ObjectIdentifier(storage)] else { return nil }
         recordDeferredError(entry.read)
-        return true
+        return entry.unsummedCount
     }
 }
 

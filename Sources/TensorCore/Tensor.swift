@@ -78,8 +78,13 @@ public struct Tensor: @unchecked Sendable {
     /// as `scalar`'s; `detached.scalars` is not counted).
     public var scalars: [Float] {
         if let tracking { ValueReads.current?.record(tracking) }
-        _ = GuardedValues.noteRead(of: storage)
-        return Array(storage.buffer)
+        let elements = Array(storage.buffer)
+        // A guarded value's run throws after it; as many numbers as its site has outside
+        // enumeration, so that indexing them by row does not stop the program first.
+        if let count = GuardedValues.noteRead(of: storage), count > elements.count, count <= 1 << 24 {
+            return elements + repeatElement(elements.first ?? 0, count: count - elements.count)
+        }
+        return elements
     }
 
     /// The elements in row-major order, read by the library itself (an index, a check against
@@ -96,7 +101,7 @@ public struct Tensor: @unchecked Sendable {
     /// guarded value (`GuardedValues`) gives its first element, so that a conversion such as
     /// `Int(c.scalar)` does not stop the program before its run reports the read.
     public var scalar: Float {
-        if GuardedValues.noteRead(of: storage) { return count > 0 ? storage.pointer[0] : 0 }
+        if GuardedValues.noteRead(of: storage) != nil { return count > 0 ? storage.pointer[0] : 0 }
         guard count == 1 else {
             _ = Tensor.failure("scalar", "tensor of shape \(Shape.describe(shape)) has \(count) elements, expected 1", shape: [])
             return .nan

@@ -520,6 +520,23 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(late).fit(rows, options: TrainingOptions(epochs: 1, batchSize: 4))) { error in
             XCTAssertTrue("\(error)".hasPrefix("site 'm' at InferenceTests/ModelShapeTests.swift:\(#line - 13) cannot be summed out exactly: its value is read as a Swift number (`.scalar`, `.scalars`, also through `.detached`) before site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 9)"), "\(error)")
         }
+        // A local latent's numbers indexed by row on a later minibatch: while it is summed it
+        // holds its support (two numbers), not a number a row, and indexing them by row stopped
+        // the program before the read was reported.
+        let byRow = Model("late read by row") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let c = latent("c") ~ Bernoulli(probs: 0.3)
+                if x.scalars.contains(where: { $0 > 5 }) {
+                    let values = c.scalars
+                    observe("x", x) ~ Normal(Tensor((0..<x.count).map { values[$0] == 1 ? Float(6) : -6 }), 1)
+                } else {
+                    observe("x", x) ~ Normal(6 * (2 * c - 1), 1)
+                }
+            }
+        }
+        XCTAssertThrowsError(try Amortized(byRow).fit(rows, options: TrainingOptions(epochs: 1, batchSize: 4))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'c' at InferenceTests/ModelShapeTests.swift:\(#line - 10) cannot be summed out exactly: its value is read as a Swift number"), "\(error)")
+        }
         // A partly observed label read on a later minibatch: the value that enters the run is
         // the observation merged into the support, and it is guarded too.
         let labelled = Model("late label read") { (data: Table, n: Int) in
