@@ -181,9 +181,7 @@ struct ELBOComputation<Input: RowData> {
     /// for densities (`requireDensities`) when `checkingDensities`: the first draw of an estimate
     /// decides for them all, since the later draws come from the same guide.
     func logWeights(_ data: Input, checkingDensities: Bool) throws -> Tensor {
-        if let global = plan.sites.first(where: { $0.plate == nil && $0.isGuided }) {
-            throw CompilerError.unsupportedSite(site: global.name, location: global.location, reason: "it is global, so log p(x) does not split into one term per row; use importanceSampledLogMarginalLikelihood for the whole data set")
-        }
+        try requireLocalLatents(figure: "log p(x)", whole: "importanceSampledLogMarginalLikelihood")
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
         if checkingDensities { try requireDensities(guideTrace) }
         guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
@@ -237,6 +235,14 @@ struct ELBOComputation<Input: RowData> {
         }
     }
 
+    /// Refuses a model with a latent site outside the data plate (guided or summed) for a
+    /// `figure` per row: that site's terms belong to no row; `whole` is the figure for all rows.
+    func requireLocalLatents(figure: String, whole: String) throws {
+        if let global = plan.sites.first(where: { $0.plate == nil }) {
+            throw CompilerError.unsupportedSite(site: global.name, location: global.location, reason: "it is global, so \(figure) does not split into one term per row; use \(whole) for the whole data set")
+        }
+    }
+
     /// A site's log-probability summed over every axis but the data plate's: one term per row.
     func perRow(_ logProb: Tensor, plate: PlateFrame) -> Tensor {
         let axis = logProb.rank + plate.dim
@@ -244,8 +250,9 @@ struct ELBOComputation<Input: RowData> {
         return (others.isEmpty ? logProb : logProb.sum(axes: others)).reshaped(to: [-1])
     }
 
-    /// The ELBO per row (every term inside the data plate), shape `[rows]`.
+    /// The ELBO per row, shape `[rows]`; needs every latent site inside the data plate.
     func pointwiseELBO(_ data: Input) throws -> Tensor {
+        try requireLocalLatents(figure: "the ELBO", whole: "elbo(_:datasetSize:)")
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
         guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
         return try elboContraction(guide: guideTrace, model: modelTrace, beta: 1).perElement(of: plate)

@@ -102,7 +102,8 @@ extension Amortized {
         }
     }
 
-    /// The ELBO of each row (one draw of the guide; the sites it enumerates exactly).
+    /// The ELBO of each row (one draw of the guide; the sites it enumerates exactly). Every
+    /// latent site must be local (see `elbo` otherwise).
     public func pointwiseELBO(_ rows: Input) throws -> Tensor {
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         let computation = try computation(generator: evaluationGenerator(5))

@@ -47,6 +47,42 @@ final class EvaluationTests: XCTestCase {
         }
     }
 
+    /// Per-row figures of a model with a global latent: a helper's global coin (exact log p(x)
+    /// -20.8194 for its ten rows) had per-row ELBOs summing to -20.596, above log p(x), and a
+    /// global Gamma rate 3 nats above it (the global site's prior and guide terms were left out), with
+    /// no error. Every per-row figure now refuses them, as importance sampling by row did for a
+    /// guided global site, naming the site; a global site summed in the model was let through.
+    func testPerRowFiguresRefuseAGlobalLatent() throws {
+        let x = Tensor([0.9, 1.2, -0.8, 1.1, 0.7, 1.4, 0.2, 1.9, -1.2, 0.8])
+        let coinLine = #line + 2
+        let coin = Model("global coin") { (x: Tensor, n: Int) in
+            let m = latent("m") ~ Bernoulli(probs: 0.5)
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(2 * m - 1, 1) }
+        }
+        let meanLine = #line + 2
+        let mean = Model("global mean") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(0, 1)
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(mu, 1) }
+        }
+        var summed = CompilerOptions(hiddenSizes: [4])
+        summed.estimators = ["m": .marginalized]
+        let cases: [(String, Amortized<Tensor>, Int)] = [
+            ("m", Amortized(coin, options: summed), coinLine),
+            ("m", Amortized(coin, options: CompilerOptions(hiddenSizes: [4])), coinLine),
+            ("mu", Amortized(mean, options: CompilerOptions(hiddenSizes: [4])), meanLine),
+        ]
+        for (site, vi, line) in cases {
+            try vi.compile(example: x, datasetSize: 10)
+            for (name, call) in [("pointwiseELBO", { _ = try vi.pointwiseELBO(x) }), ("importanceSampledLogLikelihood", { _ = try vi.importanceSampledLogLikelihood(x, samples: 10) })] as [(String, () throws -> Void)] {
+                XCTAssertThrowsError(try call(), name) { error in
+                    XCTAssertTrue("\(error)".hasPrefix("site '\(site)' at InferenceTests/EvaluationTests.swift:\(line): it is global, so"), "\(name): \(error)")
+                }
+            }
+        }
+        // Its log p(x), by scipy: logaddexp over m of log 0.5 + sum_n log N(x_n; 2m - 1, 1).
+        XCTAssertEqual(Double(try coin.logMarginalLikelihood(x, 10).scalar), -14.8225, accuracy: 1e-3)
+    }
+
     func testComparisonAndGapOfAMixture() throws {
         let x = Tensor([-2.5, -0.3, 0.1, 1.8, 3])
         let vi = Amortized(twoComponentMixture, options: CompilerOptions(hiddenSizes: [8], activation: .tanh))
