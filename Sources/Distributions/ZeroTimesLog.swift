@@ -5,8 +5,3 @@ import TensorCore
 func xLogY(_ x: Tensor, _ y: Tensor) -> Tensor {
     x * log(select((x .== 0) * (y .== 0), Tensor(1), y))
 }
-
-/// `x log(1 + y)`, 0 where `x` is 0 and `y` is -1.
-func xLog1pY(_ x: Tensor, _ y: Tensor) -> Tensor {
-    x * log1p(select((x .== 0) * (y .== Tensor(-1)), Tensor(0), y))
-}

@@ -85,9 +85,13 @@ final class SupportAndTailTests: XCTestCase {
         func beta(_ x: Double, _ a: Double, _ b: Double) -> Double {
             (a - 1) * Foundation.log(x) + (b - 1) * Foundation.log1p(-x) - lgamma(a) - lgamma(b) + lgamma(a + b)
         }
-        for (x, rate) in [(1e6, 1e6), (999_000, 1e6), (0, 3.5), (2, 3.5), (7, 3.5), (40, 0.2)] {
+        // Counts far above the rate: 1 + (r - n)/n cancelled, losing 473 nats for Poisson(0.01)
+        // at 10,000, and giving -inf for Poisson(0.001) at 100,000 (a helper's cases).
+        let farAbove: [(Double, Double)] = [(10_000, 0.01), (1000, 0.01), (3000, 0.1), (10_000, 0.1), (10_000, 1), (100_000, 2.5), (1000, 0.001), (100_000, 0.001)]
+        for (x, rate) in [(1e6, 1e6), (999_000, 1e6), (0, 3.5), (2, 3.5), (7, 3.5), (40, 0.2), (0, 1e-30), (3, 30)] + farAbove {
             let ours = Double(Poisson(rate: Tensor(Float(rate))).logProb(Tensor(Float(x))).scalar)
-            XCTAssertEqual(ours, poisson(x, rate), accuracy: 2e-6 * Swift.abs(poisson(x, rate)) + 1e-4, "Poisson(\(rate)) at \(x)")
+            let exact = poisson(x, Double(Float(rate)))
+            XCTAssertEqual(ours, exact, accuracy: 2e-6 * Swift.abs(exact) + 1e-4, "Poisson(\(rate)) at \(x)")
         }
         for (z, df) in [(0.5, 1e6), (3, 1e4), (0.5, 4), (2, 0.5)] {
             let ours = Double(StudentT(df: Tensor(Float(df)), loc: 0, scale: 1).logProb(Tensor(Float(z))).scalar)
