@@ -169,14 +169,17 @@ public final class Amortized<Input: RowData> {
 
 /// Training stopped for a reason the user must see.
 public enum TrainingError: Error, CustomStringConvertible {
-    /// `error` as divergence at `step` when it is a site's non-finite value or refused
-    /// parameter after at least one update; otherwise `error` itself.
-    static func diverged(_ error: any Error, step: Int) -> any Error {
-        guard step > 1, let error = error as? ModelError, case let .atSite(_, _, underlying) = error,
+    /// `error` as divergence at `step` when it is a refused parameter, a non-finite value, or a
+    /// value outside the support drawn for one of `guidedSites` (a compiled guide's, which
+    /// draws inside the site's support until updates overflow or underflow it), after at least
+    /// one update; otherwise `error` itself.
+    static func diverged(_ error: any Error, step: Int, guidedSites: Set<String>) -> any Error {
+        guard step > 1, let error = error as? ModelError, case let .atSite(site, _, underlying) = error,
               let refused = underlying as? DistributionError else { return error }
         switch refused {
         case .invalidParameter: return TrainingError.invalidAfterUpdates(step: step, error: error)
-        case let .valueOutsideSupport(_, _, value, _) where !value.isFinite: return TrainingError.invalidAfterUpdates(step: step, error: error)
+        case let .valueOutsideSupport(_, _, value, _) where !value.isFinite || guidedSites.contains(site):
+            return TrainingError.invalidAfterUpdates(step: step, error: error)
         default: return error
         }
     }

@@ -199,6 +199,12 @@ extension Amortized {
         return reports
     }
 
+    /// The latent sites whose values the compiled guide draws (none with a hand-written guide).
+    var compiledGuideSites: Set<String> {
+        guard handWrittenGuide == nil, let plan else { return [] }
+        return Set(plan.guidedSites.map(\.name))
+    }
+
     /// One gradient step on the rows `minibatch` reads (this process's `share` of the minibatch,
     /// when several processes train together); returns the minibatch's ELBO per row.
     func step(_ minibatch: () throws -> Input, datasetSize: Int, beta: Float, optimizer: inout any Optimizer, options: TrainingOptions, share: RowShare?) throws -> Float {
@@ -209,7 +215,7 @@ extension Amortized {
             do {
                 return try objectiveGradient(try minibatch(), datasetSize: datasetSize, beta: beta, supervision: options.supervision, particles: options.particles, objective: options.objective, step: step)
             } catch {
-                throw TrainingError.diverged(error, step: step)
+                throw TrainingError.diverged(error, step: step, guidedSites: self.compiledGuideSites)
             }
         }
         var (value, gradients) = if let group = options.communicator, let share {
@@ -323,7 +329,7 @@ extension Amortized {
             let rows = try x.rows(at: Array(start..<end))
             // A parameter that the last steps took out of its domain is divergence there.
             let value: Float
-            do { value = try elbo(rows, datasetSize: count) } catch { throw TrainingError.diverged(error, step: stepsTaken) }
+            do { value = try elbo(rows, datasetSize: count) } catch { throw TrainingError.diverged(error, step: stepsTaken, guidedSites: compiledGuideSites) }
             guard value.isFinite else {
                 let traces = try? withoutGradient { () -> (model: Trace, guide: Trace) in
                     let (guide, model) = try computation(generator: evaluationGenerator(1)).traces(rows, datasetSize: count)

@@ -153,6 +153,33 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A guide's draw that updates took to 0 (exp underflowed) for a positive latent was
+    /// reported as the Gamma refusing 0, which reads as a mistake in the model: a helper's
+    /// Gamma-Poisson model under plain SGD at a learning rate of 2. A compiled guide's draws lie
+    /// in the site's support by construction, so any refused draw after the first step is
+    /// divergence, named with the step. Data outside the support stays the data's error.
+    func testAGuideDrawUpdatedOutOfItsSupportIsDivergence() throws {
+        let model = Model("gamma poisson") { (x: Tensor, n: Int) in
+            let rate = latent("rate") ~ Gamma(concentration: Tensor(2), rate: Tensor(0.5))
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Poisson(rate: rate) }
+        }
+        let vi = Amortized(model, options: CompilerOptions(hiddenSizes: [4]))
+        var options = TrainingOptions(epochs: 1, batchSize: 2)
+        options.onStep = { report in
+            guard report.batch == 1, let name = vi.guideParameters.names.first(where: { $0.contains("rate") }) else { return }
+            vi.guideParameters.setUnconstrained(name, Tensor([-200, -30]))
+        }
+        XCTAssertThrowsError(try vi.fit(Tensor([3, 4, 2, 5]), options: options)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix("training diverged at step 2: site 'rate' at InferenceTests/TrainingTests.swift:\(#line - 11)"), message)
+            XCTAssertTrue(message.hasSuffix("; lower the learning rate or check the model"), message)
+        }
+        // A negative count, whichever minibatch holds it, is the data's error, not divergence.
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(Tensor([3, 4, 2, -5]), options: TrainingOptions(epochs: 1, batchSize: 2))) { error in
+            XCTAssertFalse("\(error)".contains("diverged"), "\(error)")
+        }
+    }
+
     func testOptimizersReduceAQuadratic() {
         let choices: [OptimizerChoice] = [.sgd(learningRate: 0.1, momentum: 0.9, nesterov: true), .adagrad(learningRate: 0.5), .rmsprop(learningRate: 0.05), .adam(learningRate: 0.1), .clippedAdam(learningRate: 0.1, clip: 1, decay: 0.999)]
         for choice in choices {
