@@ -24,6 +24,10 @@ final class ValidationTests: XCTestCase {
         assertThrows("Gamma: parameter 'rate' must be positive, got -2.0 at index []") { _ = Gamma(concentration: 1, rate: -2) }
         assertThrows("Beta: value 1.5 at index [0] is outside the support (unit interval [0, 1])") { _ = Beta(2, 2).logProb(Tensor([1.5])) }
         assertThrows("Uniform: value 3.0 at index [1] is outside the support (interval [0.0, 2.0])") { _ = Uniform(0, 2).logProb(Tensor([1, 3])) }
+        // It said "value nan" for a number not in its list.
+        assertThrows("FiniteDiscrete: value 3.0 at index [1] is outside the support (its 3 listed values)") {
+            _ = FiniteDiscrete(values: Tensor([0.5, 2, 5]), logits: Tensor.zeros([3])).logProb(Tensor([2, 3]))
+        }
         assertThrows("Normal: parameter 'scale' of shape [3] does not broadcast with [2]") { _ = Normal(Tensor([0, 0]), Tensor([1, 1, 1])) }
         assertThrows("MultivariateNormal: parameter 'scaleTril' must be lower triangular with a positive diagonal, got 1.0 at index [0, 1]") {
             _ = MultivariateNormal(loc: Tensor([0, 0]), scaleTril: Tensor([[1, 1], [0, 1]]))
