@@ -51,8 +51,15 @@ public enum CSVFile {
             let firstValue = records[0].fields[column]
             if number(firstValue) == nil, !isMissing(firstValue) {
                 // Text above numbers is a value to fix, not a text column to leave out.
-                if chosen == nil, let later = records.dropFirst().first(where: { number($0.fields[column]) != nil }) {
-                    throw DataError.malformed(path: path, line: records[0].line, column: column + 1, reason: "'\(firstValue)', not a number in column '\(name)', which holds numbers further down ('\(later.fields[column])' on line \(later.line)); remove or fill in that row, or leave the column out with --columns")
+                if chosen == nil, let later = records.firstIndex(where: { number($0.fields[column]) != nil }) {
+                    // Every text above the first number, so that a header above a bad first row
+                    // is not blamed alone.
+                    let texts = records[..<later].filter { !isMissing($0.fields[column]) }
+                    let listed = texts.prefix(3).map { "'\($0.fields[column])' on line \($0.line)" }.joined(separator: ", ") + (texts.count > 3 ? " and \(texts.count - 3) more" : "")
+                    let found = "('\(records[later].fields[column])' on line \(records[later].line))"
+                    throw DataError.malformed(path: path, line: records[0].line, column: column + 1, reason: texts.count == 1
+                        ? "'\(firstValue)', not a number in column '\(name)', which holds numbers further down \(found); remove or fill in that row, or leave the column out with --columns"
+                        : "\(listed): not numbers in column '\(name)', which holds numbers further down \(found); remove or fill in those rows, or leave the column out with --columns")
                 }
                 skipped.append("'\(name)' (text)")
                 continue

@@ -126,7 +126,16 @@ final class DatasetTests: XCTestCase {
         // (the column was left out, with a note, while the same text a row lower was an error).
         let mixed = try write("mixed.csv", Array("a,b\n?,1\n1_000,2\n3,2\n".utf8))
         XCTAssertThrowsError(try CSVFile.read(mixed)) { error in
-            XCTAssertEqual("\(error)", "\(mixed):2:1: '?', not a number in column 'a', which holds numbers further down ('3' on line 4); remove or fill in that row, or leave the column out with --columns")
+            XCTAssertEqual("\(error)", "\(mixed):2:1: '?' on line 2, '1_000' on line 3: not numbers in column 'a', which holds numbers further down ('3' on line 4); remove or fill in those rows, or leave the column out with --columns")
+        }
+        // A header above a bad first row: both are named (the header alone was blamed).
+        let headed = try write("headed.csv", Array("x\n0x10\n3\n4\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(headed)) { error in
+            XCTAssertEqual("\(error)", "\(headed):1:1: 'x' on line 1, '0x10' on line 2: not numbers in column 'column 1', which holds numbers further down ('3' on line 3); remove or fill in those rows, or leave the column out with --columns")
+        }
+        let single = try write("single.csv", Array("a,b\n?,1\n3,2\n".utf8))
+        XCTAssertThrowsError(try CSVFile.read(single)) { error in
+            XCTAssertEqual("\(error)", "\(single):2:1: '?', not a number in column 'a', which holds numbers further down ('3' on line 3); remove or fill in that row, or leave the column out with --columns")
         }
         XCTAssertEqual(try CSVFile.read(mixed, columns: ["b"]).values.scalars, [1, 2, 2], "unless it is left out")
         // Only decimal numbers are numbers: names and hexadecimal identifiers are text.
