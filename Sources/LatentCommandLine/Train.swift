@@ -111,7 +111,7 @@ struct Train: Subcommand {
         let metricsPath = folder.file("metrics.jsonl")
         options.metricsPath = metricsPath
         options.checkpointPath = checkpointPath
-        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training rows": String(data.train.rowCount), "training flags": try sortedJSON(flags.stored)]
+        options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training rows": String(data.train.rowCount), "training flags": try sortedJSON(flags.stored), "planned epochs": String(options.epochs)]
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
         if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }
@@ -123,6 +123,9 @@ struct Train: Subcommand {
         }
         // A fresh run keeps the files of the run it replaces, and puts them back if it fails
         // before writing its own.
+        if case .cosine = options.schedule, let planned = resume?.checkpoint.metadata["planned epochs"], planned != String(options.epochs) {
+            output.human("note: the cosine schedule now runs over \(options.epochs) epochs in all; the run being resumed planned it over \(planned), so its rate takes the longer curve from here")
+        }
         let setAside = resume == nil ? try folder.setAsidePreviousRun() : nil
         if setAside != nil { output.human("\(outPath) holds an earlier run: its files are kept in \(folder.previous)") }
         let start = Date()

@@ -422,6 +422,14 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(twice.error, ["latent: flag '--epochs' of 'train' is given twice; give it once"])
         let nothing = try LatentProcess.run(["train", "gmm", "--out", folder.appendingPathComponent("empty").path, "--resume"])
         XCTAssertEqual(nothing.error, ["latent: --resume: \(folder.appendingPathComponent("empty").path) holds no checkpoint to resume; train without --resume first"])
+        // Extending a finished run re-plans a cosine schedule over the new total, and says so
+        // (the rate, at 0 after epoch 2, rose again with no word).
+        let cosine = folder.appendingPathComponent("cosine").path
+        XCTAssertEqual(try LatentProcess.run(["train", "gmm", "--epochs", "2", "--schedule", "cosine", "--out", cosine]).status, 0)
+        let extended = try LatentProcess.run(["train", "gmm", "--epochs", "3", "--out", cosine, "--resume"])
+        XCTAssertEqual(extended.status, 0, extended.error.joined(separator: "\n"))
+        XCTAssertTrue(extended.out.contains("note: the cosine schedule now runs over 3 epochs in all; the run being resumed planned it over 2, so its rate takes the longer curve from here"), extended.out.joined(separator: "\n"))
+        XCTAssertFalse(again.out.contains { $0.hasPrefix("note: the cosine") })
     }
 
     /// `--split all` scores every row in file order; the held-out split numbers its rows as
