@@ -19,12 +19,6 @@ public struct Beta: Distribution {
     public var eventShape: [Int] { [] }
     public var support: Constraint { .unitInterval }
 
-    /// `log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b)`: the Dirichlet's of (a, b).
-    static func logBeta(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let shape = Shape.broadcast(a.shape, b.shape) ?? a.shape
-        return logMultivariateBeta(Tensor.stack([a.expanded(to: shape), b.expanded(to: shape)], axis: -1))
-    }
-
     /// The Dirichlet's log density of (x, 1 - x) with concentrations (a, b).
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)

@@ -20,13 +20,10 @@ public struct Poisson: Distribution {
         validateValue(value)
         // x log r - r - log Gamma(n) with n = x + 1, Stirling's large terms cancelled by hand:
         // at counts near a million each term is 1e7 and float32 kept the sum to about 1 nat.
-        // log(r/n) is log1p((r - n)/n) where r and n are within a factor of 2 (r - n is exact),
-        // log(r/n) elsewhere, where 1 + (r - n)/n would cancel.
+        // (log(r/n) as 1 + (r - n)/n cancelled for counts far above the rate: 473 nats off for
+        // Poisson(0.01) at 10,000.)
         let n = value + 1
-        let ratio = rate / n
-        let near = (ratio .>= 0.5) * (ratio .<= 2)
-        let logRatio = select(near, log1p(select(near, (rate - n) / n, Tensor(0))), log(select(near, Tensor(1), ratio)))
-        return value * logRatio + (n - rate) - 0.5 * log(n) - 0.5 * logTwoPi - logGammaRemainder(n)
+        return value * logRatio(rate, n) + (n - rate) - 0.5 * log(n) - 0.5 * logTwoPi - logGammaRemainder(n)
     }
 
     /// Inversion by sequential search for rates below 10, Hormann's transformed rejection

@@ -146,11 +146,11 @@ final class SupportAndTailTests: XCTestCase {
 }
 
 extension SupportAndTailTests {
-    /// Beta and StudentT entropies at large parameters, where float32 log Gamma and psi terms
-    /// cancel (a helper's cases against scipy: 0.0025 nats off at Beta(2000, 3000), 0.03 at
-    /// StudentT(1e6)): against the textbook formulas in double precision (both matched scipy's
-    /// entropy() to 1e-9 here), and the gradients against central differences of those.
-    func testBetaAndStudentTEntropiesKeepTheirDigits() {
+    /// Beta and StudentT entropies and the Beta KL at large parameters, where float32 log Gamma
+    /// and psi terms cancel (a helper's cases against scipy: 0.0025 nats off at Beta(2000, 3000),
+    /// 0.03 at StudentT(1e6)): against the textbook formulas in double precision (the entropies
+    /// matched scipy's entropy() to 1e-9 here), and the gradients against central differences.
+    func testBetaAndStudentTEntropiesKeepTheirDigits() throws {
         func beta(_ a: Double, _ b: Double) -> Double {
             lgamma(a) + lgamma(b) - lgamma(a + b) - (a - 1) * digammaReference(a) - (b - 1) * digammaReference(b) + (a + b - 2) * digammaReference(a + b)
         }
@@ -165,12 +165,23 @@ extension SupportAndTailTests {
             let ours = Double(StudentT(df: Tensor(Float(df)), loc: 0, scale: Tensor(Float(scale))).entropy().scalar)
             XCTAssertEqual(ours, studentT(df, scale), accuracy: 1e-5 * (1 + Swift.abs(studentT(df, scale))), "entropy of StudentT(\(df), scale \(scale))")
         }
+        func betaKL(_ a1: Double, _ b1: Double, _ a2: Double, _ b2: Double) -> Double {
+            lgamma(a2) + lgamma(b2) - lgamma(a2 + b2) - lgamma(a1) - lgamma(b1) + lgamma(a1 + b1)
+                + (a1 - a2) * digammaReference(a1) + (b1 - b2) * digammaReference(b1) + (a2 - a1 + b2 - b1) * digammaReference(a1 + b1)
+        }
+        for (a1, b1, a2, b2) in [(1e5, 1e5, 1.01e5, 1e5), (2000.0, 3000.0, 2100.0, 2900.0), (5e4, 10, 4e4, 12), (2, 3, 0.7, 1.5), (0.3, 2, 4, 1), (7, 7, 7, 7), (0.01, 0.01, 100, 100)] {
+            let ours = Double(try klDivergence(Beta(Tensor(Float(a1)), Tensor(Float(b1))), Beta(Tensor(Float(a2)), Tensor(Float(b2)))).scalar)
+            let exact = betaKL(a1, b1, a2, b2)
+            XCTAssertEqual(ours, exact, accuracy: 1e-5 * (1 + Swift.abs(exact)) + 5e-5, "KL(Beta(\(a1), \(b1)) || Beta(\(a2), \(b2)))")
+        }
         let tape = GradientTape()
         let a = tape.watch(Tensor(3.5)), df = tape.watch(Tensor(4))
         let (h, k) = tape.record { (Beta(a, Tensor(2.5)).entropy(), StudentT(df: df, loc: 0, scale: 1).entropy()) }
+        let kl = try tape.record { try klDivergence(Beta(Tensor(2), Tensor(3)), Beta(a, Tensor(1.5))) }
         let step = 1e-4
         XCTAssertEqual(Double(tape.gradient(of: h, withRespectTo: [a])[0].scalar), (beta(3.5 + step, 2.5) - beta(3.5 - step, 2.5)) / (2 * step), accuracy: 1e-5)
         XCTAssertEqual(Double(tape.gradient(of: k, withRespectTo: [df])[0].scalar), (studentT(4 + step, 1) - studentT(4 - step, 1)) / (2 * step), accuracy: 1e-5)
+        XCTAssertEqual(Double(tape.gradient(of: kl, withRespectTo: [a])[0].scalar), (betaKL(2, 3, 3.5 + step, 1.5) - betaKL(2, 3, 3.5 - step, 1.5)) / (2 * step), accuracy: 1e-5)
     }
 }
 
