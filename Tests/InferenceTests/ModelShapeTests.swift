@@ -221,6 +221,54 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// Per-row values the model captured instead of reading them from its rows trained silently
+    /// in full-batch training, the rows shuffled against them: a helper's regression on a
+    /// captured y trained to b = -0.001 (exact posterior mean 1.91), a captured mask counted
+    /// placeholders of 25 as data (q(mu) at 9.06 against 0.60), and captured partly observed
+    /// labels failed only in importance sampling. Each is refused at compile time, naming the
+    /// site; values made from the rows in a way that follows their order are not.
+    func testValuesThatDoNotFollowTheRowsAreRefused() throws {
+        var generator = RandomGenerator(seed: 11)
+        let x = Tensor.randomNormal([40], using: &generator)
+        let y = 2 * x + 0.5 * Tensor.randomNormal([40], using: &generator)
+        let capturedLine = #line + 4
+        let captured = Model("captured y") { (x: Tensor, n: Int) in
+            let b = latent("b") ~ Normal(0, 10)
+            plate("data", size: n, subsample: x) {
+                observe("y", y) ~ Normal(b * x, 0.5)
+            }
+        }
+        let present = Tensor((0..<40).map { Float($0 % 3 == 0 ? 0 : 1) })
+        let maskLine = #line + 4
+        let masked = Model("captured mask") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(0, 2)
+            plate("data", size: n, subsample: x) {
+                _ = MaskHandler(present).run { observe("x", x) ~ Normal(mu, 1) }
+            }
+        }
+        let labels = Tensor((0..<40).map { Float($0 % 3) })
+        let labelLine = #line + 3
+        let labelled = Model("captured labels") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = observe("z", labels, where: present) ~ Categorical(probs: Tensor([0.2, 0.5, 0.3]))
+                observe("x", x) ~ Normal(Tensor([-2, 0, 2])[z], 1)
+            }
+        }
+        for (model, site, line, what) in [(captured, "y", capturedLine, "observed values"), (masked, "x", maskLine, "mask"), (labelled, "z", labelLine, "observed values")] {
+            XCTAssertThrowsError(try Amortized(model).fit(x, options: TrainingOptions(epochs: 1, batchSize: 40)), site) { error in
+                XCTAssertTrue("\(error)".hasPrefix("site '\(site)' at InferenceTests/ModelShapeTests.swift:\(line): its \(what) do not follow the rows"), "\(error)")
+            }
+        }
+        // Made from the rows, also through the whole minibatch (centred by its mean), they follow.
+        let centred = Model("centred") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(0, 2)
+            plate("data", size: n, subsample: x) {
+                observe("x", x - x.mean()) ~ Normal(mu, 1)
+            }
+        }
+        XCTAssertNoThrow(try Amortized(centred).compile(example: x, datasetSize: 40))
+    }
+
     /// A plate broadcasts a local Uniform's bounds to the rows of the batch the guide was compiled
     /// on, and the guide's bijector kept them: any other number of rows (the last, partial batch;
     /// evaluation) failed with a broadcast error naming a line of the library. The bounds are cut
