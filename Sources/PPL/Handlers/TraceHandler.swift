@@ -1,3 +1,4 @@
+import Foundation
 import Distributions
 import TensorCore
 
@@ -23,7 +24,12 @@ public final class TraceHandler: Handler {
         var logProb: Tensor?
         if let distribution = message.distribution, message.kind == .latent || message.kind == .observed {
             var terms = distribution.logProb(value)
-            if let mask = message.mask { terms = select(mask, terms, Tensor(0)) }
+            if let mask = message.mask {
+                // A summed site's masked entry weighs each of its K values 1/K, so that summing
+                // them counts the entry once (a 0 for each raised log p(x) by log K an entry).
+                let count = message.enumerationDim == nil ? 1 : value.shape.first ?? 1
+                terms = select(mask, terms, Tensor(count > 1 ? -Float(Foundation.log(Double(count))) : 0))
+            }
             logProb = terms
         }
         trace.append(Site(
