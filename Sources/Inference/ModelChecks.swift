@@ -56,11 +56,11 @@ extension Amortized {
         for site in prototype.sites {
             guard let plate = site.dataPlate, let again = turned[site.name] else { continue }
             let eventRank = site.eventShape.count
-            var tensors: [(what: String, before: Tensor?, after: Tensor?, trailing: Int)] = [("mask", site.mask, again.mask, 0)]
-            if site.kind == .observed { tensors.append(("observed values", site.value, again.value, eventRank)) }
+            var tensors: [(what: String, before: Tensor?, after: Tensor?, trailing: Int)] = [("mask does", site.mask, again.mask, 0)]
+            if site.kind == .observed { tensors.append(("observed values do", site.value, again.value, eventRank)) }
             if let partial = site.partialObservation {
-                tensors.append(("observed values", partial.value, again.partialObservation?.value, eventRank))
-                tensors.append(("observed entries (`where:`)", partial.mask, again.partialObservation?.mask, 0))
+                tensors.append(("observed values do", partial.value, again.partialObservation?.value, eventRank))
+                tensors.append(("observed entries (`where:`) do", partial.mask, again.partialObservation?.mask, 0))
             }
             for (what, before, after, trailing) in tensors {
                 guard let before, let after else { continue }
@@ -68,7 +68,7 @@ extension Amortized {
                 guard axis >= 0, axis < before.rank, before.shape[axis] == rows, after.shape == before.shape else { continue }
                 let expected = before.gathering(turning, axis: axis).uncountedScalars, found = after.uncountedScalars
                 if zip(expected, found).contains(where: { $0 != $1 && !($0.isNaN && $1.isNaN) }) {
-                    throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "its \(what) do not follow the rows: traced again on the rows in another order, they stayed where they were, so they are not read from the model's input. The rows are shuffled into minibatches every epoch (also when one batch holds them all), so values held outside the model are paired with other rows at random; pass them in with the rows (a column of a Table, say) and read them from the input")
+                    throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "its \(what) not follow the rows: traced again on the rows in another order, its numbers stayed where they were, so they are not read from the model's input. The rows are shuffled into minibatches every epoch (also when one batch holds them all), so values held outside the model are paired with other rows at random; pass them in with the rows (a column of a Table, say) and read them from the input")
                 }
             }
         }

@@ -254,9 +254,9 @@ final class ModelShapeTests: XCTestCase {
                 observe("x", x) ~ Normal(Tensor([-2, 0, 2])[z], 1)
             }
         }
-        for (model, site, line, what) in [(captured, "y", capturedLine, "observed values"), (masked, "x", maskLine, "mask"), (labelled, "z", labelLine, "observed values")] {
+        for (model, site, line, what) in [(captured, "y", capturedLine, "observed values do"), (masked, "x", maskLine, "mask does"), (labelled, "z", labelLine, "observed values do")] {
             XCTAssertThrowsError(try Amortized(model).fit(x, options: TrainingOptions(epochs: 1, batchSize: 40)), site) { error in
-                XCTAssertTrue("\(error)".hasPrefix("site '\(site)' at InferenceTests/ModelShapeTests.swift:\(line): its \(what) do not follow the rows"), "\(error)")
+                XCTAssertTrue("\(error)".hasPrefix("site '\(site)' at InferenceTests/ModelShapeTests.swift:\(line): its \(what) not follow the rows"), "\(error)")
             }
         }
         // Made from the rows, also through the whole minibatch (centred by its mean), they follow.
