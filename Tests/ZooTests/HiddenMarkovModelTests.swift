@@ -61,6 +61,46 @@ final class HiddenMarkovModelTests: XCTestCase {
         return (logLikelihoods, marginals)
     }
 
+    /// A second-order chain declared with the default history of 1: a helper's was refused with
+    /// "its batch shape [2, 2, 4] reaches dimension -2 ...; give the model's plates fewer
+    /// dimensions", which says nothing of the chain. It now names the history to declare; with
+    /// it, log p(x) is the brute-force sum over the 2^4 state paths.
+    func testAChainReadingFurtherBackThanItsHistoryNamesIt() throws {
+        let x = Tensor([[0.9, -1.2, 1.1, 0.4], [-0.3, -0.8, 1.5, -1.1]])
+        let first = Tensor([0.6, 0.4]), second = Tensor([[0.8, 0.2], [0.3, 0.7]])
+        let third = Tensor([[0.9, 0.1], [0.4, 0.6], [0.5, 0.5], [0.2, 0.8]])
+        func chain(history: Int) -> Model<Tensor, Int> {
+            Model("second order") { (x: Tensor, n: Int) in
+                plate("data", size: n, subsample: x) {
+                    var (last, before) = (Tensor(0), Tensor(0))
+                    markov("time", steps: 4, history: history) { t in
+                        let s = latent("s\(t)") ~ Categorical(probs: t == 0 ? first : t == 1 ? second[last] : third[2 * before + last])
+                        observe("x\(t)", x.slice(axis: 1, t..<(t + 1)).reshaped(to: [-1])) ~ Normal(2 * s - 1, 1)
+                        (before, last) = (last, s)
+                    }
+                }
+            }
+        }
+        XCTAssertThrowsError(try chain(history: 1).logMarginalLikelihood(x, 2)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 's2' at ZooTests/HiddenMarkovModelTests.swift:\(#line - 8) cannot be summed out exactly: its batch shape [2, 2, 2] reaches dimension -2, which chain 'time' reuses from site 's0', more than 1 step back (markov history 1); a site that depends on one further back needs markov(\"time\", steps: ..., history: 2) or more"), "\(error)")
+        }
+        let exact = (0..<2).map { row -> Double in
+            var total = 0.0
+            for path in 0..<16 {
+                let s = (0..<4).map { (path >> $0) & 1 }
+                var p = Double(first.scalars[s[0]]) * Double(second.scalars[2 * s[0] + s[1]])
+                for t in 2..<4 { p *= Double(third.scalars[2 * (2 * s[t - 2] + s[t - 1]) + s[t]]) }
+                for t in 0..<4 {
+                    let d = Double(x.scalars[4 * row + t]) - Double(2 * s[t] - 1)
+                    p *= Foundation.exp(-0.5 * d * d) / (2 * Double.pi).squareRoot()
+                }
+                total += p
+            }
+            return Foundation.log(total)
+        }.reduce(0, +)
+        XCTAssertEqual(Double(try chain(history: 2).logMarginalLikelihood(x, 2).scalar), exact, accuracy: 1e-4)
+    }
+
     func testHiddenMarkovModelAgainstTheForwardAlgorithm() throws {
         let x = sequences()
         let vi = Amortized(model)

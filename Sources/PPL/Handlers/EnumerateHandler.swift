@@ -39,7 +39,13 @@ public final class EnumerateHandler: Handler {
         let leading = -dim - 1
         let batch = distribution.batchShape
         guard batch.count < -dim || batch[batch.count + dim] == 1 else {
-            recordDeferredError(ModelError.notEnumerable(site: message.name, location: message.location, reason: "its batch shape \(describeShape(batch)) reaches dimension \(dim), which enumeration needs; give the model's plates fewer dimensions"))
+            var reason = "its batch shape \(describeShape(batch)) reaches dimension \(dim), which enumeration needs; give the model's plates fewer dimensions"
+            if let step = message.markovStep, let holder = holders[dim] {
+                // The dimension is recycled from a chain site the step should no longer depend on.
+                let steps = step.history == 1 ? "step" : "steps"
+                reason = "its batch shape \(describeShape(batch)) reaches dimension \(dim), which chain '\(step.chain)' reuses from site '\(holder)', more than \(step.history) \(steps) back (markov history \(step.history)); a site that depends on one further back needs markov(\"\(step.chain)\", steps: ..., history: \(step.history + 1)) or more"
+            }
+            recordDeferredError(ModelError.notEnumerable(site: message.name, location: message.location, reason: reason))
             return
         }
         if let axis = undeclaredBatchAxis(message, distribution) {
