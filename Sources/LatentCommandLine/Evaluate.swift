@@ -33,6 +33,20 @@ struct Restored {
         try inference.loadParameters(from: checkpoint, path: path)
     }
 
+    /// Why scores that are not finite may not be the data's fault: a stored parameter of a size
+    /// that training does not reach (beyond 1e15, unconstrained), which a damaged checkpoint
+    /// with a valid checksum can hold; empty when there is none.
+    var damageNote: String {
+        for (kind, tensors) in [("model", checkpoint.modelParameters), ("guide", checkpoint.guideParameters)] {
+            for (name, value) in tensors.sorted(by: { $0.key < $1.key }) {
+                if let huge = value.uncountedScalars.first(where: { Swift.abs($0) > 1e15 }) {
+                    return ", or the checkpoint is damaged: its \(kind) parameter '\(name)' holds \(huge), far beyond what training reaches"
+                }
+            }
+        }
+        return ""
+    }
+
     /// Height and width of the images the model was trained on; an error for rows that are not
     /// images (a CSV file, say), which have no pictures to draw.
     func imageShape() throws -> [Int] {
@@ -157,7 +171,7 @@ struct Evaluate: Subcommand {
         }
         progress.finish()
         if let row = logLikelihood.firstIndex(where: { !$0.isFinite }) {
-            throw UsageError("row \(fileRows[row]) of \(data.source): log p(x) is \(logLikelihood[row]) under this model (k = \(k)); its values may lie far outside those it was trained on")
+            throw UsageError("row \(fileRows[row]) of \(data.source): log p(x) is \(logLikelihood[row]) under this model (k = \(k)); its values may lie far outside those it was trained on\(restored.damageNote)")
         }
         let meanLogLikelihood = logLikelihood.map(Double.init).reduce(0, +) / Double(rows)
         let drawsEveryLatent = restored.inference.plan?.sites.allSatisfy { $0.estimator != .enumerated && $0.estimator != .marginalized } ?? false
@@ -204,7 +218,7 @@ struct Evaluate: Subcommand {
             total += Double(try restored.inference.elbo(batch, datasetSize: batch.shape[0]))
         }
         let objective = total / Double(count)
-        guard objective.isFinite else { throw UsageError("the objective of the \(count) rows is \(objective) under this model; their values may lie far outside those it was trained on") }
+        guard objective.isFinite else { throw UsageError("the objective of the \(count) rows is \(objective) under this model; their values may lie far outside those it was trained on\(restored.damageNote)") }
         output.human(String(format: "objective %.2f per row over %d %@ (log p(x, z) at the point estimate of '%@'; log p(x) is not defined for a point estimate)", objective, count, split == "all" ? "rows" : "held-out rows", point.name))
         return [split == "all" ? "objective" : "test_objective": objective, "rows": count, "split": split]
     }
@@ -220,7 +234,7 @@ struct Evaluate: Subcommand {
         let elbo = Double(try restored.inference.elbo(rows, datasetSize: count, particles: Swift.min(k, 100))) / Double(count)
         let logLikelihood = Double(try restored.inference.importanceSampledLogMarginalLikelihood(rows, samples: k)) / Double(count)
         guard logLikelihood.isFinite else {
-            throw UsageError("log p(x) of the \(count) rows is \(logLikelihood) under this model (k = \(k)); their values may lie far outside those it was trained on")
+            throw UsageError("log p(x) of the \(count) rows is \(logLikelihood) under this model (k = \(k)); their values may lie far outside those it was trained on\(restored.damageNote)")
         }
         output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d, of the rows together: '%@' is global) per row over %d %@", elbo, logLikelihood, k, global.name, count, split == "all" ? "rows" : "held-out rows"))
         return [split == "all" ? "elbo" : "test_elbo": elbo, "log_likelihood": logLikelihood, "k": k, "rows": count, "split": split]

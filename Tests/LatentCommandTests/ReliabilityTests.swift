@@ -123,6 +123,16 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(result.error.count, 1)
         XCTAssertTrue(result.error[0].hasPrefix("latent: checkpoint \(damaged) does not fit this model: "), result.error[0])
         XCTAssertTrue(result.error[0].hasSuffix("holds values that are not finite"), result.error[0])
+        // A finite value no training reaches makes log p(x) -inf; that was blamed on the data
+        // alone (a helper's edited checkpoint, 1e30 behind a fixed checksum).
+        let huge = withUnsafeBytes(of: Float(1e30).bitPattern.littleEndian, Array.init)
+        bytes.replaceSubrange((16 + headerLength)..<(20 + headerLength), with: huge)
+        bytes.replaceSubrange((bytes.count - 4)..., with: withUnsafeBytes(of: crc32(Array(bytes.dropLast(4))).littleEndian, Array.init))
+        let edited = try LatentProcess.run(["eval", try write("huge.latent", bytes)])
+        XCTAssertEqual(edited.status, 2)
+        XCTAssertEqual(edited.error.count, 1)
+        XCTAssertTrue(edited.error[0].contains("may lie far outside those it was trained on, or the checkpoint is damaged: its "), edited.error[0])
+        XCTAssertTrue(edited.error[0].hasSuffix(" holds 1e+30, far beyond what training reaches"), edited.error[0])
     }
 
     /// A typo in a flag is caught before the output folder is touched: the last run's
