@@ -147,8 +147,7 @@ struct ELBOComputation<Input: RowData> {
                 factors.append(Factor(entropyTerm, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
             }
             if entry.estimator == .enumerated {
-                let count = Float(guided.site.value.shape.first ?? 1)
-                let logWeights = observed.map { select($0, Tensor(-Foundation.log(count)), guided.logProb) } ?? guided.logProb
+                let logWeights = observed.map { select($0, sliceLogWeight(guided.site.value.shape.first ?? 1), guided.logProb) } ?? guided.logProb
                 let weights = Factor(logWeights, variables: guided.site.enumeratedVariables, plates: guided.site.plates, site: site.name, location: site.location)
                 variables.append(EnumeratedVariable(name: site.name, size: guided.site.value.shape.first ?? 1, plates: guided.site.plates, elimination: .expectation(weights), location: site.location))
             }

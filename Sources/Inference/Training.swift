@@ -199,10 +199,11 @@ extension Amortized {
         return reports
     }
 
-    /// The latent sites whose values the compiled guide draws (none with a hand-written guide).
+    /// The latent sites whose values the compiled guide draws (none with a hand-written guide);
+    /// a partly observed site's observed entries are data, so it is not one of them.
     var compiledGuideSites: Set<String> {
         guard handWrittenGuide == nil, let plan else { return [] }
-        return Set(plan.guidedSites.map(\.name))
+        return Set(plan.guidedSites.map(\.name)).subtracting(plan.partlyObservedNames)
     }
 
     /// One gradient step on the rows `minibatch` reads (this process's `share` of the minibatch,

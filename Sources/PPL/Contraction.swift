@@ -303,13 +303,19 @@ extension Trace {
     }
 }
 
+/// `log(1/K)`: the weight of each of the `K` enumerated slices of an entry that is the same in
+/// all of them (observed, or masked out), so that summing the slices counts the entry once.
+package func sliceLogWeight(_ count: Int) -> Tensor {
+    Tensor(-Float(Foundation.log(Double(count))))
+}
+
 extension Site {
     /// An enumerated site observed in some rows holds the observed value in every one of its `K`
     /// enumerated slices there; summing the slices would count those rows `K` times, so this
     /// factor takes `log K` off each observed row.
     package var partialObservationCorrection: Factor? {
         guard let observation = partialObservation, enumerationDim != nil, let count = value.shape.first, count > 1 else { return nil }
-        let correction = select(observation.mask, Tensor(-Float(Foundation.log(Double(count)))), Tensor(0))
+        let correction = select(observation.mask, sliceLogWeight(count), Tensor(0))
         return Factor(correction, variables: [:], plates: plates, scale: userScale, site: name, location: location)
     }
 

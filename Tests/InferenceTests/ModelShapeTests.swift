@@ -297,6 +297,29 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertEqual(Double(try mixture.logMarginalLikelihood(data, 5).scalar), rows.reduce(0, +), accuracy: 1e-4)
         let posterior = try mixture.exactPosterior(data, 5, site: "z").scalars
         for value in posterior[3..<6] { XCTAssertEqual(value, 1.0 / 3, accuracy: 1e-6, "row 1 is masked") }
+        // Partly observed too (a reviewer's case): a masked row whose label is known held it in
+        // all three slices, which the observation's correction already weighs 1/3; the first
+        // version of this fix weighed it again and read -log 3 for it.
+        let labelled = try Table(["x": x, "present": present, "label": Tensor([0, 2, 0, 0, 0]), "known": Tensor([1, 1, 0, 0, 0])])
+        let partly = Model("masked, partly labelled mixture") { (d: Table, n: Int) in
+            plate("data", size: n, subsample: d) {
+                MaskHandler(d["present"]).run {
+                    let z = observe("z", d["label"], where: d["known"]) ~ Categorical(probs: Tensor(weights))
+                    observe("x", d["x"]) ~ Normal(Tensor(locs)[z], 1)
+                }
+            }
+        }
+        var expected = rows
+        expected[0] = Foundation.log(Double(weights[0])) - 0.5 * Double((x.scalars[0] - locs[0]) * (x.scalars[0] - locs[0])) - 0.5 * Foundation.log(2 * Double.pi)
+        let partlyPointwise = try partly.pointwiseLogMarginalLikelihood(labelled, 5, plate: "data").scalars
+        for (ours, exact) in zip(partlyPointwise, expected) { XCTAssertEqual(Double(ours), exact, accuracy: 1e-5) }
+        // The ELBO of a masked row is 0 where its label is known and -KL(q || uniform) where not.
+        let vi = Amortized(partly, options: CompilerOptions(hiddenSizes: [4]))
+        try vi.compile(example: labelled, datasetSize: 5)
+        let elbos = try vi.pointwiseELBO(labelled).scalars
+        XCTAssertEqual(elbos[1], 0, accuracy: 1e-6)
+        XCTAssertLessThanOrEqual(elbos[4], 1e-6)
+        XCTAssertEqual(elbos[0], Float(expected[0]), accuracy: 1e-5)
     }
 
     /// A plate broadcasts a local Uniform's bounds to the rows of the batch the guide was compiled

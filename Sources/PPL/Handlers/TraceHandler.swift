@@ -1,4 +1,3 @@
-import Foundation
 import Distributions
 import TensorCore
 
@@ -26,9 +25,13 @@ public final class TraceHandler: Handler {
             var terms = distribution.logProb(value)
             if let mask = message.mask {
                 // A summed site's masked entry weighs each of its K values 1/K, so that summing
-                // them counts the entry once (a 0 for each raised log p(x) by log K an entry).
-                let count = message.enumerationDim == nil ? 1 : value.shape.first ?? 1
-                terms = select(mask, terms, Tensor(count > 1 ? -Float(Foundation.log(Double(count))) : 0))
+                // them counts the entry once (a 0 for each raised log p(x) by log K an entry);
+                // an observed one keeps 0, the observation's own correction taking the log K off.
+                var absent = Tensor(0)
+                if message.enumerationDim != nil, let count = value.shape.first, count > 1 {
+                    absent = message.partialObservation.map { select($0.mask, Tensor(0), sliceLogWeight(count)) } ?? sliceLogWeight(count)
+                }
+                terms = select(mask, terms, absent)
             }
             logProb = terms
         }
