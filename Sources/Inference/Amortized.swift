@@ -71,7 +71,7 @@ public final class Amortized<Input: RowData> {
         let prototype = try model.trace(example, datasetSize, parameters: parameters, seed: 0)
         try prototype.checkObservationsAreCountedOnce()
         try checkGlobalShapes(prototype, example: example, datasetSize: datasetSize)
-        try checkObservationsFollowTheRows(prototype, example: example, datasetSize: datasetSize)
+        try checkValuesFollowTheRows(prototype, example: example, datasetSize: datasetSize)
         if handWrittenGuide == nil { try checkTheWatchedRuns(example: example, datasetSize: datasetSize) }
         // Each site summed over its support is checked for reads as a number before a run sums it.
         var checked: Set<String> = []

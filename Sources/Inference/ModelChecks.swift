@@ -37,39 +37,44 @@ extension Amortized {
         }
     }
 
-    /// An observation inside the data plate, its mask, and a partly observed site's values and
-    /// mask must come from the rows: the rows are shuffled into minibatches every epoch (also
-    /// when one batch holds them all), so per-row values the model captures instead of reading
-    /// them from its input are paired with other rows at random (a helper's regression on a
-    /// captured y trained to a slope of -0.001 against an exact 1.91, and a captured mask
-    /// counted placeholder values as data, with no error). The model is traced again on the
-    /// rows turned by one (row i + 1 where row i was), and a site whose values along the data
-    /// plate did not turn with them is refused: only values equal along the whole plate, which
-    /// no pairing can change, are the same turned. A model that cannot run on the turned rows is
-    /// left to fail where it fails.
-    func checkObservationsFollowTheRows(_ prototype: Trace, example: Input, datasetSize: Int) throws {
+    /// Every per-row value the model uses (its observations, masks, labels, and covariates in
+    /// its distributions' parameters) must come from the rows: the rows are shuffled into
+    /// minibatches every epoch (also when one batch holds them all), so per-row values the model
+    /// captures instead of reading them from its input are paired with other rows at random (a
+    /// helper's regression on a captured y trained to a slope of -0.001 against an exact 1.91,
+    /// and a captured mask counted placeholder values as data, with no error). The model is
+    /// traced again on the rows in a fixed shuffled order, with each latent value moved with its
+    /// row, and a site inside the data plate whose log-probability terms did not move with the
+    /// rows (beyond rounding) is refused. A model that cannot run so is left to fail where it
+    /// fails.
+    func checkValuesFollowTheRows(_ prototype: Trace, example: Input, datasetSize: Int) throws {
         let rows = example.rowCount
         guard rows >= 2 else { return }
-        let order = Array(1..<rows) + [0]
-        guard let turned = try? withoutGradient({ try model.trace(example.rows(order), datasetSize, parameters: parameters, seed: 0) }) else { return }
-        let turning = Tensor(order.map(Float.init))
+        var generator = RandomGenerator(seed: 0x5EED_0F_2045)
+        var order = Array(0..<rows)
+        for i in stride(from: rows - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        if order == Array(0..<rows) { order = Array(1..<rows) + [0] }
+        let moved = Tensor(order.map(Float.init))
+        func rowAxis(_ tensor: Tensor, trailing: Int, _ plate: PlateFrame) -> Int? {
+            let axis = tensor.rank - trailing + plate.dim
+            return axis >= 0 && axis < tensor.rank && tensor.shape[axis] == rows ? axis : nil
+        }
+        var values: [String: Tensor] = [:]
+        for site in prototype.latentSites {
+            let axis = site.dataPlate.flatMap { rowAxis(site.value, trailing: site.eventShape.count, $0) }
+            values[site.name] = axis.map { site.value.gathering(moved, axis: $0) } ?? site.value
+        }
+        let recorder = TraceHandler()
+        guard (try? withoutGradient({ try model.run(example.rows(order), datasetSize, handlers: [recorder, parameters, ConditionHandler(values)]) })) != nil else { return }
         for site in prototype.sites {
-            guard let plate = site.dataPlate, let again = turned[site.name] else { continue }
-            let eventRank = site.eventShape.count
-            var tensors: [(what: String, before: Tensor?, after: Tensor?, trailing: Int)] = [("mask does", site.mask, again.mask, 0)]
-            if site.kind == .observed { tensors.append(("observed values do", site.value, again.value, eventRank)) }
-            if let partial = site.partialObservation {
-                tensors.append(("observed values do", partial.value, again.partialObservation?.value, eventRank))
-                tensors.append(("observed entries (`where:`) do", partial.mask, again.partialObservation?.mask, 0))
+            guard let plate = site.dataPlate, let before = site.logProb, let after = recorder.trace[site.name]?.logProb,
+                  after.shape == before.shape, let axis = rowAxis(before, trailing: 0, plate) else { continue }
+            let expected = before.gathering(moved, axis: axis).uncountedScalars, found = after.uncountedScalars
+            let differs = zip(expected, found).contains { a, b in
+                a != b && !(a.isNaN && b.isNaN) && !(Swift.abs(a - b) <= 1e-4 * Swift.max(1, Swift.abs(a), Swift.abs(b)))
             }
-            for (what, before, after, trailing) in tensors {
-                guard let before, let after else { continue }
-                let axis = before.rank - trailing + plate.dim
-                guard axis >= 0, axis < before.rank, before.shape[axis] == rows, after.shape == before.shape else { continue }
-                let expected = before.gathering(turning, axis: axis).uncountedScalars, found = after.uncountedScalars
-                if zip(expected, found).contains(where: { $0 != $1 && !($0.isNaN && $1.isNaN) }) {
-                    throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "its \(what) not follow the rows: traced again on the rows in another order, its numbers stayed where they were, so they are not read from the model's input. The rows are shuffled into minibatches every epoch (also when one batch holds them all), so values held outside the model are paired with other rows at random; pass them in with the rows (a column of a Table, say) and read them from the input")
-                }
+            if differs {
+                throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "its log-probability does not follow the rows: traced again on the rows in another order, each latent value moved with its row, its terms did not move with them, so the model reads per-row values (observations, a mask, labels, covariates) from somewhere other than its input. The rows are shuffled into minibatches every epoch (also when one batch holds them all), so such values are paired with other rows at random; pass them in with the rows (a column of a Table, say) and read them from the input")
             }
         }
     }
