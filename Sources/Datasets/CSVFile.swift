@@ -55,11 +55,14 @@ public enum CSVFile {
                     // Every text above the first number, so that a header above a bad first row
                     // is not blamed alone.
                     let texts = records[..<later].filter { !isMissing($0.fields[column]) }
-                    let listed = texts.prefix(3).map { "'\($0.fields[column])' on line \($0.line)" }.joined(separator: ", ") + (texts.count > 3 ? " and \(texts.count - 3) more" : "")
-                    let found = "('\(records[later].fields[column])' on line \(records[later].line))"
-                    throw DataError.malformed(path: path, line: records[0].line, column: column + 1, reason: texts.count == 1
-                        ? "'\(firstValue)', not a number in column '\(name)', which holds numbers further down \(found); remove or fill in that row, or leave the column out with --columns"
-                        : "\(listed): not numbers in column '\(name)', which holds numbers further down \(found); remove or fill in those rows, or leave the column out with --columns")
+                    let found = "which holds numbers further down ('\(records[later].fields[column])' on line \(records[later].line))"
+                    var reason = "'\(firstValue)', not a number in column '\(name)', \(found); remove or fill in that row, or leave the column out with --columns"
+                    if texts.count > 1 {
+                        let listed = texts.prefix(3).map { "'\($0.fields[column])' on line \($0.line)" }.joined(separator: ", ")
+                        let more = texts.count > 3 ? " and \(texts.count - 3) more" : ""
+                        reason = "\(listed)\(more): not numbers in column '\(name)', \(found); remove or fill in those rows, or leave the column out with --columns"
+                    }
+                    throw DataError.malformed(path: path, line: records[0].line, column: column + 1, reason: reason)
                 }
                 skipped.append("'\(name)' (text)")
                 continue

@@ -56,7 +56,9 @@ public struct FiniteDiscrete: Distribution {
         if DistributionValidation.isEnabled, let missing = hits.sum(axis: -1).uncountedScalars.firstIndex(of: 0) {
             // The offending number itself for values of one number each (NaN for vector events).
             let elements = value.uncountedScalars
-            let offending = !eventShape.isEmpty ? Float.nan : elements.count == 1 ? elements[0] : elements.count == hits.count / count ? elements[missing] : .nan
+            var offending = Float.nan
+            if eventShape.isEmpty, elements.count == 1 { offending = elements[0] }
+            if eventShape.isEmpty, elements.count == hits.count / count { offending = elements[missing] }
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "FiniteDiscrete", index: multiIndex(missing, in: Array(hits.shape.dropLast())), value: offending, support: "its \(count) listed values"))
         }
         return select(hits, logits, Tensor(0)).sum(axis: -1) + log(hits.sum(axis: -1))

@@ -18,10 +18,10 @@ public struct Poisson: Distribution {
 
     public func logProb(_ value: Tensor) -> Tensor {
         validateValue(value)
-        // x log r - r - log Gamma(n) with n = x + 1, Stirling's large terms cancelled by hand:
-        // at counts near a million each term is 1e7 and float32 kept the sum to about 1 nat.
-        // (log(r/n) as 1 + (r - n)/n cancelled for counts far above the rate: 473 nats off for
-        // Poisson(0.01) at 10,000.)
+        // x log r - r - log Gamma(n) with n = x + 1, Stirling's large terms cancelled by hand
+        // (at counts near a million each term is 1e7 and float32 kept the sum to about 1 nat):
+        // x log(r/n) + (n - r) - log(n)/2 - log(2 pi)/2 - R(n), log(r/n) keeping its digits both
+        // near r = n and far from it (logRatio).
         let n = value + 1
         return value * logRatio(rate, n) + (n - rate) - 0.5 * log(n) - 0.5 * logTwoPi - logGammaRemainder(n)
     }

@@ -116,7 +116,7 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
                 } else if let repeated = RepeatedRows.current, site.inputs == ["data"], rows % repeated.copies == 0 {
                     // The rows are copies of the same rows: their encoder runs once for them all.
                     repeatedRows = repeated
-                    raw = repeated.encoderOutputs.value(of: "\(site.name) encoder", copies: repeated.copies) {
+                    raw = repeated.encoderOutputs.output(of: site.name, copies: repeated.copies) {
                         let once = module(site.name, networks[site.name]!)(dataFeatures(data.rows(Array(0..<(rows / repeated.copies))), trunk: trunk))
                         return repeated.copies == 1 ? once : Tensor.concatenate(Array(repeating: once, count: repeated.copies), axis: batchRank + plate.dim)
                     }
@@ -141,7 +141,7 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             raw = raw.reshaped(to: leading + [raw.shape.last ?? 0])
             let shaped = raw
             let makeQ = { family.distribution(shaped, leading: leading, site: site.shape) }
-            let q = repeatedRows.map { $0.encoderOutputs.value(of: "\(site.name) guide", copies: $0.copies, makeQ) } ?? makeQ()
+            let q = repeatedRows.map { $0.encoderOutputs.distribution(of: site.name, copies: $0.copies, makeQ) } ?? makeQ()
             var value = Tensor(0)
             withPlates(frames(of: site, rows: rows, datasetSize: datasetSize)) { value = latent(site.name, at: site.location) ~ q }
             if family.feedsDownstreamHeads, plan.guidedSites.contains(where: { $0.inputs.contains(site.name) }) {
@@ -302,14 +302,28 @@ struct RepeatedRows: Sendable {
 /// copies, and the guide distributions made of them, computed once per site and number: the
 /// passes of one importance-sampled estimate share them.
 final class EncoderOutputs: @unchecked Sendable {
-    private var kept: [String: [Int: Any]] = [:]
+    private struct Key: Hashable {
+        let site: String
+        let copies: Int
+    }
 
-    /// The value kept under `key` for `copies` copies of the rows: `compute()` the first time
-    /// it is asked for.
-    func value<Value>(of key: String, copies: Int, _ compute: () -> Value) -> Value {
-        if let value = kept[key]?[copies] as? Value { return value }
-        let value = compute()
-        kept[key, default: [:]][copies] = value
-        return value
+    private var outputs: [Key: Tensor] = [:]
+    private var distributions: [Key: any Distribution] = [:]
+
+    /// The output of `site`'s encoder on `copies` copies of the rows: `compute()` the first
+    /// time it is asked for.
+    func output(of site: String, copies: Int, _ compute: () -> Tensor) -> Tensor {
+        let key = Key(site: site, copies: copies)
+        if let output = outputs[key] { return output }
+        outputs[key] = compute()
+        return outputs[key]!
+    }
+
+    /// The guide's distribution of `site` made of that output: `compute()` the first time.
+    func distribution(of site: String, copies: Int, _ compute: () -> any Distribution) -> any Distribution {
+        let key = Key(site: site, copies: copies)
+        if let distribution = distributions[key] { return distribution }
+        distributions[key] = compute()
+        return distributions[key]!
     }
 }
