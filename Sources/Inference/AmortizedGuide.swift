@@ -313,17 +313,19 @@ final class EncoderOutputs: @unchecked Sendable {
     /// The output of `site`'s encoder on `copies` copies of the rows: `compute()` the first
     /// time it is asked for.
     func output(of site: String, copies: Int, _ compute: () -> Tensor) -> Tensor {
-        let key = Key(site: site, copies: copies)
-        if let output = outputs[key] { return output }
-        outputs[key] = compute()
-        return outputs[key]!
+        Self.kept(in: &outputs, Key(site: site, copies: copies), compute)
     }
 
     /// The guide's distribution of `site` made of that output: `compute()` the first time.
     func distribution(of site: String, copies: Int, _ compute: () -> any Distribution) -> any Distribution {
-        let key = Key(site: site, copies: copies)
-        if let distribution = distributions[key] { return distribution }
-        distributions[key] = compute()
-        return distributions[key]!
+        Self.kept(in: &distributions, Key(site: site, copies: copies), compute)
+    }
+
+    /// `store[key]`, set to `compute()` first if it is not there.
+    private static func kept<Value>(in store: inout [Key: Value], _ key: Key, _ compute: () -> Value) -> Value {
+        if let value = store[key] { return value }
+        let value = compute()
+        store[key] = value
+        return value
     }
 }

@@ -121,11 +121,11 @@ struct Train: Subcommand {
             output.human(plan.description)
             if let note = objective.note { output.human(note) }
         }
-        // A fresh run keeps the files of the run it replaces, and puts them back if it fails
-        // before writing its own.
         if case .cosine = options.schedule, let planned = resume?.checkpoint.metadata["planned epochs"], planned != String(options.epochs) {
             output.human("note: the cosine schedule now runs over \(options.epochs) epochs in all; the run being resumed planned it over \(planned), so its rate takes the longer curve from here")
         }
+        // A fresh run keeps the files of the run it replaces, and puts them back if it fails
+        // before writing its own.
         let setAside = resume == nil ? try folder.setAsidePreviousRun() : nil
         if setAside != nil { output.human("\(outPath) holds an earlier run: its files are kept in \(folder.previous)") }
         let start = Date()
