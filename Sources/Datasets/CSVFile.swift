@@ -92,7 +92,7 @@ public enum CSVFile {
                     throw DataError.malformed(path: path, line: record.line, column: column + 1, reason: "\(what) in column '\(names[column])'; remove or fill in that row")
                 }
                 guard value.isFinite else {
-                    throw DataError.malformed(path: path, line: record.line, column: column + 1, reason: "\(value) is not a finite number")
+                    throw DataError.malformed(path: path, line: record.line, column: column + 1, reason: "'\(field)' is beyond the range of a 32-bit float (magnitudes up to 3.4e38)")
                 }
                 values.append(value)
             }

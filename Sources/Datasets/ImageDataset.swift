@@ -105,7 +105,6 @@ public struct Dataset {
             csv = try CSVFile.read(path, columns: columns)
             let table = csv!.values
             try checkRows(table, path: path)
-            guard table.isFinite else { throw DataError.corrupt(path: path, reason: "the data contain NaN or infinite values") }
             all = DataRows(table)
         } else {
             throw DataError.unsupported(path: path, reason: "expected a folder of MNIST IDX files, a .csv or a .npy file")
@@ -145,7 +144,10 @@ public struct Dataset {
             let count = Swift.min(step, file.rowCount - start)
             try buffer.withUnsafeMutableBufferPointer { try file.read(Array(start..<(start + count)), into: $0.baseAddress!) }
             for (index, value) in buffer.prefix(count * file.rowLength).enumerated() {
-                guard value.isFinite else { throw DataError.corrupt(path: source, reason: "the data contain NaN or infinite values") }
+                guard value.isFinite else {
+                    let held = value.isInfinite && file.element == .float64 ? "a number beyond the range of a 32-bit float (magnitudes up to 3.4e38)" : "\(value)"
+                    throw DataError.corrupt(path: source, reason: "row \(start + index / file.rowLength), number \(index % file.rowLength) holds \(held); the data must be finite numbers")
+                }
                 (smallest, largest) = (Swift.min(smallest, value), Swift.max(largest, value))
                 if notAByte == nil, !(value >= 0 && value <= 255 && value == value.rounded()) { notAByte = (start + index / file.rowLength, value) }
                 if negative == nil, value < 0 { negative = (start + index / file.rowLength, value) }

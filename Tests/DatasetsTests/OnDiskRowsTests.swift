@@ -78,7 +78,18 @@ final class OnDiskRowsTests: XCTestCase {
         broken[77] = .nan
         let nan = try npy("nan.npy", descr: "<f4", shape: [50, 4], payload: broken.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
         XCTAssertThrowsError(try Dataset.load(nan)) { error in
-            XCTAssertEqual("\(error)", "\(nan): the data contain NaN or infinite values")
+            XCTAssertEqual("\(error)", "\(nan): row 19, number 1 holds nan; the data must be finite numbers")
+        }
+        var doubles = values.map(Double.init)
+        doubles[130] = 1e300
+        let huge = try npy("huge.npy", descr: "<f8", shape: [50, 4], payload: doubles.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        XCTAssertThrowsError(try Dataset.load(huge)) { error in
+            XCTAssertEqual("\(error)", "\(huge): row 32, number 2 holds a number beyond the range of a 32-bit float (magnitudes up to 3.4e38); the data must be finite numbers")
+        }
+        let text = folder.appendingPathComponent("huge.csv").path
+        try "a,b\n1,2\n3,-1e39\n4,5\n".write(toFile: text, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try Dataset.load(text)) { error in
+            XCTAssertEqual("\(error)", "\(text):3:2: '-1e39' is beyond the range of a 32-bit float (magnitudes up to 3.4e38)")
         }
     }
 
