@@ -57,9 +57,10 @@ extension Tensor {
     }
 
     /// The sum over `axes` on the vectorized kernels when they are a run of leading axes or
-    /// of trailing axes (a matrix's column or row sums); nil otherwise.
+    /// of trailing axes (a matrix's column or row sums); nil otherwise, and for no elements
+    /// (the kernels would write none of the zeros a sum over an empty axis gives).
     func contiguousSum(_ axes: [Int]) -> Tensor? {
-        guard !axes.isEmpty, axes == Array(axes.first!...axes.last!) else { return nil }
+        guard count > 0, !axes.isEmpty, axes == Array(axes.first!...axes.last!) else { return nil }
         let keptShape = reducedShape(axes, keepDims: true)
         if axes.last == rank - 1 {
             let columns = Shape.count(Array(shape[axes.first!...]))

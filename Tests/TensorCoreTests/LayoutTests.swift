@@ -95,3 +95,45 @@ final class LayoutTests: XCTestCase {
         return axes.flatMap { first in permutations(of: axes.filter { $0 != first }).map { [first] + $0 } }
     }
 }
+
+/// Reductions over an axis of size 0 give their identities (0 for sums and products of
+/// matrices, -inf for the maximum and log-sum-exp), never the bytes left in reused memory.
+final class EmptyAxisTests: XCTestCase {
+    /// Fills freed heap blocks of small sizes with NaN, so that an output never written reads NaN.
+    func dirtyTheHeap() {
+        for count in [1, 2, 3, 4, 6, 8, 12, 16] {
+            for _ in 0..<8 { _ = Tensor.full([count], .nan) + 1 }
+        }
+    }
+
+    func testReductionsOverAnEmptyAxisGiveTheirIdentity() {
+        let cases: [(String, () -> Tensor, [Int], [Float])] = [
+            ("sum of [0]", { Tensor.zeros([0]).sum() }, [], [0]),
+            ("sum over the last axis of [3, 0]", { Tensor.zeros([3, 0]).sum(axis: 1) }, [3], [0, 0, 0]),
+            ("sum over the first axis of [0, 3]", { Tensor.zeros([0, 3]).sum(axis: 0) }, [3], [0, 0, 0]),
+            ("sum over the middle axis of [2, 0, 2]", { Tensor.zeros([2, 0, 2]).sum(axis: 1) }, [2, 2], [0, 0, 0, 0]),
+            ("sum keeping dims of [3, 0]", { Tensor.zeros([3, 0]).sum(axis: 1, keepDims: true) }, [3, 1], [0, 0, 0]),
+            ("max over the last axis of [3, 0]", { Tensor.zeros([3, 0]).max(axis: 1) }, [3], [-.infinity, -.infinity, -.infinity]),
+            ("logSumExp over the last axis of [3, 0]", { Tensor.zeros([3, 0]).logSumExp(axis: 1) }, [3], [-.infinity, -.infinity, -.infinity]),
+            ("logSumExp over the first axis of [0, 2]", { Tensor.zeros([0, 2]).logSumExp(axis: 0) }, [2], [-.infinity, -.infinity]),
+            ("matmul of [3, 0] by [0, 2]", { matmul(Tensor.zeros([3, 0]), Tensor.zeros([0, 2])) }, [3, 2], [0, 0, 0, 0, 0, 0]),
+            ("affine of [3, 0] by [0, 2] plus a bias", { affine(Tensor.zeros([3, 0]), Tensor.zeros([0, 2]), Tensor([1, 2])) }, [3, 2], [1, 2, 1, 2, 1, 2]),
+        ]
+        for (name, compute, shape, expected) in cases {
+            for _ in 0..<3 {
+                dirtyTheHeap()
+                let result = compute()
+                XCTAssertEqual(result.shape, shape, name)
+                XCTAssertEqual(result.scalars, expected, name)
+            }
+        }
+    }
+
+    /// A sum over an empty axis is 0 and its gradient flows back as an empty tensor.
+    func testTheGradientThroughAnEmptySumIsEmpty() throws {
+        dirtyTheHeap()
+        let (value, gradients) = try valueWithGradient(at: [Tensor.zeros([3, 0])]) { inputs in (inputs[0] * 2).sum(axis: 1).sum() }
+        XCTAssertEqual(value.scalars, [0])
+        XCTAssertEqual(gradients[0].shape, [3, 0])
+    }
+}
