@@ -79,6 +79,9 @@ struct Train: Subcommand {
             if let given = self.arguments.text("data"), URL(fileURLWithPath: given).standardizedFileURL.path != resume.dataPath {
                 throw UsageError("--data \(given) differs from the data of the run being resumed (\(resume.dataPath ?? "the bundled data")); a resumed run keeps its data")
             }
+            if let given = columnList(self.arguments.text("columns")), given != resume.columns {
+                throw UsageError("--columns \(given.joined(separator: ",")) differs from the columns of the run being resumed (\(resume.columns?.joined(separator: ",") ?? "none chosen")); a resumed run keeps its data")
+            }
             if let stored = resume.checkpoint.metadata["training rows"], stored != String(data.train.rowCount) {
                 throw UsageError("the data have \(data.train.rowCount) training rows; the run being resumed was trained on \(stored), so the data changed since")
             }

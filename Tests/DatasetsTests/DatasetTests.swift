@@ -95,6 +95,17 @@ final class DatasetTests: XCTestCase {
         XCTAssertThrowsError(try CSVFile.read(missing)) { error in
             XCTAssertEqual("\(error)", "\(missing):3:2: a missing value ('NA') in column 'b'; remove or fill in that row")
         }
+        // A run keeps its columns by name: a name the header gives two kept columns is refused,
+        // chosen or not; two text columns of one name are left out as before.
+        let twice = try write("g.csv", Array("a,a,b,y\n1,2,3,4\n5,6,7,8\n".utf8))
+        for columns in [nil, ["a", "y"]] {
+            XCTAssertThrowsError(try CSVFile.read(twice, columns: columns)) { error in
+                XCTAssertEqual("\(error)", "\(twice): CSV: the header names columns 1 and 2 'a'; rename one, so that each column has a name of its own")
+            }
+        }
+        XCTAssertEqual(try CSVFile.read(twice, columns: ["b", "y"]).values.scalars, [3, 4, 7, 8])
+        let labels = try write("h.csv", Array("x,k,k\n1,p,q\n2,r,s\n".utf8))
+        XCTAssertEqual(try CSVFile.read(labels).columns, ["x"])
     }
 
     /// R's `write.csv(faithful)`: quoted names, and a first column of quoted row names under an

@@ -382,6 +382,10 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(train.out.contains("left out of \(data): the unnamed first column (row names), 'kind' (text)"), train.out.joined(separator: "\n"))
         let chosen = try LatentProcess.run(["train", "ppca", "--data", data, "--columns", "waiting", "--epochs", "1", "--out", out, "--json"])
         XCTAssertEqual(chosen.status, 0, chosen.error.joined(separator: "\n"))
+        let otherColumns = try LatentProcess.run(["train", "ppca", "--resume", "--columns", "eruptions", "--epochs", "2", "--out", out])
+        XCTAssertEqual(otherColumns.error, ["latent: --columns eruptions differs from the columns of the run being resumed (waiting); a resumed run keeps its data"])
+        let sameColumns = try LatentProcess.run(["train", "ppca", "--resume", "--columns", "waiting", "--epochs", "2", "--out", out])
+        XCTAssertEqual(sameColumns.status, 0, sameColumns.error.joined(separator: "\n"))
         let wrong = try LatentProcess.run(["train", "ppca", "--data", data, "--columns", "duration", "--out", out])
         XCTAssertEqual(wrong.error, ["latent: \(data): CSV: no column 'duration' (the columns are eruptions, waiting, kind)"])
     }
