@@ -127,15 +127,24 @@ public struct Dataset {
         return lowered.hasSuffix(".csv") || lowered.hasSuffix(".csv.gz")
     }
 
-    /// The rows of the raw `.npy` file `raw`, left on disk: a 3-D array is images, kept as they
-    /// are when no value passes 1, and scaled from 0...255 to [0, 1] when every value is a whole
-    /// number in 0...255 and one passes 1; other images are refused, naming a value that is
-    /// neither. One pass over the file checks every value is finite.
+    /// The rows of the raw `.npy` file `raw`, left on disk: a 3-D array is images, as is a 4-D
+    /// one with one channel (N, H, W, 1) or (N, 1, H, W); images are kept as they are when no
+    /// value passes 1, and scaled from 0...255 to [0, 1] when every value is a whole number in
+    /// 0...255 and one passes 1; other images are refused, naming a value that is neither. One
+    /// pass over the file checks every value is finite.
     static func npy(_ raw: String, source: String) throws -> (rows: DataRows, imageShape: [Int]?) {
         var (file, shape) = try NPYFile.rows(raw)
         guard !shape.isEmpty else { throw DataError.corrupt(path: source, reason: "the array is a single number; data need rows (a first axis)") }
         try checkRows(rows: file.rowCount, numbersPerRow: file.rowLength, shape: [file.rowCount, file.rowLength], path: source)
-        let imageShape = shape.count == 3 ? Array(shape.suffix(2)) : nil
+        let imageShape: [Int]?
+        switch shape.count {
+        case 1, 2: imageShape = nil
+        case 3: imageShape = Array(shape.suffix(2))
+        case 4 where shape[3] == 1: imageShape = [shape[1], shape[2]]
+        case 4 where shape[1] == 1: imageShape = [shape[2], shape[3]]
+        default:
+            throw DataError.unsupported(path: source, reason: "a \(shape.count)-D array of shape \(Shape.describe(shape)): a 3-D array (N, H, W) is read as images, as is a 4-D one of one channel, (N, H, W, 1) or (N, 1, H, W), and a 2-D one as rows of numbers; reshape it to one of those")
+        }
         var (smallest, largest) = (Float.infinity, -Float.infinity)
         var notAByte: (row: Int, value: Float)?, negative: (row: Int, value: Float)?
         let step = Swift.max(1, (1 << 20) / file.rowLength)

@@ -209,6 +209,17 @@ final class DatasetTests: XCTestCase {
         let bytes = (0..<40).map { Float($0 * 37 % 256) }
         let values = { (data: Dataset) in try data.train.tensor().scalars + data.test.tensor().scalars }
         XCTAssertEqual(Set(try values(Dataset.load(try images("bytes.npy", bytes)))), Set(bytes.map { $0 * Float(1.0 / 255) }))
+        // One channel, last or first, is the same images; more channels, or more axes, are refused.
+        for shape in ["10, 2, 2, 1", "10, 1, 2, 2"] {
+            let channel = try write("channel.npy", npy("<f4", shape: shape, payload: bytes.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+            let data = try Dataset.load(channel)
+            XCTAssertEqual(data.imageShape, [2, 2], shape)
+            XCTAssertEqual(Set(try values(data)), Set(bytes.map { $0 * Float(1.0 / 255) }), shape)
+        }
+        let colour = try write("colour.npy", npy("<f4", shape: "5, 2, 2, 2", payload: bytes.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+        XCTAssertThrowsError(try Dataset.load(colour)) { error in
+            XCTAssertEqual("\(error)", "\(colour): a 4-D array of shape [5, 2, 2, 2]: a 3-D array (N, H, W) is read as images, as is a 4-D one of one channel, (N, H, W, 1) or (N, 1, H, W), and a 2-D one as rows of numbers; reshape it to one of those")
+        }
         let unit = (0..<40).map { Float($0 % 2) * 0.75 * ($0 == 4 ? -1 : 1) }
         XCTAssertEqual(Set(try values(Dataset.load(try images("unit.npy", unit)))), [0, 0.75])
         for (name, bad, row, lifted) in [("over.npy", Float(1.01), 3, false), ("fraction.npy", Float(2.5), 7, false), ("large.npy", Float(1000), 9, false),
