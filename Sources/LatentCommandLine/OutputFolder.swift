@@ -66,16 +66,23 @@ final class OutputFolder {
         let hadPrevious: Bool
     }
 
-    /// Moves the files of the run the folder holds (when it holds a checkpoint) into a new
-    /// `previous`, the run kept there before waiting aside in `olderRun`, so that a fresh run
-    /// loses nothing; nil when there was no run. A move that fails undoes the others.
+    /// Moves the files of the run the folder holds (any of `runFiles`, which a fresh run would
+    /// write over) into a new `previous`, the run kept there before waiting aside in
+    /// `olderRun`, so that a fresh run loses nothing; nil when there was none. A `previous`
+    /// holding anything a run does not write is left alone, and the run stops. A move that fails
+    /// undoes the others.
     func setAsidePreviousRun() throws -> SetAside? {
-        guard FileManager.default.fileExists(atPath: file("checkpoint.latent")) else { return nil }
+        guard Self.runFiles.contains(where: { FileManager.default.fileExists(atPath: file($0)) }) else { return nil }
         var status = stat()
         let setAside = SetAside(hadPrevious: lstat(previous, &status) == 0)
         if setAside.hadPrevious {
             guard status.st_mode & S_IFMT == S_IFDIR else {
                 throw FileWriteError(path: previous, reason: "it is a file or a link, not a folder; move it away to keep the run this one replaces")
+            }
+            let foreign = ((try? FileManager.default.contentsOfDirectory(atPath: previous)) ?? []).filter { !Self.runFiles.contains($0) }.sorted()
+            guard foreign.isEmpty else {
+                let named = foreign.prefix(3).joined(separator: ", ") + (foreign.count > 3 ? " and \(foreign.count - 3) more" : "")
+                throw FileWriteError(path: previous, reason: "it holds files a run does not write (\(named)); move them away, or choose another --out, to keep the run this one replaces")
             }
             guard rename(previous, olderRun) == 0 else { throw FileWriteError(path: previous, reason: "cannot move it aside (\(String(cString: strerror(errno))))") }
         }

@@ -216,6 +216,27 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(linked.error, ["latent: cannot write \(out)/previous: it is a file or a link, not a folder; move it away to keep the run this one replaces"])
         XCTAssertEqual(try snapshot(out), third)
         XCTAssertEqual(try snapshot(elsewhere), second)
+        // A `previous` holding anything a run does not write is never replaced.
+        try FileManager.default.removeItem(atPath: out + "/previous")
+        try FileManager.default.createDirectory(atPath: out + "/previous/notes", withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: out + "/previous/thesis.tex"))
+        let foreign = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out])
+        XCTAssertEqual(foreign.error, ["latent: cannot write \(out)/previous: it holds files a run does not write (notes, thesis.tex); move them away, or choose another --out, to keep the run this one replaces"])
+        XCTAssertEqual(try snapshot(out), third)
+        XCTAssertEqual(try String(contentsOfFile: out + "/previous/thesis.tex", encoding: .utf8), "mine")
+        // Files a run writes, in a folder with no checkpoint, are set aside as well.
+        let mine = path("mine")
+        try FileManager.default.createDirectory(atPath: mine, withIntermediateDirectories: true)
+        try Data("my report".utf8).write(to: URL(fileURLWithPath: mine + "/report.html"))
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", mine]).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: mine + "/previous/report.html", encoding: .utf8), "my report")
+        // A fresh run stopped before its first checkpoint leaves the run it replaced in
+        // `previous`; --resume says so.
+        let stopped = path("stopped")
+        try FileManager.default.createDirectory(atPath: stopped + "/previous", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: out + "/checkpoint.latent", toPath: stopped + "/previous/checkpoint.latent")
+        let resumed = try LatentProcess.run(["train", "ppca", "--resume", "--epochs", "2", "--out", stopped])
+        XCTAssertEqual(resumed.error, ["latent: --resume: \(stopped) holds no checkpoint to resume; the run it held before a fresh run began is in \(stopped)/previous: move its files back into \(stopped) to resume it"])
     }
 
     func snapshot(_ out: String) throws -> [Data] {
