@@ -144,16 +144,29 @@ enum GuideCompiler {
         switch forced {
         case .marginalized, .enumerated:
             guard family is CategoricalGuide else { throw refuse("it cannot be \(forced): its support \(shape.prior.support) is not finite") }
-        case .analyticKL:
-            guard closedForm, !(family is PointGuide) else {
-                throw refuse(dependsOnSummedOut ? "its prior depends on a site summed out of the model, so -KL is not a term of the ELBO; use the reparameterized estimator" : "no closed-form KL divergence is known between its guide \(type(of: candidate)) and its prior \(type(of: shape.prior))")
-            }
-        case .reparameterized:
-            guard candidate.hasReparameterizedSample else { throw refuse("its guide \(family) has no reparameterized sampler; use the score function or enumeration") }
+        case .analyticKL where family is PointGuide:
+            throw refuse("no closed-form KL divergence is known between its guide \(type(of: candidate)) and its prior \(type(of: shape.prior))")
+        case .analyticKL, .reparameterized:
+            if let reason = drawRefusal(forced, guide: candidate, prior: shape.prior, dependsOnSummedOut: dependsOnSummedOut) { throw refuse(reason) }
         case .scoreFunction:
             guard !candidate.hasReparameterizedSample else { throw refuse("it is continuous and reparameterized; the score function is for discrete sites") }
         }
         return forced
+    }
+
+    /// Why `estimator`, forced on a site, does not fit its guide `q` and prior `p`, or nil:
+    /// a reparameterized draw needs a reparameterized sampler, and so does the analytic KL (the
+    /// rest of the ELBO reaches the guide only through the draw), which also needs a closed
+    /// form and a prior that no summed-out site moves. Other estimators get nil.
+    static func drawRefusal(_ estimator: Estimator, guide q: any Distribution, prior p: any Distribution, dependsOnSummedOut: Bool) -> String? {
+        guard estimator == .reparameterized || estimator == .analyticKL else { return nil }
+        guard q.hasReparameterizedSample else {
+            let closedForm = estimator == .analyticKL ? ", and with the KL in closed form the rest of the ELBO reaches the guide only through a reparameterized draw" : ""
+            return "its guide \(type(of: q)) has no reparameterized sampler\(closedForm); use enumeration or the score function"
+        }
+        guard estimator == .analyticKL else { return nil }
+        if dependsOnSummedOut { return "its prior depends on a site summed out of the model, so -KL is not a term of the ELBO; use the reparameterized estimator" }
+        return hasClosedFormKL(q, p) ? nil : "no closed-form KL divergence is known between its guide \(type(of: q)) and its prior \(type(of: p))"
     }
 
     /// A local head is fed the data and the earlier guided latents (local ones per row, global

@@ -21,6 +21,9 @@ enum HandWrittenGuide {
             }
             let estimator: Estimator
             if let chosen = forced[site.name] {
+                if let reason = refusal(of: chosen, q: q, p: p, dependsOnSummedOut: dependents.contains(site.name)) {
+                    throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: reason)
+                }
                 estimator = chosen
             } else if q.enumerateSupport() != nil {
                 estimator = .enumerated
@@ -37,6 +40,19 @@ enum HandWrittenGuide {
             throw CompilerError.guideMismatch(site: extra.name, reason: "the hand-written guide samples it, but the model has no latent site of this name")
         }
         return GuidePlan(model: model, sites: sites, maximumBatchRank: prototype.maximumBatchRank, dataPlate: dataPlate)
+    }
+
+    /// Why the options may not force `estimator` on a site whose hand-written guide is `q` and
+    /// prior `p`, or nil when they may.
+    static func refusal(of estimator: Estimator, q: any Distribution, p: any Distribution, dependsOnSummedOut: Bool) -> String? {
+        switch estimator {
+        case .marginalized:
+            return "the options ask to sum it out of the model, but the hand-written guide samples it; leave it out of the guide to have it summed out"
+        case .enumerated:
+            return q.enumerateSupport() == nil ? "it cannot be enumerated: its guide \(type(of: q)) has no finite support" : nil
+        case .reparameterized, .analyticKL, .scoreFunction:
+            return GuideCompiler.drawRefusal(estimator, guide: q, prior: p, dependsOnSummedOut: dependsOnSummedOut)
+        }
     }
 }
 
