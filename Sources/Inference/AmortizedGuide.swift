@@ -73,11 +73,17 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
         }
     }
 
-    /// The guide with each local head's outputs replaced by free per-row parameters starting at
-    /// `initial[site]` (for measuring the amortization gap).
-    func refinedProgram(initial: [String: Tensor]) -> Model<Input, Int> {
-        Model("refined guide of \(plan.model)") { (data: Input, datasetSize: Int) in
-            run(data, datasetSize: datasetSize, networks: [:], trunk: nil, free: initial)
+    /// The guide with each local head freed row by row, for measuring the amortization gap: a
+    /// head fed the data alone is replaced by free per-row outputs starting at `initial[site]`;
+    /// a head also fed upstream latents keeps its network, so that it follows their draws, and
+    /// gets a free per-row offset starting at 0. Either way the refined guide starts as the
+    /// amortized one and can only improve on it.
+    func refinedProgram(initial: [String: Tensor]) throws -> Model<Input, Int> {
+        let fed = plan.guidedSites.filter { $0.plate != nil && $0.inputs != ["data"] }
+        let networks = try Dictionary(uniqueKeysWithValues: fed.map { ($0.name, try network(for: $0)) })
+        let trunk = fed.contains { $0.inputs.contains("data") } ? self.trunk : nil
+        return Model("refined guide of \(plan.model)") { (data: Input, datasetSize: Int) in
+            run(data, datasetSize: datasetSize, networks: networks, trunk: trunk, free: initial)
         }
     }
 
@@ -111,7 +117,7 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
             let leading: [Int]
             var repeatedRows: RepeatedRows?
             if let plate = site.plate {
-                if let initial = free[site.name] {
+                if let initial = free[site.name], networks[site.name] == nil {
                     raw = param(Self.freeOutputName(site.name), initial)
                 } else if let repeated = RepeatedRows.current, site.inputs == ["data"], rows % repeated.copies == 0 {
                     // The rows are copies of the same rows: their encoder runs once for them all.
@@ -122,6 +128,7 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
                     }
                 } else {
                     raw = module(site.name, networks[site.name]!)(concatenated(siteInputs()))
+                    if let initial = free[site.name] { raw = raw + param(Self.freeOutputName(site.name), Tensor.zeros(initial.shape)) }
                 }
                 leading = Array(raw.shape.dropLast().dropLast(-plate.dim - 1))
             } else {

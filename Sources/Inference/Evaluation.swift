@@ -173,8 +173,8 @@ extension Amortized {
     }
 
     /// The amortization gap on `rows`: the encoder's ELBO, the ELBO after `steps` Adam steps
-    /// (rate `learningRate`) on free per-row copies of the local heads' outputs (a namespace of
-    /// their own), and `log p(x)` (exact when every latent is summable, else importance-sampled
+    /// (rate `learningRate`) on free per-row copies of the local heads' outputs (free per-row
+    /// offsets of a head also fed upstream latents; a namespace of their own), and `log p(x)` (exact when every latent is summable, else importance-sampled
     /// with `samples` draws).
     public func amortizationGap(_ rows: Input, steps: Int = 300, learningRate: Float = 0.01, samples: Int = 5000, particles: Int = 10) throws -> AmortizationGap {
         let count = rows.rowCount
@@ -185,7 +185,7 @@ extension Amortized {
         let program = AmortizedGuide<Input>(plan: plan, options: options, featureCount: scaling.mean.count, scaling: scaling)
         let initial = try withoutGradient { try program.headOutputs(rows, parameters: guideParameters) }
         let amortized = try elbo(rows, datasetSize: count, particles: particles) / Float(count)
-        let refined = Amortized(model, guide: program.refinedProgram(initial: initial), estimators: Dictionary(uniqueKeysWithValues: plan.sites.map { ($0.name, $0.estimator) }), seed: seed &+ 1)
+        let refined = Amortized(model, guide: try program.refinedProgram(initial: initial), estimators: Dictionary(uniqueKeysWithValues: plan.sites.map { ($0.name, $0.estimator) }), seed: seed &+ 1)
         for name in parameters.names { refined.parameters.setUnconstrained(name, parameters.unconstrained[name]!) }
         for name in guideParameters.names { refined.guideParameters.setUnconstrained(name, guideParameters.unconstrained[name]!) }
         try refined.compile(example: rows, datasetSize: count)
