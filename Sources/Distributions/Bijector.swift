@@ -82,14 +82,15 @@ public struct AffineBijector: Bijector {
     public func forward(_ x: Tensor) -> Tensor { loc + scale * x }
     public func inverse(_ y: Tensor) -> Tensor { (y - loc) / scale }
     public func logAbsDetJacobian(_ x: Tensor, _ y: Tensor) -> Tensor { log(abs(scale)) + Tensor.zeros(x.shape) }
-    /// Bounds move with the map (and swap when `scale` is negative); a half-line under a
-    /// negative scale, or a scale of mixed signs, gives the real numbers.
+    /// Bounds move with the map, and swap when `scale` is negative (a half-line then turns the
+    /// other way); a scale of mixed signs, or 0, gives the real numbers.
     public func codomain(of domain: Constraint) -> Constraint {
         let signs = Set(scale.uncountedScalars.map { $0 > 0 ? 1 : $0 < 0 ? -1 : 0 })
         guard signs.count == 1, let sign = signs.first, sign != 0 else { return .real }
         switch domain {
-        case .positive where sign > 0: return .greaterThan(loc)
-        case let .greaterThan(lower) where sign > 0: return .greaterThan(forward(lower))
+        case .positive: return sign > 0 ? .greaterThan(loc) : .lessThan(loc)
+        case let .greaterThan(lower): return sign > 0 ? .greaterThan(forward(lower)) : .lessThan(forward(lower))
+        case let .lessThan(upper): return sign > 0 ? .lessThan(forward(upper)) : .greaterThan(forward(upper))
         case .unitInterval: return sign > 0 ? .interval(loc, loc + scale) : .interval(loc + scale, loc)
         case let .interval(lower, upper): return sign > 0 ? .interval(forward(lower), forward(upper)) : .interval(forward(upper), forward(lower))
         default: return .real
@@ -123,12 +124,14 @@ public struct ComposedBijector: Bijector {
 }
 
 /// The image of `domain` under an increasing elementwise map `f` whose image of the real line is
-/// `line`, bounded above by `top` (nil: unbounded): each bound moves through `f`.
+/// `line`, which starts at 0 and is bounded above by `top` (nil: unbounded): each bound moves
+/// through `f`.
 func increasingImage(of domain: Constraint, under f: (Tensor) -> Tensor, line: Constraint, top: Tensor?) -> Constraint {
     func fromBelow(_ lower: Tensor) -> Constraint { top.map { .interval(f(lower), $0) } ?? .greaterThan(f(lower)) }
     switch domain {
     case .positive: return fromBelow(Tensor(0))
     case let .greaterThan(lower): return fromBelow(lower)
+    case let .lessThan(upper): return .interval(Tensor(0), f(upper))
     case .unitInterval: return .interval(f(Tensor(0)), f(Tensor(1)))
     case let .interval(lower, upper): return .interval(f(lower), f(upper))
     default: return line

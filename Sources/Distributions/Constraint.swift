@@ -8,6 +8,8 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
     case positive
     /// `x > lower` (bounds broadcast against the value).
     case greaterThan(Tensor)
+    /// `x < upper` (bounds broadcast against the value).
+    case lessThan(Tensor)
     /// `lower <= x <= upper` (bounds broadcast against the value).
     case interval(Tensor, Tensor)
     /// `0 <= x <= 1`.
@@ -28,6 +30,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         case .real: return "real"
         case .positive: return "positive"
         case let .greaterThan(lower): return "greater than \(lower.uncountedScalars.count == 1 ? "\(lower.uncountedScalars[0])" : "its lower bound")"
+        case let .lessThan(upper): return "less than \(upper.uncountedScalars.count == 1 ? "\(upper.uncountedScalars[0])" : "its upper bound")"
         case let .interval(lower, upper): return lower.count == 1 && upper.count == 1 ? "interval [\(lower.uncountedScalars[0]), \(upper.uncountedScalars[0])]" : "interval [low, high]"
         case .unitInterval: return "unit interval [0, 1]"
         case .simplex: return "simplex"
@@ -59,7 +62,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
     /// bounds; for the others, the elementwise part of their test (not NaN).
     var scalarRange: ScalarRange {
         switch self {
-        case .real, .simplex, .lowerCholesky, .greaterThan, .interval: return .notNaN
+        case .real, .simplex, .lowerCholesky, .greaterThan, .lessThan, .interval: return .notNaN
         case .positive: return .positive
         case .unitInterval: return .unitInterval
         case .boolean: return ScalarRange(lower: 0, upper: 1, integral: true, description: description)
@@ -75,6 +78,8 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         switch self {
         case let .greaterThan(lower):
             return (value .> lower).expanded(to: value.shape).uncountedScalars.firstIndex { $0 == 0 }
+        case let .lessThan(upper):
+            return (value .< upper).expanded(to: value.shape).uncountedScalars.firstIndex { $0 == 0 }
         case let .interval(lower, upper):
             return ((value .>= lower) * (value .<= upper)).expanded(to: value.shape).uncountedScalars.firstIndex { $0 == 0 }
         case .simplex:
@@ -110,6 +115,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         switch self {
         case let .interval(lower, upper): return [lower, upper]
         case let .greaterThan(lower): return [lower]
+        case let .lessThan(upper): return [upper]
         default: return []
         }
     }
@@ -119,6 +125,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         switch self {
         case let .interval(lower, upper): return .interval(try transform(lower), try transform(upper))
         case let .greaterThan(lower): return .greaterThan(try transform(lower))
+        case let .lessThan(upper): return .lessThan(try transform(upper))
         default: return self
         }
     }
@@ -129,6 +136,7 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         case .real: return IdentityBijector()
         case .positive: return ExpBijector()
         case let .greaterThan(lower): return ComposedBijector([ExpBijector(), AffineBijector(loc: lower, scale: 1)])
+        case let .lessThan(upper): return ComposedBijector([ExpBijector(), AffineBijector(loc: upper, scale: -1)])
         case let .interval(lower, upper): return ComposedBijector([SigmoidBijector(), AffineBijector(loc: lower, scale: upper - lower)])
         case .unitInterval: return SigmoidBijector()
         case .simplex: return StickBreakingBijector()

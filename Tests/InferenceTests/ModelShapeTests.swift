@@ -78,6 +78,35 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// A half-line turned over by a negative scale is the other half-line: z = -t with t ~
+    /// Exponential(1) lives below 0, and its guide must propose only there (its support read
+    /// as the real line, so training stopped at the first step with an Exponential value below
+    /// 0, or, with validation past, scored such values). With x ~ N(z, s^2), log p(x) =
+    /// x + s^2/2 + log Q((x + s^2) / s).
+    func testANegativeScaleTurnsAHalfLineOver() throws {
+        let flipped = TransformedDistribution(Exponential(rate: 1), AffineBijector(loc: Tensor(0), scale: Tensor(-1)))
+        XCTAssertEqual(flipped.support.description, "less than 0.0")
+        XCTAssertEqual(flipped.logProb(Tensor([-0.8, -2])).scalars, [-0.8, -2])
+        let model = Model("below zero") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ TransformedDistribution(Exponential(rate: 1), AffineBijector(loc: Tensor(0), scale: Tensor(-1)))
+                observe("x", x) ~ Normal(z, 0.3)
+            }
+        }
+        // Rows where the posterior, N(x + s^2, s^2) cut at 0, lies well below the bound: a
+        // guide through exp cannot follow a density piled against it.
+        let x = Tensor([-2.2, -2.6, -3.1, -3.5, -2.8, -4.0])
+        let vi = Amortized(model, options: CompilerOptions(hiddenSizes: [8], activation: .tanh))
+        _ = try vi.fit(x, options: TrainingOptions(epochs: 2000, batchSize: 6, optimizer: .adam(learningRate: 0.02)))
+        let estimated = try vi.importanceSampledLogLikelihood(x, samples: 4000).scalars
+        for (row, value) in x.scalars.enumerated() {
+            let v = Double(value)
+            let s = 0.3
+            let exact = v + s * s / 2 + Foundation.log(0.5 * erfc((v + s * s) / s / 2.0.squareRoot()))
+            XCTAssertEqual(Double(estimated[row]), exact, accuracy: 0.03, "row \(row)")
+        }
+    }
+
     /// The data plate at dimension -2 (rows) around a feature plate: log p(x_n) per row
     /// is N(x_n; 0, I + 1 1^T), which importance sampling must reproduce (it returned 0).
     func testImportanceSamplingWithTheDataPlateAtDimensionMinusTwo() throws {
