@@ -13,26 +13,36 @@ public enum GaussianMixtureEM {
 
     /// Weights, locations and variances after at most `iterations` EM steps from the given
     /// locations (variances starting at each column's variance), stopping once a step gains less
-    /// than 1e-7 nats per point, and the mean log-likelihood per point of the last step.
+    /// than 1e-7 nats per point, and the mean log-likelihood per point of those returned.
     public static func fit(_ x: Tensor, locs initialLocs: Tensor, iterations: Int = 500) -> (weights: Tensor, locs: Tensor, variances: Tensor, logLikelihood: Float) {
         let k = initialLocs.shape[0]
         var weights = Tensor.ones([k]) / Float(k)
         var locs = initialLocs
         var variances = square(columnSpread(x)).expanded(to: initialLocs.shape)
-        var logLikelihood: Float = 0
-        for iteration in 0..<iterations {
+        // log w_k + log N(x_n; mu_k, diag sigma_k^2), and its log-sum-exp over k.
+        func joint() -> (joint: Tensor, marginal: Tensor) {
             let centered = x.unsqueezed(axis: 1) - locs
             let joint = log(weights) - 0.5 * (log(2 * Float.pi * variances) + centered * centered / variances).sum(axis: -1)
-            let marginal = joint.logSumExp(axis: 1, keepDims: true)
+            return (joint, joint.logSumExp(axis: 1, keepDims: true))
+        }
+        var logLikelihood: Float = 0
+        var converged = false
+        for iteration in 0..<iterations {
+            let (joint, marginal) = joint()
             let previous = logLikelihood
             logLikelihood = marginal.mean().scalar
-            if iteration > 0, abs(logLikelihood - previous) < 1e-7 { break }
+            if iteration > 0, abs(logLikelihood - previous) < 1e-7 {
+                converged = true
+                break
+            }
             let responsibility = exp(joint - marginal)
             let counts = clamp(responsibility.sum(axis: 0), min: 1e-6)
             weights = counts / Float(x.shape[0])
             locs = matmul(responsibility, x, transposeA: true) / counts.unsqueezed(axis: 1)
             variances = clamp(matmul(responsibility, x * x, transposeA: true) / counts.unsqueezed(axis: 1) - locs * locs, min: 0) + 1e-6
         }
+        // Out of iterations, the last update has not been scored yet.
+        if !converged, iterations > 0 { logLikelihood = joint().marginal.mean().scalar }
         return (weights, locs, variances, logLikelihood)
     }
 

@@ -23,6 +23,31 @@ final class GaussianMixtureEMTests: XCTestCase {
         XCTAssertEqual(best.weights.scalars.sorted()[0], 0.3, accuracy: 0.06, "within 2.6 standard errors of a proportion of 400 draws")
     }
 
+    /// The log-likelihood returned is that of the parameters returned, also when EM runs out of
+    /// iterations (it was the one before the last update: -3.6701 against -3.3465 after one).
+    func testTheLogLikelihoodIsThatOfTheParametersReturned() {
+        let x = twoClusters()
+        for iterations in [1, 2, 5, 500] {
+            let result = GaussianMixtureEM.fit(x, locs: Tensor([[1, 0], [5, 2]]), iterations: iterations)
+            let (w, mu, v) = (result.weights.scalars.map(Double.init), result.locs.scalars.map(Double.init), result.variances.scalars.map(Double.init))
+            var total = 0.0
+            for row in 0..<400 {
+                var terms: [Double] = []
+                for k in 0..<2 {
+                    var term = Foundation.log(w[k])
+                    for d in 0..<2 {
+                        let variance = v[2 * k + d], deviation = Double(x.scalars[2 * row + d]) - mu[2 * k + d]
+                        term -= 0.5 * (Foundation.log(2 * Double.pi * variance) + deviation * deviation / variance)
+                    }
+                    terms.append(term)
+                }
+                let top = terms.max()!
+                total += top + Foundation.log(terms.map { Foundation.exp($0 - top) }.reduce(0, +))
+            }
+            XCTAssertEqual(Double(result.logLikelihood), total / 400, accuracy: 1e-5, "\(iterations) iterations")
+        }
+    }
+
     /// A component that no point is near keeps finite parameters (its weight goes to zero).
     func testAnEmptyComponentStaysFinite() {
         let result = GaussianMixtureEM.fit(twoClusters(), locs: Tensor([[0, 0], [6, 1], [500, 500]]))
