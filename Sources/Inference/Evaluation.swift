@@ -118,6 +118,7 @@ extension Amortized {
     /// compare the observation with itself.
     public func compareWithExactPosterior(_ rows: Input, site: String) throws -> PosteriorComparison {
         let count = rows.rowCount
+        guard count > 0 else { throw TrainingError.badOptions(reason: "the comparison with the exact posterior needs at least 1 row, got none") }
         if plan == nil { try compile(example: rows, datasetSize: count) }
         guard let plan, let guide else { throw TrainingError.notCompiled }
         guard let plate = plan.dataPlate else {
@@ -178,6 +179,7 @@ extension Amortized {
     /// with `samples` draws).
     public func amortizationGap(_ rows: Input, steps: Int = 300, learningRate: Float = 0.01, samples: Int = 5000, particles: Int = 10) throws -> AmortizationGap {
         let count = rows.rowCount
+        guard count > 0 else { throw TrainingError.badOptions(reason: "the amortization gap needs at least 1 row, got none") }
         if plan == nil { try compile(example: rows, datasetSize: count) }
         guard let plan, handWrittenGuide == nil else {
             throw CompilerError.guideMismatch(site: "*", reason: "the amortization gap needs the compiled guide, not a hand-written one")

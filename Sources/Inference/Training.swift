@@ -312,6 +312,7 @@ extension Amortized {
 
     /// `sum_n log (1/k) sum_i w_{i,n}` over the rows, from k independent draws of the guide.
     func importanceWeightedBound(_ x: Input, k: Int, computation: ELBOComputation<Input>) throws -> Tensor {
+        try computation.requireLocalLatents(figure: "the importance-weighted bound", whole: "the ELBO (objective .elbo)")
         let weights = try (0..<Swift.max(k, 1)).map { draw in try computation.logWeights(x, checkingDensities: draw == 0) }
         return (Tensor.stack(weights).logSumExp(axis: 0) - Float(Foundation.log(Double(Swift.max(k, 1))))).sum()
     }

@@ -79,6 +79,12 @@ final class EvaluationTests: XCTestCase {
                 }
             }
         }
+        // Training on the importance-weighted bound points to the objective that serves.
+        var iwae = TrainingOptions(epochs: 1, batchSize: 10)
+        iwae.objective = .importanceWeighted(k: 5)
+        XCTAssertThrowsError(try Amortized(mean, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: iwae)) { error in
+            XCTAssertEqual("\(error)", "site 'mu' at InferenceTests/EvaluationTests.swift:\(meanLine): it is global, so the importance-weighted bound does not split into one term per row; use the ELBO (objective .elbo) for the whole data set")
+        }
         // Its log p(x), by scipy: logaddexp over m of log 0.5 + sum_n log N(x_n; 2m - 1, 1).
         XCTAssertEqual(Double(try coin.logMarginalLikelihood(x, 10).scalar), -14.8225, accuracy: 1e-3)
     }
@@ -89,6 +95,11 @@ final class EvaluationTests: XCTestCase {
         _ = try vi.fit(x, options: TrainingOptions(epochs: 5, batchSize: 5, optimizer: .adam(learningRate: 0.01)))
         let comparison = try vi.compareWithExactPosterior(x, site: "z")
         XCTAssertEqual(comparison.klDivergence.count, 5)
+        // No rows is an error, not a mean KL of 0.
+        XCTAssertThrowsError(try vi.compareWithExactPosterior(Tensor.zeros([0]), site: "z")) { error in
+            XCTAssertEqual("\(error)", "bad training options: the comparison with the exact posterior needs at least 1 row, got none")
+        }
+        XCTAssertThrowsError(try vi.amortizationGap(Tensor.zeros([0])))
         for n in 0..<5 {
             XCTAssertEqual(comparison.logLikelihood[n] - comparison.elbo[n], comparison.klDivergence[n], accuracy: 1e-4, "log p(x) - ELBO = KL(q || p) for enumerated sites")
         }
