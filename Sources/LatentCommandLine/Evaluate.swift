@@ -18,16 +18,25 @@ struct Restored {
         self.settings = settings
         // The guide as trained: `--point` and `--estimator` change its families and estimators.
         let flags = TrainingFlags(arguments: try ParsedArguments([], command: "train", flags: TrainingFlags.flags).filling(from: storedTrainingFlags(checkpoint, path: path)))
-        inference = Amortized(model.build(settings), options: try flags.compilerOptions(model.compilerOptions(settings)))
+        let compilerOptions = try flags.compilerOptions(model.compilerOptions(settings))
+        inference = Amortized(model.build(settings), options: compilerOptions)
         // The stored tensors stand in for the initial values, so that settings which do not
         // match them cannot make the model allocate anything large before the check.
         for (name, value) in checkpoint.modelParameters { inference.parameters.setUnconstrained(name, value) }
         for (name, value) in checkpoint.guideParameters { inference.guideParameters.setUnconstrained(name, value) }
         inference.parameters.createsMissingParameters = false
         inference.guideParameters.createsMissingParameters = false
+        let example = Tensor.zeros([2, settings.dataSize])
         do {
-            try inference.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
+            try inference.compile(example: example, datasetSize: 2)
         } catch {
+            // A stored tensor of another shape (the model file changed since, say): the model
+            // compiled with its own initial values names it. (Not for a tensor the checkpoint
+            // lacks, whose settings may ask for more than the checkpoint ever held.)
+            if case ModelError.missingParameter = error {} else {
+                let fresh = Amortized(model.build(settings), options: compilerOptions)
+                if (try? fresh.compile(example: example, datasetSize: 2)) != nil { try fresh.loadParameters(from: checkpoint, path: path) }
+            }
             throw CheckpointError.mismatch(path: path, reason: "its tensors do not fit its model settings (\(error))")
         }
         try inference.loadParameters(from: checkpoint, path: path)

@@ -106,6 +106,25 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// A checkpoint whose model has changed since it was written (here its stored settings, as
+    /// a model file's new layer size would): eval names the tensor that does not fit, as
+    /// --resume does, instead of a guess about minibatch-sized parameters.
+    func testACheckpointOfAChangedModelNamesTheTensorThatDoesNotFit() throws {
+        let out = path("small")
+        XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "8", "--latent-dim", "2", "--out", out]).status, 0)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out + "/checkpoint.latent")))
+        let headerLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+        let header = String(decoding: bytes[16..<(16 + headerLength)], as: UTF8.self)
+        // The settings are JSON inside the header's JSON, so their quotes are escaped.
+        let edited = Array(header.replacingOccurrences(of: #"\"hidden\":8"#, with: #"\"hidden\":16"#).utf8)
+        XCTAssertEqual(edited.count, headerLength + 1, "one setting changed")
+        var changedBytes = Array(bytes[..<12]) + withUnsafeBytes(of: UInt32(edited.count).littleEndian, Array.init) + edited + Array(bytes[(16 + headerLength)..<(bytes.count - 4)])
+        changedBytes += withUnsafeBytes(of: crc32(changedBytes).littleEndian, Array.init)
+        let changed = try write("changed.latent", changedBytes)
+        let result = try LatentProcess.run(["eval", changed])
+        XCTAssertEqual(result.error, ["latent: checkpoint \(changed) does not fit this model: model parameter 'decoder.layers.0.weight' has shape [2, 8], the model needs [2, 16]"])
+    }
+
     /// A trained checkpoint with one parameter made infinite (and its checksum made right):
     /// every command that restores it refuses, instead of printing NaN figures or pictures.
     func testACheckpointHoldingAnInfiniteParameterIsRefused() throws {
