@@ -131,7 +131,9 @@ public struct Checkpoint: Equatable {
         guard !isFolder.boolValue else { throw CheckpointError.corrupt(path: path, reason: "it is a folder, not a checkpoint file") }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard attributes?[.type] as? FileAttributeType == .typeRegular else { throw CheckpointError.corrupt(path: path, reason: "it is not a regular file") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError.corrupt(path: path, reason: "it cannot be read") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.unreadable(path: path, reason: access(path, R_OK) != 0 ? String(cString: strerror(errno)) : "reading it failed")
+        }
         return try Checkpoint(decoding: data, source: path)
     }
 }
@@ -142,6 +144,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case corrupt(path: String, reason: String)
     case unsupportedVersion(path: String, version: Int, supported: Int)
     case unwritable(path: String, reason: String)
+    case unreadable(path: String, reason: String)
     case mismatch(path: String, reason: String)
 
     public var description: String {
@@ -150,6 +153,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .corrupt(path, reason): return "checkpoint \(path) is corrupt: \(reason)"
         case let .unsupportedVersion(path, version, supported): return "checkpoint \(path) has format version \(version); this build reads version \(supported)"
         case let .unwritable(path, reason): return "cannot write \(path): \(reason)"
+        case let .unreadable(path, reason): return "cannot read checkpoint \(path): \(reason)"
         case let .mismatch(path, reason): return "checkpoint \(path) does not fit this model: \(reason)"
         }
     }

@@ -40,6 +40,7 @@ func loadData(_ path: String?, for model: CommandModel, columns: [String]? = nil
         default: return try bundledImages()
         }
     }
+    guard !path.isEmpty else { throw UsageError("--data is empty; give a file or folder of data") }
     let data = try Dataset.load(path, columns: columns, notice: { output?.human($0) })
     if !data.skippedColumns.isEmpty { output?.human("left out of \(path): " + data.skippedColumns.joined(separator: ", ")) }
     return data

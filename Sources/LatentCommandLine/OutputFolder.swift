@@ -124,6 +124,7 @@ func writeText(_ text: String, to path: String) throws {
 /// and not one of the files the command reads (`inputs`: the checkpoint, the data file, or a
 /// data folder, any file in which it reads), which writing it would destroy.
 func outputFile(_ path: String, flag: String, reading inputs: [String?]) throws -> String {
+    guard !path.hasSuffix("/") else { throw FileWriteError(path: path, reason: "it ends in '/', so it names a folder; --\(flag) takes a file name") }
     var output = stat()
     guard stat(path, &output) == 0 else { return path }
     if output.st_mode & S_IFMT == S_IFDIR { throw FileWriteError(path: path, reason: "it is a folder") }

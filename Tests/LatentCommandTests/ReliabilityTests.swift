@@ -96,6 +96,7 @@ final class ReliabilityTests: XCTestCase {
              "checkpoint \(path("unstored.latent")) does not fit this model: its tensors do not fit its model settings (parameter 'decoder.layers.0.weight' at LatentModels/BernoulliVAE.swift:12 is not among the stored parameters)"),
             (["eval", folder.path], "checkpoint \(folder.path) is corrupt: it is a folder, not a checkpoint file"),
             (["eval", "/dev/null"], "checkpoint /dev/null is corrupt: it is not a regular file"),
+            (["train", "ppca", "--data", ""], "--data is empty; give a file or folder of data"),
             (["train", "gmm", "--components", "1"], "flag '--components' of 'train' needs a whole number from 2 to 1000, got '1'"),
             (["train", "ppca", "--out", "/etc/passwd/run"], "cannot write /etc/passwd/run: /etc/passwd is a file, not a folder"),
         ]
@@ -123,6 +124,11 @@ final class ReliabilityTests: XCTestCase {
         let changed = try write("changed.latent", changedBytes)
         let result = try LatentProcess.run(["eval", changed])
         XCTAssertEqual(result.error, ["latent: checkpoint \(changed) does not fit this model: model parameter 'decoder.layers.0.weight' has shape [2, 8], the model needs [2, 16]"])
+        // An output file named like a folder wrote a file of the folder's name.
+        let folderLike = path("scores") + "/"
+        let slash = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--per-example", folderLike])
+        XCTAssertEqual(slash.error, ["latent: cannot write \(folderLike): it ends in '/', so it names a folder; --per-example takes a file name"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("scores")))
     }
 
     /// A trained checkpoint with one parameter made infinite (and its checksum made right):
