@@ -10,10 +10,10 @@ import Synchronization
 package enum TensorMemory {
     /// Elements held by the large tensors alive now.
     private static let held = Atomic<Int>(0)
-    private static let storedLimit = Atomic<Int>(Shape.maximumElements)
+    private static let storedLimit = Atomic<Int>(Int(usableBytes() / 4))
 
-    /// The most elements the large tensors may hold at once: as many floats as the machine has
-    /// memory for (lowered by tests).
+    /// The most elements the large tensors may hold at once: as many floats as fit in the
+    /// memory this process may use (`usableBytes`; lowered by tests).
     package static var limit: Int {
         get { storedLimit.load(ordering: .relaxed) }
         set { storedLimit.store(newValue, ordering: .relaxed) }
@@ -42,6 +42,33 @@ package enum TensorMemory {
         let now = held.load(ordering: .relaxed), limit = self.limit
         guard count > limit - now else { return .success(count) }
         let gigabytes = { (elements: Int) in String(format: "%.3g GB", Double(elements) * 4 / 1e9) }
-        return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than this machine's \(gigabytes(limit)) of memory"))
+        return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than the \(gigabytes(limit)) of memory this process may use"))
+    }
+
+    /// Nine tenths of the least of: the memory available when the process started (Linux's
+    /// MemAvailable, physical memory where it is not known), its control group's limit, and its
+    /// limits on address space and data. Physical memory alone let a run pass what other
+    /// processes left it and be killed by the system instead of refused.
+    package static func usableBytes() -> UInt64 {
+        var bytes = ProcessInfo.processInfo.physicalMemory
+        func number(in path: String, after prefix: String = "") -> UInt64? {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+            let line = prefix.isEmpty ? text : text.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init) ?? ""
+            return UInt64(line.dropFirst(prefix.count).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").first ?? "")
+        }
+        if let kilobytes = number(in: "/proc/meminfo", after: "MemAvailable:") { bytes = Swift.min(bytes, kilobytes * 1024) }
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let limit = number(in: path) { bytes = Swift.min(bytes, limit) }
+        }
+        for resource in [RLIMIT_AS, RLIMIT_DATA] {
+            var limit = rlimit()
+            #if os(Linux)
+            let got = getrlimit(__rlimit_resource_t(resource.rawValue), &limit)
+            #else
+            let got = getrlimit(resource, &limit)
+            #endif
+            if got == 0, limit.rlim_cur != rlim_t.max { bytes = Swift.min(bytes, UInt64(limit.rlim_cur)) }
+        }
+        return Swift.min(bytes / 10 * 9, UInt64(Shape.maximumElements) * 4)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 import XCTest
 
@@ -93,15 +94,32 @@ final class TensorErrorTests: XCTestCase {
         defer { TensorMemory.limit = limit }
         TensorMemory.limit = 1_000_000
         var held: Tensor? = Tensor.zeros([600, 1000])
-        assertThrows("full: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than this machine's 0.004 GB of memory") {
+        assertThrows("full: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than the 0.004 GB of memory this process may use") {
             Tensor.zeros([600, 1000])
         }
-        assertThrows("allocate: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than this machine's 0.004 GB of memory") {
+        assertThrows("allocate: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than the 0.004 GB of memory this process may use") {
             held! * 2
         }
         XCTAssertEqual(held?.shape, [600, 1000])
         held = nil
         XCTAssertNoThrow(try checkingTensorErrors { _ = Tensor.zeros([400, 1000]) * 2 })
+    }
+
+    /// The memory a process may use follows its own limits, not the machine's size alone: a
+    /// data limit of 3 GB (`prlimit --data`, say) leaves nine tenths of it (a run limited so
+    /// was killed by the allocator instead of refused).
+    func testTheMemoryBudgetFollowsTheProcessLimits() throws {
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &saved), 0)
+        defer { _ = setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &saved) }
+        let unlimited = TensorMemory.usableBytes()
+        XCTAssertLessThanOrEqual(unlimited, ProcessInfo.processInfo.physicalMemory / 10 * 9)
+        let limit: UInt64 = 3 << 30
+        try XCTSkipIf(UInt64(saved.rlim_max) < limit || unlimited < limit, "this process may not use 3 GB")
+        var lowered = saved
+        lowered.rlim_cur = rlim_t(limit)
+        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &lowered), 0)
+        XCTAssertEqual(TensorMemory.usableBytes(), limit / 10 * 9)
     }
 
     func testFailedOperationGivesNaNOfThePlausibleShapeSoLaterCodeRuns() throws {
