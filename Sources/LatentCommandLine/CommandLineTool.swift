@@ -17,12 +17,12 @@ public enum CommandLineTool {
         do {
             job = try OpenMPI.fromEnvironment()
         } catch {
-            Output.standard.error("latent: " + oneLine("\(error)"))
+            Output.standard.error("\(programName): " + oneLine("\(error)"))
             exit(2)
         }
         guard let job else { exit(run(arguments, models: models)) }
         if job.size > 1, arguments.first != "train" {
-            if job.rank == 0 { Output.standard.error("latent: only `latent train` runs as one job over several MPI processes; run `latent \(arguments.first ?? "")` without mpirun") }
+            if job.rank == 0 { Output.standard.error("\(programName): only `\(programName) train` runs as one job over several MPI processes; run `\(programName) \(arguments.first ?? "")` without mpirun") }
             job.abort(2)
         }
         DataParallelJob.current = job
@@ -42,17 +42,24 @@ public enum CommandLineTool {
         Set(commands.filter { $0.takesModelOptions }.flatMap { $0.flags.map(\.name) } + ["json", "help"])
     }
 
-    static let help = """
-        latent: amortized variational inference for models written in Swift
+    /// The name this program was run by: `latent`, or a package's own tool (`mine`).
+    static let programName: String = {
+        let name = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? ""
+        return name.isEmpty ? "latent" : name
+    }()
 
-        Usage: latent COMMAND [OPTIONS]
+    static var help: String { """
+        \(programName): amortized variational inference for models written in Swift
+
+        Usage: \(programName) COMMAND [OPTIONS]
 
         Commands:
         \(commands.map { "  " + $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
 
         Every command accepts --json (one JSON object on the last line of standard output)
-        and --help. Run `latent COMMAND --help` for a command's options.
+        and --help. Run `\(programName) COMMAND --help` for a command's options.
         """
+    }
 
     /// Runs the command line `arguments` (without the program name) and returns the exit status:
     /// 0 done, 2 a mistake in what the user gave (flags, data, checkpoint, model), 1 a failure of
@@ -65,7 +72,7 @@ public enum CommandLineTool {
                 return 0
             }
             guard let command = commands.first(where: { matches($0.name, arguments) }) else {
-                throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; run `latent --help` for the list")
+                throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; run `\(programName) --help` for the list")
             }
             let rest = Array(arguments.dropFirst(command.name.split(separator: " ").count))
             let model = command.takesModelOptions ? rest.first.flatMap { name in models.all.first { $0.name == name } } : nil
@@ -77,19 +84,20 @@ public enum CommandLineTool {
             }
             let parsed = try ParsedArguments(rest, command: command.name, flags: command.flags + (model?.flags ?? []) + [.json], positionals: command.positionals.count)
             if parsed.positional.count < command.positionals.count {
-                throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `latent \(command.name) --help`")
+                throw UsageError("'\(command.name)' needs \(command.positionals.joined(separator: " ")); run `\(programName) \(command.name) --help`")
             }
             let report = try checkingTensorErrors { try command.init(arguments: parsed, models: models).run(output: parsed.has("json") ? output.jsonMode() : output) }
             try requireFinite(report)
             if parsed.has("json") {
                 guard output.json(report) else {
-                    output.error("latent: internal error: the figures could not be written as JSON")
+                    output.error("\(programName): internal error: the figures could not be written as JSON")
                     return 1
                 }
             }
             return 0
         } catch let error as UsageError {
-            output.error("latent: " + oneLine(error.message))
+            // Every process reads the same command line: process 0 says what is wrong with it.
+            if output.reportsSharedFailures { output.error("\(programName): " + oneLine(error.message)) }
             return 2
         } catch {
             if error is ProcessFailure {
@@ -97,10 +105,10 @@ public enum CommandLineTool {
                 if !output.reportsSharedFailures { return 2 }
             }
             guard isAboutTheInput(error) else {
-                output.error("latent: internal error: " + oneLine("\(error)"))
+                output.error("\(programName): internal error: " + oneLine("\(error)"))
                 return 1
             }
-            output.error("latent: " + oneLine("\(error)"))
+            output.error("\(programName): " + oneLine("\(error)"))
             return 2
         }
     }

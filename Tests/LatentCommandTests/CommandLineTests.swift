@@ -27,6 +27,18 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// A package's own tool (`CommandLineTool.main` under another name) speaks in its own name.
+    func testAToolOfOnesOwnSpeaksInItsName() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-name-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tool = folder.appendingPathComponent("mine")
+        try FileManager.default.copyItem(at: LatentProcess.productsDirectory.appendingPathComponent("latent"), to: tool)
+        let wrong = try LatentProcess.run(executable: tool, ["frobnicate"])
+        XCTAssertEqual(wrong.error, ["mine: unknown command 'frobnicate'; run `mine --help` for the list"])
+        XCTAssertEqual(try LatentProcess.run(executable: tool, ["--help"]).out.first, "mine: amortized variational inference for models written in Swift")
+    }
+
     /// `bench vae` counts every multiply-add of an epoch: for 784-16-2 on the 9,000 bundled
     /// images, per row the forward pass (784*16 + 16*4 + 2*16 + 16*784), the weight gradients
     /// (as many) and the input gradients of all layers but the first (less 784*16).

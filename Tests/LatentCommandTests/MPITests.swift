@@ -124,6 +124,14 @@ final class MPITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.latent").path))
     }
 
+    /// A mistake in the command line, which every process reads alike, is said once (it was
+    /// also said by process 1, marked with its number).
+    func testABadFlagIsSaidOnce() throws {
+        let run = try mpi(2, ["train", "gmm", "--epochs", "0"])
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.error.filter { $0.hasPrefix("latent") || $0.hasPrefix("[process") }, ["latent: flag '--epochs' of 'train' needs a whole number from 1 to 100000, got '0'"])
+    }
+
     func testOnlyTrainRunsAcrossProcesses() throws {
         let run = try mpi(2, ["models"])
         XCTAssertNotEqual(run.status, 0)
