@@ -98,6 +98,7 @@ public final class Amortized<Input: RowData> {
             plan = try program.countedPlan()
             guide = try program.program()
         }
+        plan!.observedSites = prototype.observedSites.map(\.name)
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
         if let handWrittenGuide {

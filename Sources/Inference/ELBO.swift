@@ -82,8 +82,16 @@ struct ELBOComputation<Input: RowData> {
         return observations
     }
 
-    /// The model must run the plan's latent sites, and the guide each guided one.
+    /// The model must run the plan's latent sites and observe its observed ones, and the guide
+    /// must sample each guided one: a site that comes and goes with the minibatch would leave
+    /// its terms out of some steps.
     func checkSites(guide: Trace, model: Trace) throws {
+        for name in plan.observedSites where model[name]?.kind != .observed {
+            throw CompilerError.guideMismatch(site: name, reason: "the model did not observe this site on this minibatch, though it did when compiled; its observed sites must not depend on the data's values")
+        }
+        if !plan.observedSites.isEmpty, let extra = model.observedSites.first(where: { !plan.observedSites.contains($0.name) }) {
+            throw CompilerError.guideMismatch(site: extra.name, reason: "the model observed a site at \(extra.location) that was not there when the guide was compiled; its observed sites must not depend on the data's values")
+        }
         for site in plan.sites {
             guard model[site.name]?.kind == .latent else {
                 throw CompilerError.guideMismatch(site: site.name, reason: "the model did not run this latent site on this minibatch; its latent sites must not depend on the data's values")

@@ -72,6 +72,8 @@ public struct GuidePlan: CustomStringConvertible {
     public let maximumBatchRank: Int
     /// The data plate of the model, if it has one.
     public let dataPlate: PlateFrame?
+    /// The model's observed sites when it was compiled, which every minibatch must observe.
+    var observedSites: [String] = []
 
     /// The entry for `name`.
     public subscript(name: String) -> GuideSite? { sites.first { $0.name == name } }

@@ -107,6 +107,42 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// Sites that come and go with the minibatch (here the short last one of 6 rows in 4s)
+    /// are refused, naming the site: an observation left out of some steps trained silently.
+    func testSitesThatComeAndGoWithTheMinibatchAreRefused() throws {
+        let x = Tensor([0.5, -1, 2, 0.1, 1.2, -0.4])
+        let dropsItsObservation = Model("drops x") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                if x.shape[0] == 4 { observe("x", x) ~ Normal(z, 1) }
+            }
+        }
+        let gainsAnObservation = Model("gains y") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, 1)
+                if x.shape[0] < 4 { observe("y", x) ~ Normal(2 * z, 1) }
+            }
+        }
+        let gainsALatent = Model("gains w") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                let w = x.shape[0] < 4 ? latent("w") ~ Normal(0, 1) : Tensor(0)
+                observe("x", x) ~ Normal(z + w, 1)
+            }
+        }
+        let cases: [(Model<Tensor, Int>, String)] = [
+            (dropsItsObservation, "site 'x': the model did not observe this site on this minibatch, though it did when compiled; its observed sites must not depend on the data's values"),
+            (gainsAnObservation, "site 'y': the model observed a site at"),
+            (gainsALatent, "site 'w': the model ran a latent site at"),
+        ]
+        for (model, message) in cases {
+            XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: TrainingOptions(epochs: 1, batchSize: 4)), model.name) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(model.name): \(error)")
+            }
+        }
+    }
+
     /// The data plate at dimension -2 (rows) around a feature plate: log p(x_n) per row
     /// is N(x_n; 0, I + 1 1^T), which importance sampling must reproduce (it returned 0).
     func testImportanceSamplingWithTheDataPlateAtDimensionMinusTwo() throws {

@@ -69,7 +69,7 @@ final class ScaffoldTests: XCTestCase {
         XCTAssertTrue((figures["test_elbo"] as? Double)?.isFinite == true)
         let refused = try LatentProcess.run(executable: URL(fileURLWithPath: command), ["train", "factor-analysis", "--factors", "0"])
         XCTAssertEqual(refused.status, 2)
-        XCTAssertEqual(refused.error, ["latent: flag '--factors' of 'train' needs a whole number from 1 to 1000, got '0'"])
+        XCTAssertEqual(refused.error, ["my-models: flag '--factors' of 'train' needs a whole number from 1 to 1000, got '0'"])
     }
 
     func testInitNamesThePackageAfterItsFolderAndRefusesAFolderInUse() throws {
