@@ -27,11 +27,12 @@ public struct Beta: Distribution {
         return dirichletLogDensity(Tensor.stack([x, 1 - x], axis: -1), Tensor.stack([concentration1.expanded(to: shape), concentration0.expanded(to: shape)], axis: -1))
     }
 
-    /// `x / (x + y)` for independent Gamma(a, 1) and Gamma(b, 1) draws (implicit gradients).
+    /// `x / (x + y)` for independent Gamma(a, 1) and Gamma(b, 1) draws (implicit gradients),
+    /// as `sigmoid(log x - log y)`, so that draws too small for a float give no 0 / 0.
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        let x = standardGamma(concentration1.expanded(to: batchShape), sampleShape, using: &generator)
-        let y = standardGamma(concentration0.expanded(to: batchShape), sampleShape, using: &generator)
-        return clamp(x / (x + y), min: Float.leastNormalMagnitude, max: 1 - Float.ulpOfOne / 2)
+        let logX = logStandardGamma(concentration1.expanded(to: batchShape), sampleShape, using: &generator)
+        let logY = logStandardGamma(concentration0.expanded(to: batchShape), sampleShape, using: &generator)
+        return clamp(sigmoid(logX - logY), min: Float.leastNormalMagnitude, max: 1 - Float.ulpOfOne / 2)
     }
 
     public var mean: Tensor { (concentration1 / (concentration1 + concentration0)).expanded(to: batchShape) }

@@ -10,6 +10,9 @@ public struct Dirichlet: Distribution {
     public init(_ concentration: Tensor) {
         self.concentration = concentration
         batchShape = Array(concentration.shape.dropLast())
+        if concentration.rank == 0 {
+            recordDeferredError(DistributionError.shapeMismatch(distribution: "Dirichlet", message: "its concentration is a single number; its last axis holds one concentration per category (Tensor([a1, ..., aK]))"))
+        }
         validate(concentration, "concentration", of: "Dirichlet", must: .positive)
     }
 
@@ -21,10 +24,13 @@ public struct Dirichlet: Distribution {
         return dirichletLogDensity(value, concentration)
     }
 
-    /// Independent Gamma(a_k, 1) draws (implicit gradients), normalized to sum to 1.
+    /// Independent Gamma(a_k, 1) draws (implicit gradients), normalized to sum to 1, from their
+    /// logarithms less the row's largest, so that draws too small for a float give no 0 / 0
+    /// (and divided by their sum, so that a row sums to 1 to the float's precision).
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        let draws = standardGamma(concentration, sampleShape, using: &generator)
-        return draws / draws.sum(axis: -1, keepDims: true)
+        let logDraws = logStandardGamma(concentration, sampleShape, using: &generator)
+        let scaled = exp(logDraws - logDraws.detached.max(axis: -1, keepDims: true))
+        return scaled / scaled.sum(axis: -1, keepDims: true)
     }
 
     public var mean: Tensor { concentration / concentration.sum(axis: -1, keepDims: true) }

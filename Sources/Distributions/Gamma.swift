@@ -28,9 +28,11 @@ public struct Gamma: Distribution {
         return xLogY(a - 1, rx / a) + (a - rx) + log(rate) - 0.5 * log(a) - 0.5 * logTwoPi - logGammaRemainder(a)
     }
 
-    /// A Gamma(a, 1) draw with implicit reparameterization gradients, divided by the rate.
+    /// A Gamma(a, 1) draw with implicit reparameterization gradients, divided by the rate;
+    /// a draw below the smallest normal float (a third of them at a = 0.01) is raised to it, as
+    /// PyTorch does, since 0 lies outside the support.
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        standardGamma(concentration.expanded(to: batchShape), sampleShape, using: &generator) / rate
+        clamp(standardGamma(concentration.expanded(to: batchShape), sampleShape, using: &generator) / rate, min: Float.leastNormalMagnitude)
     }
 
     public var mean: Tensor { (concentration / rate).expanded(to: batchShape) }

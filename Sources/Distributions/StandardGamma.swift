@@ -15,6 +15,20 @@ func standardGamma(_ concentration: Tensor, _ sampleShape: [Int], using generato
     }
 }
 
+/// The logarithms of Gamma(alpha, 1) draws, shape `sampleShape + concentration.shape`, which
+/// do not underflow where the draws do (at small alpha): Beta, Dirichlet and Student's t are
+/// ratios of draws, 0 / 0 when both underflow. Differentiable in `alpha`, as
+/// `(dx/dalpha) / x`.
+func logStandardGamma(_ concentration: Tensor, _ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
+    let alpha = concentration.expanded(to: sampleShape + concentration.shape)
+    let logDraws = Tensor.randomLogGamma(concentration: alpha.detached, using: &generator)
+    return logDraws.recorded(inputs: [alpha]) { g, _ in
+        let a = alpha.uncountedScalars, l = logDraws.uncountedScalars
+        let derivative = Tensor(shape: logDraws.shape, scalars: zip(a, l).map { Float(IncompleteGamma.logDrawDerivative(alpha: Double($0), logX: Double($1))) })
+        return [g * derivative]
+    }
+}
+
 /// The regularized lower incomplete gamma function and the implicit derivative of a draw.
 enum IncompleteGamma {
     /// `P(a, x) = gamma(a, x) / Gamma(a)`: the series for `x < a + 1`, otherwise one minus the
@@ -50,6 +64,16 @@ enum IncompleteGamma {
 
     /// `dx/dalpha` of a Gamma(alpha, 1) draw `x`: `-(dP/dalpha) / p(x; alpha)`, with `dP/dalpha`
     /// by a central difference (step 1e-5 alpha; P is smooth in alpha, error ~1e-9).
+    /// `d log x / dalpha` of a Gamma(alpha, 1) draw `x = e^logX`: `(dx/dalpha) / x`; below
+    /// x = 1e-13, where `P(a, x) = x^a / Gamma(a + 1)` to 13 digits, its closed form
+    /// `(psi(alpha + 1) - log x) / alpha`, which needs no x that a Double can hold.
+    static func logDrawDerivative(alpha: Double, logX: Double) -> Double {
+        guard alpha > 0, logX.isFinite else { return 0 }
+        if logX < -30 { return (SpecialFunctions.digamma(alpha + 1) - logX) / alpha }
+        let x = exp(logX)
+        return drawDerivative(alpha: alpha, x: x) / x
+    }
+
     static func drawDerivative(alpha: Double, x: Double) -> Double {
         guard alpha > 0, x > 0 else { return 0 }
         let h = 1e-5 * Swift.max(alpha, 1e-3)

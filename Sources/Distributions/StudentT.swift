@@ -34,11 +34,12 @@ public struct StudentT: Distribution {
         return normalizer - (df + 1) / 2 * log1p(z * z / df)
     }
 
-    /// `mu + sigma eps sqrt(nu / (2 g))` with `eps ~ N(0, 1)` and `g ~ Gamma(nu/2, 1)`.
+    /// `mu + sigma eps sqrt(nu / (2 g))` with `eps ~ N(0, 1)` and `g ~ Gamma(nu/2, 1)`, through
+    /// `log g`, which does not underflow to an infinite draw at small nu.
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
         let epsilon = Tensor.randomNormal(drawShape(sampleShape), using: &generator)
-        let g = standardGamma((df / 2).expanded(to: batchShape), sampleShape, using: &generator)
-        return loc + scale * epsilon * sqrt(df / (2 * g))
+        let logG = logStandardGamma((df / 2).expanded(to: batchShape), sampleShape, using: &generator)
+        return loc + scale * epsilon * exp(0.5 * (log(df / 2) - logG))
     }
 
     /// `mu` for `nu > 1`, NaN otherwise.

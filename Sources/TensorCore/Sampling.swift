@@ -128,9 +128,32 @@ extension Tensor {
         latent_standard_normal(u1, u2)
     }
 
+    /// Independent draws of `log x`, x ~ Gamma(alpha, 1), for each element `alpha` of
+    /// `concentration`: the draws of `randomGamma` (the same generator positions), kept as
+    /// logarithms, which do not underflow where x does (below 1.4e-45, a third of the draws at
+    /// alpha = 0.01). NaN for a concentration that is not positive.
+    public static func randomLogGamma(concentration: Tensor, using generator: inout RandomGenerator) -> Tensor {
+        let alpha = concentration.detached
+        return drawing(alpha.shape, &generator) { block, element, i in
+            let a = alpha.storage.pointer[i]
+            guard let (base, boost) = marsagliaTsangParts(a, { attempt in block(UInt64(element) << 20 | UInt64(attempt)) }) else { return .nan }
+            return Float(Foundation.log(base) + (boost.map { Foundation.log($0) / Double(a) } ?? 0))
+        }
+    }
+
     /// One Gamma(alpha, 1) draw, taking a fresh Philox block per attempt.
     package static func marsagliaTsang(_ alpha: Float, _ block: (Int) -> (UInt32, UInt32, UInt32, UInt32)) -> Float {
-        guard alpha > 0, alpha.isFinite else { return .nan }
+        guard let (base, boost) = marsagliaTsangParts(alpha, block) else { return .nan }
+        var sample = base
+        if let u = boost { sample *= Foundation.pow(u, 1 / Double(alpha)) }
+        return Float(sample)
+    }
+
+    /// The two parts of a Gamma(alpha, 1) draw `base u^(1/alpha)`: `base`, a Gamma(alpha)
+    /// draw (Gamma(alpha + 1) for alpha < 1), and the uniform `u` of that boost (nil for
+    /// alpha >= 1); nil for an alpha that is not positive and finite.
+    private static func marsagliaTsangParts(_ alpha: Float, _ block: (Int) -> (UInt32, UInt32, UInt32, UInt32)) -> (base: Double, boost: Double?)? {
+        guard alpha > 0, alpha.isFinite else { return nil }
         let boosted = alpha < 1
         let a = Double(boosted ? alpha + 1 : alpha)
         let d = a - 1.0 / 3
@@ -145,9 +168,7 @@ extension Tensor {
             let v3 = v * v * v
             let u = Double(Philox.openUnit(words.2))
             guard Foundation.log(u) < 0.5 * x * x + d - d * v3 + d * Foundation.log(v3) else { continue }
-            var sample = d * v3
-            if boosted { sample *= Foundation.pow(Double(Philox.openUnit(words.3)), 1 / Double(alpha)) }
-            return Float(sample)
+            return (d * v3, boosted ? Double(Philox.openUnit(words.3)) : nil)
         }
     }
 

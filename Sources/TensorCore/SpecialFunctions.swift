@@ -2,7 +2,7 @@ import Foundation
 
 /// Log-gamma, digamma and trigamma in Double, by recurrence to large arguments and
 /// asymptotic series there (Abramowitz & Stegun 6.3.18, 6.4.12), with reflection for x < 0.
-enum SpecialFunctions {
+package enum SpecialFunctions {
     /// `log |Gamma(x)|`; +inf at the poles 0, -1, -2, ...
     static func logGamma(_ x: Double) -> Double {
         Foundation.lgamma(x)
@@ -35,7 +35,7 @@ enum SpecialFunctions {
     }
 
     /// `psi(x)`; NaN at the poles 0, -1, -2, ...
-    static func digamma(_ x: Double) -> Double {
+    package static func digamma(_ x: Double) -> Double {
         guard x.isFinite else { return x == .infinity ? .infinity : .nan }
         if x <= 0 {
             if x == x.rounded() { return .nan }

@@ -192,4 +192,16 @@ private func digammaReference(_ x: Double) -> Double {
     while y < 20 { (shift, y) = (shift + 1 / y, y + 1) }
     let u = 1 / (y * y)
     return Foundation.log(y) - 0.5 / y - u / 12 + u * u / 120 - u * u * u / 252 - shift
+
+    /// Poisson's entropy at a large rate by the asymptotic series (the sum over the support took
+    /// 400 MB at rate 1e8 and stopped the program at 1e9), beside scipy's sum at 60.
+    func testPoissonEntropyAtLargeRates() throws {
+        let entropy = Poisson(rate: Tensor([60, 1e9])).entropy().scalars
+        XCTAssertEqual(Double(entropy[0]), 3.4647101, accuracy: 1e-5)
+        XCTAssertEqual(Double(entropy[1]), 11.7805715, accuracy: 1e-5)
+        // A Dirichlet's concentration needs its category axis.
+        XCTAssertThrowsError(try checkingTensorErrors { _ = Dirichlet(Tensor(2)).sample([4]) }) { error in
+            XCTAssertEqual("\(error)", "Dirichlet: its concentration is a single number; its last axis holds one concentration per category (Tensor([a1, ..., aK]))")
+        }
+    }
 }
