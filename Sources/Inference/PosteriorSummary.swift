@@ -35,10 +35,11 @@ extension Amortized {
         var samples: [String: [Tensor]] = [:]
         var distributions: [String: any Distribution] = [:]
         var replaysModel = !plan.sites.contains { $0.estimator == .marginalized }
+        let known = try knownValues(rows)
         try withoutGradient {
             for _ in 0..<draws {
                 let recorder = TraceHandler()
-                try guide.run(rows, rows.rowCount, handlers: [recorder, guideParameters, SeedHandler(box)])
+                try guide.run(rows, rows.rowCount, handlers: [recorder, guideParameters] + (known.map { [$0] } ?? []) + [SeedHandler(box)])
                 for site in recorder.trace.latentSites {
                     samples[site.name, default: []].append(site.value)
                     distributions[site.name] = site.distribution
@@ -55,7 +56,8 @@ extension Amortized {
         for (name, values) in samples {
             let stacked = Tensor.stack(values)
             let q = distributions[name]
-            let independent = plan[name].map { $0.inputs.allSatisfy { $0 == "data" || $0 == "hand-written" } } ?? false
+            // A partly observed site's q stands for its unknown rows only: its draws hold the known.
+            let independent = (plan[name].map { $0.inputs.allSatisfy { $0 == "data" || $0 == "hand-written" } } ?? false) && !plan.partlyObservedNames.contains(name)
             let exact = independent ? q.flatMap { q -> (Tensor, Tensor)? in
                 let mean = q.mean, variance = q.variance
                 return mean.isFinite && variance.isFinite && mean.shape == stacked.shape.dropFirst().map({ $0 }) ? (mean, sqrt(clamp(variance, min: 0))) : nil

@@ -7,7 +7,8 @@ import TensorCore
 /// PartialObservationHandler(["y": PartialObservation(value: labels, mask: isLabeled)]).run { guide.body(x, n) }
 /// ```
 public final class PartialObservationHandler: Handler {
-    let observations: [String: PartialObservation]
+    /// The known values of each partly observed site, by name.
+    public let observations: [String: PartialObservation]
 
     public init(_ observations: [String: PartialObservation]) { self.observations = observations }
 
