@@ -29,6 +29,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case notEnumerable(site: String, location: SourceLocation, reason: String)
     /// An observed site whose distribution counts its value more than once.
     case repeatedObservation(site: String, location: SourceLocation, reason: String)
+    /// A partly observed site's mask holding something other than 0 (unknown) or 1 (known).
+    case badMask(site: String, index: Int, value: Float, location: SourceLocation)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "site '\(site)' at \(location) cannot be summed out exactly: \(reason)"
         case let .repeatedObservation(site, location, reason):
             return "site '\(site)' at \(location): \(reason)"
+        case let .badMask(site, index, value, location):
+            return "site '\(site)' at \(location): its mask holds \(value) at element \(index); a mask holds 1 where the value is known and 0 where it is not"
         }
     }
 }

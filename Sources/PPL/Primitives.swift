@@ -53,6 +53,10 @@ public struct PartlyObservedSite {
         if Shape.broadcast(site.observation.mask.shape, batch) == nil || Shape.broadcast(site.observation.value.shape, batch + distribution.eventShape) == nil {
             recordDeferredError(ModelError.observationShape(site: site.name, expected: batch + distribution.eventShape, got: site.observation.value.shape, location: site.location))
         }
+        // A mask of 0.5 chose the known value by select, as if it were 1.
+        if let bad = site.observation.mask.uncountedScalars.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            recordDeferredError(ModelError.badMask(site: site.name, index: bad, value: site.observation.mask.uncountedScalars[bad], location: site.location))
+        }
         let result = HandlerStack.apply(message)
         return result.value ?? Tensor.full(distribution.batchShape + distribution.eventShape, .nan)
     }
