@@ -40,11 +40,7 @@ public struct Dirichlet: Distribution {
         return concentration * (total - concentration) / (total * total * (total + 1))
     }
     /// `log B(a) + (a_0 - K) psi(a_0) - sum_k (a_k - 1) psi(a_k)`.
-    public func entropy() -> Tensor {
-        let a = concentration, total = a.sum(axis: -1)
-        let k = Float(a.shape.last ?? 0)
-        return logMultivariateBeta(a) + (total - k) * digamma(total) - ((a - 1) * digamma(a)).sum(axis: -1)
-    }
+    public func entropy() -> Tensor { dirichletEntropy(concentration) }
     public func expanded(to batchShape: [Int]) -> Dirichlet { Dirichlet(concentration.expanded(to: batchShape + eventShape)) }
 }
 
@@ -61,12 +57,40 @@ func dirichletLogDensity(_ x: Tensor, _ a: Tensor) -> Tensor {
         + logGammaRemainder(total) - logGammaRemainder(a).sum(axis: -1)
 }
 
-/// `log B(a) = sum_k log Gamma(a_k) - log Gamma(A)` over the last axis (A = sum_k a_k), by
-/// Stirling's remainder R so that large concentrations keep their digits:
-/// `sum (a_k - 1/2) log(a_k / A) - (K - 1) log(A) / 2 + (K - 1) log(2 pi) / 2 + sum R(a_k) - R(A)`.
-func logMultivariateBeta(_ a: Tensor) -> Tensor {
-    let halfGaps = 0.5 * Float((a.shape.last ?? 1) - 1)
+/// The Dirichlet entropy over the last axis, `log B(a) + (A - K) psi(A) - sum_k (a_k - 1)
+/// psi(a_k)`, with Stirling's remainder R (log Gamma(x) = (x - 1/2) log x - x + log(2 pi)/2 +
+/// R(x), psi(x) = log x - 1/(2x) + R'(x)): the terms near a log a cancel by hand, leaving
+/// `sum log(a_k) / 2 + (1/2 - K) log A + (K - 1) log(2 pi) / 2 + sum (a_k - 1) / (2 a_k) -
+/// (A - K) / (2A) + sum R(a_k) - R(A) + (A - K) R'(A) - sum (a_k - 1) R'(a_k)` (float32 had
+/// lost 0.17 nats at a = (1e5, 1e5, 1e5)). The Beta is its case K = 2.
+func dirichletEntropy(_ a: Tensor) -> Tensor {
+    let k = Float(a.shape.last ?? 1)
     let total = a.sum(axis: -1)
-    return ((a - 0.5) * log(a / a.sum(axis: -1, keepDims: true))).sum(axis: -1) - halfGaps * log(total) + halfGaps * logTwoPi
-        + logGammaRemainder(a).sum(axis: -1) - logGammaRemainder(total)
+    let logs = 0.5 * log(a).sum(axis: -1) + (0.5 - k) * log(total) + 0.5 * (k - 1) * logTwoPi
+    let fractions = ((a - 1) / (2 * a)).sum(axis: -1) - (total - k) / (2 * total)
+    let remainders = logGammaRemainder(a).sum(axis: -1) - logGammaRemainder(total)
+        + (total - k) * logGammaRemainderDerivative(total) - ((a - 1) * logGammaRemainderDerivative(a)).sum(axis: -1)
+    return logs + fractions + remainders
+}
+
+/// KL(Dir(a) || Dir(b)) over the last axis, `log B(b) - log B(a) + sum_k (a_k - b_k) (psi(a_k) -
+/// psi(A))`, with Stirling's remainder as in `dirichletEntropy`: `sum (b_k - 1/2) log(n_k / m_k)
+/// - (K - 1) log(B / A) / 2` for means m = a / A and n = b / B, where n_k / m_k = 1 + d_k /
+/// (a_k B) with d_k = b_k A - a_k B, plus fractions and remainders (float32 read 0.0337 for
+/// 0.0250 at a = (1e5, 1e5), b = (1e5, 1.001e5)). The Beta is its case K = 2.
+func dirichletKL(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let k = Float(Swift.max(a.shape.last ?? 1, b.shape.last ?? 1))
+    let total = a.sum(axis: -1), other = b.sum(axis: -1)
+    let (rowTotal, rowOther) = (total.unsqueezed(axis: -1), other.unsqueezed(axis: -1))
+    // d_k = b_k (A - a_k) - a_k (B - b_k): the products b_k a_k, which cancel, are never
+    // formed; for K = 2 the rest of each row is the other entry, exactly.
+    func rest(_ c: Tensor, _ rowSum: Tensor) -> Tensor {
+        k == 2 ? Tensor.concatenate([c.slice(axis: -1, 1..<2), c.slice(axis: -1, 0..<1)], axis: -1) : rowSum - c
+    }
+    let d = b * rest(a, rowTotal) - a * rest(b, rowOther)
+    let logs = ((b - 0.5) * logOnePlus(d / (a * rowOther), ratio: (b / rowOther) / (a / rowTotal))).sum(axis: -1) - 0.5 * (k - 1) * logRatio(other, total)
+    let fractions = ((b - a) / (2 * a)).sum(axis: -1) - (other - total) / (2 * total)
+    let remainders = (logGammaRemainder(b) - logGammaRemainder(a) + (a - b) * logGammaRemainderDerivative(a)).sum(axis: -1)
+        - logGammaRemainder(other) + logGammaRemainder(total) + (other - total) * logGammaRemainderDerivative(total)
+    return logs + fractions + remainders
 }

@@ -124,19 +124,8 @@ enum KLRegistry {
 
     /// `log B(a_q, b_q) - log B(a_p, b_p) + (a_p - a_q) psi(a_p) + (b_p - b_q) psi(b_p) + (a_q - a_p + b_q - b_p) psi(a_p + b_p)`.
     static func beta(_ p: Beta, _ q: Beta) -> Tensor {
-        // With Stirling's remainder R and psi(x) = log x - 1/(2x) + R'(x), the terms near a log a
-        // cancel in closed form, leaving (a_q - 1/2) log(m_q / m_p) + (b_q - 1/2) log((1 - m_q) /
-        // (1 - m_p)) - log(s_q / s_p) / 2 for means m = a / s and s = a + b, where
-        // m_q / m_p = 1 + d / (a_p s_q) with d = a_q b_p - a_p b_q, plus fractions and remainders.
-        let (a1, b1, a2, b2) = (p.concentration1, p.concentration0, q.concentration1, q.concentration0)
-        let (s1, s2) = (a1 + b1, a2 + b2)
-        let d = a2 * b1 - a1 * b2
-        let logs = (a2 - 0.5) * logOnePlus(d / (a1 * s2), ratio: (a2 / s2) / (a1 / s1))
-            + (b2 - 0.5) * logOnePlus(-d / (b1 * s2), ratio: (b2 / s2) / (b1 / s1)) - 0.5 * logRatio(s2, s1)
-        let fractions = (a2 - a1) / (2 * a1) + (b2 - b1) / (2 * b1) - (s2 - s1) / (2 * s1)
-        let remainders = logGammaRemainder(a2) + logGammaRemainder(b2) - logGammaRemainder(s2) - logGammaRemainder(a1) - logGammaRemainder(b1) + logGammaRemainder(s1)
-            + (a1 - a2) * logGammaRemainderDerivative(a1) + (b1 - b2) * logGammaRemainderDerivative(b1) + (s2 - s1) * logGammaRemainderDerivative(s1)
-        return logs + fractions + remainders
+        let batch = Shape.broadcast(p.batchShape, q.batchShape) ?? p.batchShape
+        return dirichletKL(p.expanded(to: batch).pair, q.expanded(to: batch).pair)
     }
 
     /// `(a_p - a_q) psi(a_p) - log Gamma(a_p) + log Gamma(a_q) + a_q (log r_p - log r_q) + a_p (r_q - r_p) / r_p`.
@@ -152,9 +141,7 @@ enum KLRegistry {
 
     /// `log B(b) - log B(a) + sum (a - b)(psi(a) - psi(a_0))`.
     static func dirichlet(_ p: Dirichlet, _ q: Dirichlet) -> Tensor {
-        let a = p.concentration, b = q.concentration
-        let a0 = a.sum(axis: -1, keepDims: true)
-        return logMultivariateBeta(b) - logMultivariateBeta(a) + ((a - b) * (digamma(a) - digamma(a0))).sum(axis: -1)
+        dirichletKL(p.concentration, q.concentration)
     }
 
     /// `log(r_p / r_q) + r_q / r_p - 1`.
