@@ -118,7 +118,11 @@ struct ELBOComputation<Input: RowData> {
         if supervision > 0 {
             for name in plan.partlyObservedNames.sorted() {
                 guard let q = guideTrace[name]?.distribution, let site = modelTrace[name], let observation = site.partialObservation else { continue }
-                objective = objective + supervision * site.plateScale * (select(observation.mask, q.logProb(observation.value), Tensor(0))).sum()
+                // Scored at the known values, and at a value of the support where unknown (the
+                // placeholder there, -1 say, is not one, and is masked out of the sum anyway).
+                let filler = q.enumerateSupport().map { $0.slice(axis: 0, 0..<1).reshaped(to: Array($0.shape.dropFirst())) } ?? q.mean
+                let scored = observation.merged(into: filler.expanded(to: q.batchShape + q.eventShape), eventRank: q.eventShape.count)
+                objective = objective + supervision * site.plateScale * (select(observation.mask, q.logProb(scored), Tensor(0))).sum()
             }
         }
         for site in plan.sites where site.estimator == .scoreFunction {

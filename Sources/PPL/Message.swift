@@ -127,7 +127,7 @@ public struct PartialObservation {
 
     /// `candidate` with the observed entries put in: `select(mask, value, candidate)`, the
     /// mask given trailing axes for `eventRank` event axes.
-    func merged(into candidate: Tensor, eventRank: Int) -> Tensor {
+    package func merged(into candidate: Tensor, eventRank: Int) -> Tensor {
         let mask = eventRank == 0 ? self.mask : self.mask.reshaped(to: self.mask.shape + [Int](repeating: 1, count: eventRank))
         return select(mask, value, candidate)
     }

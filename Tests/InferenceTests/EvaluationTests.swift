@@ -206,6 +206,18 @@ final class EvaluationTests: XCTestCase {
             XCTAssertEqual(shift[row] - z[row], labels[row] == 0 ? -2 : 2, accuracy: 1e-4, "row \(row)")
             XCTAssertEqual(Array(q[(2 * row)..<(2 * row + 2)]), labels[row] == 0 ? [1, 0] : [0, 1], "row \(row)")
         }
+        // With the classification term, a placeholder of -1 where the label is unknown stopped
+        // training ("value -1.0 ... outside the support"); masked out, it changes nothing.
+        var supervised = TrainingOptions(epochs: 3, batchSize: 6, optimizer: .adam(learningRate: 0.02))
+        supervised.supervision = 5
+        var trained: [[Float]] = []
+        for placeholder in [Float(0), -1] {
+            let rows = try Table(["x": Tensor([3, 3, -3, -3, 0.5, -0.2]), "y": Tensor(labels.enumerated().map { $0.offset % 2 == 1 ? placeholder : $0.element }), "known": Tensor([1, 0, 1, 0, 1, 0])])
+            let learner = Amortized(model, options: options, seed: 3)
+            _ = try learner.fit(rows, options: supervised)
+            trained.append(learner.guideParameters.names.sorted().flatMap { learner.guideParameters[$0]!.scalars })
+        }
+        XCTAssertEqual(trained[0], trained[1])
         // A mask of 0.5 was taken as 1 (the row scored as labelled) with no word.
         let halfKnown = try Table(["x": Tensor([3, 3, -3, -3, 0.5, -0.2]), "y": Tensor(labels), "known": Tensor([1, 0.5, 1, 0, 1, 0])])
         XCTAssertThrowsError(try model.logMarginalLikelihood(halfKnown, 6)) { error in
