@@ -12,8 +12,8 @@ public struct Beta: Distribution {
         self.concentration1 = concentration1
         self.concentration0 = concentration0
         batchShape = Distributions.batchShape("Beta", [("concentration1", concentration1.shape), ("concentration0", concentration0.shape)])
-        validate(concentration1, "concentration1", of: "Beta", must: .positive)
-        validate(concentration0, "concentration0", of: "Beta", must: .positive)
+        validate(concentration1, "concentration1", of: "Beta", must: .positiveFinite)
+        validate(concentration0, "concentration0", of: "Beta", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

@@ -13,7 +13,7 @@ public struct Dirichlet: Distribution {
         if concentration.rank == 0 {
             recordDeferredError(DistributionError.shapeMismatch(distribution: "Dirichlet", message: "its concentration is a single number; its last axis holds one concentration per category (Tensor([a1, ..., aK]))"))
         }
-        validate(concentration, "concentration", of: "Dirichlet", must: .positive)
+        validate(concentration, "concentration", of: "Dirichlet", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [concentration.shape.last ?? 0] }

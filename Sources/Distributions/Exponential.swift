@@ -8,7 +8,7 @@ public struct Exponential: Distribution {
     /// Exponential(rate); the rate must be positive.
     public init(rate: Tensor) {
         self.rate = rate
-        validate(rate, "rate", of: "Exponential", must: .positive)
+        validate(rate, "rate", of: "Exponential", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

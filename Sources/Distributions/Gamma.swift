@@ -12,8 +12,8 @@ public struct Gamma: Distribution {
         self.concentration = concentration
         self.rate = rate
         batchShape = Distributions.batchShape("Gamma", [("concentration", concentration.shape), ("rate", rate.shape)])
-        validate(concentration, "concentration", of: "Gamma", must: .positive)
-        validate(rate, "rate", of: "Gamma", must: .positive)
+        validate(concentration, "concentration", of: "Gamma", must: .positiveFinite)
+        validate(rate, "rate", of: "Gamma", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

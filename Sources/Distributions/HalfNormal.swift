@@ -10,7 +10,7 @@ public struct HalfNormal: Distribution {
     public init(_ scale: Tensor) {
         self.scale = scale
         batchShape = scale.shape
-        validate(scale, "scale", of: "HalfNormal", must: .positive)
+        validate(scale, "scale", of: "HalfNormal", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

@@ -12,7 +12,7 @@ public struct Laplace: Distribution {
         self.loc = loc
         self.scale = scale
         batchShape = Distributions.batchShape("Laplace", [("loc", loc.shape), ("scale", scale.shape)])
-        validate(scale, "scale", of: "Laplace", must: .positive)
+        validate(scale, "scale", of: "Laplace", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

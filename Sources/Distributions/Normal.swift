@@ -12,7 +12,7 @@ public struct Normal: Distribution {
         self.loc = loc
         self.scale = scale
         batchShape = Distributions.batchShape("Normal", [("loc", loc.shape), ("scale", scale.shape)])
-        validate(scale, "scale", of: "Normal", must: .positive)
+        validate(scale, "scale", of: "Normal", must: .positiveFinite)
     }
 
     /// `N(loc, scale^2)`.

@@ -9,7 +9,7 @@ public struct Poisson: Distribution {
     /// Poisson(rate); the rate must be positive.
     public init(rate: Tensor) {
         self.rate = rate
-        validate(rate, "rate", of: "Poisson", must: .positive)
+        validate(rate, "rate", of: "Poisson", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

@@ -13,6 +13,8 @@ struct ScalarRange: CustomStringConvertible {
     /// `x > 0`: the least positive float is the least value above 0.
     static let positive = ScalarRange(lower: .leastNonzeroMagnitude, upper: .infinity, description: "positive")
     static let nonnegative = ScalarRange(lower: 0, upper: .infinity, description: "nonnegative")
+    /// A scale, rate or concentration: above 0 and finite (Gamma(+inf) sampled NaN).
+    static let positiveFinite = ScalarRange(lower: .leastNonzeroMagnitude, upper: .greatestFiniteMagnitude, description: "positive and finite")
     static let unitInterval = ScalarRange(lower: 0, upper: 1, description: "in [0, 1]")
 
     /// The flat index of the first element of `value` outside the range, if any.

@@ -16,8 +16,8 @@ public struct StudentT: Distribution {
         self.loc = loc
         self.scale = scale
         batchShape = Distributions.batchShape("StudentT", [("df", df.shape), ("loc", loc.shape), ("scale", scale.shape)])
-        validate(df, "df", of: "StudentT", must: .positive)
-        validate(scale, "scale", of: "StudentT", must: .positive)
+        validate(df, "df", of: "StudentT", must: .positiveFinite)
+        validate(scale, "scale", of: "StudentT", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

@@ -11,7 +11,7 @@ public struct Uniform: Distribution {
         self.low = low
         self.high = high
         batchShape = Distributions.batchShape("Uniform", [("low", low.shape), ("high", high.shape)])
-        validate(high - low, "high - low", of: "Uniform", must: .positive)
+        validate(high - low, "high - low", of: "Uniform", must: .positiveFinite)
     }
 
     public var eventShape: [Int] { [] }

@@ -12,16 +12,18 @@ final class ValidationTests: XCTestCase {
     }
 
     func testBadParametersAndValues() {
-        assertThrows("Normal: parameter 'scale' must be positive, got -1.0 at index [2]") { _ = Normal(0, Tensor([1, 2, -1])) }
-        assertThrows("Normal: parameter 'scale' must be positive, got 0.0 at index [0, 1]") { _ = Normal(Tensor.zeros([2, 2]), Tensor([[1, 0], [1, 1]])) }
+        assertThrows("Normal: parameter 'scale' must be positive and finite, got -1.0 at index [2]") { _ = Normal(0, Tensor([1, 2, -1])) }
+        assertThrows("Normal: parameter 'scale' must be positive and finite, got 0.0 at index [0, 1]") { _ = Normal(Tensor.zeros([2, 2]), Tensor([[1, 0], [1, 1]])) }
         assertThrows("Bernoulli: parameter 'probs' must be in [0, 1], got 1.5 at index [1]") { _ = Bernoulli(probs: Tensor([0.5, 1.5])) }
         assertThrows("Bernoulli: value 0.3 at index [0] is outside the support (boolean {0, 1})") { _ = Bernoulli(probs: 0.5).logProb(Tensor([0.3])) }
         assertThrows("Poisson: value -1.0 at index [1] is outside the support (nonnegative integers)") { _ = Poisson(rate: 2).logProb(Tensor([3, -1])) }
         assertThrows("Categorical: parameter 'probs' must be nonnegative, got -0.1 at index [0, 2]") { _ = Categorical(probs: Tensor([[0.5, 0.6, -0.1]])) }
         assertThrows("Categorical: value 3.0 at index [0] is outside the support (integers 0...2)") { _ = Categorical(logits: Tensor([0, 0, 0])).logProb(Tensor([3])) }
-        assertThrows("Dirichlet: parameter 'concentration' must be positive, got 0.0 at index [1]") { _ = Dirichlet(Tensor([1, 0, 2])) }
+        assertThrows("Dirichlet: parameter 'concentration' must be positive and finite, got 0.0 at index [1]") { _ = Dirichlet(Tensor([1, 0, 2])) }
         assertThrows("Dirichlet: value 0.5 at index [0] is outside the support (simplex)") { _ = Dirichlet(Tensor([1, 1])).logProb(Tensor([0.5, 0.6])) }
-        assertThrows("Gamma: parameter 'rate' must be positive, got -2.0 at index []") { _ = Gamma(concentration: 1, rate: -2) }
+        assertThrows("Gamma: parameter 'rate' must be positive and finite, got -2.0 at index []") { _ = Gamma(concentration: 1, rate: -2) }
+        assertThrows("Gamma: parameter 'concentration' must be positive and finite, got inf at index []") { _ = Gamma(concentration: Tensor(.infinity), rate: 1) }
+        assertThrows("Normal: parameter 'scale' must be positive and finite, got inf at index [1]") { _ = Normal(0, Tensor([1, .infinity])) }
         assertThrows("Beta: value 1.5 at index [0] is outside the support (unit interval [0, 1])") { _ = Beta(2, 2).logProb(Tensor([1.5])) }
         assertThrows("Uniform: value 3.0 at index [1] is outside the support (interval [0.0, 2.0])") { _ = Uniform(0, 2).logProb(Tensor([1, 3])) }
         // It said "value nan" for a number not in its list.

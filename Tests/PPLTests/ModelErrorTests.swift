@@ -65,7 +65,7 @@ final class ModelErrorTests: XCTestCase {
         let model = Model("scale") { (x: Tensor) in
             observe("x", x) ~ Normal(0, Tensor([1, -1]))
         }
-        assertThrows(model, Tensor([0, 0]), message: "site 'x' at PPLTests/ModelErrorTests.swift:66: Normal: parameter 'scale' must be positive, got -1.0 at index [1]")
+        assertThrows(model, Tensor([0, 0]), message: "site 'x' at PPLTests/ModelErrorTests.swift:66: Normal: parameter 'scale' must be positive and finite, got -1.0 at index [1]")
     }
 
     /// A parameter that starts outside its constraint (or at NaN) has no finite unconstrained
