@@ -6,13 +6,7 @@ import TensorCore
 /// `dx/dalpha = -(dF/dalpha)(x; alpha) / p(x; alpha)`, with `F` the regularized lower
 /// incomplete gamma function. Beta, Dirichlet and Student's t draw through this.
 func standardGamma(_ concentration: Tensor, _ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
-    let alpha = concentration.expanded(to: sampleShape + concentration.shape)
-    let draws = Tensor.randomGamma(concentration: alpha.detached, using: &generator)
-    return draws.recorded(inputs: [alpha]) { g, _ in
-        let a = alpha.uncountedScalars, x = draws.uncountedScalars
-        let derivative = Tensor(shape: draws.shape, scalars: zip(a, x).map { Float(IncompleteGamma.drawDerivative(alpha: Double($0), x: Double($1))) })
-        return [g * derivative]
-    }
+    implicitlyDifferentiated(concentration, sampleShape, using: &generator, draw: Tensor.randomGamma) { IncompleteGamma.drawDerivative(alpha: $0, x: $1) }
 }
 
 /// The logarithms of Gamma(alpha, 1) draws, shape `sampleShape + concentration.shape`, which
@@ -20,12 +14,18 @@ func standardGamma(_ concentration: Tensor, _ sampleShape: [Int], using generato
 /// ratios of draws, 0 / 0 when both underflow. Differentiable in `alpha`, as
 /// `(dx/dalpha) / x`.
 func logStandardGamma(_ concentration: Tensor, _ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
+    implicitlyDifferentiated(concentration, sampleShape, using: &generator, draw: Tensor.randomLogGamma) { IncompleteGamma.logDrawDerivative(alpha: $0, logX: $1) }
+}
+
+/// `draw` of the concentration broadcast to `sampleShape + concentration.shape`, its gradient
+/// in alpha the incoming one times `derivative(alpha, drawn)` element by element.
+private func implicitlyDifferentiated(_ concentration: Tensor, _ sampleShape: [Int], using generator: inout RandomGenerator,
+                                      draw: (Tensor, inout RandomGenerator) -> Tensor, derivative: @escaping (Double, Double) -> Double) -> Tensor {
     let alpha = concentration.expanded(to: sampleShape + concentration.shape)
-    let logDraws = Tensor.randomLogGamma(concentration: alpha.detached, using: &generator)
-    return logDraws.recorded(inputs: [alpha]) { g, _ in
-        let a = alpha.uncountedScalars, l = logDraws.uncountedScalars
-        let derivative = Tensor(shape: logDraws.shape, scalars: zip(a, l).map { Float(IncompleteGamma.logDrawDerivative(alpha: Double($0), logX: Double($1))) })
-        return [g * derivative]
+    let drawn = draw(alpha.detached, &generator)
+    return drawn.recorded(inputs: [alpha]) { g, _ in
+        let a = alpha.uncountedScalars, x = drawn.uncountedScalars
+        return [g * Tensor(shape: drawn.shape, scalars: zip(a, x).map { Float(derivative(Double($0), Double($1))) })]
     }
 }
 
