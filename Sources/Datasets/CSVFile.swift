@@ -81,9 +81,11 @@ public enum CSVFile {
             }
             skipped = names.indices.filter { !kept.contains($0) }.map { names[$0].isEmpty ? "the unnamed first column" : "'\(names[$0])'" }
         }
-        // A run keeps its columns by name, so a name must pick out one column.
-        if hasHeader, let shared = kept.first(where: { names.firstIndex(of: names[$0]) != names.lastIndex(of: names[$0]) }) {
-            let places = names.indices.filter { names[$0] == names[shared] }.map { String($0 + 1) }.joined(separator: " and ")
+        // A run keeps its columns by name, so a name must pick out one column: among the header's
+        // when chosen by name, among the kept ones otherwise (a text column left out may share it).
+        let candidates = chosen == nil ? kept : Array(names.indices)
+        if hasHeader, let shared = kept.first(where: { column in candidates.filter { names[$0] == names[column] }.count > 1 }) {
+            let places = candidates.filter { names[$0] == names[shared] }.map { String($0 + 1) }.joined(separator: " and ")
             throw DataError.unsupported(path: path, reason: "CSV: the header names columns \(places) '\(names[shared])'; rename one, so that each column has a name of its own")
         }
         guard !kept.isEmpty else { throw DataError.corrupt(path: path, reason: "CSV: no column of numbers (left out: \(skipped.joined(separator: ", ")))") }

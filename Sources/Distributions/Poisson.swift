@@ -79,8 +79,11 @@ public struct Poisson: Distribution {
         let summedRate = clamp(rate, max: Float(Self.largestSummedRate))
         let logMass = Poisson(rate: summedRate).logProb(k)
         let summed = -(exp(logMass) * logMass).sum(axis: 0)
-        let inverse = 1 / rate
-        let asymptotic = 0.5 * log(2 * Float.pi * Float(M_E) * rate) - inverse * (1.0 / 12 + inverse * (1.0 / 24 + inverse * (19.0 / 360)))
+        // Evaluated at rates of 50 or more only, so that the branch not taken has no overflow
+        // (0 * inf would be NaN in the gradient), and log(2 pi e) apart (rates to 3.4e38).
+        let large = clamp(rate, min: Float(Self.largestSummedRate))
+        let inverse = 1 / large
+        let asymptotic = 0.5 * (Float(Foundation.log(2 * Double.pi * M_E)) + log(large)) - inverse * (1.0 / 12 + inverse * (1.0 / 24 + inverse * (19.0 / 360)))
         return select(rate .> Tensor(Float(Self.largestSummedRate)), asymptotic, summed)
     }
 

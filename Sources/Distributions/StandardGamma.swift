@@ -62,8 +62,6 @@ enum IncompleteGamma {
         return 1 - exp(logPrefactor) * fraction
     }
 
-    /// `dx/dalpha` of a Gamma(alpha, 1) draw `x`: `-(dP/dalpha) / p(x; alpha)`, with `dP/dalpha`
-    /// by a central difference (step 1e-5 alpha; P is smooth in alpha, error ~1e-9).
     /// `d log x / dalpha` of a Gamma(alpha, 1) draw `x = e^logX`: `(dx/dalpha) / x`; below
     /// x = 1e-13, where `P(a, x) = x^a / Gamma(a + 1)` to 13 digits, its closed form
     /// `(psi(alpha + 1) - log x) / alpha`, which needs no x that a Double can hold.
@@ -74,6 +72,8 @@ enum IncompleteGamma {
         return drawDerivative(alpha: alpha, x: x) / x
     }
 
+    /// `dx/dalpha` of a Gamma(alpha, 1) draw `x`: `-(dP/dalpha) / p(x; alpha)`, with `dP/dalpha`
+    /// by a central difference (step 1e-5 alpha; P is smooth in alpha, error ~1e-9).
     static func drawDerivative(alpha: Double, x: Double) -> Double {
         guard alpha > 0, x > 0 else { return 0 }
         let h = 1e-5 * Swift.max(alpha, 1e-3)

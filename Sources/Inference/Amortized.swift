@@ -159,8 +159,9 @@ public final class Amortized<Input: RowData> {
     /// The guide's distribution at each guided latent site for `rows` (the learned posterior).
     /// A site whose guide depends on an upstream latent is given at one draw of that latent.
     /// A partly observed site's known values are kept, as in training: later heads are fed
-    /// them, and a categorical site's posterior is certain of them (another family's is the
-    /// guide's, which stands for the rows whose value is unknown).
+    /// them, and a categorical or Bernoulli site's posterior is certain of them (another
+    /// family's is the guide's, which stands for the rows whose value is unknown). Rows that
+    /// carry no labels (a table without the site's columns) have none to keep.
     public func posterior(_ rows: Input) throws -> [String: any Distribution] {
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         guard let guide else { throw TrainingError.notCompiled }
@@ -170,20 +171,24 @@ public final class Amortized<Input: RowData> {
         var result: [String: any Distribution] = [:]
         for site in recorder.trace.latentSites {
             result[site.name] = site.distribution
-            if let observation = known?.observations[site.name], let q = site.distribution as? Categorical {
+            guard let observation = known?.observations[site.name] else { continue }
+            if let q = site.distribution as? Categorical {
                 let classes = q.logits.shape.last ?? 1
                 let label = Tensor.oneHot(clamp(select(observation.mask, observation.value, Tensor(0)), min: 0, max: Float(classes - 1)), classes: classes)
                 result[site.name] = Categorical(probs: select(observation.mask.unsqueezed(axis: -1), label, q.probs))
+            } else if let q = site.distribution as? Bernoulli {
+                result[site.name] = Bernoulli(probs: select(observation.mask, observation.value, q.probs))
             }
         }
         return result
     }
 
     /// The handler that keeps the known values of the partly observed sites in a guide run on
-    /// `rows`, as training's runs do; nil when the model has none.
+    /// `rows`, as training's runs do; nil when the model has none, or when the model cannot run
+    /// on `rows` (new rows without the label columns, which the guide does not read).
     func knownValues(_ rows: Input) throws -> PartialObservationHandler? {
         guard let plan, !plan.partlyObservedNames.isEmpty else { return nil }
-        return PartialObservationHandler(try computation(generator: evaluationGenerator(0)).partialObservations(rows, datasetSize: rows.rowCount))
+        return (try? computation(generator: evaluationGenerator(0)).partialObservations(rows, datasetSize: rows.rowCount)).map(PartialObservationHandler.init)
     }
 }
 

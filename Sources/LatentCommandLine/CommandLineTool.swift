@@ -97,7 +97,7 @@ public enum CommandLineTool {
             return 0
         } catch let error as UsageError {
             // Every process reads the same command line: process 0 says what is wrong with it.
-            if output.reportsSharedFailures { output.error("\(programName): " + oneLine(error.message)) }
+            if output.reportsSharedFailures || !error.isAboutTheCommandLine { output.error("\(programName): " + oneLine(error.message)) }
             return 2
         } catch {
             if error is ProcessFailure {
@@ -219,4 +219,10 @@ func requireFinite(_ report: [String: Any]) throws {
 struct UsageError: Error {
     let message: String
     init(_ message: String) { self.message = message }
+
+    /// Whether it is about the words of the command line (a flag, a command), which every
+    /// process of an MPI job reads alike, not about a file one process reads.
+    var isAboutTheCommandLine: Bool {
+        ["flag '", "unknown flag ", "unknown command ", "unexpected argument "].contains { message.hasPrefix($0) }
+    }
 }

@@ -106,6 +106,8 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try CSVFile.read(twice, columns: ["b", "y"]).values.scalars, [3, 4, 7, 8])
         let labels = try write("h.csv", Array("x,k,k\n1,p,q\n2,r,s\n".utf8))
         XCTAssertEqual(try CSVFile.read(labels).columns, ["x"])
+        let besideText = try write("i.csv", Array("x,note,x\n1,a,b\n2,c,d\n".utf8))
+        XCTAssertEqual(try CSVFile.read(besideText).columns, ["x"], "the text column of the same name is left out")
     }
 
     /// R's `write.csv(faithful)`: quoted names, and a first column of quoted row names under an

@@ -199,6 +199,11 @@ private func digammaReference(_ x: Double) -> Double {
         let entropy = Poisson(rate: Tensor([60, 1e9])).entropy().scalars
         XCTAssertEqual(Double(entropy[0]), 3.4647101, accuracy: 1e-5)
         XCTAssertEqual(Double(entropy[1]), 11.7805715, accuracy: 1e-5)
+        // The series is not evaluated below 50, where its 1/rate^3 would overflow into the
+        // gradient, and its log does not overflow at the largest rates.
+        let (small, gradients) = try valueWithGradient(at: [Tensor([1e-20, 5])]) { Poisson(rate: $0[0]).entropy().sum() }
+        XCTAssertTrue(small.isFinite && gradients[0].isFinite, "\(gradients[0])")
+        XCTAssertEqual(Double(Poisson(rate: Tensor(3e37)).entropy().scalar), 44.5665, accuracy: 1e-3)
         // A Dirichlet's concentration needs its category axis.
         XCTAssertThrowsError(try checkingTensorErrors { _ = Dirichlet(Tensor(2)).sample([4]) }) { error in
             XCTAssertEqual("\(error)", "Dirichlet: its concentration is a single number; its last axis holds one concentration per category (Tensor([a1, ..., aK]))")

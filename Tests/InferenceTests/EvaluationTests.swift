@@ -206,6 +206,20 @@ final class EvaluationTests: XCTestCase {
             XCTAssertEqual(shift[row] - z[row], labels[row] == 0 ? -2 : 2, accuracy: 1e-4, "row \(row)")
             XCTAssertEqual(Array(q[(2 * row)..<(2 * row + 2)]), labels[row] == 0 ? [1, 0] : [0, 1], "row \(row)")
         }
+        // A binary label's guide is a Bernoulli: its known rows are certain too.
+        let binary = Model("labelled coin") { (data: Table, n: Int) in
+            plate("data", size: n, subsample: data) {
+                let y = observe("y", data["y"], where: data["known"]) ~ Bernoulli(probs: 0.5)
+                observe("x", data["x"]) ~ Normal(4 * y - 2, 0.5)
+            }
+        }
+        let coin = Amortized(binary, options: options)
+        _ = try coin.fit(table, options: TrainingOptions(epochs: 20, batchSize: 6, optimizer: .adam(learningRate: 0.02)))
+        let p = try XCTUnwrap(try coin.posterior(table)["y"] as? Bernoulli).probs.scalars
+        XCTAssertEqual([p[0], p[2], p[4]], [0, 1, 1])
+        // New rows without the label columns: nothing is known, and the guide reads x alone.
+        let fresh = try vi.posterior(try Table(["x": Tensor([2.5, -2.5])]))
+        XCTAssertEqual(try XCTUnwrap(fresh["y"] as? Categorical).probs.shape, [2, 2])
         // With the classification term, a placeholder of -1 where the label is unknown stopped
         // training ("value -1.0 ... outside the support"); masked out, it changes nothing.
         var supervised = TrainingOptions(epochs: 3, batchSize: 6, optimizer: .adam(learningRate: 0.02))
