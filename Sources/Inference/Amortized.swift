@@ -99,6 +99,9 @@ public final class Amortized<Input: RowData> {
             guide = try program.program()
         }
         plan!.observedSites = prototype.observedSites.map(\.name)
+        for site in prototype.observedSites {
+            if let plate = site.dataPlate { plan!.rowAxisFromEnd[site.name] = site.eventShape.count - plate.dim }
+        }
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
         if let handWrittenGuide {
@@ -183,6 +186,16 @@ public final class Amortized<Input: RowData> {
         return result
     }
 
+    /// An observed value outside its support placed in the rows given to training, `rows` being
+    /// the minibatch's (the error's index counts in their shuffled order); nil for other errors.
+    func dataRowError(_ error: ModelError, rows: [Int]) -> TrainingError? {
+        guard case let .atSite(site, _, underlying) = error, case let .valueOutsideSupport(_, index, _, _)? = underlying as? DistributionError,
+              let fromEnd = plan?.rowAxisFromEnd[site], fromEnd >= 1, fromEnd <= index.count, rows.indices.contains(index[index.count - fromEnd]) else { return nil }
+        var element = index
+        let row = rows[element.remove(at: index.count - fromEnd)]
+        return .badDataRow(row: row, element: element, error: error)
+    }
+
     /// The handler that keeps the known values of the partly observed sites in a guide run on
     /// `rows`, as training's runs do; nil when the model has none, or when the model cannot run
     /// on `rows` (new rows without the label columns, which the guide does not read).
@@ -217,6 +230,10 @@ public enum TrainingError: Error, CustomStringConvertible {
     /// A site refused its parameters or value after the parameters had been updated: a
     /// parameter that overflowed or underflowed, not a mistake in the model or the data.
     case invalidAfterUpdates(step: Int, error: ModelError)
+    /// An observed value outside its distribution's support, in row `row` of the rows given to
+    /// training (counted from 0), where the minibatch's shuffled order hid it; `source`, when
+    /// given, names the file whose row (counted from 0) `row` is.
+    case badDataRow(row: Int, element: [Int], error: ModelError, source: String? = nil)
     case badData(reason: String)
     case badOptions(reason: String)
 
@@ -229,6 +246,13 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .nonFiniteGradient(step, parameter): return "training diverged at step \(step): the gradient of parameter '\(parameter)' is not finite; lower the learning rate or clip gradients"
         case let .nonFiniteHeldOut(epoch, site): return "training diverged by epoch \(epoch): the held-out ELBO is not finite at \(site); lower the learning rate or check the model"
         case let .invalidAfterUpdates(step, error): return "training diverged at step \(step): \(error); lower the learning rate or check the model"
+        case let .badDataRow(row, element, error, source):
+            let inRow = source.map { "data row \(row + 1) of \($0) (counting from 1, without a header)" } ?? "row \(row) of the training data (counting from 0)"
+            guard case let .atSite(site, location, underlying) = error, case let .valueOutsideSupport(distribution, _, value, support)? = underlying as? DistributionError else {
+                return "\(error), in \(inRow)"
+            }
+            let place = element.isEmpty ? "" : " at index \(element)"
+            return "site '\(site)' at \(location): \(distribution): value \(value)\(place) of \(inRow) is outside the support (\(support))"
         case let .badData(reason): return "cannot train on these data: \(reason)"
         case let .badOptions(reason): return "bad training options: \(reason)"
         }

@@ -74,6 +74,9 @@ public struct GuidePlan: CustomStringConvertible {
     public let dataPlate: PlateFrame?
     /// The model's observed sites when it was compiled, which every minibatch must observe.
     var observedSites: [String] = []
+    /// For each observed site in the data plate, where the rows lie in its value: the axis
+    /// counted from the last (its event axes, then the data plate's dimension).
+    var rowAxisFromEnd: [String: Int] = [:]
 
     /// The entry for `name`.
     public subscript(name: String) -> GuideSite? { sites.first { $0.name == name } }

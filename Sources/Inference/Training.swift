@@ -170,9 +170,14 @@ extension Amortized {
                     return transform(x, &shuffler)
                 }
                 let beta = warmUpWeight(options, epoch: epoch, batch: batch, batches: batches)
-                let value = epoch > startEpoch && !options.validateEveryStep
-                    ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
-                    : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
+                let value: Float
+                do {
+                    value = epoch > startEpoch && !options.validateEveryStep
+                        ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
+                        : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
+                } catch let error as ModelError {
+                    throw dataRowError(error, rows: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows) ?? error
+                }
                 total += Double(value) * Double(rows.count)
                 if let onStep = options.onStep {
                     let elapsed = Date().timeIntervalSince(start)

@@ -106,7 +106,7 @@ struct Train: Subcommand {
         let vi = Amortized(model.build(settings), options: compilerOptions, seed: options.seed)
         guard writes else {
             // Another process of an MPI job: it trains its share and leaves the writing to process 0.
-            let reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
+            let reports = try placingBadRows(in: data) { try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform) }
             return ["rank": job?.rank ?? 0, "epochs_this_run": reports.count]
         }
         let folder = try OutputFolder(outPath)
@@ -134,7 +134,7 @@ struct Train: Subcommand {
         let start = Date()
         let reports: [EpochReport]
         do {
-            reports = try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform)
+            reports = try placingBadRows(in: data) { try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform) }
         } catch {
             if let setAside {
                 if FileManager.default.fileExists(atPath: checkpointPath) { folder.dropOlderRun() } else { folder.restore(setAside) }
@@ -199,6 +199,16 @@ struct Train: Subcommand {
                  ("seconds per epoch (median)", String(format: "%.2f", perEpoch))]
         if let note = objective.note { rows.append(("what the figures are", note)) }
         return rows
+    }
+
+    /// `body`'s result, a value outside its support placed in the data file (the training rows
+    /// are a held-out split's rest, in the file's order).
+    func placingBadRows<Result>(in data: Dataset, _ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let TrainingError.badDataRow(row, element, error, nil) where data.trainRows.indices.contains(row) {
+            throw TrainingError.badDataRow(row: data.trainRows[row], element: element, error: error, source: data.source)
+        }
     }
 
     /// The checkpoint of the run in `folder`, with its settings and the data it was trained on.

@@ -153,6 +153,31 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A data value outside its support names its row among the rows given to training (the
+    /// index in the error counted in a shuffled minibatch: a helper's 2 at row 250 read as
+    /// [30, 5], [13, 5] and [9, 5] under three seeds).
+    func testDataOutsideTheSupportNamesItsRow() throws {
+        let model = Model("bits") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Bernoulli(logits: z.unsqueezed(axis: -1).expanded(to: [x.shape[0], 3])).independent(1)
+            }
+        }
+        var bits = (0..<60).map { Float(($0 * 7 / 3) % 2) }
+        bits[3 * 17 + 2] = 2
+        for seed in [UInt64(0), 1, 2] {
+            XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4]), seed: seed).fit(Tensor(shape: [20, 3], scalars: bits), options: TrainingOptions(epochs: 1, batchSize: 8))) { error in
+                XCTAssertTrue("\(error)".hasSuffix("Bernoulli: value 2.0 at index [2] of row 17 of the training data (counting from 0) is outside the support (boolean {0, 1})"), "\(error)")
+            }
+        }
+        // In the first minibatch's rows, which the compiler reads in order, the index is the row's.
+        bits[3 * 17 + 2] = 1
+        bits[3 * 3 + 1] = 2
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(Tensor(shape: [20, 3], scalars: bits), options: TrainingOptions(epochs: 1, batchSize: 8))) { error in
+            XCTAssertTrue("\(error)".hasSuffix("Bernoulli: value 2.0 at index [3, 1] is outside the support (boolean {0, 1})"), "\(error)")
+        }
+    }
+
     /// A guide's draw that updates took to 0 (exp underflowed) for a positive latent was
     /// reported as the Gamma refusing 0, which reads as a mistake in the model: a helper's
     /// Gamma-Poisson model under plain SGD at a learning rate of 2. A compiled guide's draws lie
