@@ -88,7 +88,12 @@ func dirichletKL(_ a: Tensor, _ b: Tensor) -> Tensor {
         k == 2 ? Tensor.concatenate([c.slice(axis: -1, 1..<2), c.slice(axis: -1, 0..<1)], axis: -1) : rowSum - c
     }
     let d = b * rest(a, rowTotal) - a * rest(b, rowOther)
-    let logs = ((b - 0.5) * logOnePlus(d / (a * rowOther), ratio: (b / rowOther) / (a / rowTotal))).sum(axis: -1) - 0.5 * (k - 1) * logRatio(other, total)
+    // sum_k b_k log(1 + u_k), u_k = d_k / (a_k B), as sum_k b_k (log(1 + u_k) - u_k) + u_k d_k / A:
+    // the first-order terms b_k u_k, each of the size b_k u_k and summing to nearly nothing,
+    // cancel by hand (sum_k d_k = 0), leaving terms of second order.
+    let u = d / (a * rowOther)
+    let logRatios = logOnePlus(u, ratio: (b / rowOther) / (a / rowTotal))
+    let logs = (b * (logRatios - u) + u * d / rowTotal - 0.5 * logRatios).sum(axis: -1) - 0.5 * (k - 1) * logRatio(other, total)
     let fractions = ((b - a) / (2 * a)).sum(axis: -1) - (other - total) / (2 * total)
     let remainders = (logGammaRemainder(b) - logGammaRemainder(a) + (a - b) * logGammaRemainderDerivative(a)).sum(axis: -1)
         - logGammaRemainder(other) + logGammaRemainder(total) + (other - total) * logGammaRemainderDerivative(total)

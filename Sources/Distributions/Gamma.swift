@@ -36,7 +36,7 @@ public struct Gamma: Distribution {
     }
 
     public var mean: Tensor { (concentration / rate).expanded(to: batchShape) }
-    public var variance: Tensor { (concentration / (rate * rate)).expanded(to: batchShape) }
+    public var variance: Tensor { (concentration / rate / rate).expanded(to: batchShape) }
     /// `a - log b + log Gamma(a) + (1 - a) psi(a)`.
     public func entropy() -> Tensor {
         // With Stirling's remainder R and psi(a) = log a - 1/(2a) + R'(a):

@@ -34,6 +34,6 @@ public struct HalfNormal: Distribution {
     /// `sigma^2 (1 - 2 / pi)`.
     public var variance: Tensor { (scale * scale * Float(1 - 2 / Double.pi)).expanded(to: batchShape) }
     /// `log(pi e sigma^2 / 2) / 2`.
-    public func entropy() -> Tensor { (0.5 * log(scale * scale * Float(Double.pi / 2)) + 0.5).expanded(to: batchShape) }
+    public func entropy() -> Tensor { (log(scale) + Float(0.5 * Foundation.log(Double.pi / 2) + 0.5)).expanded(to: batchShape) }
     public func expanded(to batchShape: [Int]) -> HalfNormal { HalfNormal(scale.expanded(to: batchShape)) }
 }

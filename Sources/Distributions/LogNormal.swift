@@ -31,7 +31,14 @@ public struct LogNormal: Distribution {
     /// `exp(mu + sigma^2 / 2)`.
     public var mean: Tensor { exp(loc + 0.5 * scale * scale).expanded(to: batchShape) }
     /// `(exp(sigma^2) - 1) exp(2 mu + sigma^2)`.
-    public var variance: Tensor { (expm1(scale * scale) * exp(2 * loc + scale * scale)).expanded(to: batchShape) }
+    /// As `exp(2 mu + sigma^2 + log(e^(sigma^2) - 1))`, the last term `sigma^2 + log1p(-e^-(sigma^2))`
+    /// above sigma^2 = 20, so that a factor that alone overflows (e^90) does not make it inf.
+    public var variance: Tensor {
+        let square = scale * scale
+        let large = square .> Tensor(20)
+        let logExpm1 = select(large, square + log1p(-exp(-square)), log(expm1(select(large, Tensor(1), square))))
+        return exp(2 * loc + square + logExpm1).expanded(to: batchShape)
+    }
     /// `mu + log(2 pi e sigma^2) / 2`.
     public func entropy() -> Tensor { (loc + 0.5 + 0.5 * logTwoPi + log(scale)).expanded(to: batchShape) }
     public func expanded(to batchShape: [Int]) -> LogNormal { LogNormal(loc.expanded(to: batchShape), scale.expanded(to: batchShape)) }

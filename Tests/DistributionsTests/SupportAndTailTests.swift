@@ -192,7 +192,9 @@ private func digammaReference(_ x: Double) -> Double {
     while y < 20 { (shift, y) = (shift + 1 / y, y + 1) }
     let u = 1 / (y * y)
     return Foundation.log(y) - 0.5 / y - u / 12 + u * u / 120 - u * u * u / 252 - shift
+}
 
+extension SupportAndTailTests {
     /// Poisson's entropy at a large rate by the asymptotic series (the sum over the support took
     /// 400 MB at rate 1e8 and stopped the program at 1e9), beside scipy's sum at 60.
     func testPoissonEntropyAtLargeRates() throws {
@@ -220,5 +222,17 @@ private func digammaReference(_ x: Double) -> Double {
             let ours = Double(try klDivergence(Dirichlet(Tensor(a)), Dirichlet(Tensor(b))).scalar)
             XCTAssertEqual(ours, exact, accuracy: 1e-5 * (1 + Swift.abs(exact)) + 5e-5, "KL(Dirichlet(\(a)) || Dirichlet(\(b)))")
         }
+    }
+
+    /// Entropies and variances whose intermediate squares overflow or underflow a float, against
+    /// scipy: HalfNormal(1e-25)'s entropy read -inf, LogNormal(-60, 9.5)'s variance and
+    /// Gamma(1e-10, rate 1e-23)'s inf.
+    func testMomentsWithExtremeScalesDoNotOverflow() {
+        let entropies = HalfNormal(Tensor([1e-25, 1e20])).entropy().scalars.map(Double.init)
+        XCTAssertEqual(entropies[0], -56.8388360, accuracy: 1e-4)
+        XCTAssertEqual(entropies[1], 46.7774932, accuracy: 1e-4)
+        XCTAssertEqual(Double(LogNormal(Tensor(-60), Tensor(9.5)).variance.scalar) / 1.8828519e26, 1, accuracy: 1e-4)
+        XCTAssertEqual(Double(LogNormal(Tensor(0.5), Tensor(0.001)).variance.scalar) / 2.7182859e-6, 1, accuracy: 1e-4)
+        XCTAssertEqual(Double(Gamma(concentration: Tensor(1e-10), rate: Tensor(1e-23)).variance.scalar) / 1e36, 1, accuracy: 1e-5)
     }
 }
