@@ -222,6 +222,24 @@ extension SupportAndTailTests {
             let ours = Double(try klDivergence(Dirichlet(Tensor(a)), Dirichlet(Tensor(b))).scalar)
             XCTAssertEqual(ours, exact, accuracy: 1e-5 * (1 + Swift.abs(exact)) + 5e-5, "KL(Dirichlet(\(a)) || Dirichlet(\(b)))")
         }
+        // Gradients in both arguments against central differences of the formula in Double.
+        func kl(_ a: [Double], _ b: [Double]) -> Double {
+            let (sa, sb) = (a.reduce(0, +), b.reduce(0, +))
+            var total = lgamma(sa) - lgamma(sb)
+            for k in a.indices { total += lgamma(b[k]) - lgamma(a[k]) + (a[k] - b[k]) * (digammaReference(a[k]) - digammaReference(sa)) }
+            return total
+        }
+        let (a, b) = ([2.0, 3, 0.7], [1.0, 1.5, 2])
+        let (_, gradients) = try valueWithGradient(at: [Tensor(a.map(Float.init)), Tensor(b.map(Float.init))]) { try klDivergence(Dirichlet($0[0]), Dirichlet($0[1])) }
+        let step = 1e-5
+        for k in 0..<3 {
+            var (up, down) = (a, a)
+            up[k] += step; down[k] -= step
+            XCTAssertEqual(Double(gradients[0].scalars[k]), (kl(up, b) - kl(down, b)) / (2 * step), accuracy: 1e-3, "d/da_\(k)")
+            var (upB, downB) = (b, b)
+            upB[k] += step; downB[k] -= step
+            XCTAssertEqual(Double(gradients[1].scalars[k]), (kl(a, upB) - kl(a, downB)) / (2 * step), accuracy: 1e-3, "d/db_\(k)")
+        }
     }
 
     /// Entropies and variances whose intermediate squares overflow or underflow a float, against
