@@ -98,9 +98,8 @@ public final class Amortized<Input: RowData> {
             plan = try program.countedPlan()
             guide = try program.program()
         }
-        plan!.observedSites = prototype.observedSites.map(\.name)
         for site in prototype.observedSites {
-            if let plate = site.dataPlate { plan!.rowAxisFromEnd[site.name] = site.eventShape.count - plate.dim }
+            if let plate = site.dataPlate { plan!.observedSites[site.name] = site.eventShape.count - plate.dim }
         }
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
@@ -190,7 +189,7 @@ public final class Amortized<Input: RowData> {
     /// the minibatch's (the error's index counts in their shuffled order); nil for other errors.
     func dataRowError(_ error: ModelError, rows: [Int]) -> TrainingError? {
         guard case let .atSite(site, _, underlying) = error, case let .valueOutsideSupport(_, index, _, _)? = underlying as? DistributionError,
-              let fromEnd = plan?.rowAxisFromEnd[site], fromEnd >= 1, fromEnd <= index.count, rows.indices.contains(index[index.count - fromEnd]) else { return nil }
+              let fromEnd = plan?.observedSites[site], fromEnd >= 1, fromEnd <= index.count, rows.indices.contains(index[index.count - fromEnd]) else { return nil }
         var element = index
         let row = rows[element.remove(at: index.count - fromEnd)]
         return .badDataRow(row: row, element: element, error: error)

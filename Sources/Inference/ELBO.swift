@@ -86,10 +86,10 @@ struct ELBOComputation<Input: RowData> {
     /// must sample each guided one: a site that comes and goes with the minibatch would leave
     /// its terms out of some steps.
     func checkSites(guide: Trace, model: Trace) throws {
-        for name in plan.observedSites where model[name]?.kind != .observed {
+        for name in plan.observedSites.keys.sorted() where model[name]?.kind != .observed {
             throw CompilerError.guideMismatch(site: name, reason: "the model did not observe this site on this minibatch, though it did when compiled; its observed sites must not depend on the data's values")
         }
-        if !plan.observedSites.isEmpty, let extra = model.observedSites.first(where: { !plan.observedSites.contains($0.name) }) {
+        if !plan.observedSites.isEmpty, let extra = model.observedSites.first(where: { plan.observedSites[$0.name] == nil }) {
             throw CompilerError.guideMismatch(site: extra.name, reason: "the model observed a site at \(extra.location) that was not there when the guide was compiled; its observed sites must not depend on the data's values")
         }
         for site in plan.sites {

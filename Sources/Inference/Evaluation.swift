@@ -175,8 +175,8 @@ extension Amortized {
 
     /// The amortization gap on `rows`: the encoder's ELBO, the ELBO after `steps` Adam steps
     /// (rate `learningRate`) on free per-row copies of the local heads' outputs (free per-row
-    /// offsets of a head also fed upstream latents; a namespace of their own), and `log p(x)` (exact when every latent is summable, else importance-sampled
-    /// with `samples` draws).
+    /// offsets of a head also fed upstream latents; a namespace of their own), and `log p(x)`
+    /// (exact when every latent is summable, else importance-sampled with `samples` draws).
     public func amortizationGap(_ rows: Input, steps: Int = 300, learningRate: Float = 0.01, samples: Int = 5000, particles: Int = 10) throws -> AmortizationGap {
         let count = rows.rowCount
         guard count > 0 else { throw TrainingError.badOptions(reason: "the amortization gap needs at least 1 row, got none") }

@@ -20,7 +20,7 @@ public enum GaussianMixtureEM {
         var locs = initialLocs
         var variances = square(columnSpread(x)).expanded(to: initialLocs.shape)
         // log w_k + log N(x_n; mu_k, diag sigma_k^2), and its log-sum-exp over k.
-        func joint() -> (joint: Tensor, marginal: Tensor) {
+        func scores() -> (joint: Tensor, marginal: Tensor) {
             let centered = x.unsqueezed(axis: 1) - locs
             let joint = log(weights) - 0.5 * (log(2 * Float.pi * variances) + centered * centered / variances).sum(axis: -1)
             return (joint, joint.logSumExp(axis: 1, keepDims: true))
@@ -28,7 +28,7 @@ public enum GaussianMixtureEM {
         var logLikelihood: Float = 0
         var converged = false
         for iteration in 0..<iterations {
-            let (joint, marginal) = joint()
+            let (joint, marginal) = scores()
             let previous = logLikelihood
             logLikelihood = marginal.mean().scalar
             if iteration > 0, abs(logLikelihood - previous) < 1e-7 {
@@ -42,7 +42,7 @@ public enum GaussianMixtureEM {
             variances = clamp(matmul(responsibility, x * x, transposeA: true) / counts.unsqueezed(axis: 1) - locs * locs, min: 0) + 1e-6
         }
         // Out of iterations, the last update has not been scored yet.
-        if !converged, iterations > 0 { logLikelihood = joint().marginal.mean().scalar }
+        if !converged, iterations > 0 { logLikelihood = scores().marginal.mean().scalar }
         return (weights, locs, variances, logLikelihood)
     }
 

@@ -72,11 +72,10 @@ public struct GuidePlan: CustomStringConvertible {
     public let maximumBatchRank: Int
     /// The data plate of the model, if it has one.
     public let dataPlate: PlateFrame?
-    /// The model's observed sites when it was compiled, which every minibatch must observe.
-    var observedSites: [String] = []
-    /// For each observed site in the data plate, where the rows lie in its value: the axis
-    /// counted from the last (its event axes, then the data plate's dimension).
-    var rowAxisFromEnd: [String: Int] = [:]
+    /// The model's observed sites when it was compiled, which every minibatch must observe
+    /// (all inside the data plate), each with where the rows lie in its value: the axis counted
+    /// from the last (its event axes, then the data plate's dimension).
+    var observedSites: [String: Int] = [:]
 
     /// The entry for `name`.
     public subscript(name: String) -> GuideSite? { sites.first { $0.name == name } }

@@ -55,7 +55,10 @@ final class OutputFolder {
     static let runFiles = ["checkpoint.latent", "metrics.jsonl", "elbo.svg", "samples.png", "reconstructions.png", "manifold.png", "report.html"]
 
     /// Where the files of the run a fresh run replaces are kept.
-    var previous: String { file("previous") }
+    var previous: String { Self.previous(in: path) }
+
+    /// The folder inside `folder` that keeps the files of the run a fresh run replaced.
+    static func previous(in folder: String) -> String { (folder as NSString).appendingPathComponent("previous") }
 
     /// Where the run kept in `previous` waits until the fresh run has written its own.
     var olderRun: String { file(".previous.\(getpid())") }

@@ -215,8 +215,8 @@ struct Train: Subcommand {
     func resumedRun(_ folder: String) throws -> (checkpoint: Checkpoint, settings: ModelSettings, dataPath: String?, columns: [String]?, trainingFlags: [String: String]) {
         let path = (folder as NSString).appendingPathComponent("checkpoint.latent")
         guard FileManager.default.fileExists(atPath: path) else {
-            let kept = ((folder as NSString).appendingPathComponent("previous") as NSString).appendingPathComponent("checkpoint.latent")
-            let hint = FileManager.default.fileExists(atPath: kept) ? "; the run it held before a fresh run began is in \((folder as NSString).appendingPathComponent("previous")): move its files back into \(folder) to resume it" : "; train without --resume first"
+            let previous = OutputFolder.previous(in: folder)
+            let hint = FileManager.default.fileExists(atPath: (previous as NSString).appendingPathComponent("checkpoint.latent")) ? "; the run it held before a fresh run began is in \(previous): move its files back into \(folder) to resume it" : "; train without --resume first"
             throw UsageError("--resume: \(folder) holds no checkpoint to resume\(hint)")
         }
         let checkpoint = try Checkpoint.read(from: path)
