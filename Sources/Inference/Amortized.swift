@@ -99,7 +99,9 @@ public final class Amortized<Input: RowData> {
             guide = try program.program()
         }
         for site in prototype.observedSites {
-            if let plate = site.dataPlate { plan!.observedSites[site.name] = site.eventShape.count - plate.dim }
+            let fromEnd = site.eventShape.count - (site.dataPlate?.dim ?? 0)
+            let holdsRows = fromEnd >= 1 && fromEnd <= site.value.rank && site.value.shape[site.value.rank - fromEnd] == example.rowCount
+            plan!.observedSites[site.name] = .some(holdsRows ? fromEnd : nil)
         }
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
@@ -189,7 +191,7 @@ public final class Amortized<Input: RowData> {
     /// the minibatch's (the error's index counts in their shuffled order); nil for other errors.
     func dataRowError(_ error: ModelError, rows: [Int]) -> TrainingError? {
         guard case let .atSite(site, _, underlying) = error, case let .valueOutsideSupport(_, index, _, _)? = underlying as? DistributionError,
-              let fromEnd = plan?.observedSites[site], fromEnd >= 1, fromEnd <= index.count, rows.indices.contains(index[index.count - fromEnd]) else { return nil }
+              let fromEnd = plan?.observedSites[site] ?? nil, fromEnd >= 1, fromEnd <= index.count, rows.indices.contains(index[index.count - fromEnd]) else { return nil }
         var element = index
         let row = rows[element.remove(at: index.count - fromEnd)]
         return .badDataRow(row: row, element: element, error: error)

@@ -74,8 +74,9 @@ public struct GuidePlan: CustomStringConvertible {
     public let dataPlate: PlateFrame?
     /// The model's observed sites when it was compiled, which every minibatch must observe
     /// (all inside the data plate), each with where the rows lie in its value: the axis counted
-    /// from the last (its event axes, then the data plate's dimension).
-    var observedSites: [String: Int] = [:]
+    /// from the last (its event axes, then the data plate's dimension); nil for a value that
+    /// does not hold one entry a row there (one shared by every row, say).
+    var observedSites: [String: Int?] = [:]
 
     /// The entry for `name`.
     public subscript(name: String) -> GuideSite? { sites.first { $0.name == name } }
