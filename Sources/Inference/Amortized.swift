@@ -85,11 +85,11 @@ public final class Amortized<Input: RowData> {
             let guideTrace = try handWrittenGuide.trace(example, datasetSize, parameters: guideParameters, seed: 0)
             let missing = Set(prototype.latentSites.map(\.name)).subtracting(guideTrace.latentSites.map(\.name))
             try checkNumberReads(of: missing)
-            let dependents = try dependentsOfSummedOut(missing, example: example, datasetSize: datasetSize, batchRank: prototype.maximumBatchRank)
+            let dependents = try dependentsOfSummedOut(missing, prototype: prototype, example: example, datasetSize: datasetSize)
             plan = try HandWrittenGuide.plan(guideTrace: guideTrace, prototype: prototype, model: model.name, forced: options.estimators, dependents: dependents)
             guide = handWrittenGuide
         } else {
-            let dependents = try dependentsOfSummedOut(summedOut, example: example, datasetSize: datasetSize, batchRank: prototype.maximumBatchRank)
+            let dependents = try dependentsOfSummedOut(summedOut, prototype: prototype, example: example, datasetSize: datasetSize)
             let compiled = try GuideCompiler.plan(prototype: prototype, model: model.name, options: options, summedOut: summedOut, dependents: dependents)
             let input = try checkingTensorErrors { example.encoderInput(columns: options.encoderColumns) }
             scaling = InputScaling(features: input.shape.last ?? 0)
@@ -114,11 +114,17 @@ public final class Amortized<Input: RowData> {
     }
 
     /// The sites whose prior, run with `summedOut` enumerated, varies along their dimensions.
-    func dependentsOfSummedOut(_ summedOut: Set<String>, example: Input, datasetSize: Int, batchRank: Int) throws -> Set<String> {
+    /// The other latent sites keep their values in `prototype`, as a guide's draws do, which do
+    /// not vary with the model's sums. Refuses a read of a site a Markov chain has reused.
+    func dependentsOfSummedOut(_ summedOut: Set<String>, prototype: Trace, example: Input, datasetSize: Int) throws -> Set<String> {
         guard !summedOut.isEmpty else { return [] }
-        let recorder = TraceHandler()
-        try model.run(example, datasetSize, handlers: [recorder, parameters, SeedHandler(seed: 0), EnumerateHandler(firstDim: -batchRank - 1, sites: summedOut)])
-        return Set(recorder.trace.latentSites.filter { site in
+        let guided = Set(prototype.latentSites.map(\.name)).subtracting(summedOut)
+        let trace = try checkChainReads(firstDim: -prototype.maximumBatchRank - 1, sites: summedOut) { enumerate in
+            let recorder = TraceHandler()
+            try model.run(example, datasetSize, handlers: [recorder, parameters, SeedHandler(seed: 0), enumerate, ReplayHandler(prototype, sites: guided)])
+            return recorder.trace
+        }
+        return Set(trace.latentSites.filter { site in
             guard !summedOut.contains(site.name), let batch = site.distribution?.batchShape else { return false }
             return site.enumeratedVariables.contains { dim, variable in
                 summedOut.contains(variable) && batch.count >= -dim && batch[batch.count + dim] > 1

@@ -138,6 +138,9 @@ extension Amortized {
                 if let transform { example = transform(example, &preview) }
                 try compile(example: example, datasetSize: count)
             }
+            if batchSize < count, let summed = plan?.sites.first(where: { $0.plate == nil && $0.estimator == .marginalized }) {
+                throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on a minibatch of \(batchSize) rows standing for \(count) (each likelihood raised to the power \(count)/\(batchSize)) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch (batch size \(count) or more), or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
+            }
             if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
             if let resume {
                 startEpoch = try restore(resume, optimizer: &optimizer, shuffler: &shuffler)

@@ -144,9 +144,12 @@ public struct Model<each Input>: Sendable {
         try prototype.checkObservationsAreCountedOnce()
         try checkNumberReads(of: prototype.latentSites.map(\.name), repeat each input, parameters: parameters)
         let batchRank = prototype.maximumBatchRank
-        let recorder = TraceHandler()
-        try run(repeat each input, handlers: [recorder, parameters, EnumerateHandler(firstDim: -batchRank - 1)])
-        return (recorder.trace, batchRank)
+        let trace = try checkChainReads(firstDim: -batchRank - 1) { enumerate in
+            let recorder = TraceHandler()
+            try run(repeat each input, handlers: [recorder, parameters, enumerate])
+            return recorder.trace
+        }
+        return (trace, batchRank)
     }
 }
 

@@ -27,6 +27,9 @@ public enum ModelError: Error, CustomStringConvertible {
     case badParameter(name: String, reason: String, location: SourceLocation)
     /// A question that needs latent sites with finite support, or a sum it cannot do.
     case notEnumerable(site: String, location: SourceLocation, reason: String)
+    /// A site that reads a site of a `markov` chain after the chain gave that site's
+    /// enumeration dimension to a later step's site.
+    case reusedChainDimension(site: String, location: SourceLocation, reason: String)
     /// An observed site whose distribution counts its value more than once.
     case repeatedObservation(site: String, location: SourceLocation, reason: String)
     /// A partly observed site's mask holding something other than 0 (unknown) or 1 (known).
@@ -58,6 +61,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "parameter '\(name)' at \(location): \(reason)"
         case let .notEnumerable(site, location, reason):
             return "site '\(site)' at \(location) cannot be summed out exactly: \(reason)"
+        case let .reusedChainDimension(site, location, reason):
+            return "site '\(site)' at \(location) depends on a value its Markov chain no longer holds: \(reason)"
         case let .repeatedObservation(site, location, reason):
             return "site '\(site)' at \(location): \(reason)"
         case let .badMask(site, index, value, location):

@@ -101,6 +101,89 @@ final class HiddenMarkovModelTests: XCTestCase {
         XCTAssertEqual(Double(try chain(history: 2).logMarginalLikelihood(x, 2).scalar), exact, accuracy: 1e-4)
     }
 
+    /// Three sequences of five steps, three levels: log p(x) of the plain HMM and of one whose
+    /// observation at t reads the state at t - 2 (brute force over every path, numpy in Double).
+    static let shortSequences = Tensor([[-1.2, 0.3, 2.1, 1.8, -0.5], [0.4, 0.6, -0.9, 2.5, 2.2], [1.9, -1.1, -0.7, 0.1, 0.8]])
+    static let (plainLogLikelihood, lagTwoLogLikelihood) = (-25.42919863524444, -30.758520308995386)
+
+    /// The HMM of `shortSequences` with its states kept in an array in the chain and read by
+    /// `emission(states, t)` in the chain (`inside`) or in a loop after it.
+    func shortChain(history: Int = 1, inside: Bool, emission: @escaping @Sendable ([Tensor], Int) -> Tensor) -> Model<Tensor, Int> {
+        let initial = Tensor([0.5, 0.3, 0.2]), transition = Tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+        let levels = Tensor([-1, 0.5, 2])
+        return Model("short chain") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                var states: [Tensor] = []
+                markov("time", steps: 5, history: history) { t in
+                    let s = latent("s\(t)") ~ Categorical(probs: t == 0 ? initial : transition[states[t - 1]])
+                    states.append(s)
+                    if inside { observe("x\(t)", x.slice(axis: 1, t..<(t + 1)).reshaped(to: [-1])) ~ Normal(levels[emission(states, t)], 0.8) }
+                }
+                if !inside {
+                    for t in 0..<5 { observe("x\(t)", x.slice(axis: 1, t..<(t + 1)).reshaped(to: [-1])) ~ Normal(levels[emission(states, t)], 0.8) }
+                }
+            }
+        }
+    }
+
+    func testAReadOfAChainSiteWhoseDimensionWasReusedIsRefused() throws {
+        let x = Self.shortSequences
+        XCTAssertEqual(Double(try shortChain(inside: true) { $0[$1] }.logMarginalLikelihood(x, 3).scalar), Self.plainLogLikelihood, accuracy: 1e-4)
+        // States observed after the chain: x0 would be paired with s4, which took s0's dimension.
+        let after = shortChain(inside: false) { $0[$1] }
+        for attempt in [{ _ = try after.logMarginalLikelihood(x, 3) }, { _ = try after.exactPosterior(x, 3, site: "s2") }, { _ = try Amortized(after).compile(example: x, datasetSize: 3) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertTrue("\(error)".hasPrefix("site 'x0' at ZooTests/HiddenMarkovModelTests.swift:"), "\(error)")
+                XCTAssertTrue("\(error)".contains("depends on a value its Markov chain no longer holds: it reads 's0' (step 0 of chain 'time'), whose enumeration dimension the chain has given to 's4' by then"), "\(error)")
+            }
+        }
+        // With the history the reads need, both ways of writing it give log p(x).
+        XCTAssertEqual(Double(try shortChain(history: 4, inside: false) { $0[$1] }.logMarginalLikelihood(x, 3).scalar), Self.plainLogLikelihood, accuracy: 1e-4)
+        // An observation reading two steps back under history 1 (a latent doing so is refused
+        // where it is enumerated; an observation was paired with s_t instead).
+        let lagTwo: @Sendable ([Tensor], Int) -> Tensor = { states, t in states[t >= 2 ? t - 2 : t] }
+        XCTAssertThrowsError(try shortChain(inside: true, emission: lagTwo).logMarginalLikelihood(x, 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'x2' at ZooTests/HiddenMarkovModelTests.swift:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("it reads 's0' (step 0 of chain 'time'), whose enumeration dimension the chain has given to 's2' by then"), "\(error)")
+        }
+        XCTAssertEqual(Double(try shortChain(history: 2, inside: true, emission: lagTwo).logMarginalLikelihood(x, 3).scalar), Self.lagTwoLogLikelihood, accuracy: 1e-4)
+    }
+
+    func testAChainSharedByTheRowsIsNotTrainedOnMinibatches() throws {
+        let x = Self.shortSequences
+        let initial = Tensor([0.5, 0.3, 0.2]), transition = Tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+        let shared = Model("shared chain") { (x: Tensor, n: Int) in
+            var s = Tensor(0)
+            markov("time", steps: 5) { t in
+                s = latent("s\(t)") ~ Categorical(probs: t == 0 ? initial : transition[s])
+                plate("data", size: n, subsample: x) { observe("x\(t)", x.slice(axis: 1, t..<(t + 1)).reshaped(to: [-1])) ~ Normal(Tensor([-1, 0.5, 2])[s], 0.8) }
+            }
+        }
+        // The minibatch "ELBO" of rows [0, 1] standing for all three is -20.59, above log p(x).
+        XCTAssertGreaterThan(try Amortized(shared).elbo(x.slice(axis: 0, 0..<2), datasetSize: 3), try shared.logMarginalLikelihood(x, 3).scalar)
+        XCTAssertThrowsError(try Amortized(shared).fit(x, options: TrainingOptions(epochs: 1, batchSize: 2))) { error in
+            XCTAssertTrue("\(error)".contains("site 's0'"), "\(error)")
+            XCTAssertTrue("\(error)".contains("on a minibatch of 2 rows standing for 3"), "\(error)")
+        }
+        var options = CompilerOptions(hiddenSizes: [8])
+        options.estimators = Dictionary(uniqueKeysWithValues: (0..<5).map { ("s\($0)", Estimator.enumerated) })
+        XCTAssertNoThrow(try Amortized(shared, options: options).fit(x, options: TrainingOptions(epochs: 1, batchSize: 2)), "a guide's draws train on minibatches")
+        XCTAssertNoThrow(try Amortized(shared).fit(x, options: TrainingOptions(epochs: 1, batchSize: 3)))
+    }
+
+    func testOneGuidedSiteInAChainOfSummedOnes() throws {
+        // s2 drawn by the guide, s0, s1, s3 and s4 summed: s3 takes s1's dimension, which is
+        // right, since s3 depends on the guide's s2 alone.
+        let x = Self.shortSequences
+        var options = CompilerOptions(hiddenSizes: [16])
+        options.estimators = ["s2": .enumerated]
+        let vi = Amortized(shortChain(inside: true) { $0[$1] }, options: options)
+        let plan = try vi.compile(example: x, datasetSize: 3)
+        XCTAssertEqual(plan.sites.filter { $0.estimator == .enumerated }.map(\.name), ["s2"])
+        try trainToConvergence(vi, x, steps: 400, learningRate: 0.05, particles: 1)
+        XCTAssertEqual(Double(try vi.elbo(x)), Self.plainLogLikelihood, accuracy: 0.01, "q(s2 | x) can equal p(s2 | x), which the sum over s2 then leaves exact")
+    }
+
     func testHiddenMarkovModelAgainstTheForwardAlgorithm() throws {
         let x = sequences()
         let vi = Amortized(model)

@@ -15,15 +15,25 @@ import TensorCore
 public final class EnumerateHandler: Handler {
     /// The next fresh dimension (one left of every dimension used so far).
     public private(set) var nextDim: Int
+    /// True once a chain site has been given a dimension an earlier step's site held.
+    package private(set) var reusesDimensions = false
     private let selected: Set<String>?
+    private let chainSlots: Int
     private var holders: [Int: String] = [:]
     private var chainDims: [String: Int] = [:]
     private var stepCounts: [String: Int] = [:]
 
     /// Enumerates the sites named in `sites` (every finite-support latent site when nil).
-    public init(firstDim: Int, sites: Set<String>? = nil) {
+    public convenience init(firstDim: Int, sites: Set<String>? = nil) {
+        self.init(firstDim: firstDim, sites: sites, chainSlots: 0)
+    }
+
+    /// As above, with a chain's dimensions reused no sooner than `chainSlots` steps later (to
+    /// check that a model reads no site its chain has reused; see `checkChainReads`).
+    package init(firstDim: Int, sites: Set<String>?, chainSlots: Int) {
         nextDim = firstDim
         selected = sites
+        self.chainSlots = chainSlots
     }
 
     public func process(_ message: inout Message) {
@@ -64,8 +74,11 @@ public final class EnumerateHandler: Handler {
         let stepKey = "\(step.chain)\u{1}\(step.step)"
         let index = stepCounts[stepKey, default: 0]
         stepCounts[stepKey] = index + 1
-        let slotKey = "\(step.chain)\u{1}\(step.step % (step.history + 1))\u{1}\(index)"
-        if let dim = chainDims[slotKey] { return dim }
+        let slotKey = "\(step.chain)\u{1}\(step.step % Swift.max(step.history + 1, chainSlots))\u{1}\(index)"
+        if let dim = chainDims[slotKey] {
+            reusesDimensions = true
+            return dim
+        }
         let dim = fresh()
         chainDims[slotKey] = dim
         return dim

@@ -8,11 +8,21 @@ import TensorCore
 /// ```
 public final class ReplayHandler: Handler {
     let trace: Trace
+    let sites: Set<String>?
 
-    public init(_ trace: Trace) { self.trace = trace }
+    public init(_ trace: Trace) {
+        self.trace = trace
+        sites = nil
+    }
+
+    /// Replays only the sites named in `sites`.
+    package init(_ trace: Trace, sites: Set<String>) {
+        self.trace = trace
+        self.sites = sites
+    }
 
     public func process(_ message: inout Message) {
-        guard message.kind == .latent, let site = trace[message.name] else { return }
+        guard message.kind == .latent, sites?.contains(message.name) ?? true, let site = trace[message.name] else { return }
         message.value = site.value
         message.enumerationDim = site.enumerationDim
     }

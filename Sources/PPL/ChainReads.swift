@@ -1,0 +1,54 @@
+import TensorCore
+
+/// The steps after which the check of `checkChainReads` lets a chain reuse a dimension.
+let chainReadCheckSteps = 16
+
+/// Runs a model under enumeration (`run` runs it under the handler given and returns the
+/// trace) and refuses it if a site reads a `markov` chain's site after the chain gave that
+/// site's dimension to a later step's site.
+///
+/// A chain reuses a site's enumeration dimension `history + 1` steps later, which keeps the
+/// sum linear in the chain's length, and each term is taken to depend on whichever site holds
+/// a dimension when the term is made. A value read later (states kept in an array and observed
+/// after the loop, a read further back than `history`, a second chain over the first one's
+/// states) would be paired with the newer site: a wrong answer with no error. So when the run
+/// reused a dimension, the model runs again with every chain's dimensions reused only after
+/// `chainReadCheckSteps` steps (a read less far back than that is then exact), and each term
+/// must depend on the same enumerated sites in both runs.
+package func checkChainReads(firstDim: Int, sites: Set<String>? = nil, run: (EnumerateHandler) throws -> Trace) throws -> Trace {
+    let enumerate = EnumerateHandler(firstDim: firstDim, sites: sites)
+    let trace = try run(enumerate)
+    guard enumerate.reusesDimensions else { return trace }
+    let spread = try run(EnumerateHandler(firstDim: firstDim, sites: sites, chainSlots: chainReadCheckSteps))
+    for site in trace.sites {
+        guard let reference = spread[site.name] else { continue }
+        let read = site.enumeratedDependencies, truth = reference.enumeratedDependencies
+        guard read != truth else { continue }
+        throw ModelError.reusedChainDimension(site: site.name, location: site.location, reason: reusedDimensionReason(site, read: read, truth: truth, trace: trace, spread: spread))
+    }
+    return trace
+}
+
+/// Which chain site `site` reads, and which site holds its dimension now.
+private func reusedDimensionReason(_ site: Site, read: Set<String>, truth: Set<String>, trace: Trace, spread: Trace) -> String {
+    guard let lost = spread.names.first(where: { truth.contains($0) && !read.contains($0) }),
+          let step = spread[lost]?.markovStep else {
+        return "it varies with \(describe(read)) as the chain is summed, and with \(describe(truth)) when the chain keeps every step's dimension; read a chain's sites inside the chain, at most `history` steps after them"
+    }
+    let holder = trace[lost]?.enumerationDim.flatMap { site.enumeratedVariables[$0] }.map { " to '\($0)'" } ?? ""
+    let steps = step.history == 1 ? "1 step" : "\(step.history) steps"
+    return "it reads '\(lost)' (step \(step.step) of chain '\(step.chain)'), whose enumeration dimension the chain has given\(holder) by then. A chain reuses a site's dimension \(step.history + 1) steps later (markov history \(step.history)), so its sites may be read only inside the chain, at most \(steps) after them; read each step's site in that step (observe inside the chain rather than after it), draw a site that every step reads before the chain, or give the chain the history the model reads back (markov(\"\(step.chain)\", steps: ..., history: k))"
+}
+
+private func describe(_ names: Set<String>) -> String {
+    names.isEmpty ? "no enumerated site" : names.sorted().map { "'\($0)'" }.joined(separator: ", ")
+}
+
+extension Site {
+    /// The enumerated sites the log-probability varies with.
+    var enumeratedDependencies: Set<String> {
+        guard let logProb else { return [] }
+        let shape = logProb.shape
+        return Set(enumeratedVariables.compactMap { dim, name in -dim <= shape.count && shape[shape.count + dim] > 1 ? name : nil })
+    }
+}
