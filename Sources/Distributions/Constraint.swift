@@ -145,3 +145,38 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
         }
     }
 }
+
+extension Constraint {
+    /// True when every value of `inner` lies in this set: both discrete or both continuous, and
+    /// `inner`'s bounds inside this one's elementwise (a simplex or Cholesky factor only in its own
+    /// kind). Bounds whose shapes do not broadcast are not compared.
+    package func contains(_ inner: Constraint) -> Bool {
+        guard isDiscrete == inner.isDiscrete else { return false }
+        switch (self, inner) {
+        case (.simplex, .simplex), (.lowerCholesky, .lowerCholesky): return true
+        case (.simplex, _), (_, .simplex), (.lowerCholesky, _), (_, .lowerCholesky): return false
+        default:
+            let (outer, within) = (elementBounds, inner.elementBounds)
+            return isAtLeast(within.lower, outer.lower) && isAtLeast(outer.upper, within.upper)
+        }
+    }
+
+    /// The least and greatest value of each element (infinite where unbounded).
+    private var elementBounds: (lower: Tensor, upper: Tensor) {
+        switch self {
+        case .real, .simplex, .lowerCholesky: return (Tensor(-Float.infinity), Tensor(Float.infinity))
+        case .positive: return (Tensor(0), Tensor(Float.infinity))
+        case let .greaterThan(lower): return (lower, Tensor(Float.infinity))
+        case let .lessThan(upper): return (Tensor(-Float.infinity), upper)
+        case let .interval(lower, upper): return (lower, upper)
+        case .unitInterval, .boolean: return (Tensor(0), Tensor(1))
+        case let .integerInterval(lower, upper): return (Tensor(Float(lower)), Tensor(Float(upper)))
+        case .nonnegativeInteger: return (Tensor(0), Tensor(Float.infinity))
+        }
+    }
+
+    private func isAtLeast(_ a: Tensor, _ b: Tensor) -> Bool {
+        guard Shape.broadcast(a.shape, b.shape) != nil else { return true }
+        return (a.detached .>= b.detached).uncountedScalars.allSatisfy { $0 == 1 }
+    }
+}

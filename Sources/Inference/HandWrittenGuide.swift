@@ -14,10 +14,13 @@ enum HandWrittenGuide {
             let shape = SiteShape(prior: p, valueBatch: site.dataPlate == nil ? p.batchShape : Array(p.batchShape.dropFirst()))
             guard let guideSite = guideTrace[site.name], guideSite.kind == .latent, let q = guideSite.distribution else {
                 guard p.enumerateSupport() != nil else {
-                    throw CompilerError.guideMismatch(site: site.name, reason: "the hand-written guide has no latent site of this name, and it is continuous, so it cannot be summed out of the model")
+                    throw CompilerError.guideMismatch(site: site.name, reason: "the hand-written guide has no latent site of this name, and it is continuous, so it cannot be summed out of the model (the model's site is at \(site.location))")
                 }
                 sites.append(GuideSite(name: site.name, location: site.location, plate: site.dataPlate, plates: site.plates, inputs: [], guideFamily: nil, estimator: .marginalized, parameterCount: 0, shape: shape, hiddenSizes: [], isPartlyObserved: site.partialObservation != nil))
                 continue
+            }
+            if let reason = mismatch(guideSite, q: q, modelSite: site, p: p) {
+                throw CompilerError.guideMismatch(site: site.name, reason: reason + " (the model's site is at \(site.location), the guide's at \(guideSite.location))")
             }
             let estimator: Estimator
             if let chosen = forced[site.name] {
@@ -37,9 +40,27 @@ enum HandWrittenGuide {
                 guideFamily: HandWrittenFamily(distribution: String(describing: type(of: q))), estimator: estimator, parameterCount: 0, shape: shape, hiddenSizes: [], isPartlyObserved: site.partialObservation != nil))
         }
         if let extra = guideTrace.latentSites.first(where: { prototype[$0.name]?.kind != .latent }) {
-            throw CompilerError.guideMismatch(site: extra.name, reason: "the hand-written guide samples it, but the model has no latent site of this name")
+            throw CompilerError.guideMismatch(site: extra.name, reason: "the hand-written guide samples it at \(extra.location), but the model has no latent site of this name")
         }
         return GuidePlan(model: model, sites: sites, maximumBatchRank: prototype.maximumBatchRank, dataPlate: dataPlate)
+    }
+
+    /// Why the guide's site cannot stand for the model's, or nil when it can: its draws must lie
+    /// in the model's support (a density on the same kind of set, so that p/q is a ratio of
+    /// densities or of probabilities), and a site inside the data plate needs a value per row.
+    static func mismatch(_ guideSite: Site, q: any Distribution, modelSite: Site, p: any Distribution) -> String? {
+        // A point estimate's support is its value, checked below.
+        if !(q is Delta), q.hasDiscreteValues != p.hasDiscreteValues || !p.support.contains(q.support) {
+            let kind = { (d: any Distribution) in d.hasDiscreteValues ? "discrete" : "continuous" }
+            return "the hand-written guide's \(type(of: q)) (\(kind(q)), support \(q.support)) cannot propose the values of the model's \(type(of: p)) (\(kind(p)), support \(p.support)): p(z) / q(z) would weigh values the model does not have, or compare a probability with a density; give the guide a distribution on the model's support (a bijector such as exp or sigmoid maps a Normal onto a half-line or an interval)"
+        }
+        if let bad = p.support.firstViolation(in: guideSite.value) {
+            return "the hand-written guide drew \(guideSite.value.uncountedScalars[bad]), outside the model's support (\(p.support)); constrain the guide's parameters to it"
+        }
+        if modelSite.dataPlate != nil, guideSite.value.shape != modelSite.value.shape {
+            return "the model's site lies inside the data plate, with a value of shape \(Shape.describe(modelSite.value.shape)) (one per row), but the hand-written guide's has shape \(Shape.describe(guideSite.value.shape)); draw it inside a plate over the same rows, as the model does"
+        }
+        return nil
     }
 
     /// Why the options may not force `estimator` on a site whose hand-written guide is `q` and

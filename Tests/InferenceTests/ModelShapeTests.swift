@@ -37,6 +37,59 @@ final class ModelShapeTests: XCTestCase {
     /// An estimator forced on a site must reach its guide: the analytic KL or a reparameterized
     /// draw of a discrete site, or summing out a site a hand-written guide samples, trained a
     /// guide that stayed at the prior (q(c = 1 | x) 0.4 on every row, the ELBO 11 nats short).
+    /// A hand-written guide proposing values the model's site does not have (a Normal for an
+    /// Exponential, a Bernoulli for a Normal), or one value for all rows of a site in the data
+    /// plate, trained to an ELBO or importance-sampled log p(x) far above log p(x).
+    func testAHandWrittenGuideOffTheModelsSupportOrRowsIsRefused() throws {
+        let x = Tensor([-2.0, -1.5, -2.5, -1.8])
+        func model(_ prior: @escaping @Sendable () -> any Distribution) -> Model<Tensor, Int> {
+            Model("prior") { (x: Tensor, n: Int) in
+                let s = latent("s") ~ prior()
+                plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(s, 1) }
+            }
+        }
+        func guide(_ proposal: @escaping @Sendable (Tensor, Tensor) -> any Distribution) -> Model<Tensor, Int> {
+            Model("guide") { (x: Tensor, n: Int) in
+                let l = param("l", Tensor(0.5)), scale = param("scale", Tensor(0.1), constraint: .positive)
+                _ = latent("s") ~ proposal(l, scale)
+            }
+        }
+        typealias Prior = @Sendable () -> any Distribution
+        typealias Proposal = @Sendable (Tensor, Tensor) -> any Distribution
+        let refused: [(Prior, Proposal, String)] = [
+            ({ Exponential(rate: 1) }, { Normal($0, $1) }, "the hand-written guide's Normal (continuous, support real) cannot propose the values of the model's Exponential (continuous, support positive)"),
+            ({ Uniform(0, 1) }, { LogNormal($0, $1) }, "the hand-written guide's LogNormal (continuous, support positive) cannot propose the values of the model's Uniform (continuous, support interval [0.0, 1.0])"),
+            ({ Normal(0, 1) }, { l, _ in Bernoulli(logits: l) }, "the hand-written guide's Bernoulli (discrete, support boolean {0, 1}) cannot propose the values of the model's Normal (continuous, support real)"),
+        ]
+        for (prior, proposal, message) in refused {
+            XCTAssertThrowsError(try Amortized(model(prior), guide: guide(proposal)).compile(example: x, datasetSize: 4)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("site 's': " + message), "\(error)")
+            }
+        }
+        let accepted: [(Prior, Proposal)] = [
+            ({ Exponential(rate: 1) }, { LogNormal($0, $1) }), ({ Uniform(-1, 2) }, { Beta(exp($0), 1 + $1) }),
+            ({ Normal(0, 1) }, { Normal($0, $1) }), ({ Gamma(concentration: 2, rate: 1) }, { l, _ in Delta(exp(l)) }),
+        ]
+        for (prior, proposal) in accepted {
+            XCTAssertNoThrow(try Amortized(model(prior), guide: guide(proposal)).compile(example: x, datasetSize: 4), "\(type(of: prior()))")
+        }
+        XCTAssertThrowsError(try Amortized(model { Gamma(concentration: 2, rate: 1) }, guide: guide { l, _ in Delta(l - 1) }).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 's': the hand-written guide drew -0.5, outside the model's support (positive)"), "\(error)")
+        }
+        // One z for every row of a site in the data plate: importance sampling read -1.69
+        // where log p(x) is -14.20.
+        let local = Model("local") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let z = latent("z") ~ Normal(0, 1)
+                observe("x", x) ~ Normal(z, 0.1)
+            }
+        }
+        let shared = Model("shared") { (x: Tensor, n: Int) in _ = latent("z") ~ Normal(1, 0.01) }
+        XCTAssertThrowsError(try Amortized(local, guide: shared).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'z': the model's site lies inside the data plate, with a value of shape [4] (one per row), but the hand-written guide's has shape []"), "\(error)")
+        }
+    }
+
     func testForcedEstimatorsThatCannotReachTheGuideAreRefused() throws {
         let line = #line + 3
         let coin = Model("coin mixture") { (x: Tensor, n: Int) in
