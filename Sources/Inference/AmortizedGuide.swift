@@ -141,7 +141,10 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
                     let x = concatenated(inputs)
                     let weight = param("\(site.name).weight", Tensor.zeros([x.shape.last ?? 0, bias.count]))
                     raw = matmul(x, weight) + bias
-                    leading = Array(raw.shape.dropLast().dropLast(site.shape.valueBatch.count))
+                    // The inputs' plate axes (all 1 for a global site) stay only beside
+                    // enumerated values, which lie left of them; otherwise the value has the
+                    // prior's shape.
+                    leading = raw.rank - 1 > batchRank ? Array(raw.shape.dropLast().dropLast(site.shape.valueBatch.count)) : []
                 }
             }
             HeadRecorder.record(site.name, raw)
