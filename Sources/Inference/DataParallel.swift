@@ -16,8 +16,8 @@ extension Amortized {
         }
     }
 
-    /// Every process must start from the same state: the same rows (their count, the first,
-    /// the last and up to 4096 spread between), settings, epoch, generators and parameters.
+    /// Every process must start from the same state: the same rows (see `addSample`),
+    /// settings, epoch, generators and parameters.
     /// Process 0's fingerprint of these goes to all, and each says whether its own differs.
     func checkSameStart(_ group: any Communicator, data: some RowSource<Input>, options: TrainingOptions, startEpoch: Int, shuffler: RandomGenerator) throws {
         let mine = try together(group) { () throws -> UInt64 in
@@ -26,11 +26,7 @@ extension Amortized {
                            Int(truncatingIfNeeded: shuffler.streamsUsed), Int(truncatingIfNeeded: generator.generator.streamsUsed)] {
                 hasher.add(number)
             }
-            let stride = Swift.max(1, data.rowCount / 4096)
-            let sampled = Array(Swift.stride(from: 0, to: data.rowCount, by: stride)) + [data.rowCount - 1]
-            for start in Swift.stride(from: 0, to: sampled.count, by: 256) {
-                hasher.add(try data.rows(at: Array(sampled[start..<Swift.min(start + 256, sampled.count)])).encoderInput(columns: self.options.encoderColumns))
-            }
+            try data.addSample(to: &hasher)
             for (prefix, store) in namespaces {
                 for name in store.names {
                     hasher.add(prefix + name)

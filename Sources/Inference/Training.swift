@@ -128,6 +128,7 @@ extension Amortized {
         var shuffler = RandomGenerator(seed: options.seed &+ 0x5EED)
         var optimizer = options.optimizer.make(weightDecay: options.weightDecay)
         var startEpoch = 0
+        var rowsFingerprint = ""
         try together(group) {
             guard count > 0 else { throw TrainingError.badData(reason: "the data have no rows") }
             if let bad = data.firstNonFiniteValue { throw TrainingError.badData(reason: "the data contain \(bad)") }
@@ -142,8 +143,9 @@ extension Amortized {
                 throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on a minibatch of \(batchSize) rows standing for \(count) (each likelihood raised to the power \(count)/\(batchSize)) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch (batch size \(count) or more), or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
             }
             if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
+            rowsFingerprint = try data.sampleFingerprint()
             if let resume {
-                startEpoch = try restore(resume, optimizer: &optimizer, shuffler: &shuffler)
+                startEpoch = try restore(resume, rows: rowsFingerprint, optimizer: &optimizer, shuffler: &shuffler)
                 guard startEpoch <= options.epochs else {
                     throw TrainingError.badOptions(reason: "the checkpoint is at epoch \(startEpoch), past the \(options.epochs) epochs asked for")
                 }
@@ -193,13 +195,15 @@ extension Amortized {
             let heldOutValue = try together(group) { try heldOut.map { try heldOutELBO($0, batchSize: Swift.max(batchSize, 1000), epoch: epoch + 1) } }
             let report = EpochReport(epoch: epoch + 1, trainELBO: Float(total / Double(count)), heldOutELBO: heldOutValue, seconds: seconds, imagesPerSecond: Double(count) / Swift.max(seconds, 1e-9))
             reports.append(report)
+            // The metrics first: a resumed run keeps the lines up to its checkpoint's epoch, so a
+            // line written before a stop that came before the checkpoint is written again.
             try together(group) {
-                if let path = options.checkpointPath, writes {
-                    try checkpoint(epoch: epoch + 1, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
-                }
                 if let path = options.metricsPath, writes {
                     metricLines.append(try sortedJSON(report))
                     try writeMetrics(metricLines, to: path)
+                }
+                if let path = options.checkpointPath, writes {
+                    try checkpoint(epoch: epoch + 1, rows: rowsFingerprint, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
                 }
             }
             options.onEpoch?(report)

@@ -3,9 +3,30 @@ import Optim
 import PPL
 import TensorCore
 
+extension RowSource where Rows: RowData {
+    /// Adds the rows to `hasher`: their count and every number of the first, the last and up to
+    /// 4096 spread between (all of them up to 4096 rows).
+    func addSample(to hasher: inout Fingerprint) throws {
+        hasher.add(rowCount)
+        let stride = Swift.max(1, rowCount / 4096)
+        let sampled = Array(Swift.stride(from: 0, to: rowCount, by: stride)) + [rowCount - 1]
+        for start in Swift.stride(from: 0, to: sampled.count, by: 256) {
+            hasher.add(try rows(at: Array(sampled[start..<Swift.min(start + 256, sampled.count)])).encoderInput)
+        }
+    }
+
+    /// The fingerprint of `addSample`, in hexadecimal: a checkpoint keeps it, and resuming on
+    /// other rows is refused.
+    func sampleFingerprint() throws -> String {
+        var hasher = Fingerprint()
+        try addSample(to: &hasher)
+        return String(hasher.value, radix: 16)
+    }
+}
+
 extension Amortized {
-    /// The training state after `epoch` epochs, as a checkpoint.
-    func checkpoint(epoch: Int, optimizer: any Optimizer, shuffler: RandomGenerator, options: TrainingOptions) -> Checkpoint {
+    /// The training state after `epoch` epochs on the rows of fingerprint `rows`, as a checkpoint.
+    func checkpoint(epoch: Int, rows: String, optimizer: any Optimizer, shuffler: RandomGenerator, options: TrainingOptions) -> Checkpoint {
         let baselineText = (try? sortedJSON(baselines)) ?? "{}"
         return Checkpoint(
             modelParameters: parameters.unconstrained, guideParameters: guideParameters.unconstrained,
@@ -20,6 +41,7 @@ extension Amortized {
                 "shuffle seed": String(shuffler.seed),
                 "shuffle streams": String(shuffler.streamsUsed),
                 "baselines": baselineText,
+                "rows fingerprint": rows,
             ].merging(options.checkpointMetadata) { own, _ in own })
     }
 
@@ -60,11 +82,14 @@ extension Amortized {
         stepsTaken = Swift.max(Int(checkpoint.metadata["steps"] ?? "") ?? 1, 1)
     }
 
-    /// Loads a checkpoint's parameters, optimizer state, generator positions and baselines;
-    /// returns the epoch it was written after.
-    func restore(_ checkpoint: Checkpoint, optimizer: inout any Optimizer, shuffler: inout RandomGenerator) throws -> Int {
+    /// Loads a checkpoint's parameters, optimizer state, generator positions and baselines, for
+    /// training on the rows of fingerprint `rows`; returns the epoch it was written after.
+    func restore(_ checkpoint: Checkpoint, rows: String, optimizer: inout any Optimizer, shuffler: inout RandomGenerator) throws -> Int {
         let path = checkpoint.source
         func mismatch(_ reason: String) -> CheckpointError { .mismatch(path: path, reason: reason) }
+        if let stored = checkpoint.metadata["rows fingerprint"], stored != rows {
+            throw mismatch("it was trained on other rows than these (the same number of rows, but their values differ: the data changed since, or are other data); resuming continues only on the rows a run was trained on")
+        }
         func number(_ key: String) throws -> UInt64 {
             guard let text = checkpoint.metadata[key], let value = UInt64(text) else { throw mismatch("its '\(key)' is missing or not a whole number") }
             return value

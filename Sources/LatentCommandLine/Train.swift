@@ -76,7 +76,9 @@ struct Train: Subcommand {
             guard resume.settings.dataSize == dataSize else {
                 throw UsageError("the data have \(dataSize) numbers per row; the run being resumed was trained on \(resume.settings.dataSize)")
             }
-            if let given = self.arguments.text("data"), URL(fileURLWithPath: given).standardizedFileURL.path != resume.dataPath {
+            // A checkpoint with its rows' fingerprint takes the same rows from wherever they are now.
+            if let given = self.arguments.text("data"), URL(fileURLWithPath: given).standardizedFileURL.path != resume.dataPath,
+               resume.checkpoint.metadata["rows fingerprint"] == nil {
                 throw UsageError("--data \(given) differs from the data of the run being resumed (\(resume.dataPath ?? "the bundled data")); a resumed run keeps its data")
             }
             if let given = columnList(self.arguments.text("columns")), given != resume.columns {
@@ -224,7 +226,8 @@ struct Train: Subcommand {
             throw CheckpointError.mismatch(path: path, reason: "it was written for model '\(checkpoint.metadata["model"] ?? "?")', not '\(model.name)'")
         }
         let settings = try storedSettings(checkpoint, path: path, model: model)
-        let dataPath = try trainedDataPath(checkpoint)
+        // Data given anew may have moved: the library compares their rows with the checkpoint's.
+        let dataPath = arguments.text("data") != nil ? checkpoint.metadata["data path"] : try trainedDataPath(checkpoint)
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         let trainingFlags = try storedTrainingFlags(checkpoint, path: path)
         try TrainingFlags.checkResumed(given: TrainingFlags(arguments: arguments).stored, stored: trainingFlags)

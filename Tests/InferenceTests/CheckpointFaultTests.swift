@@ -114,6 +114,20 @@ final class CheckpointFaultTests: XCTestCase {
                 XCTAssertEqual("\(error)", "checkpoint \(options.checkpointPath!) does not fit this model: \(reason)")
             }
         }
+        // As many rows with other values trained on silently.
+        var resumed = options
+        resumed.epochs = 4
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x * 10, options: resumed, resume: saved)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("does not fit this model: it was trained on other rows than these (the same number of rows, but their values differ: the data changed since, or are other data); resuming continues only on the rows a run was trained on"), "\(error)")
+        }
+        XCTAssertNoThrow(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: resumed, resume: saved))
+        // An epoch's metrics line is written before its checkpoint: a stop between the two
+        // loses no line, since a resumed run writes again the lines after its checkpoint.
+        var unwritable = options
+        unwritable.checkpointPath = folder.appendingPathComponent("missing/c.latent").path
+        unwritable.metricsPath = folder.appendingPathComponent("metrics.jsonl").path
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: unwritable))
+        XCTAssertEqual(EpochReport.log(at: unwritable.metricsPath!).map(\.epoch), [1])
         var past = options
         past.epochs = 1
         XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: past, resume: saved)) { error in

@@ -428,12 +428,25 @@ final class ModelCommandTests: XCTestCase {
         let points = folder.appendingPathComponent("points.csv").path
         try (0..<40).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }.joined(separator: "\n").write(toFile: points, atomically: true, encoding: .utf8)
         let otherData = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--data", points])
-        XCTAssertEqual(otherData.error, ["latent: --data \(points) differs from the data of the run being resumed (the bundled data); a resumed run keeps its data"])
+        XCTAssertEqual(otherData.error, ["latent: the data have 36 training rows; the run being resumed was trained on 9000, so the data changed since"])
         let onFile = folder.appendingPathComponent("on-file").path
         XCTAssertEqual(try LatentProcess.run(["train", "gmm", "--epochs", "1", "--data", points, "--out", onFile]).status, 0)
         try (0..<20).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }.joined(separator: "\n").write(toFile: points, atomically: true, encoding: .utf8)
         let edited = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", onFile, "--resume"])
         XCTAssertEqual(edited.error, ["latent: the data have 18 training rows; the run being resumed was trained on 36, so the data changed since"])
+        // As many rows, other values (they trained on before), then the same rows moved.
+        let original = (0..<40).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }.joined(separator: "\n")
+        try (0..<40).map { String(format: "%.3f,%.3f", 10 * sin(Double($0)), cos(Double($0))) }.joined(separator: "\n").write(toFile: points, atomically: true, encoding: .utf8)
+        let scaled = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", onFile, "--resume"])
+        XCTAssertEqual(scaled.error, ["latent: checkpoint \(onFile)/checkpoint.latent does not fit this model: it was trained on other rows than these (the same number of rows, but their values differ: the data changed since, or are other data); resuming continues only on the rows a run was trained on"])
+        let moved = folder.appendingPathComponent("moved.csv").path
+        try original.write(toFile: moved, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: points)
+        let away = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", onFile, "--resume"])
+        XCTAssertEqual(away.error, ["latent: the data this model was trained on, \(points), is not there any more; give --data"])
+        let found = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", onFile, "--resume", "--data", moved])
+        XCTAssertEqual(found.status, 0, found.error.joined(separator: "\n"))
+        XCTAssertEqual(try String(contentsOfFile: onFile + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count, 2)
         let twice = try LatentProcess.run(["train", "gmm", "--epochs", "1", "--epochs", "2", "--out", onFile])
         XCTAssertEqual(twice.error, ["latent: flag '--epochs' of 'train' is given twice; give it once"])
         let nothing = try LatentProcess.run(["train", "gmm", "--out", folder.appendingPathComponent("empty").path, "--resume"])
