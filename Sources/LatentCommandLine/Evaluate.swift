@@ -73,6 +73,10 @@ struct Restored {
     func data(_ path: String?, stochastic: Bool = false) throws -> Dataset {
         let source = try path ?? trainedDataPath(checkpoint)
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        if let columns, checkpoint.metadata["columns chosen"] != nil, let source, !Dataset.isCSV(source) {
+            // Columns chosen by name may be in another order than the file's, or a few of many.
+            throw UsageError("the model was trained on the CSV columns \(columns.joined(separator: ",")), chosen by name (--columns); \(source) has no column names to find them by; give the data as a CSV file with those columns")
+        }
         var data = try loadData(source, for: model, columns: source.map(Dataset.isCSV) == true ? columns : nil)
         if model.data == .binaryImages, !stochastic { data = data.thresholded() }
         let width = data.test.rowSize

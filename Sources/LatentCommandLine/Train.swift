@@ -119,6 +119,8 @@ struct Train: Subcommand {
         options.checkpointMetadata = ["settings": try sortedJSON(settings), "data": data.source, "training rows": String(data.train.rowCount), "training flags": try sortedJSON(flags.stored), "planned epochs": String(options.epochs)]
         if let imageShape = data.imageShape { options.checkpointMetadata["image shape"] = imageShape.map(String.init).joined(separator: "x") }
         if let names = data.columns { options.checkpointMetadata["columns"] = try sortedJSON(names) }
+        // Columns chosen by name (not all of the file's, in its order) can be found only by name.
+        if arguments.text("columns") != nil || resume?.checkpoint.metadata["columns chosen"] != nil { options.checkpointMetadata["columns chosen"] = "yes" }
         if let dataPath { options.checkpointMetadata["data path"] = URL(fileURLWithPath: dataPath).standardizedFileURL.path }
         ProgressPrinter(objective: objective).attach(to: &options)
         // The note follows the plan, so that a model the compiler refuses prints no note first.
