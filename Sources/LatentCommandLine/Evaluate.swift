@@ -136,7 +136,7 @@ struct Evaluate: Subcommand {
         .value("iwae", "importance samples per row, 1...100000 (default 100); the ELBO averages min(K, 100) draws"),
         .value("rows", "rows to use, from the first, 1 to the rows there are (default all)"),
         .value("split", "test (the held-out rows, default) or all (every row of the data, in file order)"),
-        .value("binarize", "for binary-image models: threshold (pixel > 0.5, default) or stochastic (each pixel drawn once with its grey level as probability, seed 0)"),
+        .value("binarize", "for binary-image models: threshold (pixel > 0.5) or stochastic (each pixel drawn once with its grey level as probability, seed 0); default: as the model was trained"),
         .value("per-example", "write each row's -log p(x) and -log reconstruction probability (anomaly scores) to this CSV file, rows numbered as in the data file from 0"),
         .value("anomaly-class", "with labelled data (an MNIST folder): the ROC AUC of both anomaly scores for telling this class from the others, 0...255"),
         .value("threads", "threads for the kernels, 1...256 (default: all cores); results do not depend on it"),
@@ -151,7 +151,9 @@ struct Evaluate: Subcommand {
         ComputeThreads.count = try arguments.integer("threads", default: ComputeThreads.count, in: 1...256)
         let restored = try Restored(arguments.positional[0], models: models)
         let perExample = try arguments.text("per-example").map { try restored.output($0, flag: "per-example", data: arguments.text("data")) }
-        let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold") == "stochastic"
+        // Scored as trained, unless told otherwise.
+        let trained = try storedTrainingFlags(restored.checkpoint, path: arguments.positional[0])["binarize"] ?? "threshold"
+        let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: trained) == "stochastic"
         if arguments.has("binarize"), restored.model.data != .binaryImages {
             throw UsageError("--binarize applies to binary-image models; '\(restored.model.name)' is trained on \(restored.model.data == .images ? "grey-level images" : "rows of numbers")")
         }

@@ -318,6 +318,16 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(report.contains("<svg"))
         XCTAssertEqual(report.components(separatedBy: "<tr><td class=\"n\">").count - 1, 2, "one row per latent coordinate")
         let checkpoint = (out as NSString).appendingPathComponent("checkpoint.latent")
+        // A model trained on stochastically binarized images is scored on them unless told
+        // otherwise (it was thresholded, about 5 nats off on this model).
+        let stochastic = folder.appendingPathComponent("stochastic").path
+        XCTAssertEqual(try LatentProcess.run(["train", "bernoulli-vae", "--epochs", "1", "--hidden", "32", "--latent-dim", "2", "--binarize", "stochastic", "--out", stochastic]).status, 0)
+        let trainedOn = (stochastic as NSString).appendingPathComponent("checkpoint.latent")
+        let scores = try [[], ["--binarize", "stochastic"], ["--binarize", "threshold"]].map { flags in
+            try XCTUnwrap(json(try LatentProcess.run(["eval", trainedOn, "--iwae", "2", "--rows", "100", "--json"] + flags).out)["log_likelihood"] as? Double)
+        }
+        XCTAssertEqual(scores[0], scores[1])
+        XCTAssertNotEqual(scores[0], scores[2])
         let png = folder.appendingPathComponent("picture.png").path
         let sample = try LatentProcess.run(["sample", checkpoint, "--n", "9", "--out", png, "--json"])
         XCTAssertEqual(sample.status, 0, sample.error.joined(separator: "\n"))
