@@ -103,10 +103,17 @@ final class OutputFolder {
         return setAside
     }
 
-    /// Puts back what `setAsidePreviousRun` moved, where the fresh run wrote nothing.
-    func restore(_ setAside: SetAside) {
-        for name in Self.runFiles where !FileManager.default.fileExists(atPath: file(name)) {
-            _ = rename((previous as NSString).appendingPathComponent(name), file(name))
+    /// Puts back what `setAsidePreviousRun` moved. After a fresh run that stopped before its first
+    /// checkpoint (`replacingFreshFiles`), what that run wrote (its first epoch's metrics line)
+    /// goes too, as it cannot be resumed.
+    func restore(_ setAside: SetAside, replacingFreshFiles: Bool = false) {
+        for name in Self.runFiles {
+            let kept = (previous as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: kept) {
+                if replacingFreshFiles || !FileManager.default.fileExists(atPath: file(name)) { _ = rename(kept, file(name)) }
+            } else if replacingFreshFiles {
+                _ = unlink(file(name))
+            }
         }
         _ = rmdir(previous)
         if setAside.hadPrevious { _ = rename(olderRun, previous) }
@@ -127,11 +134,19 @@ func writeText(_ text: String, to path: String) throws {
 /// and not one of the files the command reads (`inputs`: the checkpoint, the data file, or a
 /// data folder, any file in which it reads), which writing it would destroy.
 func outputFile(_ path: String, flag: String, reading inputs: [String?]) throws -> String {
+    guard !path.isEmpty else { throw UsageError("--\(flag) is empty; give a file name") }
     guard !path.hasSuffix("/") else { throw FileWriteError(path: path, reason: "it ends in '/', so it names a folder; --\(flag) takes a file name") }
     var output = stat()
-    guard stat(path, &output) == 0 else { return path }
-    if output.st_mode & S_IFMT == S_IFDIR { throw FileWriteError(path: path, reason: "it is a folder") }
-    guard output.st_mode & S_IFMT == S_IFREG else { return path }
+    let exists = stat(path, &output) == 0
+    if exists, output.st_mode & S_IFMT == S_IFDIR { throw FileWriteError(path: path, reason: "it is a folder") }
+    // A device or a pipe is written directly.
+    if exists, output.st_mode & S_IFMT != S_IFREG { return path }
+    // Checked before the work, which can take minutes: a file is written beside itself, then renamed.
+    let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+    var folderStatus = stat()
+    guard stat(folder, &folderStatus) == 0, folderStatus.st_mode & S_IFMT == S_IFDIR else { throw FileWriteError(path: path, reason: "there is no folder \(folder)") }
+    guard access(folder, W_OK | X_OK) == 0 else { throw FileWriteError(path: path, reason: "its folder \(folder) cannot be written (\(String(cString: strerror(errno))))") }
+    guard exists else { return path }
     var parent = stat()
     let hasParent = stat((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &parent) == 0
     let same = { (a: stat, b: stat) in a.st_dev == b.st_dev && a.st_ino == b.st_ino }

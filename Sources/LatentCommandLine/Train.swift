@@ -141,7 +141,7 @@ struct Train: Subcommand {
             reports = try placingBadRows(in: data) { try vi.fit(data.train, heldOut: data.test, options: options, resume: resume?.checkpoint, transform: transform) }
         } catch {
             if let setAside {
-                if FileManager.default.fileExists(atPath: checkpointPath) { folder.dropOlderRun() } else { folder.restore(setAside) }
+                if FileManager.default.fileExists(atPath: checkpointPath) { folder.dropOlderRun() } else { folder.restore(setAside, replacingFreshFiles: true) }
             }
             throw error
         }

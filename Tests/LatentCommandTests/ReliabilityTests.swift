@@ -191,6 +191,10 @@ final class ReliabilityTests: XCTestCase {
             (["denoise", checkpoint, "--out", checkpoint], "--out \(checkpoint) is \(checkpoint), which this command reads; write the output elsewhere"),
             (["compare", "gmm", "--data", csv, "--out", csv], "--out \(csv) is \(csv), which this command reads; write the output elsewhere"),
             (["sample", checkpoint, "--out", out], "cannot write \(out): it is a folder"),
+            // Refused before the work (all the rows were scored, or four models trained, first).
+            (["eval", checkpoint, "--per-example", path("missing/scores.csv")], "cannot write \(path("missing/scores.csv")): there is no folder \(path("missing"))"),
+            (["compare", "gmm", "--data", csv, "--out", path("missing/gmm.svg")], "cannot write \(path("missing/gmm.svg")): there is no folder \(path("missing"))"),
+            (["eval", checkpoint, "--per-example", ""], "--per-example is empty; give a file name"),
             // The data the run was trained on, when --data is not given, and the files of a data folder.
             (["denoise", checkpoint, "--out", images + "/t10k-images-idx3-ubyte"], "--out \(images)/t10k-images-idx3-ubyte is a file of \(images), which this command reads; write the output elsewhere"),
             (["inpaint", checkpoint, "--data", images, "--out", images + "/t10k-labels-idx1-ubyte"], "--out \(images)/t10k-labels-idx1-ubyte is a file of \(images), which this command reads; write the output elsewhere"),
