@@ -94,7 +94,7 @@ struct ELBOComputation<Input: RowData> {
         }
         for site in plan.sites {
             guard model[site.name]?.kind == .latent else {
-                throw CompilerError.guideMismatch(site: site.name, reason: "the model did not run this latent site on this minibatch; its latent sites must not depend on the data's values")
+                throw CompilerError.guideMismatch(site: site.name, reason: "the model did not run this latent site (at \(site.location) when compiled) on this minibatch; its latent sites must not depend on the data's values")
             }
             if site.isGuided, guide[site.name] == nil {
                 throw CompilerError.guideMismatch(site: site.name, reason: "the guide did not sample this site")

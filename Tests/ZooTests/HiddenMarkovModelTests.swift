@@ -147,6 +147,21 @@ final class HiddenMarkovModelTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("it reads 's0' (step 0 of chain 'time'), whose enumeration dimension the chain has given to 's2' by then"), "\(error)")
         }
         XCTAssertEqual(Double(try shortChain(history: 2, inside: true, emission: lagTwo).logMarginalLikelihood(x, 3).scalar), Self.lagTwoLogLikelihood, accuracy: 1e-4)
+        // A regime drawn at step 0 and read by every step: s2 takes its dimension, and its 2
+        // values then meet the 3 of s2.
+        let regime = Model("regime") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                var (s, r) = (Tensor(0), Tensor(0))
+                markov("time", steps: 5) { t in
+                    if t == 0 { r = latent("regime") ~ Bernoulli(probs: 0.4) }
+                    s = latent("s\(t)") ~ Categorical(probs: t == 0 ? Tensor([0.5, 0.3, 0.2]) : Tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])[s])
+                    observe("x\(t)", x.slice(axis: 1, t..<(t + 1)).reshaped(to: [-1])) ~ Normal(Tensor([-1, 0.5, 2])[s] + Tensor([0, 1])[r], 0.8)
+                }
+            }
+        }
+        XCTAssertThrowsError(try regime.logMarginalLikelihood(x, 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'x2' at ZooTests/HiddenMarkovModelTests.swift:\(#line - 5) depends on a value its Markov chain no longer holds: it fails (add: shapes [3, 1] and [2, 1] do not broadcast) with the chain's dimensions reused, and runs when they are not"), "\(error)")
+        }
     }
 
     func testAChainSharedByTheRowsIsNotTrainedOnMinibatches() throws {
