@@ -72,6 +72,19 @@ public enum CommandLineTool {
                 return 0
             }
             guard let command = commands.first(where: { matches($0.name, arguments) }) else {
+                // A group's name alone (`compare`, `bench`), or with a flag or a name it lacks.
+                let group = commands.filter { $0.name.hasPrefix(first + " ") }
+                if !group.isEmpty {
+                    let names = group.map { String($0.name.dropFirst(first.count + 1)) }
+                    guard let asked = arguments.dropFirst().first else {
+                        throw UsageError("`\(programName) \(first)` needs one of: \(names.joined(separator: ", ")); run `\(programName) \(first) --help` for what each does")
+                    }
+                    guard asked == "--help" || asked == "-h" else {
+                        throw UsageError("unknown command '\(first) \(asked)'; `\(programName) \(first)` takes one of: \(names.joined(separator: ", "))")
+                    }
+                    output.human("`\(programName) \(first)` takes one of: \(names.joined(separator: ", ")).\n\n" + group.map { "  " + $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n") + "\n\nRun `\(programName) \(first) \(names[0]) --help` for its options.")
+                    return 0
+                }
                 throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; run `\(programName) --help` for the list")
             }
             let rest = Array(arguments.dropFirst(command.name.split(separator: " ").count))

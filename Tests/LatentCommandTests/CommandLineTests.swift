@@ -8,6 +8,12 @@ final class CommandLineTests: XCTestCase {
         let result = try LatentProcess.run(["--help"])
         XCTAssertEqual(result.status, 0)
         XCTAssertTrue(result.out.joined().contains("bench gemm"))
+        // A group's name alone, with --help, or with a name it lacks.
+        let compare = try LatentProcess.run(["compare", "--help"])
+        XCTAssertEqual(compare.status, 0)
+        XCTAssertEqual(compare.out.first, "`latent compare` takes one of: gmm, vae.")
+        XCTAssertEqual(try LatentProcess.run(["bench"]).error, ["latent: `latent bench` needs one of: gemm, vae; run `latent bench --help` for what each does"])
+        XCTAssertEqual(try LatentProcess.run(["compare", "hmm"]).error, ["latent: unknown command 'compare hmm'; `latent compare` takes one of: gmm, vae"])
     }
 
     func testBadInputIsOneLineWithStatusTwo() throws {
