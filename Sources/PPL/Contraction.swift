@@ -168,7 +168,8 @@ package struct Contraction {
         var remaining = names.filter { name in terms.contains { $0.variables.contains(name) } }
         while !remaining.isEmpty {
             let ready = remaining.filter { isReady($0, among: remaining) }
-            guard let next = ready.min(by: { cost(of: $0) < cost(of: $1) }) else {
+            let costs = cost(of: Set(ready))
+            guard let next = ready.min(by: { costs[$0]! < costs[$1]! }) else {
                 let stuck = variables[remaining[0]]!
                 throw ModelError.notEnumerable(site: stuck.name, location: stuck.location, reason: "the guide enumerates it, and it shares a term with a site summed out in the model outside its plates; sum both out in the model, or guide both")
             }
@@ -196,12 +197,18 @@ package struct Contraction {
         return true
     }
 
-    /// Elements of the largest tensor that eliminating `name` makes.
-    func cost(of name: String) -> Int {
-        let involved = terms.filter { $0.variables.contains(name) }
-        var union = Set(involved.flatMap(\.variables))
-        if case let .expectation(weights) = variables[name]!.elimination { union.formUnion(weights.variables.values) }
-        return union.reduce(1) { $0 * (variables[$1]?.size ?? 1) }
+    /// Elements of the largest tensor that eliminating each of `names` makes, in one pass over
+    /// the terms (a pass for each name made summing a chain cubic in its length).
+    func cost(of names: Set<String>) -> [String: Int] {
+        var unions: [String: Set<String>] = [:]
+        for term in terms {
+            for name in term.variables where names.contains(name) { unions[name, default: []].formUnion(term.variables) }
+        }
+        return Dictionary(uniqueKeysWithValues: names.map { name in
+            var union = unions[name] ?? []
+            if case let .expectation(weights) = variables[name]!.elimination { union.formUnion(weights.variables.values) }
+            return (name, union.reduce(1) { $0 * (variables[$1]?.size ?? 1) })
+        })
     }
 
     mutating func eliminate(_ name: String) throws {
