@@ -46,8 +46,8 @@ struct Train: Subcommand {
         let arguments = resume.map { self.arguments.filling(from: $0.trainingFlags) } ?? self.arguments
         let flags = TrainingFlags(arguments: arguments)
         var options = try flags.options(for: model)
-        if let done = resume.flatMap({ Int($0.checkpoint.metadata["epoch"] ?? "") }), done >= options.epochs {
-            throw UsageError("the run in \(outPath) has already done \(done) epochs; ask for more with --epochs")
+        if let done = resume.flatMap({ Int($0.checkpoint.metadata["epoch"] ?? "") }), done > options.epochs {
+            throw UsageError("the run in \(outPath) has already done \(done) epochs, more than the \(options.epochs) asked for; ask for more with --epochs")
         }
         let binarization = Binarization(rawValue: try arguments.choice("binarize", ["threshold", "stochastic"], default: "threshold"))!
         ComputeThreads.count = threads
@@ -146,14 +146,18 @@ struct Train: Subcommand {
             throw error
         }
         if setAside != nil { folder.dropOlderRun() }
-        guard !reports.isEmpty else { throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs; ask for more with --epochs") }
-        let seconds = Date().timeIntervalSince(start)
-        let last = reports.last!
-        let perEpoch = reports.map(\.seconds).sorted()[reports.count / 2]
-        var written = [checkpointPath, metricsPath]
-        let chartPath = folder.file("elbo.svg")
         // A resumed run draws every epoch of the run: the metrics log holds the earlier ones.
         let logged = EpochReport.log(at: metricsPath)
+        // A run already done is drawn again (its pictures or report may not have been written).
+        let drawn = reports.isEmpty ? logged : reports
+        guard let last = drawn.last, reports.isEmpty ? last.epoch == options.epochs : true else {
+            throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs, and its metrics log does not hold them; ask for more with --epochs")
+        }
+        if reports.isEmpty { output.human("note: the run in \(outPath) has already done \(options.epochs) epochs: its chart, pictures and report are written again (ask for more epochs with --epochs)") }
+        let seconds = Date().timeIntervalSince(start)
+        let perEpoch = drawn.map(\.seconds).sorted()[drawn.count / 2]
+        var written = [checkpointPath, metricsPath]
+        let chartPath = folder.file("elbo.svg")
         let history = resume != nil && logged.last?.epoch == last.epoch ? logged : reports
         let chart = elboChart(history, model: model.name, objective: objective)
         try writeText(chart, to: chartPath)
