@@ -154,15 +154,16 @@ public final class Amortized<Input: RowData> {
     /// `datasetSize / rows.rowCount`), averaged over `particles` draws from the generator of
     /// `seed`; no gradient is recorded and training's state is left as it is.
     public func elbo(_ rows: Input, datasetSize: Int? = nil, particles: Int = 1, seed: UInt64 = 0) throws -> Float {
+        guard particles >= 1 else { throw TrainingError.badOptions(reason: "the ELBO needs at least 1 particle, got \(particles)") }
         if plan == nil { try compile(example: rows, datasetSize: datasetSize ?? rows.rowCount) }
         let computation = try computation(generator: evaluationGenerator(1, seed: seed))
         var throwaway = baselines
         return try withoutGradient {
             var total: Double = 0
-            for _ in 0..<Swift.max(particles, 1) {
+            for _ in 0..<particles {
                 total += Double(try computation.estimate(rows, datasetSize: datasetSize ?? rows.rowCount, beta: 1, baselines: &throwaway).value)
             }
-            return Float(total / Double(Swift.max(particles, 1)))
+            return Float(total / Double(particles))
         }
     }
 

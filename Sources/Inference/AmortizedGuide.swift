@@ -171,7 +171,11 @@ struct AmortizedGuide<Input: RowData>: @unchecked Sendable {
     /// plate's axis: shape `batch axes + [features]`.
     func dataFeatures(_ data: Input, trunk: MLP?) -> Tensor {
         let rows = data.rowCount
-        var x = scaling.apply(data.encoderInput(columns: options.encoderColumns))
+        let input = data.encoderInput(columns: options.encoderColumns)
+        guard input.shape.last == featureCount else {
+            return Tensor.failure("encoder", "the rows have \(input.shape.last ?? 0) numbers each, and the guide's encoders were compiled on rows of \(featureCount); give rows of the data it was compiled on", shape: [rows, featureCount])
+        }
+        var x = scaling.apply(input)
         if let trunk { x = module("trunk", trunk)(x) }
         let dim = plan.dataPlate?.dim ?? -1
         let layout = [Int](repeating: 1, count: batchRank + dim) + [rows] + [Int](repeating: 1, count: -dim - 1)

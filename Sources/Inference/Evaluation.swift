@@ -124,6 +124,9 @@ extension Amortized {
         guard let plate = plan.dataPlate else {
             throw ModelError.noSuchSite(name: "data plate", model: model.name, available: [])
         }
+        guard plan.sites.contains(where: { $0.name == site }) else {
+            throw ModelError.noSuchSite(name: site, model: model.name, available: plan.sites.map(\.name))
+        }
         if plan.sites.contains(where: { $0.name == site && !$0.isGuided }) {
             throw CompilerError.guideMismatch(site: site, reason: "it is summed out of the model, so no guide stands for it; model.exactPosterior gives its posterior")
         }
@@ -180,6 +183,9 @@ extension Amortized {
     public func amortizationGap(_ rows: Input, steps: Int = 300, learningRate: Float = 0.01, samples: Int = 5000, particles: Int = 10) throws -> AmortizationGap {
         let count = rows.rowCount
         guard count > 0 else { throw TrainingError.badOptions(reason: "the amortization gap needs at least 1 row, got none") }
+        guard steps >= 0, particles >= 1, samples >= 1, learningRate > 0, learningRate.isFinite else {
+            throw TrainingError.badOptions(reason: "the amortization gap needs steps >= 0, particles >= 1, samples >= 1 and a positive, finite learning rate; got \(steps), \(particles), \(samples) and \(learningRate)")
+        }
         if plan == nil { try compile(example: rows, datasetSize: count) }
         guard let plan, handWrittenGuide == nil else {
             throw CompilerError.guideMismatch(site: "*", reason: "the amortization gap needs the compiled guide, not a hand-written one")

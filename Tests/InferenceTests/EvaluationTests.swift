@@ -100,6 +100,21 @@ final class EvaluationTests: XCTestCase {
             XCTAssertEqual("\(error)", "bad training options: the comparison with the exact posterior needs at least 1 row, got none")
         }
         XCTAssertThrowsError(try vi.amortizationGap(Tensor.zeros([0])))
+        // Arguments out of range, a site the model lacks and rows of another width: errors
+        // (the ELBO of 0 particles read -15.31, the site's name went unchecked, and the rows'
+        // width met the encoder as a matrix product of mismatched shapes).
+        XCTAssertThrowsError(try vi.elbo(x, particles: 0)) { error in
+            XCTAssertEqual("\(error)", "bad training options: the ELBO needs at least 1 particle, got 0")
+        }
+        XCTAssertThrowsError(try vi.amortizationGap(x, steps: 0, samples: 1, particles: 0)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("bad training options: the amortization gap needs steps >= 0, particles >= 1"), "\(error)")
+        }
+        XCTAssertThrowsError(try vi.compareWithExactPosterior(x, site: "nope")) { error in
+            XCTAssertEqual("\(error)", "model 'mixture' has no site 'nope' (its sites: z)")
+        }
+        XCTAssertThrowsError(try vi.elbo(Tensor.zeros([5, 2]))) { error in
+            XCTAssertTrue("\(error)".contains("encoder: the rows have 2 numbers each, and the guide's encoders were compiled on rows of 1"), "\(error)")
+        }
         for n in 0..<5 {
             XCTAssertEqual(comparison.logLikelihood[n] - comparison.elbo[n], comparison.klDivergence[n], accuracy: 1e-4, "log p(x) - ELBO = KL(q || p) for enumerated sites")
         }
