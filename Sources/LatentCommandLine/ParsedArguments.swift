@@ -24,7 +24,11 @@ struct ParsedArguments {
         while index < arguments.count {
             let word = arguments[index]
             guard word.hasPrefix("--") else {
-                throw UsageError("unexpected argument '\(word)' for '\(command)'; flags start with --")
+                // A checkpoint or model name may also follow the flags.
+                guard positional.count < positionals else { throw UsageError("unexpected argument '\(word)' for '\(command)'; flags start with --") }
+                positional.append(word)
+                index += 1
+                continue
             }
             let parts = word.dropFirst(2).split(separator: "=", maxSplits: 1).map(String.init)
             let name = parts.first ?? ""
@@ -58,7 +62,22 @@ struct ParsedArguments {
         return filled
     }
 
-    /// Words before the flags (a model name, a checkpoint path).
+    /// The first word of `arguments` that is neither a flag nor the value of one of `flags` (a
+    /// model's name, wherever it is among them; an unknown flag followed by a word is taken to
+    /// have it as its value).
+    static func firstPositional(_ arguments: [String], flags: [Flag]) -> String? {
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            guard word.hasPrefix("--") else { return word }
+            let name = String(word.dropFirst(2).split(separator: "=", maxSplits: 1).first ?? "")
+            let takesValue = flags.first(where: { $0.name == name })?.takesValue ?? true
+            index += takesValue && !word.contains("=") ? 2 : 1
+        }
+        return nil
+    }
+
+    /// Words that are not flags (a model name, a checkpoint path).
     var positional: [String] = []
 
     func has(_ name: String) -> Bool { values[name] != nil }

@@ -129,6 +129,8 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(evaluation.status, 0, evaluation.error.joined(separator: "\n"))
         let figures = try json(evaluation.out)
         XCTAssertEqual(figures["k"] as? Int, 200)
+        // The checkpoint may come after the flags too.
+        XCTAssertEqual(try json(try LatentProcess.run(["eval", "--iwae", "200", "--data", data, checkpoint, "--json"]).out)["log_likelihood"] as? Double, figures["log_likelihood"] as? Double)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(figures["log_likelihood"] as? Double), try XCTUnwrap(figures["test_elbo"] as? Double) - 0.05)
         // The same rows as a .npy file, scored on one thread: the trained columns' names apply to
         // a CSV file only, and no figure depends on the number of threads.
