@@ -88,7 +88,12 @@ public enum CSVFile {
             let places = candidates.filter { names[$0] == names[shared] }.map { String($0 + 1) }.joined(separator: " and ")
             throw DataError.unsupported(path: path, reason: "CSV: the header names columns \(places) '\(names[shared])'; rename one, so that each column has a name of its own")
         }
-        guard !kept.isEmpty else { throw DataError.corrupt(path: path, reason: "CSV: no column of numbers (left out: \(skipped.joined(separator: ", ")))") }
+        guard !kept.isEmpty else {
+            // One text column of numbers joined by another separator: say which.
+            let separator = width == 1 ? [(";", "semicolons"), ("\t", "tabs"), ("|", "bars")].first { records[0].fields[0].contains($0.0) } : nil
+            let hint = separator.map { "; its values seem separated by \($0.1), and a CSV file here separates them by commas" } ?? ""
+            throw DataError.corrupt(path: path, reason: "CSV: no column of numbers (left out: \(skipped.joined(separator: ", ")))\(hint)")
+        }
         var values: [Float] = []
         values.reserveCapacity(records.count * kept.count)
         for record in records {

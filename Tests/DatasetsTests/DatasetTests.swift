@@ -108,6 +108,13 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try CSVFile.read(labels).columns, ["x"])
         let besideText = try write("i.csv", Array("x,note,x\n1,a,b\n2,c,d\n".utf8))
         XCTAssertEqual(try CSVFile.read(besideText).columns, ["x"], "the text column of the same name is left out")
+        // Values separated by semicolons or tabs read as one text column; the error says so.
+        for (separator, name) in [(";", "semicolons"), ("\t", "tabs")] {
+            let other = try write("j.csv", Array("x\(separator)y\n1\(separator)2\n3\(separator)4\n".utf8))
+            XCTAssertThrowsError(try CSVFile.read(other)) { error in
+                XCTAssertEqual("\(error)", "\(other): CSV: no column of numbers (left out: 'column 1' (text)); its values seem separated by \(name), and a CSV file here separates them by commas")
+            }
+        }
     }
 
     /// R's `write.csv(faithful)`: quoted names, and a first column of quoted row names under an
