@@ -68,6 +68,9 @@ struct TrainingFlags {
     /// `compilerOptions` with the sites named by `--point` and `--estimator`.
     func compilerOptions(_ compilerOptions: CompilerOptions) throws -> CompilerOptions {
         var result = compilerOptions
+        for name in ["point", "estimator"] where arguments.has(name) && list(name).isEmpty {
+            throw UsageError("flag '--\(name)' of 'train' names no site")
+        }
         for site in list("point") {
             guard result.pointEstimates.insert(site).inserted else { throw UsageError("flag '--point' of 'train' names site '\(site)' twice") }
         }
@@ -95,9 +98,12 @@ struct TrainingFlags {
         switch name {
         case "adagrad": return .adagrad(learningRate: rate, epsilon: try epsilon(1e-10))
         case "rmsprop":
+            if arguments.has("nesterov"), try momentum(0) == 0 { throw UsageError("flag '--nesterov' of 'train' needs --momentum above 0 (rmsprop's is 0 unless given)") }
             return .rmsprop(learningRate: rate, alpha: Float(try arguments.number("rms-decay", default: 0.99, in: 0...0.9999)), epsilon: try epsilon(1e-8),
                             epsilonInsideRoot: arguments.has("epsilon-inside-root"), momentum: try momentum(0), nesterov: arguments.has("nesterov"))
-        case "sgd": return .sgd(learningRate: rate, momentum: try momentum(0.9), nesterov: arguments.has("nesterov"))
+        case "sgd":
+            if arguments.has("nesterov"), try momentum(0.9) == 0 { throw UsageError("flag '--nesterov' of 'train' needs --momentum above 0") }
+            return .sgd(learningRate: rate, momentum: try momentum(0.9), nesterov: arguments.has("nesterov"))
         default: return .adam(learningRate: rate, epsilon: try epsilon(1e-8))
         }
     }
