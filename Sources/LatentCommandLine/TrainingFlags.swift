@@ -41,7 +41,11 @@ struct TrainingFlags {
 
     /// Refuses flags given now that differ from those of the run being resumed (`stored`).
     static func checkResumed(given: [String: String], stored: [String: String]) throws {
-        for name in storedNames where given[name] != nil && given[name] != stored[name] {
+        // The same number written another way (1e-3 and 0.001, 0100 and 100) is the same setting.
+        func same(_ a: String?, _ b: String?) -> Bool {
+            a == b || (a.flatMap(Double.init) != nil && a.flatMap(Double.init) == b.flatMap(Double.init))
+        }
+        for name in storedNames where given[name] != nil && !same(given[name], stored[name]) {
             let before = stored[name].map { $0.isEmpty ? "given" : $0 } ?? "not given"
             throw UsageError("--\(name) \(given[name]!) differs from the run being resumed (\(before)); a resumed run keeps its training settings")
         }
