@@ -88,6 +88,13 @@ public struct DataRows: RowSource, @unchecked Sendable {
         return DataRows(storage: storage, selection: selection, isThresholded: true, rowShape: rowShape)
     }
 
+    /// The first value outside [0, 1] and its row, or nil when all are grey levels (stored
+    /// bytes are read as such).
+    public var firstValueOutsideUnitInterval: (value: Float, row: Int)? {
+        guard case let .memory(tensor) = storage, let index = tensor.firstIndex(outside: 0, 1) else { return nil }
+        return (tensor.withElements { $0[index] }, index / Swift.max(tensor.count / Swift.max(tensor.shape.first ?? 1, 1), 1))
+    }
+
     /// Stored bytes are always finite; numbers in memory are checked.
     public var firstNonFiniteValue: String? {
         guard case let .memory(tensor) = storage else { return nil }
