@@ -19,7 +19,7 @@ public func markov(
     @ModelBuilder _ body: (Int) -> ModelOutput
 ) {
     guard steps >= 0, history >= 1 else {
-        recordDeferredError(ModelError.badPlate(plate: chain, reason: "a Markov chain needs steps >= 0 and history >= 1, got steps \(steps) and history \(history)", location: SourceLocation(file: file, line: line)))
+        recordDeferredError(ModelError.badChain(chain: chain, reason: "it needs steps >= 0 and history >= 1, got steps \(steps) and history \(history)", location: SourceLocation(file: file, line: line)))
         return
     }
     for step in 0..<steps {

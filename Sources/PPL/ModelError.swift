@@ -16,6 +16,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case plateConflict(plate: String, dim: Int, location: SourceLocation)
     /// A plate declared with a size, subsample or dimension it cannot have.
     case badPlate(plate: String, reason: String, location: SourceLocation)
+    /// A Markov chain declared with a length or history it cannot have.
+    case badChain(chain: String, reason: String, location: SourceLocation)
     /// An error raised inside the model (tensor code or a distribution), with the site at or
     /// after which it happened.
     case atSite(site: String, location: SourceLocation, underlying: any Error)
@@ -51,6 +53,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "plate '\(plate)' at \(location) asks for dimension \(dim), which an enclosing plate already uses"
         case let .badPlate(plate, reason, location):
             return "plate '\(plate)' at \(location): \(reason)"
+        case let .badChain(chain, reason, location):
+            return "Markov chain '\(chain)' at \(location): \(reason)"
         case let .atSite(site, location, underlying):
             return "site '\(site)' at \(location): \(underlying)"
         case let .noSuchSite(name, model, available):

@@ -129,6 +129,10 @@ final class HiddenMarkovModelTests: XCTestCase {
     func testAReadOfAChainSiteWhoseDimensionWasReusedIsRefused() throws {
         let x = Self.shortSequences
         XCTAssertEqual(Double(try shortChain(inside: true) { $0[$1] }.logMarginalLikelihood(x, 3).scalar), Self.plainLogLikelihood, accuracy: 1e-4)
+        XCTAssertThrowsError(try shortChain(history: 0, inside: true) { $0[$1] }.logMarginalLikelihood(x, 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("Markov chain 'time' at ZooTests/HiddenMarkovModelTests.swift:"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix(": it needs steps >= 0 and history >= 1, got steps 5 and history 0"), "\(error)")
+        }
         // States observed after the chain: x0 would be paired with s4, which took s0's dimension.
         let after = shortChain(inside: false) { $0[$1] }
         for attempt in [{ _ = try after.logMarginalLikelihood(x, 3) }, { _ = try after.exactPosterior(x, 3, site: "s2") }, { _ = try Amortized(after).compile(example: x, datasetSize: 3) }] {
