@@ -149,7 +149,8 @@ public enum Constraint: CustomStringConvertible, @unchecked Sendable {
 extension Constraint {
     /// True when every value of `inner` lies in this set: both discrete or both continuous, and
     /// `inner`'s bounds inside this one's elementwise (a simplex or Cholesky factor only in its own
-    /// kind). Bounds whose shapes do not broadcast are not compared.
+    /// kind). Bounds whose shapes do not broadcast are not compared; bounds are compared within
+    /// a relative 1e-6.
     package func contains(_ inner: Constraint) -> Bool {
         guard isDiscrete == inner.isDiscrete else { return false }
         switch (self, inner) {
@@ -175,8 +176,11 @@ extension Constraint {
         }
     }
 
+    /// `a >= b` elementwise, within a few units of float rounding (an affine map's `loc + scale`
+    /// can land an ulp beyond the bound it was made from).
     private func isAtLeast(_ a: Tensor, _ b: Tensor) -> Bool {
-        guard Shape.broadcast(a.shape, b.shape) != nil else { return true }
-        return (a.detached .>= b.detached).uncountedScalars.allSatisfy { $0 == 1 }
+        guard let shape = Shape.broadcast(a.shape, b.shape) else { return true }
+        let (x, y) = (a.detached.expanded(to: shape).uncountedScalars, b.detached.expanded(to: shape).uncountedScalars)
+        return zip(x, y).allSatisfy { $0 >= $1 || $0 >= $1 - 1e-6 * Swift.max(1, Swift.abs($1)) }
     }
 }

@@ -49,10 +49,12 @@ enum HandWrittenGuide {
     /// in the model's support (a density on the same kind of set, so that p/q is a ratio of
     /// densities or of probabilities), and a site inside the data plate needs a value per row.
     static func mismatch(_ guideSite: Site, q: any Distribution, modelSite: Site, p: any Distribution) -> String? {
-        // A point estimate's support is its value, checked below.
-        if !(q is Delta), q.hasDiscreteValues != p.hasDiscreteValues || !p.support.contains(q.support) {
+        // A point estimate's support is its value, checked below; listed values (a
+        // FiniteDiscrete's) are checked themselves.
+        let outside = q.enumerateSupport().map { p.support.firstViolation(in: $0) != nil } ?? !p.support.contains(q.support)
+        if !(q is Delta), q.hasDiscreteValues != p.hasDiscreteValues || outside {
             let kind = { (d: any Distribution) in d.hasDiscreteValues ? "discrete" : "continuous" }
-            return "the hand-written guide's \(type(of: q)) (\(kind(q)), support \(q.support)) cannot propose the values of the model's \(type(of: p)) (\(kind(p)), support \(p.support)): p(z) / q(z) would weigh values the model does not have, or compare a probability with a density; give the guide a distribution on the model's support (a bijector such as exp or sigmoid maps a Normal onto a half-line or an interval)"
+            return "the hand-written guide's \(type(of: q)) (\(kind(q)), support \(q.support)) cannot propose the values of the model's \(type(of: p)) (\(kind(p)), support \(p.support)): p(z) / q(z) would weigh values the model does not have, or compare a probability with a density; give the guide a distribution on the model's support (a bijector such as exp or sigmoid maps a Normal onto a half-line or an interval; a bijector of your own states where it maps in codomain(of:))"
         }
         if let bad = p.support.firstViolation(in: guideSite.value) {
             return "the hand-written guide drew \(guideSite.value.uncountedScalars[bad]), outside the model's support (\(p.support)); constrain the guide's parameters to it"

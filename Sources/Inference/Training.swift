@@ -128,7 +128,7 @@ extension Amortized {
         var shuffler = RandomGenerator(seed: options.seed &+ 0x5EED)
         var optimizer = options.optimizer.make(weightDecay: options.weightDecay)
         var startEpoch = 0
-        var rowsFingerprint = ""
+        var fingerprint = ""
         try together(group) {
             guard count > 0 else { throw TrainingError.badData(reason: "the data have no rows") }
             if let bad = data.firstNonFiniteValue { throw TrainingError.badData(reason: "the data contain \(bad)") }
@@ -139,13 +139,15 @@ extension Amortized {
                 if let transform { example = transform(example, &preview) }
                 try compile(example: example, datasetSize: count)
             }
-            if batchSize < count, let summed = plan?.sites.first(where: { $0.plate == nil && $0.estimator == .marginalized }) {
-                throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on a minibatch of \(batchSize) rows standing for \(count) (each likelihood raised to the power \(count)/\(batchSize)) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch (batch size \(count) or more), or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
+            // With several processes each sums over its own share of the rows.
+            if batchSize < count || group != nil, let summed = plan?.sites.first(where: { $0.plate == nil && $0.estimator == .marginalized }) {
+                let part = group.map { "each of \($0.size) processes' share of the rows" } ?? "a minibatch of \(batchSize) rows"
+                throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on \(part) standing for all \(count) (each likelihood raised to the power of their ratio) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch, in one process, or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
             }
             if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
-            rowsFingerprint = try data.sampleFingerprint()
+            fingerprint = try rowsFingerprint(data, heldOut: heldOut)
             if let resume {
-                startEpoch = try restore(resume, rows: rowsFingerprint, optimizer: &optimizer, shuffler: &shuffler)
+                startEpoch = try restore(resume, rows: fingerprint, optimizer: &optimizer, shuffler: &shuffler)
                 guard startEpoch <= options.epochs else {
                     throw TrainingError.badOptions(reason: "the checkpoint is at epoch \(startEpoch), past the \(options.epochs) epochs asked for")
                 }
@@ -203,7 +205,7 @@ extension Amortized {
                     try writeMetrics(metricLines, to: path)
                 }
                 if let path = options.checkpointPath, writes {
-                    try checkpoint(epoch: epoch + 1, rows: rowsFingerprint, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
+                    try checkpoint(epoch: epoch + 1, rows: fingerprint, optimizer: optimizer, shuffler: shuffler, options: options).write(to: path)
                 }
             }
             options.onEpoch?(report)

@@ -15,13 +15,15 @@ extension RowSource where Rows: RowData {
         }
     }
 
-    /// The fingerprint of `addSample`, in hexadecimal: a checkpoint keeps it, and resuming on
-    /// other rows is refused.
-    func sampleFingerprint() throws -> String {
-        var hasher = Fingerprint()
-        try addSample(to: &hasher)
-        return String(hasher.value, radix: 16)
-    }
+}
+
+/// The fingerprint (`addSample`) of the training rows and the held-out ones, in hexadecimal: a
+/// checkpoint keeps it, and resuming on other rows is refused.
+func rowsFingerprint<Input: RowData>(_ data: some RowSource<Input>, heldOut: (any RowSource<Input>)?) throws -> String {
+    var hasher = Fingerprint()
+    try data.addSample(to: &hasher)
+    if let heldOut { try heldOut.addSample(to: &hasher) }
+    return String(hasher.value, radix: 16)
 }
 
 extension Amortized {
@@ -88,7 +90,7 @@ extension Amortized {
         let path = checkpoint.source
         func mismatch(_ reason: String) -> CheckpointError { .mismatch(path: path, reason: reason) }
         if let stored = checkpoint.metadata["rows fingerprint"], stored != rows {
-            throw mismatch("it was trained on other rows than these (the same number of rows, but their values differ: the data changed since, or are other data); resuming continues only on the rows a run was trained on")
+            throw mismatch("it was trained on other rows than these (their number or their values differ, in the training rows or the held-out ones: the data changed since, or are other data); resuming continues only on the rows a run was trained on")
         }
         func number(_ key: String) throws -> UInt64 {
             guard let text = checkpoint.metadata[key], let value = UInt64(text) else { throw mismatch("its '\(key)' is missing or not a whole number") }

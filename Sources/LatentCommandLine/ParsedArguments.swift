@@ -17,14 +17,10 @@ struct ParsedArguments {
     init(_ arguments: [String], command: String, flags: [Flag], positionals: Int = 0) throws {
         self.command = command
         var index = 0
-        while index < arguments.count, positional.count < positionals, !arguments[index].hasPrefix("--") {
-            positional.append(arguments[index])
-            index += 1
-        }
         while index < arguments.count {
             let word = arguments[index]
             guard word.hasPrefix("--") else {
-                // A checkpoint or model name may also follow the flags.
+                // A checkpoint or model name, before the flags or after them.
                 guard positional.count < positionals else { throw UsageError("unexpected argument '\(word)' for '\(command)'; flags start with --") }
                 positional.append(word)
                 index += 1

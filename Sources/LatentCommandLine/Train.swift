@@ -146,12 +146,13 @@ struct Train: Subcommand {
             throw error
         }
         if setAside != nil { folder.dropOlderRun() }
-        // A resumed run draws every epoch of the run: the metrics log holds the earlier ones.
-        let logged = EpochReport.log(at: metricsPath)
+        // A resumed run draws every epoch of the run: the metrics log holds the earlier ones (and
+        // may hold a line past the checkpoint, written before a stop).
+        let logged = EpochReport.log(at: metricsPath).filter { $0.epoch <= options.epochs }
         // A run already done is drawn again (its pictures or report may not have been written).
         let drawn = reports.isEmpty ? logged : reports
-        guard let last = drawn.last, reports.isEmpty ? last.epoch == options.epochs : true else {
-            throw UsageError("the run in \(outPath) has already done \(options.epochs) epochs, and its metrics log does not hold them; ask for more with --epochs")
+        guard let last = drawn.last, last.epoch == options.epochs else {
+            throw UsageError("the run in \(outPath) is at epoch \(options.epochs), but its metrics log does not hold that epoch; ask for more with --epochs")
         }
         if reports.isEmpty { output.human("note: the run in \(outPath) has already done \(options.epochs) epochs: its chart, pictures and report are written again (ask for more epochs with --epochs)") }
         let seconds = Date().timeIntervalSince(start)

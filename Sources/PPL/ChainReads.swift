@@ -1,7 +1,11 @@
 import TensorCore
 
-/// The steps after which the check of `checkChainReads` lets a chain reuse a dimension.
-let chainReadCheckSteps = 16
+/// The most chain sites the check gives a dimension of its own each (the rank of the run's
+/// tensors grows with them).
+private let chainReadCheckDimensions = 256
+
+/// How many steps later than `history + 1` the check's runs of a long chain reuse dimensions.
+private let checkPeriods = [15, 16, 18]
 
 /// Runs a model under enumeration (`run` runs it under the handler given and returns the
 /// trace) and refuses it if a site reads a `markov` chain's site after the chain gave that
@@ -12,9 +16,11 @@ let chainReadCheckSteps = 16
 /// a dimension when the term is made. A value read later (states kept in an array and observed
 /// after the loop, a read further back than `history`, a second chain over the first one's
 /// states) would be paired with the newer site: a wrong answer with no error. So when the run
-/// reused a dimension, the model runs again with every chain's dimensions reused only after
-/// `chainReadCheckSteps` steps (a read less far back than that is then exact), and each term
-/// must depend on the same enumerated sites in both runs.
+/// reused a dimension, the model runs again with every chain site on a dimension of its own
+/// (up to `chainReadCheckDimensions` of them; beyond, in three runs with dimensions reused 15,
+/// 16 and 18 steps later than `history + 1`, which together tell apart every read less than
+/// thousands of steps back: 3060 under history 1), and each term must depend on the same
+/// enumerated sites in every run.
 package func checkChainReads(firstDim: Int, sites: Set<String>? = nil, run: (EnumerateHandler) throws -> Trace) throws -> Trace {
     let enumerate = EnumerateHandler(firstDim: firstDim, sites: sites)
     let trace: Trace
@@ -24,16 +30,19 @@ package func checkChainReads(firstDim: Int, sites: Set<String>? = nil, run: (Enu
         // Shapes that clash only where the chain reuses dimensions: a stale read whose sizes
         // differ (a value of 2 entries met one of 3).
         let failure = ModelError.atSite(site: site, location: location, underlying: underlying)
-        guard (try? run(EnumerateHandler(firstDim: firstDim, sites: sites, chainSlots: chainReadCheckSteps))) != nil else { throw failure }
+        guard checkPeriods.contains(where: { (try? run(EnumerateHandler(firstDim: firstDim, sites: sites, chainSlots: $0))) != nil }) else { throw failure }
         throw ModelError.reusedChainDimension(site: site, location: location, reason: "it fails (\(underlying)) with the chain's dimensions reused, and runs when they are not: it reads a chain's site after the chain gave that site's dimension to a later step's. A chain reuses a site's dimension history + 1 steps later, so its sites may be read only inside the chain, at most `history` steps after them; read each step's site in that step, draw a site that every step reads before the chain, or give the chain the history the model reads back")
     }
     guard enumerate.reusesDimensions else { return trace }
-    let spread = try run(EnumerateHandler(firstDim: firstDim, sites: sites, chainSlots: chainReadCheckSteps))
-    for site in trace.sites {
-        guard let reference = spread[site.name] else { continue }
-        let read = site.enumeratedDependencies, truth = reference.enumeratedDependencies
-        guard read != truth else { continue }
-        throw ModelError.reusedChainDimension(site: site.name, location: site.location, reason: reusedDimensionReason(site, read: read, truth: truth, trace: trace, spread: spread))
+    let chainSites = trace.sites.filter { $0.markovStep != nil && $0.enumerationDim != nil }.count
+    for steps in chainSites <= chainReadCheckDimensions ? [Int.max] : checkPeriods {
+        let spread = try run(EnumerateHandler(firstDim: firstDim, sites: sites, chainSlots: steps))
+        for site in trace.sites {
+            guard let reference = spread[site.name] else { continue }
+            let read = site.enumeratedDependencies, truth = reference.enumeratedDependencies
+            guard read != truth else { continue }
+            throw ModelError.reusedChainDimension(site: site.name, location: site.location, reason: reusedDimensionReason(site, read: read, truth: truth, trace: trace, spread: spread))
+        }
     }
     return trace
 }

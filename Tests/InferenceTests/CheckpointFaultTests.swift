@@ -118,7 +118,7 @@ final class CheckpointFaultTests: XCTestCase {
         var resumed = options
         resumed.epochs = 4
         XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x * 10, options: resumed, resume: saved)) { error in
-            XCTAssertTrue("\(error)".hasSuffix("does not fit this model: it was trained on other rows than these (the same number of rows, but their values differ: the data changed since, or are other data); resuming continues only on the rows a run was trained on"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("does not fit this model: it was trained on other rows than these (their number or their values differ, in the training rows or the held-out ones: the data changed since, or are other data); resuming continues only on the rows a run was trained on"), "\(error)")
         }
         XCTAssertNoThrow(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(x, options: resumed, resume: saved))
         // An epoch's metrics line is written before its checkpoint: a stop between the two

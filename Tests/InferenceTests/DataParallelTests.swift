@@ -204,6 +204,25 @@ final class DataParallelTests: XCTestCase {
             guard case let .failure(error) = result else { return XCTFail("a score-function site was trained on 2 processes") }
             XCTAssertTrue("\(error)".contains("site 'z' (") && "\(error)".contains("is estimated by the score function"), "\(error)")
         }
+        // A site summed out outside the data plate: each process's share stood for all the
+        // rows, and the objective exceeded log p(x) (-7.77 a row for -8.75).
+        let shared = Model("shared state") { (x: Tensor, n: Int) in
+            let s = latent("s") ~ Categorical(probs: Tensor([0.3, 0.7]))
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(Tensor([-1, 1])[s], 1) }
+        }
+        var summed = CompilerOptions(hiddenSizes: [4])
+        summed.estimators = ["s": .marginalized]
+        let sharedGroup = ThreadGroup(size: 2)
+        let outcomes = onThreads(2) { rank in
+            var training = TrainingOptions(epochs: 1, batchSize: 4)
+            training.communicator = sharedGroup.member(rank)
+            let vi = Amortized(shared, options: summed)
+            return Result { _ = try vi.fit(Tensor([0.3, -1.2, 1.5, 0.9]), options: training); return vi }
+        }
+        for outcome in outcomes {
+            guard case let .failure(error) = outcome else { return XCTFail("a summed site outside the data plate was trained on 2 processes") }
+            XCTAssertTrue("\(error)".contains("site 's'") && "\(error)".contains("on each of 2 processes' share of the rows standing for all 4"), "\(error)")
+        }
     }
 }
 

@@ -34,9 +34,6 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertEqual(a.mean, b.mean, accuracy: 4 * (a.error * a.error + b.error * b.error).squareRoot(), "analytic \(a) against sampled \(b)")
     }
 
-    /// An estimator forced on a site must reach its guide: the analytic KL or a reparameterized
-    /// draw of a discrete site, or summing out a site a hand-written guide samples, trained a
-    /// guide that stayed at the prior (q(c = 1 | x) 0.4 on every row, the ELBO 11 nats short).
     /// A global vector latent whose guide head is fed another global latent had shape [1, 4]
     /// in every run after the compiler's [4], so `theta.gathering(group)` (axis 0) failed.
     func testAGlobalLatentFedAnotherKeepsItsPriorsShape() throws {
@@ -88,6 +85,9 @@ final class ModelShapeTests: XCTestCase {
         let accepted: [(Prior, Proposal)] = [
             ({ Exponential(rate: 1) }, { LogNormal($0, $1) }), ({ Uniform(-1, 2) }, { Beta(exp($0), 1 + $1) }),
             ({ Normal(0, 1) }, { Normal($0, $1) }), ({ Gamma(concentration: 2, rate: 1) }, { l, _ in Delta(exp(l)) }),
+            ({ Categorical(probs: Tensor([0.2, 0.3, 0.5])) }, { l, _ in FiniteDiscrete(values: Tensor([0, 1, 2]), logits: Tensor.stack([l, Tensor(0), Tensor(0)])) }),
+            // An affine map's upper end, -0.3 + 1.2, lands on 0.90000004 in float.
+            ({ Uniform(-0.3, 0.9) }, { TransformedDistribution(Normal($0, $1), ComposedBijector([SigmoidBijector(), AffineBijector(loc: Tensor(-0.3), scale: Tensor(0.9) - Tensor(-0.3))])) }),
         ]
         for (prior, proposal) in accepted {
             XCTAssertNoThrow(try Amortized(model(prior), guide: guide(proposal)).compile(example: x, datasetSize: 4), "\(type(of: prior()))")
@@ -109,6 +109,9 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// An estimator forced on a site must reach its guide: the analytic KL or a reparameterized
+    /// draw of a discrete site, or summing out a site a hand-written guide samples, trained a
+    /// guide that stayed at the prior (q(c = 1 | x) 0.4 on every row, the ELBO 11 nats short).
     func testForcedEstimatorsThatCannotReachTheGuideAreRefused() throws {
         let line = #line + 3
         let coin = Model("coin mixture") { (x: Tensor, n: Int) in

@@ -472,7 +472,7 @@ final class ModelCommandTests: XCTestCase {
         let original = (0..<40).map { String(format: "%.3f,%.3f", sin(Double($0)), cos(Double($0))) }.joined(separator: "\n")
         try (0..<40).map { String(format: "%.3f,%.3f", 10 * sin(Double($0)), cos(Double($0))) }.joined(separator: "\n").write(toFile: points, atomically: true, encoding: .utf8)
         let scaled = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", onFile, "--resume"])
-        XCTAssertEqual(scaled.error, ["latent: checkpoint \(onFile)/checkpoint.latent does not fit this model: it was trained on other rows than these (the same number of rows, but their values differ: the data changed since, or are other data); resuming continues only on the rows a run was trained on"])
+        XCTAssertEqual(scaled.error, ["latent: checkpoint \(onFile)/checkpoint.latent does not fit this model: it was trained on other rows than these (their number or their values differ, in the training rows or the held-out ones: the data changed since, or are other data); resuming continues only on the rows a run was trained on"])
         let moved = folder.appendingPathComponent("moved.csv").path
         try original.write(toFile: moved, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: points)

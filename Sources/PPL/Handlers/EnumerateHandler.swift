@@ -28,8 +28,9 @@ public final class EnumerateHandler: Handler {
         self.init(firstDim: firstDim, sites: sites, chainSlots: 0)
     }
 
-    /// As above, with a chain's dimensions reused no sooner than `chainSlots` steps later (to
-    /// check that a model reads no site its chain has reused; see `checkChainReads`).
+    /// As above, with a chain's dimensions reused `chainSlots` steps later than `history + 1`
+    /// (never, for `Int.max`), to check that a model reads no site its chain has reused (see
+    /// `checkChainReads`).
     package init(firstDim: Int, sites: Set<String>?, chainSlots: Int) {
         nextDim = firstDim
         selected = sites
@@ -74,7 +75,8 @@ public final class EnumerateHandler: Handler {
         let stepKey = "\(step.chain)\u{1}\(step.step)"
         let index = stepCounts[stepKey, default: 0]
         stepCounts[stepKey] = index + 1
-        let slotKey = "\(step.chain)\u{1}\(step.step % Swift.max(step.history + 1, chainSlots))\u{1}\(index)"
+        let period = chainSlots == .max ? Int.max : step.history + 1 + chainSlots
+        let slotKey = "\(step.chain)\u{1}\(step.step % period)\u{1}\(index)"
         if let dim = chainDims[slotKey] {
             reusesDimensions = true
             return dim
