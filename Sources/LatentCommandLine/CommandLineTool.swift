@@ -76,7 +76,7 @@ public enum CommandLineTool {
                 let group = commands.filter { $0.name.hasPrefix(first + " ") }
                 if !group.isEmpty {
                     let names = group.map { String($0.name.dropFirst(first.count + 1)) }
-                    guard let asked = arguments.dropFirst().first else {
+                    guard let asked = arguments.dropFirst().first, asked == "--help" || asked == "-h" || !asked.hasPrefix("-") else {
                         throw UsageError("`\(programName) \(first)` needs one of: \(names.joined(separator: ", ")); run `\(programName) \(first) --help` for what each does")
                     }
                     guard asked == "--help" || asked == "-h" else {
