@@ -88,7 +88,7 @@ public enum CommandLineTool {
                 throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; run `\(programName) --help` for the list")
             }
             let rest = Array(arguments.dropFirst(command.name.split(separator: " ").count))
-            let model = command.takesModelOptions ? ParsedArguments.firstPositional(rest, flags: command.flags + [.json]).flatMap { name in models.all.first { $0.name == name } } : nil
+            let model = command.takesModelOptions ? ParsedArguments.firstPositional(rest, flags: command.flags + [.json, .toggle("help", "")]).flatMap { name in models.all.first { $0.name == name } } : nil
             if rest.contains("--help") || rest.contains("-h") {
                 var text = command.usage + "\n\nOptions:\n" + optionLines(command.flags + [.json])
                 if let model { text += "\n\nOptions of model '\(model.name)':\n" + optionLines(model.flags) }

@@ -14,7 +14,9 @@ struct ParsedArguments {
     private var values: [String: String] = [:]
     let command: String
 
-    init(_ arguments: [String], command: String, flags: [Flag], positionals: Int = 0) throws {
+    /// Parses `arguments`; with `lenient`, a flag `flags` lacks is taken to have the next word
+    /// as its value, and a flag given twice keeps the last.
+    init(_ arguments: [String], command: String, flags: [Flag], positionals: Int = 0, lenient: Bool = false) throws {
         self.command = command
         var index = 0
         while index < arguments.count {
@@ -28,11 +30,11 @@ struct ParsedArguments {
             }
             let parts = word.dropFirst(2).split(separator: "=", maxSplits: 1).map(String.init)
             let name = parts.first ?? ""
-            guard let flag = flags.first(where: { $0.name == name }) else {
+            guard let flag = flags.first(where: { $0.name == name }) ?? (lenient ? .value(name, "") : nil) else {
                 let known = flags.map { "--" + $0.name }.joined(separator: ", ")
                 throw UsageError("unknown flag '--\(name)' for '\(command)' (it accepts \(known))")
             }
-            guard values[name] == nil else { throw UsageError("flag '--\(name)' of '\(command)' is given twice; give it once") }
+            guard values[name] == nil || lenient else { throw UsageError("flag '--\(name)' of '\(command)' is given twice; give it once") }
             if flag.takesValue {
                 if parts.count == 2 {
                     values[name] = parts[1]
@@ -58,19 +60,10 @@ struct ParsedArguments {
         return filled
     }
 
-    /// The first word of `arguments` that is neither a flag nor the value of one of `flags` (a
-    /// model's name, wherever it is among them; an unknown flag followed by a word is taken to
-    /// have it as its value).
+    /// The first word of `arguments` that is neither a flag nor the value of one (a model's
+    /// name, wherever it is among them, before the model's own flags are known).
     static func firstPositional(_ arguments: [String], flags: [Flag]) -> String? {
-        var index = 0
-        while index < arguments.count {
-            let word = arguments[index]
-            guard word.hasPrefix("--") else { return word }
-            let name = String(word.dropFirst(2).split(separator: "=", maxSplits: 1).first ?? "")
-            let takesValue = flags.first(where: { $0.name == name })?.takesValue ?? true
-            index += takesValue && !word.contains("=") ? 2 : 1
-        }
-        return nil
+        (try? ParsedArguments(arguments, command: "", flags: flags, positionals: arguments.count, lenient: true))?.positional.first
     }
 
     /// Words that are not flags (a model name, a checkpoint path).

@@ -14,6 +14,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(compare.out.first, "`latent compare` takes one of: gmm, vae.")
         XCTAssertEqual(try LatentProcess.run(["bench"]).error, ["latent: `latent bench` needs one of: gemm, vae; run `latent bench --help` for what each does"])
         XCTAssertEqual(try LatentProcess.run(["compare", "hmm"]).error, ["latent: unknown command 'compare hmm'; `latent compare` takes one of: gmm, vae"])
+        for arguments in [["train", "gmm", "--help"], ["train", "--components", "4", "gmm", "--help"]] {
+            XCTAssertTrue(try LatentProcess.run(arguments).out.contains("Options of model 'gmm':"), "\(arguments)")
+        }
         XCTAssertEqual(try LatentProcess.run(["compare", "--json"]).error, ["latent: `latent compare` needs one of: gmm, vae; run `latent compare --help` for what each does"])
     }
 
