@@ -78,6 +78,13 @@ extension Amortized {
     /// proposal (each draw covers every latent site, global ones included): the estimate for a
     /// model with global latents, whose log-likelihood does not split by row.
     public func importanceSampledLogMarginalLikelihood(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> Float {
+        try importanceSampledEstimate(rows, samples: k, seed: seed).logLikelihood
+    }
+
+    /// As `importanceSampledLogMarginalLikelihood`, with the weights' effective sample size
+    /// `(sum w)^2 / sum w^2`: near `k` when the guide covers the posterior, near 1 when one draw
+    /// carries the estimate, which is then likely low.
+    public func importanceSampledEstimate(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> (logLikelihood: Float, effectiveSampleSize: Double) {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
         let computation = try computation(generator: evaluationGenerator(4, seed: seed))
@@ -85,8 +92,10 @@ extension Amortized {
             try (0..<k).map { draw in Double(try checkingTensorErrors { try computation.jointLogWeight(rows, checkingDensities: draw == 0) }.scalar) }
         }
         let largest = weights.max() ?? 0
-        guard largest.isFinite else { return Float(largest) }
-        return Float(largest + Foundation.log(weights.map { Foundation.exp($0 - largest) }.reduce(0, +) / Double(k)))
+        guard largest.isFinite else { return (Float(largest), 0) }
+        let scaled = weights.map { Foundation.exp($0 - largest) }
+        let total = scaled.reduce(0, +)
+        return (Float(largest + Foundation.log(total / Double(k))), total * total / scaled.map { $0 * $0 }.reduce(0, +))
     }
 
     /// An & Cho's reconstruction probability of each row (2015), on the log scale:

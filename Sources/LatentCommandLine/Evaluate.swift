@@ -247,11 +247,15 @@ struct Evaluate: Subcommand {
         }
         let count = rows.shape[0]
         let elbo = Double(try restored.inference.elbo(rows, datasetSize: count, particles: Swift.min(k, 100))) / Double(count)
-        let logLikelihood = Double(try restored.inference.importanceSampledLogMarginalLikelihood(rows, samples: k)) / Double(count)
+        let estimate = try restored.inference.importanceSampledEstimate(rows, samples: k)
+        let logLikelihood = Double(estimate.logLikelihood) / Double(count)
         guard logLikelihood.isFinite else {
             throw UsageError("log p(x) of the \(count) rows is \(logLikelihood) under this model (k = \(k)); their values may lie far outside those it was trained on\(restored.damageNote)")
         }
         output.human(String(format: "ELBO %.2f, log p(x) %.2f (k = %d, of the rows together: '%@' is global) per row over %d %@", elbo, logLikelihood, k, global.name, count, split == "all" ? "rows" : "held-out rows"))
-        return [split == "all" ? "elbo" : "test_elbo": elbo, "log_likelihood": logLikelihood, "k": k, "rows": count, "split": split]
+        // The guide of a global site was fitted to the training rows; on other rows it may be a
+        // narrow proposal, and few draws then carry the estimate.
+        output.human(String(format: "effective sample size %.1f of %d draws%@", estimate.effectiveSampleSize, k, estimate.effectiveSampleSize < Double(k) / 10 ? ": few draws carry the estimate, which is then likely low; raise --iwae" : ""))
+        return [split == "all" ? "elbo" : "test_elbo": elbo, "log_likelihood": logLikelihood, "k": k, "rows": count, "split": split, "effective_sample_size": estimate.effectiveSampleSize]
     }
 }

@@ -26,6 +26,16 @@ final class ConjugateModelTests: XCTestCase {
         try assertMoments(vi, x, site: "mu", exact: ExactMoments(mean: [sum / precision], sd: [1 / precision.squareRoot()]))
         try assertELBOIsATightBound(vi, x, logLikelihood: logEvidence, gap: 0.02)
         try assertImportanceSamplingMatches({ Double(try vi.importanceSampledLogMarginalLikelihood(x, samples: 500, seed: $0)) }, logLikelihood: logEvidence)
+        // The effective sample size: near k for a guide that contains the posterior, near 1 for
+        // one whose mean sits 8 posterior deviations away (the estimate then falls short).
+        let fitted = try vi.importanceSampledEstimate(x, samples: 500)
+        XCTAssertGreaterThan(fitted.effectiveSampleSize, 450)
+        var bias = try XCTUnwrap(vi.guideParameters.unconstrained["mu.bias"]).scalars
+        bias[0] += Float(8 / precision.squareRoot())
+        vi.guideParameters.setUnconstrained("mu.bias", Tensor(bias))
+        let shifted = try vi.importanceSampledEstimate(x, samples: 500)
+        XCTAssertLessThan(shifted.effectiveSampleSize, 5)
+        XCTAssertLessThan(Double(shifted.logLikelihood), logEvidence - 1)
     }
 
     /// p ~ Beta(2, 3), x_n ~ Bernoulli(p), 11 ones in 30: posterior Beta(13, 22); the evidence
