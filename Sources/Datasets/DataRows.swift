@@ -88,11 +88,16 @@ public struct DataRows: RowSource, @unchecked Sendable {
         return DataRows(storage: storage, selection: selection, isThresholded: true, rowShape: rowShape)
     }
 
-    /// The first value outside [0, 1] and its row, or nil when all are grey levels (stored
-    /// bytes are read as such).
-    public var firstValueOutsideUnitInterval: (value: Float, row: Int)? {
-        guard case let .memory(tensor) = storage, let index = tensor.firstIndex(outside: 0, 1) else { return nil }
-        return (tensor.withElements { $0[index] }, index / Swift.max(tensor.count / Swift.max(tensor.shape.first ?? 1, 1), 1))
+    /// The first value outside [0, 1] and its row, or nil when all are grey levels (rows on disk
+    /// are read through once, a megabyte at a time).
+    public func firstValueOutsideUnitInterval() throws -> (value: Float, row: Int)? {
+        let perRow = Swift.max(rowShape.reduce(1, *), 1)
+        let step = Swift.max(1, (1 << 18) / perRow)
+        for start in stride(from: 0, to: rowCount, by: step) {
+            let chunk = try rows(start..<Swift.min(start + step, rowCount))
+            if let index = chunk.firstIndex(outside: 0, 1) { return (chunk.withElements { $0[index] }, start + index / perRow) }
+        }
+        return nil
     }
 
     /// Stored bytes are always finite; numbers in memory are checked.

@@ -181,6 +181,6 @@ extension Constraint {
     private func isAtLeast(_ a: Tensor, _ b: Tensor) -> Bool {
         guard let shape = Shape.broadcast(a.shape, b.shape) else { return true }
         let (x, y) = (a.detached.expanded(to: shape).uncountedScalars, b.detached.expanded(to: shape).uncountedScalars)
-        return zip(x, y).allSatisfy { $0 >= $1 || $0 >= $1 - 1e-6 * Swift.max(1, Swift.abs($1)) }
+        return zip(x, y).allSatisfy { $0 >= $1 || $0 >= $1 - 1e-6 * Swift.abs($1) }
     }
 }

@@ -8,6 +8,7 @@ extension RowSource where Rows: RowData {
     /// 4096 spread between (all of them up to 4096 rows).
     func addSample(to hasher: inout Fingerprint) throws {
         hasher.add(rowCount)
+        guard rowCount > 0 else { return }
         let stride = Swift.max(1, rowCount / 4096)
         let sampled = Array(Swift.stride(from: 0, to: rowCount, by: stride)) + [rowCount - 1]
         for start in Swift.stride(from: 0, to: sampled.count, by: 256) {
@@ -43,7 +44,7 @@ extension Amortized {
                 "shuffle seed": String(shuffler.seed),
                 "shuffle streams": String(shuffler.streamsUsed),
                 "baselines": baselineText,
-                "rows fingerprint": rows,
+                "data fingerprint": rows,
             ].merging(options.checkpointMetadata) { own, _ in own })
     }
 
@@ -89,7 +90,7 @@ extension Amortized {
     func restore(_ checkpoint: Checkpoint, rows: String, optimizer: inout any Optimizer, shuffler: inout RandomGenerator) throws -> Int {
         let path = checkpoint.source
         func mismatch(_ reason: String) -> CheckpointError { .mismatch(path: path, reason: reason) }
-        if let stored = checkpoint.metadata["rows fingerprint"], stored != rows {
+        if let stored = checkpoint.metadata["data fingerprint"], stored != rows {
             throw mismatch("it was trained on other rows than these (their number or their values differ, in the training rows or the held-out ones: the data changed since, or are other data); resuming continues only on the rows a run was trained on")
         }
         func number(_ key: String) throws -> UInt64 {

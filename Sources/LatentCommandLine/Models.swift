@@ -43,7 +43,7 @@ func loadData(_ path: String?, for model: CommandModel, columns: [String]? = nil
     guard !path.isEmpty else { throw UsageError("--data is empty; give a file or folder of data") }
     let data = try Dataset.load(path, columns: columns, notice: { output?.human($0) })
     // Binarizing other numbers would train on something else without a word.
-    if model.data == .binaryImages, let bad = data.train.firstValueOutsideUnitInterval.map({ ($0.value, data.trainRows[$0.row]) }) ?? data.test.firstValueOutsideUnitInterval.map({ ($0.value, data.testRows[$0.row]) }) {
+    if model.data == .binaryImages, let bad = try data.train.firstValueOutsideUnitInterval().map({ ($0.value, data.trainRows[$0.row]) }) ?? data.test.firstValueOutsideUnitInterval().map({ ($0.value, data.testRows[$0.row]) }) {
         throw UsageError("'\(model.name)' models binary images, binarized from grey levels in [0, 1], but \(path) holds \(bad.0) in data row \(bad.1 + 1) (counting from 1, without a header); give images (an MNIST folder, or rows of values in [0, 1]), or use a model of real numbers")
     }
     if !data.skippedColumns.isEmpty { output?.human("left out of \(path): " + data.skippedColumns.joined(separator: ", ")) }

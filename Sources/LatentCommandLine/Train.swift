@@ -78,7 +78,7 @@ struct Train: Subcommand {
             }
             // A checkpoint with its rows' fingerprint takes the same rows from wherever they are now.
             if let given = self.arguments.text("data"), URL(fileURLWithPath: given).standardizedFileURL.path != resume.dataPath,
-               resume.checkpoint.metadata["rows fingerprint"] == nil {
+               resume.checkpoint.metadata["data fingerprint"] == nil {
                 throw UsageError("--data \(given) differs from the data of the run being resumed (\(resume.dataPath ?? "the bundled data")); a resumed run keeps its data")
             }
             if let given = columnList(self.arguments.text("columns")), given != resume.columns {

@@ -72,11 +72,14 @@ final class ModelShapeTests: XCTestCase {
         }
         typealias Prior = @Sendable () -> any Distribution
         typealias Proposal = @Sendable (Tensor, Tensor) -> any Distribution
-        let refused: [(Prior, Proposal, String)] = [
+        var refused: [(Prior, Proposal, String)] = [
             ({ Exponential(rate: 1) }, { Normal($0, $1) }, "the hand-written guide's Normal (continuous, support real) cannot propose the values of the model's Exponential (continuous, support positive)"),
             ({ Uniform(0, 1) }, { LogNormal($0, $1) }, "the hand-written guide's LogNormal (continuous, support positive) cannot propose the values of the model's Uniform (continuous, support interval [0.0, 1.0])"),
             ({ Normal(0, 1) }, { l, _ in Bernoulli(logits: l) }, "the hand-written guide's Bernoulli (discrete, support boolean {0, 1}) cannot propose the values of the model's Normal (continuous, support real)"),
         ]
+        // Twice the model's interval: refused, though its bounds are small (a tolerance of 1e-6
+        // in absolute terms let it through).
+        refused.append(({ Uniform(0, 5e-7) }, { TransformedDistribution(Normal($0, $1), ComposedBijector([SigmoidBijector(), AffineBijector(loc: Tensor(0), scale: Tensor(1e-6))])) }, "the hand-written guide's TransformedDistribution<Normal> (continuous, support interval [0.0, 1e-06]) cannot propose the values of the model's Uniform (continuous, support interval [0.0, 5e-07])"))
         for (prior, proposal, message) in refused {
             XCTAssertThrowsError(try Amortized(model(prior), guide: guide(proposal)).compile(example: x, datasetSize: 4)) { error in
                 XCTAssertTrue("\(error)".hasPrefix("site 's': " + message), "\(error)")

@@ -144,6 +144,8 @@ final class ModelCommandTests: XCTestCase {
         header += "\n"
         let npy = folder.appendingPathComponent("points.npy")
         try Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }).write(to: npy)
+        // Rows on disk are checked too: a binary-image model trained on them silently.
+        XCTAssertTrue(try LatentProcess.run(["train", "bernoulli-vae", "--data", npy.path, "--epochs", "1"]).error.first?.hasPrefix("latent: 'bernoulli-vae' models binary images, binarized from grey levels in [0, 1], but \(npy.path) holds ") == true)
         let fromNPY = try LatentProcess.run(["eval", checkpoint, "--data", npy.path, "--iwae", "200", "--threads", "1", "--json"])
         XCTAssertEqual(fromNPY.status, 0, fromNPY.error.joined(separator: "\n"))
         XCTAssertEqual(try json(fromNPY.out)["log_likelihood"] as? Double, figures["log_likelihood"] as? Double)

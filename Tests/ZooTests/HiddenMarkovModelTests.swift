@@ -189,6 +189,22 @@ final class HiddenMarkovModelTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("depends on a value its Markov chain no longer holds"), "\(error)")
             }
         }
+        // A running sum of every state read at each step: run with a dimension a site, its
+        // tensors doubled with each step (2^40 entries), and the process died allocating them.
+        var generator = RandomGenerator(seed: 4)
+        let x = Tensor.randomNormal([2, 40], using: &generator)
+        let running = Model("running sum") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                var total = Tensor(0)
+                markov("time", steps: 40) { t in
+                    total = total + (latent("s\(t)") ~ Bernoulli(probs: 0.5))
+                    observe("x\(t)", x.slice(axis: 1, t..<(t + 1)).reshaped(to: [-1])) ~ Normal(total / Float(t + 1), 1)
+                }
+            }
+        }
+        XCTAssertThrowsError(try running.logMarginalLikelihood(x, 2)) { error in
+            XCTAssertTrue("\(error)".contains("depends on a value its Markov chain no longer holds"), "\(error)")
+        }
     }
 
     func testAChainSharedByTheRowsIsNotTrainedOnMinibatches() throws {
