@@ -173,7 +173,7 @@ struct Denoise: Subcommand {
     static let summary = "restore test images whose pixels were flipped at random"
     static let flags: [Flag] = [
         .value("data", "images to use (default: the training data's test rows)"),
-        .value("noise", "probability of flipping each pixel, 0...1 (default 0.1)"),
+        .value("noise", "probability of flipping each pixel, 0...1, for binary images strictly between 0 and 0.5 (default 0.1)"),
         .value("n", "images, 1 to the test rows there are (default 10)"),
         .value("out", "PNG file (default denoise.png)"),
     ]
@@ -189,6 +189,10 @@ struct Denoise: Subcommand {
         let test = try restoration.restored.testData(arguments.text("data"))
         let count = try arguments.integer("n", default: Swift.min(10, test.shape[0]), in: 1...test.shape[0])
         let noise = Float(try arguments.number("noise", default: 0.1, in: 0...1))
+        // The conditioned restoration weighs each pixel by how likely it was flipped.
+        if restoration.restored.model.data == .binaryImages, !(noise > 0 && noise < 0.5) {
+            throw UsageError("--noise \(noise): for binary images it must lie strictly between 0 and 0.5 (at 0 nothing is flipped, at 0.5 a noisy pixel says nothing about the image, and above 0.5 flipping every pixel back is the better guess)")
+        }
         let images = test.slice(axis: 0, 0..<count)
         var generator = RandomGenerator(seed: 0)
         let flips = Tensor.randomBernoulli(probabilities: Tensor.full(images.shape, noise), using: &generator)
@@ -202,7 +206,7 @@ struct Denoise: Subcommand {
         var rows = [images, noisy, reconstructed]
         var figures: [String: Any] = ["noisy_error": before, "mean_error_reconstruction": reconstructionError]
         var line = String(format: "%.0f%% of pixels flipped; mean absolute error noisy %.4f, reconstructed %.4f", Double(noise * 100), before, reconstructionError)
-        if restoration.restored.model.data == .binaryImages, noise > 0, noise < 0.5 {
+        if restoration.restored.model.data == .binaryImages {
             let chunk = Swift.max(1, (1 << 27) / (1000 * images.shape[1]))
             let cleaned = Tensor.concatenate(try stride(from: 0, to: count, by: chunk).map { start in
                 try conditionallyDenoised(noisy.slice(axis: 0, start..<Swift.min(start + chunk, count)), noise: noise, restoration: restoration)

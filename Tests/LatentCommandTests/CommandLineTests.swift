@@ -363,6 +363,9 @@ final class ModelCommandTests: XCTestCase {
             // Conditioning on the known pixels explains the missing ones better than the pseudo-Gibbs heuristic.
             XCTAssertGreaterThan(try XCTUnwrap(figures["missing_log_likelihood"] as? Double), try XCTUnwrap(figures["missing_log_likelihood_pseudo_gibbs"] as? Double), mask)
         }
+        // Outside (0, 0.5) the conditioned restoration was skipped, and mean_error silently held
+        // the plain reconstruction's.
+        XCTAssertEqual(try LatentProcess.run(["denoise", checkpoint, "--noise", "0.5", "--out", png]).error, ["latent: --noise 0.5: for binary images it must lie strictly between 0 and 0.5 (at 0 nothing is flipped, at 0.5 a noisy pixel says nothing about the image, and above 0.5 flipping every pixel back is the better guess)"])
         let denoise = try LatentProcess.run(["denoise", checkpoint, "--noise", "0.2", "--out", png, "--json"])
         XCTAssertEqual(denoise.status, 0, denoise.error.joined(separator: "\n"))
         let figures = try json(denoise.out)
