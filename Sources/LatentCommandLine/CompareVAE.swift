@@ -55,6 +55,10 @@ struct CompareVAE: Subcommand {
             }
             return beta
         }
+        // beta 1 is the VAE, trained anyway.
+        if let repeated = betas.indices.first(where: { betas[$0] == 1 || betas[..<$0].contains(betas[$0]) }) {
+            throw UsageError("flag '--betas' of 'compare vae' names beta \(String(format: "%g", betas[repeated])) \(betas[repeated] == 1 ? "(the VAE, which the comparison trains anyway)" : "twice"); give each beta once")
+        }
         var data = try loadData(arguments.text("data"), for: model, output: output)
         guard let imageShape = data.imageShape else { throw UsageError("the data of \(data.source) are not images") }
         if model.data == .binaryImages { data = data.thresholded() }

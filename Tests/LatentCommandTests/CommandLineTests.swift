@@ -407,6 +407,8 @@ final class ModelCommandTests: XCTestCase {
             (["train", "gmm", "--data", "/nonexistent.csv"], "latent: /nonexistent.csv: no such file or folder"),
             (["eval", "/nonexistent.latent"], "latent: checkpoint /nonexistent.latent does not exist"),
             (["train", "gmm", "--binarize", "stochastic"], "latent: --binarize applies to binary-image models; 'gmm' is trained on rows of numbers"),
+            (["compare", "vae", "--betas", "4,4"], "latent: flag '--betas' of 'compare vae' names beta 4 twice; give each beta once"),
+            (["compare", "vae", "--betas", "1"], "latent: flag '--betas' of 'compare vae' names beta 1 (the VAE, which the comparison trains anyway); give each beta once"),
             (["train", "bernoulli-vae", "--data", try pairOfPoints()], "latent: 'bernoulli-vae' models binary images, binarized from grey levels in [0, 1], but \(try pairOfPoints()) holds 3.0 in data row 2 (counting from 1, without a header); give images (an MNIST folder, or rows of values in [0, 1]), or use a model of real numbers"),
             (["train", "ppca", "--point", "z,z"], "latent: flag '--point' of 'train' names site 'z' twice"),
             (["train", "ppca", "--estimator", "z=reparameterized,z=analytic-kl"], "latent: flag '--estimator' of 'train' names site 'z' twice"),
