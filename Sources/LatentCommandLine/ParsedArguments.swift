@@ -77,7 +77,8 @@ struct ParsedArguments {
     /// The number value of `--name`, `fallback` when absent; must lie in `range`.
     func number(_ name: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let text = values[name] else { return fallback }
-        guard let value = Double(text), range.contains(value) else {
+        // Decimal only: Swift reads 0x10 as 16, which a CSV file's reader takes for text.
+        guard !text.lowercased().contains("x"), let value = Double(text), range.contains(value) else {
             throw UsageError("flag '--\(name)' of '\(command)' needs a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return value

@@ -307,6 +307,7 @@ final class ModelCommandTests: XCTestCase {
                                  (["--iwae", "3", "--beta", "0.5"], "bad training options: beta 0.5 applies to the ELBO, not to the importance-weighted bound (k = 3), which would ignore it"),
                                  (["--estimator", "z"], "flag '--estimator' of 'train' needs SITE=reparameterized|analytic-kl|score-function, got 'z'"),
                                  (["--point", " , "], "flag '--point' of 'train' names no site"),
+                                 (["--beta", "0x10"], "flag '--beta' of 'train' needs a number from 0.0 to 1000.0, got '0x10'"),
                                  (["--optimizer", "sgd", "--nesterov", "--momentum", "0"], "flag '--nesterov' of 'train' needs --momentum above 0"),
                                  (["--optimizer", "rmsprop", "--nesterov"], "flag '--nesterov' of 'train' needs --momentum above 0 (rmsprop's is 0 unless given)"),
                                  (["--schedule", "stages:3@1,0@0.5"], "flag '--schedule' of 'train' needs constant, cosine, exponential:F (0 < F <= 1), step:N:F (N >= 1, 0 < F <= 1) or stages:E1@F1,E2@F2,... (1 <= E <= 100000 epochs, 0 < F <= 1), got 'stages:3@1,0@0.5'")] {
