@@ -18,7 +18,12 @@ public struct CSVTable {
 public enum CSVFile {
     /// The table of the file at `path` (gzip allowed); see `parse`.
     public static func read(_ path: String, columns: [String]? = nil) throws -> CSVTable {
-        try parse(String(decoding: try readBytes(path), as: UTF8.self), source: path, columns: columns)
+        let bytes = try readBytes(path)
+        // A UTF-16 byte-order mark: read as UTF-8, every other byte would be a zero.
+        if bytes.count >= 2, (bytes[0], bytes[1]) == (0xFF, 0xFE) || (bytes[0], bytes[1]) == (0xFE, 0xFF) {
+            throw DataError.unsupported(path: path, reason: "CSV: the file is in UTF-16; save it as UTF-8 (or ASCII)")
+        }
+        return try parse(String(decoding: bytes, as: UTF8.self), source: path, columns: columns)
     }
 
     /// The numeric columns of the CSV text `text` (or the named `columns`), after a byte-order

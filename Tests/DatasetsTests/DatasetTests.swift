@@ -108,6 +108,10 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try CSVFile.read(labels).columns, ["x"])
         let besideText = try write("i.csv", Array("x,note,x\n1,a,b\n2,c,d\n".utf8))
         XCTAssertEqual(try CSVFile.read(besideText).columns, ["x"], "the text column of the same name is left out")
+        let utf16 = try write("k.csv", [0xFF, 0xFE] + Array("x,y\n1,2\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        XCTAssertThrowsError(try CSVFile.read(utf16)) { error in
+            XCTAssertEqual("\(error)", "\(utf16): CSV: the file is in UTF-16; save it as UTF-8 (or ASCII)")
+        }
         // Values separated by semicolons or tabs read as one text column; the error says so.
         for (separator, name) in [(";", "semicolons"), ("\t", "tabs")] {
             let other = try write("j.csv", Array("x\(separator)y\n1\(separator)2\n3\(separator)4\n".utf8))
