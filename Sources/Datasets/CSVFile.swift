@@ -53,6 +53,11 @@ public enum CSVFile {
                 skipped.append("the unnamed first column (row names)")
                 continue
             }
+            // A column of nothing under no name: commas at the ends of the lines.
+            if !hasHeader || name.isEmpty, records.allSatisfy({ $0.fields[column].isEmpty }) {
+                skipped.append("the empty column \(column + 1) (commas at the ends of the lines)")
+                continue
+            }
             let firstValue = records[0].fields[column]
             if number(firstValue) == nil, !isMissing(firstValue) {
                 // Text above numbers is a value to fix, not a text column to leave out.

@@ -108,6 +108,9 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try CSVFile.read(labels).columns, ["x"])
         let besideText = try write("i.csv", Array("x,note,x\n1,a,b\n2,c,d\n".utf8))
         XCTAssertEqual(try CSVFile.read(besideText).columns, ["x"], "the text column of the same name is left out")
+        let trailing = try write("l.csv", Array("x,y,\n1,2,\n3,4,\n".utf8))
+        XCTAssertEqual(try CSVFile.read(trailing).values.scalars, [1, 2, 3, 4])
+        XCTAssertEqual(try CSVFile.read(trailing).skipped, ["the empty column 3 (commas at the ends of the lines)"])
         let utf16 = try write("k.csv", [0xFF, 0xFE] + Array("x,y\n1,2\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         XCTAssertThrowsError(try CSVFile.read(utf16)) { error in
             XCTAssertEqual("\(error)", "\(utf16): CSV: the file is in UTF-16; save it as UTF-8 (or ASCII)")
