@@ -63,6 +63,13 @@ final class OutputFolder {
     /// Where the run kept in `previous` waits until the fresh run has written its own.
     var olderRun: String { file(".previous.\(getpid())") }
 
+    /// Runs a stopped process left waiting aside (`olderRun` of another pid): the lock says no
+    /// other process is at work in the folder, so none will put them back.
+    func strandedRuns() -> [String] {
+        let own = (olderRun as NSString).lastPathComponent
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasPrefix(".previous.") && $0 != own }.sorted().map(file)
+    }
+
     /// What `setAsidePreviousRun` moved: the folder's run into `previous`, and whether a run
     /// kept there before went to `olderRun`.
     struct SetAside {

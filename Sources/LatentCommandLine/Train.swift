@@ -133,6 +133,9 @@ struct Train: Subcommand {
         }
         // A fresh run keeps the files of the run it replaces, and puts them back if it fails
         // before writing its own.
+        for stranded in folder.strandedRuns() {
+            output.human("note: \(stranded) holds a run set aside by a run of this folder that was stopped before it finished; move it back to \(folder.previous) or elsewhere to keep it")
+        }
         let setAside = resume == nil ? try folder.setAsidePreviousRun() : nil
         if setAside != nil { output.human("\(outPath) holds an earlier run: its files are kept in \(folder.previous)") }
         let start = Date()

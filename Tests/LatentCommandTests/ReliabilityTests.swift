@@ -266,6 +266,12 @@ final class ReliabilityTests: XCTestCase {
         try FileManager.default.copyItem(atPath: out + "/checkpoint.latent", toPath: stopped + "/previous/checkpoint.latent")
         let resumed = try LatentProcess.run(["train", "ppca", "--resume", "--epochs", "2", "--out", stopped])
         XCTAssertEqual(resumed.error, ["latent: --resume: \(stopped) holds no checkpoint to resume; the run it held before a fresh run began is in \(stopped)/previous: move its files back into \(stopped) to resume it"])
+        // A fresh run killed while a still older run waited aside left that one hidden, unnamed.
+        try FileManager.default.createDirectory(atPath: stopped + "/.previous.1", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: out + "/checkpoint.latent", toPath: stopped + "/.previous.1/checkpoint.latent")
+        let fresh = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", stopped])
+        XCTAssertEqual(fresh.status, 0, fresh.error.joined(separator: "\n"))
+        XCTAssertTrue(fresh.out.contains("note: \(stopped)/.previous.1 holds a run set aside by a run of this folder that was stopped before it finished; move it back to \(stopped)/previous or elsewhere to keep it"), "\(fresh.out)")
     }
 
     func snapshot(_ out: String) throws -> [Data] {
