@@ -89,8 +89,9 @@ public struct DataRows: RowSource, @unchecked Sendable {
     }
 
     /// The first value outside [0, 1] and its row, or nil when all are grey levels (rows on disk
-    /// are read through once, a megabyte at a time).
+    /// are read through once, a megabyte at a time, unless they are bytes read as fractions of 255).
     public func firstValueOutsideUnitInterval() throws -> (value: Float, row: Int)? {
+        if case let .file(file) = storage, file.element == .uint8, file.scale > 0, file.scale <= Float(1) / 255 { return nil }
         let perRow = Swift.max(rowShape.reduce(1, *), 1)
         let step = Swift.max(1, (1 << 18) / perRow)
         for start in stride(from: 0, to: rowCount, by: step) {

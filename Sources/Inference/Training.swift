@@ -145,7 +145,7 @@ extension Amortized {
                 throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on \(part) standing for all \(count) (each likelihood raised to the power of their ratio) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch, in one process, or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
             }
             if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
-            fingerprint = try rowsFingerprint(data, heldOut: heldOut)
+            if options.checkpointPath != nil || resume != nil { fingerprint = try rowsFingerprint(data, heldOut: heldOut) }
             if let resume {
                 startEpoch = try restore(resume, rows: fingerprint, optimizer: &optimizer, shuffler: &shuffler)
                 guard startEpoch <= options.epochs else {

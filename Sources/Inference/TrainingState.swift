@@ -15,7 +15,6 @@ extension RowSource where Rows: RowData {
             hasher.add(try rows(at: Array(sampled[start..<Swift.min(start + 256, sampled.count)])).encoderInput)
         }
     }
-
 }
 
 /// The fingerprint (`addSample`) of the training rows and the held-out ones, in hexadecimal: a

@@ -54,11 +54,16 @@ public enum CommandLineTool {
         Usage: \(programName) COMMAND [OPTIONS]
 
         Commands:
-        \(commands.map { "  " + $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
+        \(commandLines(commands))
 
         Every command accepts --json (one JSON object on the last line of standard output)
         and --help. Run `\(programName) COMMAND --help` for a command's options.
         """
+    }
+
+    /// One line for each of `commands`: its name and what it does.
+    static func commandLines(_ commands: [any Subcommand.Type]) -> String {
+        commands.map { "  " + $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n")
     }
 
     /// Runs the command line `arguments` (without the program name) and returns the exit status:
@@ -82,7 +87,7 @@ public enum CommandLineTool {
                     guard asked == "--help" || asked == "-h" else {
                         throw UsageError("unknown command '\(first) \(asked)'; `\(programName) \(first)` takes one of: \(names.joined(separator: ", "))")
                     }
-                    output.human("`\(programName) \(first)` takes one of: \(names.joined(separator: ", ")).\n\n" + group.map { "  " + $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n") + "\n\nRun `\(programName) \(first) \(names[0]) --help` for its options.")
+                    output.human("`\(programName) \(first)` takes one of: \(names.joined(separator: ", ")).\n\n" + commandLines(group) + "\n\nRun `\(programName) \(first) \(names[0]) --help` for its options.")
                     return 0
                 }
                 throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; run `\(programName) --help` for the list")

@@ -7,6 +7,8 @@ struct Restored {
     let settings: ModelSettings
     let inference: Amortized<Tensor>
     let checkpoint: Checkpoint
+    /// The training flags the checkpoint was written with.
+    let trainingFlags: [String: String]
 
     init(_ path: String, models: Models) throws {
         checkpoint = try Checkpoint.read(from: path)
@@ -17,7 +19,8 @@ struct Restored {
         self.model = model
         self.settings = settings
         // The guide as trained: `--point` and `--estimator` change its families and estimators.
-        let flags = TrainingFlags(arguments: try ParsedArguments([], command: "train", flags: TrainingFlags.flags).filling(from: storedTrainingFlags(checkpoint, path: path)))
+        trainingFlags = try storedTrainingFlags(checkpoint, path: path)
+        let flags = TrainingFlags(arguments: try ParsedArguments([], command: "train", flags: TrainingFlags.flags).filling(from: trainingFlags))
         let compilerOptions = try flags.compilerOptions(model.compilerOptions(settings))
         inference = Amortized(model.build(settings), options: compilerOptions)
         // The stored tensors stand in for the initial values, so that settings which do not
@@ -152,7 +155,7 @@ struct Evaluate: Subcommand {
         let restored = try Restored(arguments.positional[0], models: models)
         let perExample = try arguments.text("per-example").map { try restored.output($0, flag: "per-example", data: arguments.text("data")) }
         // Scored as trained, unless told otherwise.
-        let trained = try storedTrainingFlags(restored.checkpoint, path: arguments.positional[0])["binarize"] ?? "threshold"
+        let trained = restored.trainingFlags["binarize"] ?? "threshold"
         let stochastic = try arguments.choice("binarize", ["threshold", "stochastic"], default: trained) == "stochastic"
         if arguments.has("binarize"), restored.model.data != .binaryImages {
             throw UsageError("--binarize applies to binary-image models; '\(restored.model.name)' is trained on \(restored.model.data == .images ? "grey-level images" : "rows of numbers")")

@@ -154,13 +154,11 @@ func outputFile(_ path: String, flag: String, reading inputs: [String?]) throws 
     guard stat(folder, &folderStatus) == 0, folderStatus.st_mode & S_IFMT == S_IFDIR else { throw FileWriteError(path: path, reason: "there is no folder \(folder)") }
     guard access(folder, W_OK | X_OK) == 0 else { throw FileWriteError(path: path, reason: "its folder \(folder) cannot be written (\(String(cString: strerror(errno))))") }
     guard exists else { return path }
-    var parent = stat()
-    let hasParent = stat((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &parent) == 0
     let same = { (a: stat, b: stat) in a.st_dev == b.st_dev && a.st_ino == b.st_ino }
     for case let input? in inputs {
         var read = stat()
         guard stat(input, &read) == 0 else { continue }
-        if same(read, output) || (read.st_mode & S_IFMT == S_IFDIR && hasParent && same(read, parent)) {
+        if same(read, output) || (read.st_mode & S_IFMT == S_IFDIR && same(read, folderStatus)) {
             throw UsageError("--\(flag) \(path) is \(read.st_mode & S_IFMT == S_IFDIR ? "a file of \(input)" : input), which this command reads; write the output elsewhere")
         }
     }

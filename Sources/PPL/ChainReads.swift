@@ -7,6 +7,9 @@ private let chainReadCheckDimensions = 256
 /// How many steps later than `history + 1` the check's runs of a long chain reuse dimensions.
 private let checkPeriods = [15, 16, 18]
 
+/// What a model that reads a chain's site too late can do instead.
+private let chainReadAdvice = "read each step's site in that step (observe inside the chain rather than after it), draw a site that every step reads before the chain, or give the chain the history the model reads back"
+
 /// Runs a model under enumeration (`run` runs it under the handler given and returns the
 /// trace) and refuses it if a site reads a `markov` chain's site after the chain gave that
 /// site's dimension to a later step's site.
@@ -33,7 +36,7 @@ package func checkChainReads(firstDim: Int, sites: Set<String>? = nil, run: (Enu
         // differ (a value of 2 entries met one of 3).
         let failure = ModelError.atSite(site: site, location: location, underlying: underlying)
         guard checkPeriods.contains(where: { (try? run(EnumerateHandler(firstDim: firstDim, sites: sites, chainSlots: $0))) != nil }) else { throw failure }
-        throw ModelError.reusedChainDimension(site: site, location: location, reason: "it fails (\(underlying)) with the chain's dimensions reused, and runs when they are not: it reads a chain's site after the chain gave that site's dimension to a later step's. A chain reuses a site's dimension history + 1 steps later, so its sites may be read only inside the chain, at most `history` steps after them; read each step's site in that step, draw a site that every step reads before the chain, or give the chain the history the model reads back")
+        throw ModelError.reusedChainDimension(site: site, location: location, reason: "it fails (\(underlying)) with the chain's dimensions reused, and runs when they are not: it reads a chain's site after the chain gave that site's dimension to a later step's. A chain reuses a site's dimension history + 1 steps later, so its sites may be read only inside the chain, at most `history` steps after them; \(chainReadAdvice)")
     }
     guard enumerate.reusesDimensions else { return trace }
     let chainSites = trace.sites.filter { $0.markovStep != nil && $0.enumerationDim != nil }.count
@@ -57,15 +60,11 @@ package func checkChainReads(firstDim: Int, sites: Set<String>? = nil, run: (Enu
 private func reusedDimensionReason(_ site: Site, read: Set<String>, truth: Set<String>, trace: Trace, spread: Trace, exact: Bool) -> String {
     guard exact, let lost = spread.names.first(where: { truth.contains($0) && !read.contains($0) }),
           let step = spread[lost]?.markovStep else {
-        return "its terms change with how long the chain keeps a site's dimension, so it reads a chain's site more than `history` steps after it (or after the chain); read a chain's sites inside the chain, at most `history` steps after them, or give the chain the history the model reads back"
+        return "its terms change with how long the chain keeps a site's dimension, so it reads a chain's site more than `history` steps after it (or after the chain); \(chainReadAdvice)"
     }
     let holder = trace[lost]?.enumerationDim.flatMap { site.enumeratedVariables[$0] }.map { " to '\($0)'" } ?? ""
     let steps = step.history == 1 ? "1 step" : "\(step.history) steps"
-    return "it reads '\(lost)' (step \(step.step) of chain '\(step.chain)'), whose enumeration dimension the chain has given\(holder) by then. A chain reuses a site's dimension \(step.history + 1) steps later (markov history \(step.history)), so its sites may be read only inside the chain, at most \(steps) after them; read each step's site in that step (observe inside the chain rather than after it), draw a site that every step reads before the chain, or give the chain the history the model reads back (markov(\"\(step.chain)\", steps: ..., history: k))"
-}
-
-private func describe(_ names: Set<String>) -> String {
-    names.isEmpty ? "no enumerated site" : names.sorted().map { "'\($0)'" }.joined(separator: ", ")
+    return "it reads '\(lost)' (step \(step.step) of chain '\(step.chain)'), whose enumeration dimension the chain has given\(holder) by then. A chain reuses a site's dimension \(step.history + 1) steps later (markov history \(step.history)), so its sites may be read only inside the chain, at most \(steps) after them; \(chainReadAdvice) (markov(\"\(step.chain)\", steps: ..., history: k))"
 }
 
 extension Site {
