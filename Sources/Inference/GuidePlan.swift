@@ -77,9 +77,19 @@ public struct GuidePlan: CustomStringConvertible {
     /// from the last (its event axes, then the data plate's dimension); nil for a value that
     /// does not hold one entry a row there (one shared by every row, say).
     var observedSites: [String: Int?] = [:]
+    /// Each site's index in `sites`.
+    private let positions: [String: Int]
+
+    init(model: String, sites: [GuideSite], maximumBatchRank: Int, dataPlate: PlateFrame?) {
+        self.model = model
+        self.sites = sites
+        self.maximumBatchRank = maximumBatchRank
+        self.dataPlate = dataPlate
+        positions = Dictionary(sites.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     /// The entry for `name`.
-    public subscript(name: String) -> GuideSite? { sites.first { $0.name == name } }
+    public subscript(name: String) -> GuideSite? { positions[name].map { sites[$0] } }
 
     /// Total learnable numbers of the guide.
     public var parameterCount: Int { sites.map(\.parameterCount).reduce(0, +) }

@@ -160,36 +160,54 @@ package struct Contraction {
 
     /// The variables living at `node` that some term still depends on, in declaration order.
     func pending(at node: [String]) -> [String] {
-        order.filter { name in variables[name]!.plates.map(\.name) == node && terms.contains { $0.variables.contains(name) } }
+        let used = Set(terms.flatMap(\.variables))
+        return order.filter { used.contains($0) && variables[$0]!.plates.map(\.name) == node }
     }
 
-    /// Eliminates `names` (all living at `node`) in a valid, cheap order.
+    /// Eliminates `names` (all living at `node`) in a valid, cheap order: each step takes the
+    /// ready variable whose elimination makes the smallest tensor, the first declared among
+    /// equals. An index from each variable to its terms makes a step cost what its own terms do,
+    /// so a chain is summed in time linear in its length.
     mutating func eliminate(_ names: [String], at node: [String]) throws {
-        var remaining = names.filter { name in terms.contains { $0.variables.contains(name) } }
-        while !remaining.isEmpty {
-            let ready = remaining.filter { isReady($0, among: remaining) }
-            let costs = cost(of: Set(ready))
-            guard let next = ready.min(by: { costs[$0]! < costs[$1]! }) else {
-                let stuck = variables[remaining[0]]!
+        let names = Set(names)
+        var index = TermIndex(terms)
+        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        var queue = EliminationQueue()
+        var blocked: [String] = []
+        for name in names where index.isUsed(name) { queue.push(name, cost: cost(of: name, in: index), position: position[name]!) }
+        while true {
+            guard let next = queue.popCheapest(where: { index.isUsed($0) && cost(of: $0, in: index) == $1 }) else {
+                guard let stuck = blocked.min(by: { position[$0]! < position[$1]! }).map({ variables[$0]! }) else { break }
                 throw ModelError.notEnumerable(site: stuck.name, location: stuck.location, reason: "the guide enumerates it, and it shares a term with a site summed out in the model outside its plates; sum both out in the model, or guide both")
             }
-            if let foreign = terms.first(where: { $0.node != node && $0.variables.contains(next) }) {
-                let variable = variables[next]!
-                throw ModelError.notEnumerable(site: next, location: variable.location, reason: "a term in plates [\(foreign.node.joined(separator: ", "))] depends on it, but it lives in plates [\(node.joined(separator: ", "))]")
+            guard isReady(next, in: index) else {
+                blocked.append(next)
+                continue
             }
-            try eliminate(next)
-            remaining.removeAll { $0 == next }
+            let involved = index.terms(of: next)
+            if let foreign = involved.first(where: { $0.node != node }) {
+                throw ModelError.notEnumerable(site: next, location: variables[next]!.location, reason: "a term in plates [\(foreign.node.joined(separator: ", "))] depends on it, but it lives in plates [\(node.joined(separator: ", "))]")
+            }
+            let replacements = try eliminate(next, from: involved)
+            index.replace(termsOf: next, with: replacements)
+            var touched = Set(replacements.flatMap(\.variables))
+            touched.formUnion(blocked)
+            blocked = []
+            for name in touched where names.contains(name) && index.isUsed(name) {
+                queue.push(name, cost: cost(of: name, in: index), position: position[name]!)
+            }
         }
+        terms = index.remainingTerms
     }
 
     /// A summed variable is always ready; a guide variable once no remaining guide variable is
     /// conditioned on it and no summed variable shares a term with it.
-    func isReady(_ name: String, among remaining: [String]) -> Bool {
+    func isReady(_ name: String, in index: TermIndex) -> Bool {
         guard case .expectation = variables[name]!.elimination else { return true }
-        for other in variables.values where other.name != name && terms.contains(where: { $0.variables.contains(other.name) }) {
+        for other in variables.values where other.name != name && index.isUsed(other.name) {
             switch other.elimination {
             case .sum:
-                if terms.contains(where: { $0.variables.contains(name) && $0.variables.contains(other.name) }) { return false }
+                if index.shareATerm(name, other.name) { return false }
             case let .expectation(weights):
                 if weights.variables.values.contains(name) { return false }
             }
@@ -197,37 +215,29 @@ package struct Contraction {
         return true
     }
 
-    /// Elements of the largest tensor that eliminating each of `names` makes, in one pass over
-    /// the terms (a pass for each name made summing a chain cubic in its length).
-    func cost(of names: Set<String>) -> [String: Int] {
-        var unions: [String: Set<String>] = [:]
-        for term in terms {
-            for name in term.variables where names.contains(name) { unions[name, default: []].formUnion(term.variables) }
-        }
-        return Dictionary(uniqueKeysWithValues: names.map { name in
-            var union = unions[name] ?? []
-            if case let .expectation(weights) = variables[name]!.elimination { union.formUnion(weights.variables.values) }
-            return (name, union.reduce(1) { $0 * (variables[$1]?.size ?? 1) })
-        })
+    /// Elements of the largest tensor that eliminating `name` makes: the product of the sizes of
+    /// every variable its terms (and, for a guide variable, its `q`) depend on.
+    func cost(of name: String, in index: TermIndex) -> Int {
+        var union = Set(index.terms(of: name).flatMap(\.variables))
+        if case let .expectation(weights) = variables[name]!.elimination { union.formUnion(weights.variables.values) }
+        return union.reduce(1) { $0 * (variables[$1]?.size ?? 1) }
     }
 
-    mutating func eliminate(_ name: String) throws {
-        let variable = variables[name]!
-        let node = variable.plates.map(\.name)
-        let involved = terms.filter { $0.variables.contains(name) }
-        terms.removeAll { $0.variables.contains(name) }
-        switch variable.elimination {
+    /// The terms that replace `involved`, the terms depending on `name`, once it is eliminated.
+    func eliminate(_ name: String, from involved: [Term]) throws -> [Term] {
+        let node = variables[name]!.plates.map(\.name)
+        switch variables[name]!.elimination {
         case .sum:
             let union = unionOfVariables(involved)
             let joint = involved.map { align($0, to: union) }.reduce(Tensor(0)) { $0 + $1 }
-            terms.append(Term(tensor: joint.logSumExp(axis: union.firstIndex(of: name)!), variables: union.filter { $0 != name }, node: node))
+            return [Term(tensor: joint.logSumExp(axis: union.firstIndex(of: name)!), variables: union.filter { $0 != name }, node: node)]
         case let .expectation(weights):
             let probabilities = try compact(weights)
             let weight = Term(tensor: exp(probabilities.tensor), variables: probabilities.variables, node: node)
-            for term in involved {
+            return involved.map { term in
                 let union = unionOfVariables([term, weight])
                 let product = align(weight, to: union) * align(term, to: union)
-                terms.append(Term(tensor: product.sum(axis: union.firstIndex(of: name)!), variables: union.filter { $0 != name }, node: term.node))
+                return Term(tensor: product.sum(axis: union.firstIndex(of: name)!), variables: union.filter { $0 != name }, node: term.node)
             }
         }
     }
