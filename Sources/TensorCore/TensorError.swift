@@ -77,11 +77,13 @@ public func checkingTensorErrors<Result>(_ body: () throws -> Result) throws -> 
 }
 
 extension Tensor {
-    /// Records a failure of `operation` and returns a NaN tensor of `shape` to carry on with.
+    /// Records a failure of `operation` and returns a NaN tensor of `shape` to carry on with (a
+    /// scalar when that shape is impossible or its memory would be refused too).
     package static func failure(_ operation: String, _ message: String, shape: [Int]) -> Tensor {
         TensorErrorLog.record(TensorError(operation: operation, message: message))
         let nonNegative = shape.map { Swift.max($0, 0) }
-        let safeShape = Shape.checkedCount(nonNegative, limit: 1 << 28) == nil ? [] : nonNegative
+        var safeShape: [Int] = []
+        if Shape.checkedCount(nonNegative, limit: 1 << 28) != nil, case .success = TensorMemory.count(allocating: nonNegative) { safeShape = nonNegative }
         return Tensor(storage: TensorStorage.repeating(.nan, count: Shape.count(safeShape)), shape: safeShape)
     }
 }

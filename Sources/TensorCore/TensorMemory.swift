@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Synchronization
 
@@ -40,9 +41,22 @@ package enum TensorMemory {
             return .failure(Refusal(message: "shape \(Shape.describe(shape)) has a negative dimension or more elements than this machine has memory for"))
         }
         let now = held.load(ordering: .relaxed), limit = self.limit
-        guard count > limit - now else { return .success(count) }
         let gigabytes = { (elements: Int) in String(format: "%.3g GB", Double(elements) * 4 / 1e9) }
-        return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than the \(gigabytes(limit)) of memory this process may use"))
+        guard count <= limit - now else {
+            return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than the \(gigabytes(limit)) of memory this process may use"))
+        }
+        guard count < LargeBlocks.elementCount || systemGrants(count) else {
+            return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, which the system would not give this process (its limit on address space, `ulimit -v`, is the usual cause)"))
+        }
+        return .success(count)
+    }
+
+    /// Whether the allocator can have a block of `count` floats now. Swift stops the process
+    /// when an allocation fails, so a large one is tried first: under `ulimit -v` 1 GB, a
+    /// minibatch past what the address space had left aborted training instead of failing.
+    private static func systemGrants(_ count: Int) -> Bool {
+        LargeBlocks.keptInHeap
+        return latent_can_allocate(Int64(count * MemoryLayout<Float>.stride + 256)) != 0
     }
 
     /// Nine tenths of the least of: the memory available when the process started (Linux's

@@ -148,7 +148,7 @@ package func bernoulliLogLikelihood(logits: Tensor, values: Tensor, summingLast 
     }
     let columns = Shape.count(trailing), rows = logits.count / columns
     let kept = Array(logits.shape.dropLast(axes))
-    let derivative = Tensor.isTracked([logits]) ? TensorStorage.uninitialized(count: logits.count) : nil
+    guard let derivative = derivativeStorage(for: logits) else { return Tensor.full(kept, .nan) }
     let parts = logits.count < elementsWorthSplitting ? 1 : Swift.min(rows, ComputeThreads.count)
     let result = Tensor.build(kept) { out in
         let pointers = UncheckedSendable((logits.storage.pointer, values.storage.pointer, out, derivative?.pointer))
@@ -162,6 +162,14 @@ package func bernoulliLogLikelihood(logits: Tensor, values: Tensor, summingLast 
         let spread = g.reshaped(to: kept + [Int](repeating: 1, count: axes)).expanded(to: logits.shape)
         return bernoulliTermGradients(spread, logits: logits, values: values, derivative: derivative, needs: needs)
     }
+}
+
+/// Room for the fused kernel's derivative in `l`: `.some(nil)` when `l` is not on a tape, nil
+/// when the memory was refused (the refusal is recorded).
+private func derivativeStorage(for logits: Tensor) -> TensorStorage?? {
+    guard Tensor.isTracked([logits]) else { return .some(nil) }
+    let room = Tensor.build(logits.shape) { _ in }
+    return room.count == logits.count ? room.storage : nil
 }
 
 /// The gradients of the terms `x l - softplus(l)` under `g`, of their shape: `g (x - sigmoid(l))`
@@ -187,7 +195,7 @@ public func trigamma(_ x: Tensor) -> Tensor {
 /// through the composed form.
 public func bernoulliLogLikelihood(logits: Tensor, values: Tensor) -> Tensor {
     guard logits.shape == values.shape else { return values * logits - softplus(logits) }
-    let derivative = Tensor.isTracked([logits]) ? TensorStorage.uninitialized(count: logits.count) : nil
+    guard let derivative = derivativeStorage(for: logits) else { return Tensor.full(logits.shape, .nan) }
     let result = Tensor.build(logits.shape) { out in
         let pointers = UncheckedSendable((logits.storage.pointer, values.storage.pointer, out, derivative?.pointer))
         parallelChunks(logits.count) { start, length in

@@ -310,6 +310,20 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".tmp") }, [])
     }
 
+    /// Under a limit on address space (`ulimit -v`, common on shared clusters), a minibatch
+    /// past what the process has left is refused with the shape and exit status 2, and the
+    /// checkpoint stays; Swift aborted at the allocation before (signal 6, status 134).
+    func testALimitOnAddressSpaceIsAnErrorNotAnAbort() throws {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        let before = try snapshot(out)
+        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
+        let result = try LatentProcess.run(shell: "ulimit -v 1000000; exec '\(latent)' train bernoulli-vae --epochs 1 --batch-size 9000 --iwae 500 --out '\(out)'")
+        XCTAssertEqual(result.status, 2, result.error.suffix(3).joined(separator: "\n"))
+        XCTAssertTrue(result.error.last?.contains("which the system would not give this process (its limit on address space, `ulimit -v`, is the usual cause)") ?? false, result.error.suffix(3).joined(separator: "\n"))
+        XCTAssertEqual(try snapshot(out), before)
+    }
+
     /// `kill -9` at six moments of a run that writes a 7.8 MB checkpoint every epoch: the
     /// checkpoint is always absent or whole (it restores), and the next run removes the
     /// temporary files the killed writers left.

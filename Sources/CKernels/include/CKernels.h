@@ -120,6 +120,8 @@ uint32_t latent_crc32(uint32_t crc, const uint8_t *bytes, int64_t count);
 /// Blocks of up to `largest_block` bytes come from the allocator's heap instead of being
 /// mapped one by one, and up to `free_top_kept` free bytes at its top stay for reuse (glibc).
 void latent_keep_blocks_in_heap(int64_t largest_block, int64_t free_top_kept);
+/// 1 when malloc can give a block of `bytes` now (it is freed at once), else 0.
+int latent_can_allocate(int64_t bytes);
 
 /// A hint to the processor that the caller is spin-waiting (x86 `pause`, Arm `yield`).
 static inline void latent_cpu_relax(void) {
