@@ -108,6 +108,9 @@ public final class Amortized<Input: RowData> {
         if let handWrittenGuide {
             try handWrittenGuide.checkNumberReads(of: prototype.latentSites.map(\.name).filter(summed.contains), example, datasetSize, parameters: guideParameters)
         }
+        if handWrittenGuide != nil {
+            try withoutGradient { try computation(generator: evaluationGenerator(0)).checkGuideChainReads(example, datasetSize: datasetSize) }
+        }
         var throwaway: [String: Float] = [:]
         _ = try withoutGradient { try computation(generator: evaluationGenerator(0)).estimate(example, datasetSize: datasetSize, beta: 1, baselines: &throwaway) }
         return plan!

@@ -32,8 +32,9 @@ struct ELBOComputation<Input: RowData> {
 
     /// The guide's trace (its enumerated sites run over their supports) and the model's trace
     /// replaying it (its summed-out sites run over theirs, further left). The guide sees
-    /// `guideInput` when given (rows with missing entries filled in), the model `data`.
-    func traces(_ data: Input, guideInput: Input? = nil, datasetSize: Int) throws -> (guide: Trace, model: Trace) {
+    /// `guideInput` when given (rows with missing entries filled in), the model `data`;
+    /// `guideEnumeration` replaces the handler that enumerates the guide's sites.
+    func traces(_ data: Input, guideInput: Input? = nil, datasetSize: Int, guideEnumeration given: EnumerateHandler? = nil) throws -> (guide: Trace, model: Trace) {
         let enumerated = Set(plan.sites.filter { $0.estimator == .enumerated }.map(\.name))
         let summedOut = Set(plan.sites.filter { $0.estimator == .marginalized }.map(\.name))
         let guideRecorder = TraceHandler()
@@ -42,7 +43,7 @@ struct ELBOComputation<Input: RowData> {
         if !plan.partlyObservedNames.isEmpty { guideHandlers.append(PartialObservationHandler(try partialObservations(data, datasetSize: datasetSize))) }
         if !scored.isEmpty { guideHandlers.append(DetachedDrawHandler(sites: scored)) }
         guideHandlers.append(SeedHandler(generator))
-        let guideEnumeration = EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
+        let guideEnumeration = given ?? EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
         if !enumerated.isEmpty { guideHandlers.append(guideEnumeration) }
         try guide.run(guideInput ?? data, datasetSize, handlers: guideHandlers)
         let modelRecorder = TraceHandler()
@@ -59,6 +60,18 @@ struct ELBOComputation<Input: RowData> {
         try checkDataPlateSize(modelRecorder.trace, datasetSize: datasetSize)
         try checkDataPlateSize(guideRecorder.trace, datasetSize: datasetSize)
         return (guideRecorder.trace, modelRecorder.trace)
+    }
+
+    /// Refuses a guide's enumerated `markov` chain read, by the guide or by the model, after
+    /// the chain gave a site's dimension to a later step's site (see `checkChainReads`).
+    func checkGuideChainReads(_ data: Input, datasetSize: Int) throws {
+        let enumerated = Set(plan.sites.filter { $0.estimator == .enumerated }.map(\.name))
+        guard !enumerated.isEmpty else { return }
+        _ = try checkChainReads(firstDim: -batchRank - 1, sites: enumerated) { try traces(data, datasetSize: datasetSize, guideEnumeration: $0).guide }
+        _ = try checkChainReads(firstDim: -batchRank - 1, sites: enumerated, runs: { enumerate in
+            let (guide, model) = try traces(data, datasetSize: datasetSize, guideEnumeration: enumerate)
+            return (model, guide)
+        })
     }
 
     /// The data plate must have as many rows as the data set the model is given: with another

@@ -47,7 +47,8 @@ enum HandWrittenGuide {
 
     /// Why the guide's site cannot stand for the model's, or nil when it can: its draws must lie
     /// in the model's support (a density on the same kind of set, so that p/q is a ratio of
-    /// densities or of probabilities), and a site inside the data plate needs a value per row.
+    /// densities or of probabilities), its plates must be the model's, and its value must have
+    /// the model's shape.
     static func mismatch(_ guideSite: Site, q: any Distribution, modelSite: Site, p: any Distribution) -> String? {
         // A point estimate's support is its value, checked below; listed values (a
         // FiniteDiscrete's) are checked themselves.
@@ -59,8 +60,31 @@ enum HandWrittenGuide {
         if let bad = p.support.firstViolation(in: guideSite.value) {
             return "the hand-written guide drew \(guideSite.value.uncountedScalars[bad]), outside the model's support (\(p.support)); constrain the guide's parameters to it"
         }
-        if modelSite.dataPlate != nil, guideSite.value.shape != modelSite.value.shape {
-            return "the model's site lies inside the data plate, with a value of shape \(Shape.describe(modelSite.value.shape)) (one per row), but the hand-written guide's has shape \(Shape.describe(guideSite.value.shape)); draw it inside a plate over the same rows, as the model does"
+        if let reason = plateMismatch(guideSite.plates, model: modelSite.plates) { return reason }
+        let leadingOnesDropped = { (shape: [Int]) in Array(shape.drop { $0 == 1 }) }
+        let sameShape = modelSite.plates.isEmpty ? leadingOnesDropped(guideSite.value.shape) == leadingOnesDropped(modelSite.value.shape) : guideSite.value.shape == modelSite.value.shape
+        if !sameShape {
+            let rows = modelSite.dataPlate == nil ? "" : " (one per row)"
+            return "the model's site has a value of shape \(Shape.describe(modelSite.value.shape))\(rows), but the hand-written guide's has shape \(Shape.describe(guideSite.value.shape)); the model would go on with the guide's value, broadcast against its own terms, and count log q once for what the model counts several times (or the reverse); give the guide's distribution the model's shape"
+        }
+        return nil
+    }
+
+    /// Why a guide's site in `guide` plates cannot stand for a model's in `model` plates, or nil:
+    /// each of the guide's plates must be one of the model's (name, size, minibatch and
+    /// dimension), and the guide may leave out only a plate that is neither the data plate nor
+    /// subsampled. Otherwise its log q is summed over other axes, or scaled by another N/M.
+    static func plateMismatch(_ guide: [PlateFrame], model: [PlateFrame]) -> String? {
+        let describe = { (plate: PlateFrame) in
+            "'\(plate.name)' (size \(plate.size)\(plate.subsampleSize == plate.size ? "" : ", minibatches of \(plate.subsampleSize)"), dim \(plate.dim)\(plate.isDataPlate ? ", the data plate" : ""))"
+        }
+        let list = { (plates: [PlateFrame]) in plates.isEmpty ? "no plate" : plates.map(describe).joined(separator: ", ") }
+        let advice = "declare the guide's plates as the model declares them around this site (the data plate with subsample:, the same dim:)"
+        if let stray = guide.first(where: { !model.contains($0) }) {
+            return "the hand-written guide draws it in plate \(describe(stray)), which is not one of the model's plates around it (\(list(model))); \(advice)"
+        }
+        if let missing = model.first(where: { ($0.isDataPlate || $0.subsampleSize != $0.size) && !guide.contains($0) }) {
+            return "the model draws it in plate \(describe(missing)), but the hand-written guide does not (its plates: \(list(guide))), so log q would not be \(missing.isDataPlate ? "split by row or " : "")scaled as log p is; \(advice)"
         }
         return nil
     }
