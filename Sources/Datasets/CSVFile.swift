@@ -27,7 +27,7 @@ public enum CSVFile {
     }
 
     /// The numeric columns of the CSV text `text` (or the named `columns`), after a byte-order
-    /// mark if it starts with one; `source` names it in errors. A first record with text where the next record has a number is the header. A column is text
+    /// mark if it starts with one; `source` names it in errors. A first record with text where the next record has a number is the header, as are pandas' column numbers (`isNumberedHeader`). A column is text
     /// when its first value is not a number and no later one is, and is then left out (text
     /// above numbers is an error, as further down); a number column with text,
     /// a missing value (`NA`, empty) or a NaN or infinity further down, and records of another
@@ -36,17 +36,19 @@ public enum CSVFile {
         var records = try splitRecords(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text, source: path)
         guard let first = records.first else { throw DataError.corrupt(path: path, reason: "CSV: no rows of numbers") }
         let second = records.count > 1 ? records[1].fields : []
-        let hasHeader = first.fields.indices.contains { column in
+        let namedHeader = first.fields.indices.contains { column in
             number(first.fields[column]) == nil && !isMissing(first.fields[column]) && (column >= second.count || number(second[column]) != nil || isMissing(second[column]))
         } || (second.isEmpty && first.fields.contains { number($0) == nil })
+        let numbered = !namedHeader && isNumberedHeader(first.fields, above: second)
         let width = first.fields.count
+        let hasHeader = namedHeader || numbered
         let names = hasHeader ? first.fields.enumerated().map { $0.element.isEmpty ? "" : $0.element } : (1...width).map { "column \($0)" }
         if hasHeader { records.removeFirst() }
         guard !records.isEmpty else { throw DataError.corrupt(path: path, reason: "CSV: no rows of numbers") }
         if let ragged = records.first(where: { $0.fields.count != width }) {
             throw DataError.malformed(path: path, line: ragged.line, column: nil, reason: "\(ragged.fields.count) values where \(hasHeader ? "the header has" : "the rows above have") \(width)")
         }
-        var kept: [Int] = [], skipped: [String] = []
+        var kept: [Int] = [], skipped: [String] = numbered ? ["line 1, the columns' numbers (\(first.fields.filter { !$0.isEmpty }.joined(separator: ",")), as pandas writes a header for unnamed columns)"] : []
         for column in 0..<width {
             let name = names[column]
             if hasHeader, column == 0, name.isEmpty {
@@ -120,6 +122,19 @@ public enum CSVFile {
             }
         }
         return CSVTable(values: Tensor(shape: [records.count, kept.count], scalars: values), columns: kept.map { names[$0] }, skipped: skipped)
+    }
+
+    /// Whether `fields` are the header pandas writes for unnamed columns: their numbers 0, 1, ...
+    /// (or from 1), after an empty name over the row names if there is one. A data row may
+    /// read the same, so without the empty name it takes three columns or more, or a record
+    /// below holding a number that is not a whole one.
+    static func isNumberedHeader(_ fields: [String], above next: [String]) -> Bool {
+        let indexed = fields.first == ""
+        let numbers = indexed ? Array(fields.dropFirst()) : fields
+        guard !numbers.isEmpty, numbers.allSatisfy({ $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } && !$0.isEmpty }),
+              let start = Int(numbers[0]), start == 0 || start == 1,
+              numbers.enumerated().allSatisfy({ Int($0.element) == start + $0.offset }) else { return false }
+        return indexed || numbers.count >= 3 || next.contains { field in number(field).map { $0 != $0.rounded() } ?? false }
     }
 
     /// The number in `field` when it is written in decimal (digits, a sign, a point, an

@@ -134,6 +134,26 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(table.skipped, ["the unnamed first column (row names)"])
     }
 
+    /// pandas' `DataFrame(array).to_csv(...)`: the header holds the columns' numbers, which were
+    /// read as a first row of data (a point at (0, 1, 2, 3) trained on, with no note); with the
+    /// index, the missing value under the empty name was blamed. Rows that merely count up are
+    /// data when nothing marks them as a header.
+    func testPandasHeaderOfColumnNumbers() throws {
+        let plain = try write("plain.csv", Array("0,1,2,3\n0.5,1.5,2.5,3.5\n4,5,6,7\n".utf8))
+        let table = try CSVFile.read(plain)
+        XCTAssertEqual(table.columns, ["0", "1", "2", "3"])
+        XCTAssertEqual(table.values.scalars, [0.5, 1.5, 2.5, 3.5, 4, 5, 6, 7])
+        XCTAssertEqual(table.skipped, ["line 1, the columns' numbers (0,1,2,3, as pandas writes a header for unnamed columns)"])
+        let indexed = try write("indexed.csv", Array(",0,1\n0,0.25,3\n1,0.75,4\n".utf8))
+        let withIndex = try CSVFile.read(indexed)
+        XCTAssertEqual(withIndex.columns, ["0", "1"])
+        XCTAssertEqual(withIndex.values.scalars, [0.25, 3, 0.75, 4])
+        let pairs = try write("pairs.csv", Array("0,1\n1,1\n0,0\n".utf8))
+        XCTAssertEqual(try CSVFile.read(pairs).values.shape, [3, 2], "two binary columns whose first row is 0,1")
+        let gap = try write("gap.csv", Array("0,2,3\n1,1,1\n".utf8))
+        XCTAssertEqual(try CSVFile.read(gap).values.shape, [2, 3])
+    }
+
     /// pandas' `iris.to_csv()`: an index column, numbers, and a text column left out and named;
     /// `columns` picks others. Quoted fields may hold commas and doubled quotes.
     func testPandasStyleCSVWithATextColumn() throws {

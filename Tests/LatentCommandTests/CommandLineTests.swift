@@ -507,6 +507,23 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertFalse(again.out.contains { $0.hasPrefix("note: the cosine") })
     }
 
+    /// Each chunk of 200 rows gets draws of its own: with one seed for all, a row and the row
+    /// 200 further down, equal here, got the same estimate, and the average's error did not
+    /// shrink with the rows.
+    func testEvaluationChunksDrawIndependently() throws {
+        let rows = (0..<200).map { i in String(format: "%.3f,%.3f", sin(Double(i)), cos(Double(i))) }
+        let data = folder.appendingPathComponent("twice.csv").path
+        try (rows + rows).joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--data", data, "--epochs", "1", "--out", out]).status, 0)
+        let scored = try LatentProcess.run(["eval", out + "/checkpoint.latent", "--split", "all", "--iwae", "1", "--per-example", "/dev/stdout"])
+        XCTAssertEqual(scored.status, 0, scored.error.joined(separator: "\n"))
+        let values = scored.out.dropFirst().compactMap { line in line.split(separator: ",").dropFirst().first.flatMap { Double($0) } }
+        XCTAssertEqual(values.count, 400)
+        guard values.count == 400 else { return }
+        XCTAssertEqual((0..<200).filter { values[$0] == values[$0 + 200] }.count, 0)
+    }
+
     /// `--split all` scores every row in file order; the held-out split numbers its rows as
     /// they stand in the file.
     func testEvaluateEveryRowOrTheHeldOutOnes() throws {
