@@ -11,7 +11,10 @@ public struct Categorical: Distribution {
     /// nonnegative with a positive sum.
     public init(probs: Tensor) {
         validate(probs, "probs", of: "Categorical", must: .nonnegative)
-        self.init(normalizedLogits: log(probs / probs.sum(axis: -1, keepDims: true)))
+        // log 0 is -inf, whose derivative 1/0 met a zero gradient as 0/0: NaN for every entry.
+        let positive = probs .> Tensor(0)
+        let logProbs = select(positive, log(select(positive, probs, Tensor(1))), Tensor(-Float.infinity))
+        self.init(normalizedLogits: logProbs - log(probs.sum(axis: -1, keepDims: true)))
     }
 
     /// Categorical with `P(k) = softmax(logits)_k`.
@@ -48,7 +51,7 @@ public struct Categorical: Distribution {
     public var mean: Tensor { Tensor.full(batchShape, .nan) }
     public var variance: Tensor { Tensor.full(batchShape, .nan) }
     /// `-sum_k p_k log p_k`, with `0 log 0 = 0`.
-    public func entropy() -> Tensor { -select(probs .> Tensor(0), probs * logits, Tensor(0)).sum(axis: -1) }
+    public func entropy() -> Tensor { -(probs * select(probs .> Tensor(0), logits, Tensor(0))).sum(axis: -1) }
     /// `0, 1, ..., K - 1` shaped `[K] + [1] * batchRank`.
     public func enumerateSupport() -> Tensor? { Tensor.arange(categoryCount).reshaped(to: [categoryCount] + batchShape.map { _ in 1 }) }
     public func expanded(to batchShape: [Int]) -> Categorical { Categorical(normalizedLogits: logits.expanded(to: batchShape + [categoryCount])) }

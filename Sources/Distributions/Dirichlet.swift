@@ -29,8 +29,10 @@ public struct Dirichlet: Distribution {
     /// (and divided by their sum, so that a row sums to 1 to the float's precision).
     public func rsample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {
         let logDraws = logStandardGamma(concentration, sampleShape, using: &generator)
+        // An entry below the smallest normal float is raised to it, as Gamma's and Beta's draws
+        // are: an exact 0 lies outside the support (log-density +inf at a = 0.01).
         let scaled = exp(logDraws - logDraws.detached.max(axis: -1, keepDims: true))
-        return scaled / scaled.sum(axis: -1, keepDims: true)
+        return clamp(scaled / scaled.sum(axis: -1, keepDims: true), min: Float.leastNormalMagnitude)
     }
 
     public var mean: Tensor { concentration / concentration.sum(axis: -1, keepDims: true) }

@@ -61,7 +61,8 @@ public struct FiniteDiscrete: Distribution {
             if eventShape.isEmpty, elements.count == hits.count / count { offending = elements[missing] }
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "FiniteDiscrete", index: multiIndex(missing, in: Array(hits.shape.dropLast())), value: offending, support: "its \(count) listed values"))
         }
-        return select(hits, logits, Tensor(0)).sum(axis: -1) + log(hits.sum(axis: -1))
+        // A value listed twice has the probability of both entries.
+        return select(hits, logits, Tensor(-Float.infinity)).logSumExp(axis: -1)
     }
 
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {

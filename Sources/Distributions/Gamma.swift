@@ -24,8 +24,13 @@ public struct Gamma: Distribution {
         // a log r + (a - 1) log x - r x - log Gamma(a) with log Gamma by Stirling's remainder R:
         // (a - 1) log(r x / a) + (a - r x) + log r - log(2 pi a) / 2 - R(a), whose terms do not
         // cancel at large concentrations (Gamma(1e5, 1e5) at 1.001: terms near 1e6, 0.04 nats lost).
-        let a = concentration, rx = rate * value
-        return xLogY(a - 1, rx / a) + (a - rx) + log(rate) - 0.5 * log(a) - 0.5 * logTwoPi - logGammaRemainder(a)
+        // Where r x / a is below the smallest normal float its digits (and the derivative of
+        // its log) are gone, so the log is taken by parts there.
+        let a = concentration, rx = rate * value, ratio = rx / a
+        let tiny = ratio .< Tensor(Float.leastNormalMagnitude)
+        let byParts = log(select(tiny, rate, Tensor(1))) + log(select(tiny, value, Tensor(1))) - log(select(tiny, a, Tensor(1)))
+        let power = select(tiny, (a - 1) * byParts, xLogY(a - 1, select(tiny, Tensor(1), ratio)))
+        return power + (a - rx) + log(rate) - 0.5 * log(a) - 0.5 * logTwoPi - logGammaRemainder(a)
     }
 
     /// A Gamma(a, 1) draw with implicit reparameterization gradients, divided by the rate;

@@ -112,8 +112,10 @@ enum KLRegistry {
 
     /// `sum_k p_k (log p_k - log q_k)`, with `0 log 0 = 0`.
     static func categorical(_ p: Categorical, _ q: Categorical) -> Tensor {
-        let probs = p.probs
-        return select(probs .> Tensor(0), probs * (p.logits - q.logits), Tensor(0)).sum(axis: -1)
+        let probs = p.probs, present = probs .> Tensor(0)
+        // A category p leaves out adds nothing; its -inf never enters a product (0 times inf
+        // made the gradient NaN).
+        return (probs * select(present, p.logits - q.logits, Tensor(0))).sum(axis: -1)
     }
 
     /// `p (log p - log q) + (1 - p)(log(1 - p) - log(1 - q))`, through log-sigmoids of the logits.
@@ -132,11 +134,13 @@ enum KLRegistry {
     static func gamma(_ p: Gamma, _ q: Gamma) -> Tensor {
         // With Stirling's remainder R and psi(a) = log a - 1/(2a) + R'(a), the large terms cancel
         // in closed form: (a_p - a_q)(R'(a_p) - 1/(2 a_p)) + (a_q - 1/2) log(1 + d / a_p) - d
-        // + R(a_q) - R(a_p) + a_p t - a_q log(1 + t), with d = a_q - a_p and t = (r_q - r_p) / r_p.
+        // + R(a_q) - R(a_p) + a_p t - a_q log(1 + t), with d = a_q - a_p and t = (r_q - r_p) / r_p;
+        // log(1 + d / a_p) and log(1 + t) as ratios, which keep their digits when q's parameter
+        // is far below p's (log1p of -1 + 1e-8 was -inf).
         let (a1, r1, a2, r2) = (p.concentration, p.rate, q.concentration, q.rate)
         let d = a2 - a1, t = (r2 - r1) / r1
-        return (a1 - a2) * (logGammaRemainderDerivative(a1) - 0.5 / a1) + (a2 - 0.5) * log1p(d / a1) - d
-            + logGammaRemainder(a2) - logGammaRemainder(a1) + a1 * t - a2 * log1p(t)
+        return (a1 - a2) * (logGammaRemainderDerivative(a1) - 0.5 / a1) + (a2 - 0.5) * logRatio(a2, a1) - d
+            + logGammaRemainder(a2) - logGammaRemainder(a1) + a1 * t - a2 * logRatio(r2, r1)
     }
 
     /// `log B(b) - log B(a) + sum (a - b)(psi(a) - psi(a_0))`.

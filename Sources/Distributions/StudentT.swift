@@ -31,7 +31,12 @@ public struct StudentT: Distribution {
         // cost 0.06 nats at df = 1e6.
         let a = df / 2
         let normalizer = a * log1p(0.5 / a) - 0.5 - 0.5 * logTwoPi + logGammaRemainder(a + 0.5) - logGammaRemainder(a) - log(scale)
-        return normalizer - (df + 1) / 2 * log1p(z * z / df)
+        // Past |z| = 1e15, z^2 is taken apart: log(z^2 / df) + log1p(df / z^2) (z^2 overflows
+        // a float past 1.8e19, and the log-density was -inf).
+        let far = abs(z) .> Tensor(1e15)
+        let zFar = select(far, z, Tensor(1)), zNear = select(far, Tensor(0), z)
+        let tail = select(far, 2 * log(abs(zFar)) - log(df) + log1p(df / (zFar * zFar)), log1p(zNear * zNear / df))
+        return normalizer - (df + 1) / 2 * tail
     }
 
     /// `mu + sigma eps sqrt(nu / (2 g))` with `eps ~ N(0, 1)` and `g ~ Gamma(nu/2, 1)`, through

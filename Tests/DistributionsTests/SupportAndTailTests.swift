@@ -242,6 +242,44 @@ extension SupportAndTailTests {
         }
     }
 
+    /// Helper-33's silent wrong numbers, against scipy (`stats.*.logpdf`, the closed-form Gamma
+    /// KL with `gammaln` and `digamma` in double) and the derivatives by hand: a zero
+    /// probability made every gradient of `Categorical(probs:)` NaN; a value listed twice in a
+    /// `FiniteDiscrete` summed its logits (-1.122 for -0.094); Gamma KLs with q's parameter far
+    /// below p's were inf or off by 0.09; a Gamma log-density past the smallest float ratio
+    /// had infinite gradients (or was -inf), a StudentT one past |z| = 1.8e19 was -inf; a
+    /// Dirichlet at a = 0.01 drew exact zeros (log-density +inf).
+    func testValuesAtTheEdgesOfFloatRange() throws {
+        let (value, gradients) = try valueWithGradient(at: [Tensor([1, 0])]) { Categorical(probs: $0[0]).logProb(Tensor(0)) }
+        XCTAssertEqual(value.scalar, 0)
+        XCTAssertEqual(gradients[0].scalars, [0, -1])
+        let oneHot = try valueWithGradient(at: [Tensor([0.5, 0.5, 0])]) { OneHotCategorical(probs: $0[0]).logProb(Tensor([1, 0, 0])) }
+        XCTAssertEqual(oneHot.gradients[0].scalars, [1, -1, -1])
+        let kl = try valueWithGradient(at: [Tensor([0.5, 0.5, 0])]) { try klDivergence(Categorical(probs: $0[0]), Categorical(probs: Tensor([0.3, 0.3, 0.4]))) }
+        XCTAssertEqual(Double(kl.value.scalar), 0.5108256, accuracy: 1e-6)
+        XCTAssertTrue(kl.gradients[0].scalars.allSatisfy(\.isFinite), "\(kl.gradients[0].scalars)")
+        XCTAssertEqual(Double(FiniteDiscrete(values: Tensor([0.5, 1.5, 1.5]), logits: Tensor([0, 1, 2])).logProb(Tensor(1.5)).scalar), -0.0943442, accuracy: 1e-6)
+        for (a1, r1, a2, r2, expected) in [(2, 1e4, 2, 1e-4, 34.841361), (1e5, 1, 1e-3, 1, 100011.23), (1, 1, 1e-7, 1, 15.540880), (16, 454, 16, 1e-3, 192.41367), (1, 1, 1, 1e-5, 10.512925)] as [(Float, Float, Float, Float, Double)] {
+            let value = try klDivergence(Gamma(concentration: Tensor(a1), rate: Tensor(r1)), Gamma(concentration: Tensor(a2), rate: Tensor(r2))).scalar
+            XCTAssertEqual(Double(value), expected, accuracy: expected * 2e-6, "KL(Gamma(\(a1), \(r1)) || Gamma(\(a2), \(r2)))")
+        }
+        // d/da = log r + log x - psi(a) = 6.316585 at a = 0.01, r = 0.001, x = 2^-126; d/dr = a/r - x = 10.
+        let tiny = try valueWithGradient(at: [Tensor(0.01), Tensor(0.001)]) { Gamma(concentration: $0[0], rate: $0[1]).logProb(Tensor(Float.leastNormalMagnitude)) }
+        XCTAssertEqual(Double(tiny.value.scalar), 81.794622, accuracy: 1e-4)
+        XCTAssertEqual(Double(tiny.gradients[0].scalar), 6.316585, accuracy: 1e-3)
+        XCTAssertEqual(Double(tiny.gradients[1].scalar), 10, accuracy: 1e-4)
+        XCTAssertEqual(Double(Gamma(concentration: Tensor(5), rate: Tensor(1e-20)).logProb(Tensor(1e-25)).scalar), -463.69507, accuracy: 1e-3)
+        let far = try valueWithGradient(at: [Tensor(1)]) { StudentT(df: $0[0], loc: Tensor(0), scale: Tensor(1)).logProb(Tensor(1e20)) }
+        XCTAssertEqual(Double(far.value.scalar), -93.248134, accuracy: 1e-4)
+        XCTAssertEqual(Double(far.gradients[0].scalar), -44.858555, accuracy: 1e-3)
+        XCTAssertEqual(Double(StudentT(df: Tensor(3), loc: Tensor(0), scale: Tensor(1)).logProb(Tensor(2.5)).scalar), -3.2529114, accuracy: 1e-5)
+        var generator = RandomGenerator(seed: 1)
+        let dirichlet = Dirichlet(Tensor([0.01, 0.02, 0.05]))
+        let draws = dirichlet.rsample([20000], using: &generator)
+        XCTAssertFalse(draws.scalars.contains(0))
+        XCTAssertTrue(dirichlet.logProb(draws).scalars.allSatisfy(\.isFinite))
+    }
+
     /// Entropies and variances whose intermediate squares overflow or underflow a float, against
     /// scipy: HalfNormal(1e-25)'s entropy read -inf, LogNormal(-60, 9.5)'s variance and
     /// Gamma(1e-10, rate 1e-23)'s inf.
