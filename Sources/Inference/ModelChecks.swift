@@ -74,6 +74,12 @@ extension Amortized {
                 a != b && !(a.isNaN && b.isNaN) && !(Swift.abs(a - b) <= 1e-4 * Swift.max(1, Swift.abs(a), Swift.abs(b)))
             }
             if differs {
+                // A per-row discrete latent the compiler sums or enumerates, read as a number,
+                // also stops the terms following the rows: that read is the one to name.
+                if handWrittenGuide == nil {
+                    let summable = prototype.latentSites.filter { $0.dataPlate != nil && $0.distribution?.enumerateSupport() != nil && options.estimators[$0.name] != .scoreFunction }
+                    try model.checkNumberReads(of: summable.map(\.name), example, datasetSize, parameters: parameters)
+                }
                 throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "its log-probability does not follow the rows: traced again on the rows in another order, each latent value moved with its row, its terms did not move with them, so the model reads per-row values (observations, a mask, labels, covariates) from somewhere other than its input. The rows are shuffled into minibatches every epoch (also when one batch holds them all), so such values are paired with other rows at random; pass them in with the rows (a column of a Table, say) and read them from the input")
             }
         }

@@ -801,6 +801,19 @@ final class ModelShapeTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try local.logMarginalLikelihood(x, 4))
+        // The first row's category taken for every row, by a Swift array: the terms then did not
+        // follow the rows either, and that refusal (per-row values read from somewhere other than
+        // the input) came first.
+        let firstRow = Model("first row's category") { (x: Tensor, n: Int) in
+            let locs: [Float] = [-2, 2]
+            plate("data", size: n, subsample: x) {
+                let c = latent("c") ~ Categorical(probs: Tensor([0.5, 0.5]))
+                observe("x", x) ~ Normal(Tensor(locs[Int(c.scalars[0])]), 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(firstRow).compile(example: x, datasetSize: 4)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'c' at InferenceTests/ModelShapeTests.swift:\(#line - 5) cannot be summed out exactly: its value is read as a Swift number"), "\(error)")
+        }
         // A size made from a summed latent (Int of NaN used to stop the program) and a read of
         // a value made from one.
         let sized = Model("sized by a latent") { (x: Tensor, n: Int) in
