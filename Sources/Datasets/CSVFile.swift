@@ -124,17 +124,18 @@ public enum CSVFile {
         return CSVTable(values: Tensor(shape: [records.count, kept.count], scalars: values), columns: kept.map { names[$0] }, skipped: skipped)
     }
 
-    /// Whether `fields` are the header pandas writes for unnamed columns: their numbers 0, 1, ...
-    /// (or from 1), after an empty name over the row names if there is one. A data row may
-    /// read the same, so without the empty name it takes three columns or more, or a record
-    /// below holding a number that is not a whole one.
+    /// Whether `fields` are the header pandas writes for unnamed columns: their numbers 0, 1, ...,
+    /// after an empty name over the row numbers if there is one. A row of data may read the
+    /// same, so the record below must hold a number that is not a whole one under them (and a
+    /// whole one under the empty name); a file of whole numbers keeps its first line as data.
     static func isNumberedHeader(_ fields: [String], above next: [String]) -> Bool {
         let indexed = fields.first == ""
         let numbers = indexed ? Array(fields.dropFirst()) : fields
-        guard !numbers.isEmpty, numbers.allSatisfy({ $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } && !$0.isEmpty }),
-              let start = Int(numbers[0]), start == 0 || start == 1,
-              numbers.enumerated().allSatisfy({ Int($0.element) == start + $0.offset }) else { return false }
-        return indexed || numbers.count >= 3 || next.contains { field in number(field).map { $0 != $0.rounded() } ?? false }
+        guard !numbers.isEmpty, next.count == fields.count,
+              numbers.enumerated().allSatisfy({ $0.element == String($0.offset) }) else { return false }
+        let below = indexed ? Array(next.dropFirst()) : next
+        if indexed, number(next[0]).map({ $0 != $0.rounded() }) ?? true { return false }
+        return below.contains { field in number(field).map { $0 != $0.rounded() } ?? false }
     }
 
     /// The number in `field` when it is written in decimal (digits, a sign, a point, an

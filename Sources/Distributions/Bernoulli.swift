@@ -24,7 +24,7 @@ public struct Bernoulli: Distribution, SummedLogProb {
 
     /// Bernoulli with `P(x = 1) = sigmoid(logits)`.
     public init(logits: Tensor) {
-        validate(logits, "logits", of: "Bernoulli", must: .notNaN)
+        validate(logits, "logits", of: "Bernoulli", must: .finite)
         self.logits = logits
         givenProbs = nil
         batchShape = logits.shape

@@ -11,6 +11,7 @@ public struct Categorical: Distribution {
     /// nonnegative with a positive sum.
     public init(probs: Tensor) {
         validate(probs, "probs", of: "Categorical", must: .nonnegative)
+        if DistributionValidation.isEnabled { validate(probs.detached.sum(axis: -1), "sum of probs", of: "Categorical", must: .positiveFinite) }
         // log 0 is -inf, whose derivative 1/0 met a zero gradient as 0/0: NaN for every entry.
         let positive = probs .> Tensor(0)
         let logProbs = select(positive, log(select(positive, probs, Tensor(1))), Tensor(-Float.infinity))
@@ -20,6 +21,7 @@ public struct Categorical: Distribution {
     /// Categorical with `P(k) = softmax(logits)_k`.
     public init(logits: Tensor) {
         validate(logits, "logits", of: "Categorical", must: .belowInfinity)
+        if DistributionValidation.isEnabled { validate(logits.detached.max(axis: -1), "largest of logits", of: "Categorical", must: .finite) }
         self.init(normalizedLogits: logSoftmax(logits, axis: -1))
     }
 

@@ -18,6 +18,10 @@ public struct FiniteDiscrete: Distribution {
         if values.shape.first != logits.shape.last {
             recordDeferredError(DistributionError.shapeMismatch(distribution: "FiniteDiscrete", message: "\(values.shape.first ?? 0) values but \(logits.shape.last ?? 0) logits"))
         }
+        // A value listed twice would be summed over twice where the support is enumerated.
+        if DistributionValidation.isEnabled, let repeated = Self.firstRepeatedValue(values) {
+            recordDeferredError(DistributionError.invalidParameter(distribution: "FiniteDiscrete", parameter: "values", index: [repeated], value: values.uncountedScalars[repeated * Swift.max(values.count / Swift.max(values.shape.first ?? 1, 1), 1)], requirement: "listed once each"))
+        }
         self.values = values
         self.logits = logSoftmax(logits, axis: -1)
         batchShape = Array(logits.shape.dropLast())
@@ -29,6 +33,14 @@ public struct FiniteDiscrete: Distribution {
         logits = normalizedLogits
         batchShape = Array(normalizedLogits.shape.dropLast())
         self.support = support
+    }
+
+    /// The index of the first of `values`' entries (along the first axis) equal to an earlier one.
+    static func firstRepeatedValue(_ values: Tensor) -> Int? {
+        guard let count = values.shape.first, count > 1 else { return nil }
+        let scalars = values.uncountedScalars, width = scalars.count / count
+        var seen = Set<[Float]>()
+        return (0..<count).first { !seen.insert(Array(scalars[($0 * width)..<(($0 + 1) * width)])).inserted }
     }
 
     /// Number of values.
@@ -61,8 +73,7 @@ public struct FiniteDiscrete: Distribution {
             if eventShape.isEmpty, elements.count == hits.count / count { offending = elements[missing] }
             recordDeferredError(DistributionError.valueOutsideSupport(distribution: "FiniteDiscrete", index: multiIndex(missing, in: Array(hits.shape.dropLast())), value: offending, support: "its \(count) listed values"))
         }
-        // A value listed twice has the probability of both entries.
-        return select(hits, logits, Tensor(-Float.infinity)).logSumExp(axis: -1)
+        return select(hits, logits, Tensor(0)).sum(axis: -1) + log(hits.sum(axis: -1))
     }
 
     public func sample(_ sampleShape: [Int], using generator: inout RandomGenerator) -> Tensor {

@@ -12,6 +12,7 @@ public struct Laplace: Distribution {
         self.loc = loc
         self.scale = scale
         batchShape = Distributions.batchShape("Laplace", [("loc", loc.shape), ("scale", scale.shape)])
+        validate(loc, "loc", of: "Laplace", must: .finite)
         validate(scale, "scale", of: "Laplace", must: .positiveFinite)
     }
 

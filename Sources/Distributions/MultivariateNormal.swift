@@ -17,6 +17,7 @@ public struct MultivariateNormal: Distribution {
         } else if DistributionValidation.isEnabled, let bad = Constraint.lowerCholesky.firstViolation(in: scaleTril) {
             recordDeferredError(DistributionError.invalidParameter(distribution: "MultivariateNormal", parameter: "scaleTril", index: multiIndex(bad, in: scaleTril.shape), value: scaleTril.uncountedScalars[bad], requirement: "lower triangular with a positive diagonal"))
         }
+        validate(loc, "loc", of: "MultivariateNormal", must: .finite)
         self.loc = loc
         self.scaleTril = scaleTril
     }

@@ -12,6 +12,7 @@ public struct Normal: Distribution {
         self.loc = loc
         self.scale = scale
         batchShape = Distributions.batchShape("Normal", [("loc", loc.shape), ("scale", scale.shape)])
+        validate(loc, "loc", of: "Normal", must: .finite)
         validate(scale, "scale", of: "Normal", must: .positiveFinite)
     }
 

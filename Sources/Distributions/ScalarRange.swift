@@ -8,6 +8,7 @@ struct ScalarRange: CustomStringConvertible {
     var integral = false
     let description: String
 
+    static let finite = ScalarRange(lower: -.greatestFiniteMagnitude, upper: .greatestFiniteMagnitude, description: "finite")
     static let notNaN = ScalarRange(lower: -.infinity, upper: .infinity, description: "not NaN")
     static let belowInfinity = ScalarRange(lower: -.infinity, upper: .greatestFiniteMagnitude, description: "not NaN or +inf")
     /// `x > 0`: the least positive float is the least value above 0.

@@ -17,6 +17,7 @@ public struct StudentT: Distribution {
         self.scale = scale
         batchShape = Distributions.batchShape("StudentT", [("df", df.shape), ("loc", loc.shape), ("scale", scale.shape)])
         validate(df, "df", of: "StudentT", must: .positiveFinite)
+        validate(loc, "loc", of: "StudentT", must: .finite)
         validate(scale, "scale", of: "StudentT", must: .positiveFinite)
     }
 

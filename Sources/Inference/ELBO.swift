@@ -109,8 +109,14 @@ struct ELBOComputation<Input: RowData> {
             guard model[site.name]?.kind == .latent else {
                 throw CompilerError.guideMismatch(site: site.name, reason: "the model did not run this latent site (at \(site.location) when compiled) on this minibatch; its latent sites must not depend on the data's values")
             }
-            if site.isGuided, guide[site.name] == nil {
+            guard site.isGuided else { continue }
+            guard let drawn = guide[site.name] else {
                 throw CompilerError.guideMismatch(site: site.name, reason: "the guide did not sample this site")
+            }
+            // A hand-written guide's plates on this minibatch: a plate without subsample: passed
+            // on a compile example of every row and went unscaled on minibatches.
+            if site.guideFamily is HandWrittenFamily, let modelSite = model[site.name], let reason = HandWrittenGuide.plateMismatch(drawn.plates, model: modelSite.plates) {
+                throw CompilerError.guideMismatch(site: site.name, reason: reason + " (on a minibatch of \(modelSite.dataPlate?.subsampleSize ?? 0) rows; the guide's site is at \(drawn.location))")
             }
         }
         if let extra = model.latentSites.first(where: { plan[$0.name] == nil }) {

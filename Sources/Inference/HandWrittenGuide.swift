@@ -80,10 +80,12 @@ enum HandWrittenGuide {
         }
         let list = { (plates: [PlateFrame]) in plates.isEmpty ? "no plate" : plates.map(describe).joined(separator: ", ") }
         let advice = "declare the guide's plates as the model declares them around this site (the data plate with subsample:, the same dim:)"
-        if let stray = guide.first(where: { !model.contains($0) }) {
+        // The data plate's mark steers the compiler's encoders, not a number of the ELBO.
+        let matches = { (a: PlateFrame, b: PlateFrame) in (a.name, a.size, a.subsampleSize, a.dim) == (b.name, b.size, b.subsampleSize, b.dim) }
+        if let stray = guide.first(where: { plate in !model.contains { matches(plate, $0) } }) {
             return "the hand-written guide draws it in plate \(describe(stray)), which is not one of the model's plates around it (\(list(model))); \(advice)"
         }
-        if let missing = model.first(where: { ($0.isDataPlate || $0.subsampleSize != $0.size) && !guide.contains($0) }) {
+        if let missing = model.first(where: { plate in (plate.isDataPlate || plate.subsampleSize != plate.size) && !guide.contains { matches(plate, $0) } }) {
             return "the model draws it in plate \(describe(missing)), but the hand-written guide does not (its plates: \(list(guide))), so log q would not be \(missing.isDataPlate ? "split by row or " : "")scaled as log p is; \(advice)"
         }
         return nil

@@ -152,6 +152,12 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try CSVFile.read(pairs).values.shape, [3, 2], "two binary columns whose first row is 0,1")
         let gap = try write("gap.csv", Array("0,2,3\n1,1,1\n".utf8))
         XCTAssertEqual(try CSVFile.read(gap).values.shape, [2, 3])
+        // Whole numbers that count up, numbering from 1, and a missing first value stay data
+        // (the last an error, as before).
+        for (name, text, shape) in [("counts.csv", "0,1,2\n3,4,5\n6,7,8\n", [3, 3]), ("ones.csv", "1,2,3\n0.5,4,5\n", [2, 3])] {
+            XCTAssertEqual(try CSVFile.read(try write(name, Array(text.utf8))).values.shape, shape, name)
+        }
+        XCTAssertThrowsError(try CSVFile.read(try write("missing.csv", Array(",1,2\n3,4,5\n6,7,8\n".utf8))))
     }
 
     /// pandas' `iris.to_csv()`: an index column, numbers, and a text column left out and named;

@@ -34,6 +34,14 @@ final class ValidationTests: XCTestCase {
         assertThrows("MultivariateNormal: parameter 'scaleTril' must be lower triangular with a positive diagonal, got 1.0 at index [0, 1]") {
             _ = MultivariateNormal(loc: Tensor([0, 0]), scaleTril: Tensor([[1, 1], [0, 1]]))
         }
+        // These gave NaN or inf log-densities with no error (helper-33).
+        assertThrows("Normal: parameter 'loc' must be finite, got nan at index [1]") { _ = Normal(Tensor([0, .nan]), 1) }
+        assertThrows("Laplace: parameter 'loc' must be finite, got inf at index []") { _ = Laplace(Tensor(.infinity), Tensor(1)) }
+        assertThrows("StudentT: parameter 'loc' must be finite, got nan at index []") { _ = StudentT(df: Tensor(3), loc: Tensor(.nan), scale: Tensor(1)) }
+        assertThrows("MultivariateNormal: parameter 'loc' must be finite, got nan at index [0]") { _ = MultivariateNormal(loc: Tensor([.nan, 0]), scaleTril: Tensor([[1, 0], [0, 1]])) }
+        assertThrows("Bernoulli: parameter 'logits' must be finite, got inf at index [0]") { _ = Bernoulli(logits: Tensor([.infinity])) }
+        assertThrows("Categorical: parameter 'sum of probs' must be positive and finite, got 0.0 at index [1]") { _ = Categorical(probs: Tensor([[1, 0], [0, 0]])) }
+        assertThrows("Categorical: parameter 'largest of logits' must be finite, got -inf at index []") { _ = Categorical(logits: Tensor([-.infinity, -.infinity])) }
         assertThrows("Bernoulli has no reparameterized sampler; use sample() with a score-function estimator") {
             var generator = RandomGenerator(seed: 1)
             _ = Bernoulli(probs: 0.5).rsample([2], using: &generator)

@@ -141,11 +141,20 @@ final class ModelShapeTests: XCTestCase {
             XCTAssertTrue("\(error)".hasSuffix("the guide's at InferenceTests/ModelShapeTests.swift:\(line))"), "\(error)")
         }
         let unsubsampled = Model("guide") { (x: Tensor, n: Int) in
-            plate("data", size: n, dim: -2) { _ = latent("z") ~ Normal(x / 2, Tensor(Float(0.5).squareRoot())) }
+            plate("data", size: x.shape[0], dim: -2) { _ = latent("z") ~ Normal(x / 2, Tensor(Float(0.5).squareRoot())) }
         }
-        XCTAssertThrowsError(try Amortized(model, guide: unsubsampled).elbo(x)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("site 'z': the hand-written guide draws it in plate 'data' (size 3, dim -2), which is not one of the model's plates"), "\(error)")
+        // Accepted on every row, where it is the same plate; refused on a minibatch (the first
+        // epoch's first step), where it is not scaled by N/M.
+        let unsubsampledGuide = Amortized(model, guide: unsubsampled, estimators: ["z": .reparameterized])
+        XCTAssertEqual(Double(try unsubsampledGuide.elbo(x, particles: 2)), exact, accuracy: 1e-3)
+        XCTAssertThrowsError(try unsubsampledGuide.elbo(x.slice(axis: 0, 0..<2), datasetSize: 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'z': the hand-written guide draws it in plate 'data' (size 2, dim -2), which is not one of the model's plates around it ('data' (size 3, minibatches of 2, dim -2, the data plate)"), "\(error)")
         }
+        // The same plate declared with subsampleSize: instead of subsample: is the same plate.
+        let sized = Model("guide") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsampleSize: x.shape[0], dim: -2) { _ = latent("z") ~ Normal(x / 2, Tensor(Float(0.5).squareRoot())) }
+        }
+        XCTAssertEqual(Double(try Amortized(model, guide: sized, estimators: ["z": .reparameterized]).elbo(x, particles: 4)), exact, accuracy: 1e-3)
         let fitting = Amortized(model, guide: guide(dim: -2), estimators: ["z": .reparameterized])
         XCTAssertEqual(Double(try fitting.elbo(x, particles: 4)), exact, accuracy: 1e-3)
         XCTAssertEqual(Double(try fitting.importanceSampledLogMarginalLikelihood(x, samples: 4)), exact, accuracy: 1e-3)
