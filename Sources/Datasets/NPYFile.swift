@@ -1,7 +1,8 @@
 import Foundation
 import TensorCore
 
-/// NumPy's `.npy` format, version 1 to 3: float32, float64 and uint8 arrays in C order.
+/// NumPy's `.npy` format, version 1 to 3: float32, float64, uint8, int32, int64 and bool arrays
+/// in C order (little endian).
 public enum NPYFile {
     /// The array in the file at `path`, as Float values, with its shape.
     public static func read(_ path: String) throws -> Tensor {
@@ -57,7 +58,10 @@ public enum NPYFile {
         case "<f4", "=f4": element = .float32
         case "<f8", "=f8": element = .float64
         case "|u1", "<u1", "=u1": element = .uint8
-        default: throw fail("element type \(descr) is not float32, float64 or uint8")
+        case "<i4", "=i4": element = .int32
+        case "<i8", "=i8": element = .int64
+        case "|b1": element = .bool
+        default: throw fail("element type \(descr) is not float32, float64, uint8, int32, int64 or bool")
         }
         let size = element.size
         let available = fileSize - offset

@@ -11,12 +11,14 @@ final class RowFile: @unchecked Sendable {
     /// How the file stores a number.
     enum Element: Sendable {
         case uint8, float32, float64
+        /// NumPy's default integers and its booleans (counts, labels, masks): exact up to 2^24.
+        case int32, int64, bool
 
         var size: Int {
             switch self {
-            case .uint8: return 1
-            case .float32: return 4
-            case .float64: return 8
+            case .uint8, .bool: return 1
+            case .float32, .int32: return 4
+            case .float64, .int64: return 8
             }
         }
     }
@@ -122,9 +124,13 @@ final class RowFile: @unchecked Sendable {
     /// The one conversion of stored numbers, for files read whole and read by rows alike.
     static func convert(_ source: UnsafeRawPointer, _ element: Element, count: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
         switch element {
-        case .uint8:
+        case .uint8, .bool:
             let bytes = source.assumingMemoryBound(to: UInt8.self)
             for i in 0..<count { out[i] = Float(bytes[i]) * scale }
+        case .int32:
+            for i in 0..<count { out[i] = Float(Int32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) * scale }
+        case .int64:
+            for i in 0..<count { out[i] = Float(Int64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) * scale }
         case .float32:
             for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) * scale }
         case .float64:

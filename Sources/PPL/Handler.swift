@@ -102,7 +102,7 @@ public enum HandlerStack {
         for frame in message.plates where batch.count >= -frame.dim {
             let size = batch[batch.count + frame.dim]
             if size != frame.subsampleSize {
-                recordDeferredError(ModelError.plateSizeMismatch(site: message.name, plate: frame.name, plateSize: frame.subsampleSize, dataSize: size, location: message.location))
+                recordDeferredError(ModelError.plateSizeMismatch(site: message.name, plate: frame, valueShape: value.shape, dataSize: size, location: message.location))
                 return
             }
         }

@@ -11,7 +11,7 @@ public enum ModelError: Error, CustomStringConvertible {
     /// A site whose distribution's batch shape disagrees with a plate around it.
     case plateMismatch(site: String, plate: String, plateSize: Int, dim: Int, batchShape: [Int], location: SourceLocation)
     /// An observation whose size along a plate's dimension differs from the plate.
-    case plateSizeMismatch(site: String, plate: String, plateSize: Int, dataSize: Int, location: SourceLocation)
+    case plateSizeMismatch(site: String, plate: PlateFrame, valueShape: [Int], dataSize: Int, location: SourceLocation)
     /// Two nested plates on one dimension.
     case plateConflict(plate: String, dim: Int, location: SourceLocation)
     /// A plate declared with a size, subsample or dimension it cannot have.
@@ -47,8 +47,14 @@ public enum ModelError: Error, CustomStringConvertible {
             return "site '\(site)' at \(location): observed value has shape \(describeShape(got)), expected \(describeShape(expected))"
         case let .plateMismatch(site, plate, plateSize, dim, batchShape, location):
             return "site '\(site)' at \(location): distribution batch shape \(describeShape(batchShape)) does not broadcast to plate '\(plate)' of size \(plateSize) at dimension \(dim)"
-        case let .plateSizeMismatch(site, plate, plateSize, dataSize, location):
-            return "site '\(site)' at \(location): plate '\(plate)' has size \(plateSize) but the data have \(dataSize) along its dimension"
+        case let .plateSizeMismatch(site, plate, valueShape, dataSize, location):
+            let size = plate.subsampleSize == plate.size ? "has size \(plate.size)" : "has \(plate.subsampleSize) elements in this minibatch (of \(plate.size))"
+            var message = "site '\(site)' at \(location): plate '\(plate.name)' \(size) but the data have \(dataSize) along its dimension (\(plate.dim))"
+            // A table's column, or a one-column file, read as rows of one value.
+            if valueShape.count >= 2, valueShape.last == 1, valueShape[valueShape.count - 2] == plate.subsampleSize, plate.dim == -1 {
+                message += "; the observed value has shape \(describeShape(valueShape)), one row of one value each: observe a vector (x.reshaped(to: [-1])), or make the last axis an event (.independent(1))"
+            }
+            return message
         case let .plateConflict(plate, dim, location):
             return "plate '\(plate)' at \(location) asks for dimension \(dim), which an enclosing plate already uses"
         case let .badPlate(plate, reason, location):

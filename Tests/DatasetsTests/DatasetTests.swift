@@ -235,9 +235,16 @@ final class DatasetTests: XCTestCase {
         XCTAssertThrowsError(try NPYFile.read(twice)) { error in
             XCTAssertEqual("\(error)", "\(twice): NPY: Fortran-ordered arrays are not supported; save with C order")
         }
-        let int64 = try write("e.npy", npy("<i8", shape: "1,", payload: [0, 0, 0, 0, 0, 0, 0, 0]))
-        XCTAssertThrowsError(try NPYFile.read(int64)) { error in
-            XCTAssertEqual("\(error)", "\(int64): NPY: element type <i8 is not float32, float64 or uint8")
+        // NumPy's default integers (counts) and booleans (masks) were refused.
+        let counts: [Int64] = [0, 3, -2, 16_777_216]
+        let i8 = counts.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
+        XCTAssertEqual(try NPYFile.read(try write("e.npy", npy("<i8", shape: "2, 2", payload: i8))).scalars, [0, 3, -2, 16_777_216])
+        let i4 = counts.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) }
+        XCTAssertEqual(try NPYFile.read(try write("i.npy", npy("<i4", shape: "4,", payload: i4))).scalars, [0, 3, -2, 16_777_216])
+        XCTAssertEqual(try NPYFile.read(try write("j.npy", npy("|b1", shape: "3,", payload: [1, 0, 1]))).scalars, [1, 0, 1])
+        let half = try write("k.npy", npy("<f2", shape: "1,", payload: [0, 0]))
+        XCTAssertThrowsError(try NPYFile.read(half)) { error in
+            XCTAssertEqual("\(error)", "\(half): NPY: element type <f2 is not float32, float64, uint8, int32, int64 or bool")
         }
     }
 

@@ -33,7 +33,7 @@ final class ModelErrorTests: XCTestCase {
                 observe("x", x) ~ Normal(0, 1)
             }
         }
-        assertThrows(model, Tensor.zeros([4]), message: "site 'x' at PPLTests/ModelErrorTests.swift:33: plate 'data' has size 5 but the data have 4 along its dimension")
+        assertThrows(model, Tensor.zeros([4]), message: "site 'x' at PPLTests/ModelErrorTests.swift:33: plate 'data' has size 5 but the data have 4 along its dimension (-1)")
     }
 
     func testValueOutsideTheSupport() {
@@ -99,5 +99,16 @@ final class ModelErrorTests: XCTestCase {
             observe("", x) ~ Normal(0, 1)
         }
         assertThrows(model, Tensor(0.5), message: "the observed site at PPLTests/ModelErrorTests.swift:\(#line - 2) has an empty name; every site needs a name of its own")
+    }
+
+    func testAOneColumnTableObservedAsScalarsIsExplained() {
+        // A one-column file's rows, [N, 1], observed as N scalars: the message said only that
+        // the data have 1 along the plate's dimension.
+        let column = Model("counts") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                observe("x", x) ~ Poisson(rate: 2)
+            }
+        }
+        assertThrows(column, Tensor.zeros([3, 1]), 6, message: "site 'x' at PPLTests/ModelErrorTests.swift:\(#line - 3): plate 'data' has 3 elements in this minibatch (of 6) but the data have 1 along its dimension (-1); the observed value has shape [3, 1], one row of one value each: observe a vector (x.reshaped(to: [-1])), or make the last axis an event (.independent(1))")
     }
 }
