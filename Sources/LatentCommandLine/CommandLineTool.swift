@@ -12,6 +12,9 @@ public enum CommandLineTool {
     /// Under Open MPI's `mpirun`, `train` runs as one job over the processes (see `OpenMPI`):
     /// process 0 alone writes and prints; a failure ends every process.
     public static func main(models: [CommandModel]) -> Never {
+        // Past a limit on file size (`ulimit -f`) a write fails with its reason, which is
+        // reported and leaves no temporary file; the signal's default ended the process.
+        signal(SIGXFSZ, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let job: OpenMPI?
         do {

@@ -240,7 +240,7 @@ struct Train: Subcommand {
         let dataPath = arguments.text("data") != nil ? checkpoint.metadata["data path"] : try trainedDataPath(checkpoint)
         let columns = checkpoint.metadata["columns"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         let trainingFlags = try storedTrainingFlags(checkpoint, path: path)
-        try TrainingFlags.checkResumed(given: TrainingFlags(arguments: arguments).stored, stored: trainingFlags)
+        try TrainingFlags.checkResumed(given: TrainingFlags(arguments: arguments).stored, stored: trainingFlags, model: model)
         return (checkpoint, settings, dataPath, columns, trainingFlags)
     }
 }

@@ -39,13 +39,28 @@ struct TrainingFlags {
         Dictionary(uniqueKeysWithValues: Self.storedNames.compactMap { name in arguments.text(name).map { (name, $0) } })
     }
 
-    /// Refuses flags given now that differ from those of the run being resumed (`stored`).
-    static func checkResumed(given: [String: String], stored: [String: String]) throws {
+    /// Refuses flags given now that differ from those of the run being resumed (`stored`) for
+    /// `model`. A flag that run left out may be given with its default (`--seed 0`).
+    static func checkResumed(given: [String: String], stored: [String: String], model: CommandModel) throws {
         // The same number written another way (1e-3 and 0.001, 0100 and 100) is the same setting.
         func same(_ a: String?, _ b: String?) -> Bool {
             a == b || (a.flatMap(Double.init) != nil && a.flatMap(Double.init) == b.flatMap(Double.init))
         }
+        // The training options a set of flags makes (their descriptions compare every field).
+        func options(_ values: [String: String]) -> String? {
+            guard let arguments = try? ParsedArguments([], command: "train", flags: flags).filling(from: values),
+                  let options = try? TrainingFlags(arguments: arguments).options(for: model) else { return nil }
+            return "\(options)"
+        }
+        func isDefault(_ name: String, _ value: String) -> Bool {
+            switch name {
+            case "binarize": return value == "threshold"
+            case "point", "estimator", "leave-out-class": return false
+            default: return options(stored) != nil && options(stored) == options(stored.merging([name: value]) { $1 })
+            }
+        }
         for name in storedNames where given[name] != nil && !same(given[name], stored[name]) {
+            if stored[name] == nil, isDefault(name, given[name]!) { continue }
             let before = stored[name].map { $0.isEmpty ? "given" : $0 } ?? "not given"
             throw UsageError("--\(name) \(given[name]!) differs from the run being resumed (\(before)); a resumed run keeps its training settings")
         }

@@ -302,6 +302,13 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(changed.error, ["latent: --beta 0.7 differs from the run being resumed (0.5); a resumed run keeps its training settings"])
         XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", run, "--resume"]).status, 0, "the stored --beta is used")
         XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "3", "--beta", "5e-1", "--out", run, "--resume"]).status, 0, "the same number written another way")
+        // A flag the run left at its default, given with the default's value, is the same setting
+        // (`--seed 0` had been refused as differing from "not given"); another value is not.
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "4", "--seed", "0", "--lr", "0.02", "--out", run, "--resume"]).status, 0, "the defaults given")
+        let seeded = try LatentProcess.run(["train", "ppca", "--epochs", "5", "--seed", "1", "--out", run, "--resume"])
+        XCTAssertEqual(seeded.error, ["latent: --seed 1 differs from the run being resumed (0); a resumed run keeps its training settings"])
+        let rate = try LatentProcess.run(["train", "ppca", "--epochs", "5", "--lr", "0.04", "--out", run, "--resume"])
+        XCTAssertEqual(rate.status, 2, "another rate than the model's")
         for (flags, message) in [(["--point", "w"], "site 'w': the options ask for a point estimate of it, but the model has no latent site of that name (its latent sites: z)"),
                                  (["--momentum", "0.5"], "flag '--momentum' of 'train' does not apply to --optimizer adam"),
                                  (["--iwae", "3", "--beta", "0.5"], "bad training options: beta 0.5 applies to the ELBO, not to the importance-weighted bound (k = 3), which would ignore it"),

@@ -278,6 +278,15 @@ final class ReliabilityTests: XCTestCase {
         try ["checkpoint.latent", "metrics.jsonl"].map { try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent($0)) }
     }
 
+    /// A ppca run's folder and files, then `latent train <arguments>` into it under the shell's `limits`.
+    func retrain(under limits: String, _ arguments: String) throws -> (out: String, before: [Data], result: (status: Int32, out: [String], error: [String])) {
+        let out = path("run")
+        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
+        let before = try snapshot(out)
+        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
+        return (out, before, try LatentProcess.run(shell: "\(limits); exec '\(latent)' train \(arguments) --out '\(out)'"))
+    }
+
     /// A second run on a folder in use stops at once, naming the process holding it; the first
     /// run finishes with a checkpoint that restores.
     func testASecondRunOnTheSameFolderIsRefused() throws {
@@ -297,13 +306,9 @@ final class ReliabilityTests: XCTestCase {
 
     /// A disk that fills up (simulated: the process may not write past 512 bytes per file) ends
     /// the run with the system's reason; the last checkpoint and metrics are untouched and no
-    /// temporary file is left.
+    /// temporary file is left (the limit's signal, SIGXFSZ, had ended the process and left one).
     func testAFullDiskKeepsTheLastCheckpoint() throws {
-        let out = path("run")
-        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "2", "--out", out]).status, 0)
-        let before = try snapshot(out)
-        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
-        let result = try LatentProcess.run(shell: "trap '' XFSZ; ulimit -f 1; exec '\(latent)' train bernoulli-vae --epochs 1 --hidden 16 --out '\(out)'")
+        let (out, before, result) = try retrain(under: "ulimit -f 1", "bernoulli-vae --epochs 1 --hidden 16")
         XCTAssertEqual(result.status, 2)
         XCTAssertEqual(result.error.last, "latent: cannot write \(out)/checkpoint.latent: File too large")
         XCTAssertEqual(try snapshot(out), before)
@@ -314,11 +319,7 @@ final class ReliabilityTests: XCTestCase {
     /// past what the process has left is refused with the shape and exit status 2, and the
     /// checkpoint stays; Swift aborted at the allocation before (signal 6, status 134).
     func testALimitOnAddressSpaceIsAnErrorNotAnAbort() throws {
-        let out = path("run")
-        XCTAssertEqual(try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", out]).status, 0)
-        let before = try snapshot(out)
-        let latent = LatentProcess.productsDirectory.appendingPathComponent("latent").path
-        let result = try LatentProcess.run(shell: "ulimit -v 1000000; exec '\(latent)' train bernoulli-vae --epochs 1 --batch-size 9000 --iwae 500 --out '\(out)'")
+        let (out, before, result) = try retrain(under: "ulimit -v 1000000", "bernoulli-vae --epochs 1 --batch-size 9000 --iwae 500")
         XCTAssertEqual(result.status, 2, result.error.suffix(3).joined(separator: "\n"))
         XCTAssertTrue(result.error.last?.contains("which the system would not give this process (its limit on address space, `ulimit -v`, is the usual cause)") ?? false, result.error.suffix(3).joined(separator: "\n"))
         XCTAssertEqual(try snapshot(out), before)
