@@ -42,11 +42,13 @@ package enum TensorMemory {
         }
         let now = held.load(ordering: .relaxed), limit = self.limit
         let gigabytes = { (elements: Int) in String(format: "%.3g GB", Double(elements) * 4 / 1e9) }
+        // What a user can change: the rows and samples drawn at once make the largest tensors.
+        let remedy = "; fewer rows per minibatch or fewer samples per row need less"
         guard count <= limit - now else {
-            return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than the \(gigabytes(limit)) of memory this process may use"))
+            return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, more than the \(gigabytes(limit)) of memory this process may use" + remedy))
         }
         guard count < LargeBlocks.elementCount || systemGrants(count) else {
-            return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, which the system would not give this process (its limit on address space, `ulimit -v`, is the usual cause)"))
+            return .failure(Refusal(message: "shape \(Shape.describe(shape)) needs \(gigabytes(count)) beside the \(gigabytes(now)) the tensors alive already hold, which the system would not give this process (its limit on address space, `ulimit -v`, is the usual cause)" + remedy))
         }
         return .success(count)
     }

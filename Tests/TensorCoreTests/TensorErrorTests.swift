@@ -94,10 +94,10 @@ final class TensorErrorTests: XCTestCase {
         defer { TensorMemory.limit = limit }
         TensorMemory.limit = 1_000_000
         var held: Tensor? = Tensor.zeros([600, 1000])
-        assertThrows("full: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than the 0.004 GB of memory this process may use") {
+        assertThrows("full: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than the 0.004 GB of memory this process may use; fewer rows per minibatch or fewer samples per row need less") {
             Tensor.zeros([600, 1000])
         }
-        assertThrows("allocate: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than the 0.004 GB of memory this process may use") {
+        assertThrows("allocate: shape [600, 1000] needs 0.0024 GB beside the 0.0024 GB the tensors alive already hold, more than the 0.004 GB of memory this process may use; fewer rows per minibatch or fewer samples per row need less") {
             held! * 2
         }
         XCTAssertEqual(held?.shape, [600, 1000])
