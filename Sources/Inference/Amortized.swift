@@ -105,6 +105,7 @@ public final class Amortized<Input: RowData> {
         }
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
+        try checkMaskedEntriesAreUnread(prototype, plan: plan!, example: example, datasetSize: datasetSize)
         if let handWrittenGuide {
             try handWrittenGuide.checkNumberReads(of: prototype.latentSites.map(\.name).filter(summed.contains), example, datasetSize, parameters: guideParameters)
         }
@@ -159,6 +160,7 @@ public final class Amortized<Input: RowData> {
     public func elbo(_ rows: Input, datasetSize: Int? = nil, particles: Int = 1, seed: UInt64 = 0) throws -> Float {
         guard particles >= 1 else { throw TrainingError.badOptions(reason: "the ELBO needs at least 1 particle, got \(particles)") }
         if plan == nil { try compile(example: rows, datasetSize: datasetSize ?? rows.rowCount) }
+        if let datasetSize, rows.rowCount < datasetSize { try refuseSummedGlobal(on: "\(rows.rowCount) rows", standingFor: datasetSize) }
         let computation = try computation(generator: evaluationGenerator(1, seed: seed))
         var throwaway = baselines
         return try withoutGradient {

@@ -61,8 +61,8 @@ extension Amortized where Input == Tensor {
                 }
                 var logWeight = Tensor.zeros([count])
                 for latent in plan.sites {
-                    guard let prior = model[latent.name]?.logProb, let proposal = guide[latent.name]?.logProb else { continue }
-                    logWeight = logWeight + computation.perRow(prior, plate: plate) - computation.perRow(proposal, plate: plate)
+                    guard let site = model[latent.name], let prior = site.logProb, let proposal = guide[latent.name]?.logProb else { continue }
+                    logWeight = logWeight + computation.perRow(prior, plate: plate) - computation.perRow(computation.droppingMaskedEntries(proposal, of: site), plate: plate)
                 }
                 return ImportanceProposal(logPriorOverProposal: logWeight, observed: distribution)
             }

@@ -171,10 +171,11 @@ struct ELBOComputation<Input: RowData> {
             let dims = site.enumeratedVariables.merging(guided.site.enumeratedVariables) { own, _ in own }
             if entry.estimator == .analyticKL, let p = site.distribution {
                 let kl = try klDivergence(guided.q, p)
-                factors.append(Factor(-kl, variables: dims, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
+                factors.append(Factor(droppingMaskedEntries(-kl, of: site), variables: dims, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
             } else {
                 factors.append(Factor(logProb, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
-                let entropyTerm = observed.map { select($0, Tensor(0), -guided.logProb) } ?? -guided.logProb
+                let logQ = entry.estimator == .enumerated ? guided.logProb : droppingMaskedEntries(guided.logProb, of: site)
+                let entropyTerm = observed.map { select($0, Tensor(0), -logQ) } ?? -logQ
                 factors.append(Factor(entropyTerm, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
             }
             if entry.estimator == .enumerated {
@@ -200,7 +201,7 @@ struct ELBOComputation<Input: RowData> {
                 variables.append(summedVariable(site))
             } else if entry.isGuided {
                 let guided = try guideSite(site.name, in: guide)
-                factors.append(Factor(-guided.logProb, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale, site: site.name, location: site.location))
+                factors.append(Factor(-droppingMaskedEntries(guided.logProb, of: site), variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale, site: site.name, location: site.location))
             }
         }
         return try Contraction(factors: factors, variables: variables, batchRank: batchRank)
@@ -294,7 +295,8 @@ struct ELBOComputation<Input: RowData> {
     /// baseline is a moving average of earlier steps' costs (starting at 0): one that used this
     /// step's costs would depend on the draw and bias the gradient.
     func surrogate(_ site: GuideSite, guide: Trace, model: Trace, contraction: Contraction, value: Float, baselines: inout [String: Float]) throws -> Tensor {
-        let logQ = try guideSite(site.name, in: guide).logProb
+        let drawn = try guideSite(site.name, in: guide).logProb
+        let logQ = model[site.name].map { droppingMaskedEntries(drawn, of: $0) } ?? drawn
         guard let plate = site.plate, let frame = currentDataPlate(model) else {
             let baseline = baselines[site.name] ?? 0
             baselines[site.name] = 0.9 * baseline + 0.1 * value
@@ -313,6 +315,14 @@ struct ELBOComputation<Input: RowData> {
     /// The data plate as this run declared it (with this minibatch's rows).
     func currentDataPlate(_ trace: Trace) -> PlateFrame? {
         trace.sites.lazy.compactMap(\.dataPlate).first
+    }
+
+    /// `term` where the model's `MaskHandler` keeps `site` and 0 where it masks it out: a
+    /// drawn latent's masked entry is absent from the model, so its guide terms (`log q`, the KL)
+    /// go with its `log p` and a masked row adds nothing. (A summed one is uniform over its
+    /// values there instead; see `TraceHandler`.)
+    func droppingMaskedEntries(_ term: Tensor, of site: Site) -> Tensor {
+        site.mask.map { select($0, term, Tensor(0)) } ?? term
     }
 
     func modelFactor(_ site: Site, _ logProb: Tensor) -> Factor {

@@ -140,9 +140,8 @@ extension Amortized {
                 try compile(example: example, datasetSize: count)
             }
             // With several processes each sums over its own share of the rows.
-            if batchSize < count || group != nil, let summed = plan?.sites.first(where: { $0.plate == nil && $0.estimator == .marginalized }) {
-                let part = group.map { "each of \($0.size) processes' share of the rows" } ?? "a minibatch of \(batchSize) rows"
-                throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on \(part) standing for all \(count) (each likelihood raised to the power of their ratio) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch, in one process, or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
+            if batchSize < count || group != nil {
+                try refuseSummedGlobal(on: group.map { "each of \($0.size) processes' share of the rows" } ?? "a minibatch of \(batchSize) rows", standingFor: count)
             }
             if let group { try checkDataParallel(group, rows: count, batchSize: batchSize) }
             if options.checkpointPath != nil || resume != nil { fingerprint = try rowsFingerprint(data, heldOut: heldOut) }
@@ -266,6 +265,14 @@ extension Amortized {
         }
     }
 
+    /// Refuses a site outside the data plate that the model sums out, when `part` of the rows
+    /// stands for all `count` of them: its sum holds every row's likelihood at once, and on a
+    /// part raised to the power of count / part, the log of that sum is biased upward.
+    func refuseSummedGlobal(on part: String, standingFor count: Int) throws {
+        guard let summed = plan?.sites.first(where: { $0.plate == nil && $0.estimator == .marginalized }) else { return }
+        throw CompilerError.unsupportedSite(site: summed.name, location: summed.location, reason: "it lies outside the data plate and is summed out of the model, so its sum holds every row's likelihood at once: on \(part) standing for all \(count) (each likelihood raised to the power of their ratio) the log of that sum is biased upward, and the objective would exceed log p(x); train on every row in each batch, in one process, or have the guide draw it (options.estimators[\"\(summed.name)\"] = .enumerated)")
+    }
+
     /// The training objective on the rows `x` (the ELBO, or the importance-weighted bound, of the
     /// whole data set as estimated from this minibatch) and its gradient with respect to every
     /// unconstrained parameter, keyed `model/NAME` and `guide/NAME`, as the loss
@@ -274,6 +281,7 @@ extension Amortized {
         _ x: Input, datasetSize: Int, beta: Float = 1, supervision: Float = 0, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
     ) throws -> (value: Float, gradients: [String: Tensor]) {
         if plan == nil { try compile(example: x, datasetSize: datasetSize) }
+        if x.rowCount < datasetSize { try refuseSummedGlobal(on: "a minibatch of \(x.rowCount) rows", standingFor: datasetSize) }
         let computation = try computation(generator: generator)
         var keys: [String] = [], tracked: [Tensor] = []
         let tape = GradientTape()

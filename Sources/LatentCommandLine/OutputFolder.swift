@@ -76,6 +76,16 @@ final class OutputFolder {
         let hadPrevious: Bool
     }
 
+    /// The run files the folder holds when it holds no checkpoint but has a `previous`: those of
+    /// a fresh run stopped before its first checkpoint, which cannot be resumed. A fresh run
+    /// writes over them and leaves `previous` alone, as it keeps the run before them (setting
+    /// them aside had put a killed run's first metrics line in place of that run).
+    func filesOfAStoppedRun() -> [String] {
+        let files = Self.runFiles.filter { FileManager.default.fileExists(atPath: file($0)) }
+        var status = stat()
+        return files.contains("checkpoint.latent") || lstat(previous, &status) != 0 ? [] : files
+    }
+
     /// Moves the files of the run the folder holds (any of `runFiles`, which a fresh run would
     /// write over) into a new `previous`, the run kept there before waiting aside in
     /// `olderRun`, so that a fresh run loses nothing; nil when there was none. A `previous`

@@ -46,6 +46,8 @@ struct Train: Subcommand {
         let arguments = resume.map { self.arguments.filling(from: $0.trainingFlags) } ?? self.arguments
         let flags = TrainingFlags(arguments: arguments)
         var options = try flags.options(for: model)
+        // Without --epochs a resumed run goes on to the epochs it planned, not the model's default.
+        if let planned = resume?.checkpoint.metadata["planned epochs"].flatMap({ Int($0) }), !arguments.has("epochs") { options.epochs = planned }
         if let done = resume.flatMap({ Int($0.checkpoint.metadata["epoch"] ?? "") }), done > options.epochs {
             throw UsageError("the run in \(outPath) has already done \(done) epochs, more than the \(options.epochs) asked for; ask for more with --epochs")
         }
@@ -136,7 +138,11 @@ struct Train: Subcommand {
         for stranded in folder.strandedRuns() {
             output.human("note: \(stranded) holds a run set aside by a run of this folder that was stopped before it finished; move it back to \(folder.previous) or elsewhere to keep it")
         }
-        let setAside = resume == nil ? try folder.setAsidePreviousRun() : nil
+        let stoppedRun = resume == nil ? folder.filesOfAStoppedRun() : []
+        if !stoppedRun.isEmpty {
+            output.human("note: \(outPath) holds \(stoppedRun.joined(separator: ", ")) of a run stopped before its first checkpoint, which this run writes over; the run before it stays in \(folder.previous)")
+        }
+        let setAside = resume == nil && stoppedRun.isEmpty ? try folder.setAsidePreviousRun() : nil
         if setAside != nil { output.human("\(outPath) holds an earlier run: its files are kept in \(folder.previous)") }
         let start = Date()
         let reports: [EpochReport]

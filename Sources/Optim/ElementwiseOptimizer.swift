@@ -59,9 +59,14 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
         }
     }
 
-    /// The slots as `name#i`, and the step count as `step`.
+    /// Floats hold every whole number below 2^24 exactly: a step count past it is stored as
+    /// two of them, `[step / 2^24, step % 2^24]`.
+    static var stepRadix: Int { 1 << 24 }
+
+    /// The slots as `name#i`, and the step count as `step` (one element, or two past 2^24).
     var state: [String: Tensor] {
-        var result = ["step": Tensor(Float(step))]
+        let stored = step < Self.stepRadix ? [step] : [step / Self.stepRadix, step % Self.stepRadix]
+        var result = ["step": Tensor(stored.map(Float.init))]
         for (name, tensors) in slots { for (i, t) in tensors.enumerated() { result["\(name)#\(i)"] = t } }
         return result
     }
@@ -70,10 +75,11 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
     /// count, before taking any of it.
     mutating func restore(_ state: [String: Tensor], parameterShapes: [String: [Int]]) throws {
         func fail(_ message: String) -> OptimizerStateError { OptimizerStateError(message: message) }
-        guard let stepTensor = state["step"], stepTensor.count == 1, let stored = stepTensor.scalars.first,
-              stored.isFinite, stored >= 0, stored <= 1e12, stored == stored.rounded() else {
-            throw fail("its step count is missing or not a whole number from 0 to 10^12")
-        }
+        let parts = state["step"]?.scalars ?? []
+        let isWhole = { (x: Float) in x.isFinite && x >= 0 && x == x.rounded() && x <= 1e12 }
+        let fits = parts.count == 1 ? isWhole(parts[0]) : parts.count == 2 && parts.allSatisfy { isWhole($0) && $0 < Float(Self.stepRadix) }
+        let stored = fits ? parts.reduce(0) { $0 * Self.stepRadix + Int($1) } : -1
+        guard (0...1_000_000_000_000).contains(stored) else { throw fail("its step count is missing or not a whole number from 0 to 10^12") }
         var grouped: [String: [Int: Tensor]] = [:]
         for (key, tensor) in state where key != "step" {
             let parts = key.split(separator: "#", omittingEmptySubsequences: false)
@@ -95,7 +101,7 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
             restored[name] = (0..<rule.slotCount).map { tensors[$0]! }
         }
         slots = restored
-        step = Int(stored)
+        step = stored
     }
 }
 

@@ -36,6 +36,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case repeatedObservation(site: String, location: SourceLocation, reason: String)
     /// A partly observed site's mask holding something other than 0 (unknown) or 1 (known).
     case badMask(site: String, index: Int, value: Float, location: SourceLocation)
+    /// A `MaskHandler` mask that does not fit the batch shape of a site it masks.
+    case maskShape(site: String, maskShape: [Int], batchShape: [Int], location: SourceLocation)
 
     public var description: String {
         switch self {
@@ -77,6 +79,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "site '\(site)' at \(location): \(reason)"
         case let .badMask(site, index, value, location):
             return "site '\(site)' at \(location): its mask holds \(value) at element \(index); a mask holds 1 where the value is known and 0 where it is not"
+        case let .maskShape(site, maskShape, batchShape, location):
+            return "site '\(site)' at \(location): the MaskHandler mask around it has shape \(Shape.describe(maskShape)), which does not fit the site's batch shape \(Shape.describe(batchShape)) (\(batchShape.isEmpty ? "one value" : "one term per entry")): its terms would be counted once per mask entry. A mask has the site's batch shape or broadcasts to it; a site outside the plate the mask follows is one value for all its entries, so leave it outside the MaskHandler"
         }
     }
 }

@@ -270,6 +270,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(OptimizerChoice.rmsprop(learningRate: 0.1, momentum: 1).firstProblem, "the optimizer's momentum must lie in [0, 1), got 1.0")
     }
 
+    /// The step count was saved as one Float, which holds whole numbers exactly only below
+    /// 2^24: a run resumed past 16,777,216 steps lost steps (Adam's bias correction and a
+    /// schedule read the wrong one). Past 2^24 it is kept as two Floats, exactly; one Float, as
+    /// checkpoints before held, still restores.
+    func testAStepCountPast2To24IsKeptExactly() throws {
+        var optimizer = OptimizerChoice.adam(learningRate: 0.1).make()
+        var parameters = ["w": Tensor([1, -1])]
+        let slots = ["w#0": Tensor.zeros([2]), "w#1": Tensor.zeros([2])]
+        try optimizer.restore(slots.merging(["step": Tensor([1, 3])]) { a, _ in a }, parameterShapes: ["w": [2]])
+        XCTAssertEqual(optimizer.step, (1 << 24) + 3)
+        optimizer.update(&parameters, gradients: ["w": Tensor([0.5, 0.5])])
+        XCTAssertEqual(optimizer.state["step"]?.scalars, [1, 4])
+        try optimizer.restore(slots.merging(["step": Tensor(16_777_215)]) { a, _ in a }, parameterShapes: ["w": [2]])
+        XCTAssertEqual(optimizer.step, 16_777_215)
+        optimizer.update(&parameters, gradients: ["w": Tensor([0.5, 0.5])])
+        XCTAssertEqual(optimizer.state["step"]?.scalars, [1, 0])
+        for bad in [Tensor([1, Float(1 << 24)]), Tensor([1, 2, 3]), Tensor([1, 0.5])] {
+            XCTAssertThrowsError(try optimizer.restore(slots.merging(["step": bad]) { a, _ in a }, parameterShapes: ["w": [2]])) { error in
+                XCTAssertEqual("\(error)", "its step count is missing or not a whole number from 0 to 10^12")
+            }
+        }
+    }
+
     func testSchedulesAndClipping() {
         XCTAssertEqual(LearningRateSchedule.step(every: 10, factor: 0.5).multiplier(at: 21), 0.25)
         XCTAssertEqual(LearningRateSchedule.exponential(factor: 0.9).multiplier(at: 3), 0.81, accuracy: 1e-6)

@@ -474,6 +474,10 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(done.out.contains("note: the run in \(resumed) has already done 4 epochs: its chart, pictures and report are written again (ask for more epochs with --epochs)"), "\(done.out)")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.latent")), try Data(contentsOf: URL(fileURLWithPath: resumed + "/checkpoint.latent")))
         XCTAssertEqual(try points(resumed), 4)
+        // Without --epochs, to the 4 it planned (not the model's default of more).
+        let planned = try LatentProcess.run(["train", "gmm", "--out", resumed, "--resume"])
+        XCTAssertTrue(planned.out.joined(separator: "\n").contains("note: the run in \(resumed) has already done 4 epochs"), "\(planned.out)")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.latent")), try Data(contentsOf: URL(fileURLWithPath: resumed + "/checkpoint.latent")))
         let fewer = try LatentProcess.run(["train", "gmm", "--epochs", "2", "--out", resumed, "--resume"])
         XCTAssertEqual(fewer.error, ["latent: the run in \(resumed) has already done 4 epochs, more than the 2 asked for; ask for more with --epochs"])
         let changed = try LatentProcess.run(["train", "gmm", "--epochs", "6", "--out", resumed, "--resume", "--components", "4"])

@@ -266,12 +266,17 @@ final class ReliabilityTests: XCTestCase {
         try FileManager.default.copyItem(atPath: out + "/checkpoint.latent", toPath: stopped + "/previous/checkpoint.latent")
         let resumed = try LatentProcess.run(["train", "ppca", "--resume", "--epochs", "2", "--out", stopped])
         XCTAssertEqual(resumed.error, ["latent: --resume: \(stopped) holds no checkpoint to resume; the run it held before a fresh run began is in \(stopped)/previous: move its files back into \(stopped) to resume it"])
-        // A fresh run killed while a still older run waited aside left that one hidden, unnamed.
+        // A fresh run killed while a still older run waited aside left that one hidden, unnamed;
+        // killed after its first metrics line but before its first checkpoint, the next fresh
+        // run set that line aside in place of the run in `previous`, which was lost.
         try FileManager.default.createDirectory(atPath: stopped + "/.previous.1", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: out + "/checkpoint.latent", toPath: stopped + "/.previous.1/checkpoint.latent")
+        try Data("{\"epoch\": 1}\n".utf8).write(to: URL(fileURLWithPath: stopped + "/metrics.jsonl"))
         let fresh = try LatentProcess.run(["train", "ppca", "--epochs", "1", "--out", stopped])
         XCTAssertEqual(fresh.status, 0, fresh.error.joined(separator: "\n"))
         XCTAssertTrue(fresh.out.contains("note: \(stopped)/.previous.1 holds a run set aside by a run of this folder that was stopped before it finished; move it back to \(stopped)/previous or elsewhere to keep it"), "\(fresh.out)")
+        XCTAssertTrue(fresh.out.contains("note: \(stopped) holds metrics.jsonl of a run stopped before its first checkpoint, which this run writes over; the run before it stays in \(stopped)/previous"), "\(fresh.out)")
+        XCTAssertTrue(FileManager.default.contentsEqual(atPath: stopped + "/previous/checkpoint.latent", andPath: out + "/checkpoint.latent"))
     }
 
     func snapshot(_ out: String) throws -> [Data] {

@@ -64,9 +64,20 @@ final class HandlerTests: XCTestCase {
     }
 
     func testMaskDropsMaskedTerms() throws {
-        let masked = try record([ConditionHandler(["mu": Tensor(0)]), MaskHandler(Tensor([1, 0, 1, 0]))])
+        let maskedRows = Model("masked rows") { (x: Tensor) in
+            let mu = latent("mu") ~ Normal(0, 10)
+            plate("data", size: x.shape[0]) {
+                MaskHandler(Tensor([1, 0, 1, 0])).run { observe("x", x) ~ Normal(mu, 1) }
+            }
+        }
+        let recorder = TraceHandler()
+        try maskedRows.run(x, handlers: [recorder, ConditionHandler(["mu": Tensor(0)])])
         let expected = -0.5 * (1.0 + 9) - 2 * 0.5 * Foundation.log(2 * Double.pi)
-        XCTAssertEqual(Double(masked["x"]!.logProb!.sum().scalar), expected, accuracy: 1e-4)
+        XCTAssertEqual(Double(recorder.trace["x"]!.logProb!.sum().scalar), expected, accuracy: 1e-4)
+        // Around the global mu too, the mask of four rows would count its one term four times.
+        XCTAssertThrowsError(try record([ConditionHandler(["mu": Tensor(0)]), MaskHandler(Tensor([1, 0, 1, 0]))])) { error in
+            XCTAssertTrue("\(error)".contains("the MaskHandler mask around it has shape [4], which does not fit the site's batch shape [] (one value)"), "\(error)")
+        }
     }
 
     func testBlockHidesSitesFromOuterHandlers() throws {

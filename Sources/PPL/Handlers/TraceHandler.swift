@@ -24,6 +24,9 @@ public final class TraceHandler: Handler {
         if let distribution = message.distribution, message.kind == .latent || message.kind == .observed {
             var terms = distribution.logProb(value)
             if let mask = message.mask {
+                if Shape.broadcast(mask.shape, distribution.batchShape) != distribution.batchShape {
+                    recordDeferredError(ModelError.maskShape(site: message.name, maskShape: mask.shape, batchShape: distribution.batchShape, location: message.location))
+                }
                 // A summed site's masked entry weighs each of its K values 1/K, so that summing
                 // them counts the entry once (a 0 for each raised log p(x) by log K an entry);
                 // an observed one keeps 0, the observation's own correction taking the log K off.
