@@ -65,8 +65,7 @@ struct ElementwiseOptimizer<Rule: UpdateRule>: Optimizer {
 
     /// The slots as `name#i`, and the step count as `step` (one element, or two past 2^24).
     var state: [String: Tensor] {
-        let stored = step < Self.stepRadix ? [step] : [step / Self.stepRadix, step % Self.stepRadix]
-        var result = ["step": Tensor(stored.map(Float.init))]
+        var result = ["step": step < Self.stepRadix ? Tensor(Float(step)) : Tensor([Float(step / Self.stepRadix), Float(step % Self.stepRadix)])]
         for (name, tensors) in slots { for (i, t) in tensors.enumerated() { result["\(name)#\(i)"] = t } }
         return result
     }

@@ -284,6 +284,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(optimizer.state["step"]?.scalars, [1, 4])
         try optimizer.restore(slots.merging(["step": Tensor(16_777_215)]) { a, _ in a }, parameterShapes: ["w": [2]])
         XCTAssertEqual(optimizer.step, 16_777_215)
+        XCTAssertEqual(optimizer.state["step"]?.shape, [], "a scalar below 2^24, as before")
         optimizer.update(&parameters, gradients: ["w": Tensor([0.5, 0.5])])
         XCTAssertEqual(optimizer.state["step"]?.scalars, [1, 0])
         for bad in [Tensor([1, Float(1 << 24)]), Tensor([1, 2, 3]), Tensor([1, 0.5])] {
