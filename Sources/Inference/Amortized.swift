@@ -105,7 +105,6 @@ public final class Amortized<Input: RowData> {
         }
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
-        try checkMaskedEntriesAreUnread(prototype, plan: plan!, example: example, datasetSize: datasetSize)
         if let handWrittenGuide {
             try handWrittenGuide.checkNumberReads(of: prototype.latentSites.map(\.name).filter(summed.contains), example, datasetSize, parameters: guideParameters)
         }
@@ -165,8 +164,8 @@ public final class Amortized<Input: RowData> {
         var throwaway = baselines
         return try withoutGradient {
             var total: Double = 0
-            for _ in 0..<particles {
-                total += Double(try computation.estimate(rows, datasetSize: datasetSize ?? rows.rowCount, beta: 1, baselines: &throwaway).value)
+            for particle in 0..<particles {
+                total += Double(try computation.estimate(rows, datasetSize: datasetSize ?? rows.rowCount, beta: 1, baselines: &throwaway, checkingMaskedReads: particle == 0).value)
             }
             return Float(total / Double(particles))
         }

@@ -33,8 +33,10 @@ struct ELBOComputation<Input: RowData> {
     /// The guide's trace (its enumerated sites run over their supports) and the model's trace
     /// replaying it (its summed-out sites run over theirs, further left). The guide sees
     /// `guideInput` when given (rows with missing entries filled in), the model `data`;
-    /// `guideEnumeration` replaces the handler that enumerates the guide's sites.
-    func traces(_ data: Input, guideInput: Input? = nil, datasetSize: Int, guideEnumeration given: EnumerateHandler? = nil) throws -> (guide: Trace, model: Trace) {
+    /// `guideEnumeration` replaces the handler that enumerates the guide's sites. The rows are
+    /// checked for reads of masked entries unless `checkingMaskedReads` is false (a later draw
+    /// on rows already checked).
+    func traces(_ data: Input, guideInput: Input? = nil, datasetSize: Int, guideEnumeration given: EnumerateHandler? = nil, checkingMaskedReads: Bool = true) throws -> (guide: Trace, model: Trace) {
         let enumerated = Set(plan.sites.filter { $0.estimator == .enumerated }.map(\.name))
         let summedOut = Set(plan.sites.filter { $0.estimator == .marginalized }.map(\.name))
         let guideRecorder = TraceHandler()
@@ -57,6 +59,7 @@ struct ELBOComputation<Input: RowData> {
             throw CompilerError.unsupportedSite(site: site, location: location, reason: "\(underlying), while the model ran with \(names) enumerated: each holds every value of its support along a dimension of its own, left of the plates, so an index into its value picks from the support. Index a plate's axis with gathering(_:axis:), or have the site drawn instead (CompilerOptions.estimators[name] = .scoreFunction)")
         }
         try checkSites(guide: guideRecorder.trace, model: modelRecorder.trace)
+        if checkingMaskedReads { try checkMaskedEntriesAreUnread(modelRecorder.trace, data, datasetSize: datasetSize) }
         try checkDataPlateSize(modelRecorder.trace, datasetSize: datasetSize)
         try checkDataPlateSize(guideRecorder.trace, datasetSize: datasetSize)
         return (guideRecorder.trace, modelRecorder.trace)
@@ -113,6 +116,10 @@ struct ELBOComputation<Input: RowData> {
             guard let drawn = guide[site.name] else {
                 throw CompilerError.guideMismatch(site: site.name, reason: "the guide did not sample this site")
             }
+            // The model's mask says which entries are absent, and their guide terms go with them.
+            if drawn.mask != nil {
+                throw CompilerError.guideMismatch(site: site.name, reason: "the guide draws it under a MaskHandler (at \(drawn.location)), which would leave out log q where the model keeps log p; mask the site in the model, and the guide's terms are left out with the model's")
+            }
             // A hand-written guide's plates on this minibatch: a plate without subsample: passed
             // on a compile example of every row and went unscaled on minibatches.
             if site.guideFamily is HandWrittenFamily, let modelSite = model[site.name], let reason = HandWrittenGuide.plateMismatch(drawn.plates, model: modelSite.plates) {
@@ -128,8 +135,8 @@ struct ELBOComputation<Input: RowData> {
     /// With `supervision` alpha > 0 the objective also gains `alpha log q(y | x)` at each observed
     /// row of a partly observed site (Kingma et al. 2014's classification term), which the
     /// reported value leaves out.
-    func estimate(_ data: Input, datasetSize: Int, beta: Float, supervision: Float = 0, baselines: inout [String: Float]) throws -> ELBOEstimate {
-        let (guideTrace, modelTrace) = try traces(data, datasetSize: datasetSize)
+    func estimate(_ data: Input, datasetSize: Int, beta: Float, supervision: Float = 0, baselines: inout [String: Float], checkingMaskedReads: Bool = true) throws -> ELBOEstimate {
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: datasetSize, checkingMaskedReads: checkingMaskedReads)
         let contraction = try elboContraction(guide: guideTrace, model: modelTrace, beta: beta)
         let total = try contraction.total()
         let value = total.scalar
@@ -176,7 +183,7 @@ struct ELBOComputation<Input: RowData> {
                 factors.append(Factor(logProb, variables: site.enumeratedVariables, plates: site.plates, scale: site.userScale * beta, site: site.name, location: site.location))
                 let logQ = entry.estimator == .enumerated ? guided.logProb : droppingMaskedEntries(guided.logProb, of: site)
                 let entropyTerm = observed.map { select($0, Tensor(0), -logQ) } ?? -logQ
-                factors.append(Factor(entropyTerm, variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
+                factors.append(Factor(entropyTerm, variables: logQ.rank > guided.logProb.rank ? dims : guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale * beta, site: site.name, location: site.location))
             }
             if entry.estimator == .enumerated {
                 let logWeights = observed.map { select($0, sliceLogWeight(guided.site.value.shape.first ?? 1), guided.logProb) } ?? guided.logProb
@@ -201,7 +208,9 @@ struct ELBOComputation<Input: RowData> {
                 variables.append(summedVariable(site))
             } else if entry.isGuided {
                 let guided = try guideSite(site.name, in: guide)
-                factors.append(Factor(-droppingMaskedEntries(guided.logProb, of: site), variables: guided.site.enumeratedVariables, plates: guided.site.plates, scale: guided.site.userScale, site: site.name, location: site.location))
+                let logQ = droppingMaskedEntries(guided.logProb, of: site)
+                let dims = logQ.rank > guided.logProb.rank ? site.enumeratedVariables.merging(guided.site.enumeratedVariables) { own, _ in own } : guided.site.enumeratedVariables
+                factors.append(Factor(-logQ, variables: dims, plates: guided.site.plates, scale: guided.site.userScale, site: site.name, location: site.location))
             }
         }
         return try Contraction(factors: factors, variables: variables, batchRank: batchRank)
@@ -209,11 +218,12 @@ struct ELBOComputation<Input: RowData> {
 
     /// Per-row log importance weights `log p(x_n, z_n) - log q(z_n | x_n)` for one draw of the
     /// guide, shape `[rows]`; needs every guided site inside the data plate. The guide is checked
-    /// for densities (`requireDensities`) when `checkingDensities`: the first draw of an estimate
-    /// decides for them all, since the later draws come from the same guide.
+    /// for densities (`requireDensities`), and the rows for reads of masked entries, when
+    /// `checkingDensities`: the first draw of an estimate decides for them all, since the later
+    /// draws come from the same guide on the same rows.
     func logWeights(_ data: Input, checkingDensities: Bool) throws -> Tensor {
         try requireLocalLatents(figure: "log p(x)", whole: "importanceSampledLogMarginalLikelihood")
-        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount, checkingMaskedReads: checkingDensities)
         if checkingDensities { try requireDensities(guideTrace) }
         guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
         return try importanceContraction(guide: guideTrace, model: modelTrace).perElement(of: plate)
@@ -222,7 +232,7 @@ struct ELBOComputation<Input: RowData> {
     /// `log p(x, z) - log q(z | x)` of all the rows at once for one draw of the guide, checked for
     /// densities as `logWeights` is.
     func jointLogWeight(_ data: Input, checkingDensities: Bool) throws -> Tensor {
-        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount)
+        let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount, checkingMaskedReads: checkingDensities)
         if checkingDensities { try requireDensities(guideTrace) }
         return try importanceContraction(guide: guideTrace, model: modelTrace).total()
     }
@@ -295,8 +305,9 @@ struct ELBOComputation<Input: RowData> {
     /// baseline is a moving average of earlier steps' costs (starting at 0): one that used this
     /// step's costs would depend on the draw and bias the gradient.
     func surrogate(_ site: GuideSite, guide: Trace, model: Trace, contraction: Contraction, value: Float, baselines: inout [String: Float]) throws -> Tensor {
-        let drawn = try guideSite(site.name, in: guide).logProb
-        let logQ = model[site.name].map { droppingMaskedEntries(drawn, of: $0) } ?? drawn
+        // Unmasked: a masked entry's cost does not depend on its draw, so its score adds nothing
+        // on average.
+        let logQ = try guideSite(site.name, in: guide).logProb
         guard let plate = site.plate, let frame = currentDataPlate(model) else {
             let baseline = baselines[site.name] ?? 0
             baselines[site.name] = 0.9 * baseline + 0.1 * value
@@ -319,8 +330,9 @@ struct ELBOComputation<Input: RowData> {
 
     /// `term` where the model's `MaskHandler` keeps `site` and 0 where it masks it out: a
     /// drawn latent's masked entry is absent from the model, so its guide terms (`log q`, the KL)
-    /// go with its `log p` and a masked row adds nothing. (A summed one is uniform over its
-    /// values there instead; see `TraceHandler`.)
+    /// go with its `log p` and a masked row adds nothing (a mask made from a summed latent adds
+    /// that latent's dimension). A summed latent's masked entry is uniform over its values
+    /// instead; see `TraceHandler`.
     func droppingMaskedEntries(_ term: Tensor, of site: Site) -> Tensor {
         site.mask.map { select($0, term, Tensor(0)) } ?? term
     }

@@ -85,42 +85,6 @@ extension Amortized {
         }
     }
 
-    /// A drawn latent's entries a `MaskHandler` masks out are absent from the model: the ELBO
-    /// leaves out their guide terms with their `log p` (`droppingMaskedEntries`). A site whose
-    /// terms still read such an entry where they are kept would rest on a value with no prior
-    /// (a flat one over the real line, whose integral has no finite value): the guide would
-    /// collapse onto what fits and the ELBO bound nothing. Such a read is refused, naming both
-    /// sites; it is found from the gradient of the kept terms with respect to the masked
-    /// entries, at the compile-time draw. A summed latent's masked entry is uniform over its
-    /// values instead, which other sites may read.
-    func checkMaskedEntriesAreUnread(_ prototype: Trace, plan: GuidePlan, example: Input, datasetSize: Int) throws {
-        let summed: Set<Estimator> = [.enumerated, .marginalized]
-        let masked = prototype.latentSites.filter { site in site.mask != nil && !summed.contains(plan[site.name]?.estimator ?? .reparameterized) }
-        guard !masked.isEmpty else { return }
-        let tape = GradientTape()
-        var values: [String: Tensor] = [:]
-        for site in prototype.latentSites { values[site.name] = tape.watch(site.value) }
-        let recorder = TraceHandler()
-        // The sums are taken while the tape records, so that gradients reach the values.
-        guard let (terms, total) = try? tape.record({ () throws -> ([(site: Site, sum: Tensor)], Tensor) in
-            try model.run(example, datasetSize, handlers: [recorder, parameters, ConditionHandler(values)])
-            let terms = recorder.trace.sites.compactMap { site in site.logProb.map { (site: site, sum: $0.sum()) } }
-            return (terms, terms.reduce(Tensor(0)) { $0 + $1.sum })
-        }) else { return }
-        for site in masked {
-            guard let mask = site.mask, let watched = values[site.name] else { continue }
-            let eventAxes = [Int](repeating: 1, count: site.eventShape.count)
-            let absent = withoutGradient { (mask.reshaped(to: mask.shape + eventAxes) .== Tensor(0)).expanded(to: watched.shape) }.uncountedScalars
-            func readEntry(by sum: Tensor) -> Int? {
-                let gradient = tape.gradient(of: sum, withRespectTo: [watched])[0].uncountedScalars
-                return absent.indices.first { absent[$0] != 0 && Swift.abs(gradient[$0]) > 0 }
-            }
-            guard readEntry(by: total) != nil else { continue }
-            guard let (reader, entry) = terms.lazy.compactMap({ term in readEntry(by: term.sum).map { (term.site, $0) } }).first else { continue }
-            throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "a MaskHandler masks out some of its entries (element \(entry) of its value \(Shape.describe(site.value.shape)), say), and site '\(reader.name)' at \(reader.location) reads them where it is not masked. A drawn latent's masked entry is absent from the model (its log p and its guide's log q are left out), so a term that reads it rests on a value with no prior, and the ELBO would bound nothing; mask '\(reader.name)' with the same mask, or leave '\(site.name)' unmasked")
-        }
-    }
-
     /// What runs with values watched on a tape show, refused here because the compiled guide
     /// would give a wrong answer without an error:
     /// - a latent's support whose bounds are made from a parameter, another latent or the data

@@ -34,7 +34,7 @@ public enum ModelError: Error, CustomStringConvertible {
     case reusedChainDimension(site: String, location: SourceLocation, reason: String)
     /// An observed site whose distribution counts its value more than once.
     case repeatedObservation(site: String, location: SourceLocation, reason: String)
-    /// A partly observed site's mask holding something other than 0 (unknown) or 1 (known).
+    /// A mask (of a partly observed site, or a `MaskHandler`'s) holding something other than 0 or 1.
     case badMask(site: String, index: Int, value: Float, location: SourceLocation)
     /// A `MaskHandler` mask that does not fit the batch shape of a site it masks.
     case maskShape(site: String, maskShape: [Int], batchShape: [Int], location: SourceLocation)
@@ -78,7 +78,7 @@ public enum ModelError: Error, CustomStringConvertible {
         case let .repeatedObservation(site, location, reason):
             return "site '\(site)' at \(location): \(reason)"
         case let .badMask(site, index, value, location):
-            return "site '\(site)' at \(location): its mask holds \(value) at element \(index); a mask holds 1 where the value is known and 0 where it is not"
+            return "site '\(site)' at \(location): its mask holds \(value) at element \(index); a mask holds 1 where the entry counts (is known) and 0 where it does not"
         case let .maskShape(site, maskShape, batchShape, location):
             return "site '\(site)' at \(location): the MaskHandler mask around it has shape \(Shape.describe(maskShape)), which does not fit the site's batch shape \(Shape.describe(batchShape)) (\(batchShape.isEmpty ? "one value" : "one term per entry")): its terms would be counted once per mask entry. A mask has the site's batch shape or broadcasts to it; a site outside the plate the mask follows is one value for all its entries, so leave it outside the MaskHandler"
         }

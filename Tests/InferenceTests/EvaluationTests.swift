@@ -250,7 +250,7 @@ final class EvaluationTests: XCTestCase {
         // A mask of 0.5 was taken as 1 (the row scored as labelled) with no word.
         let halfKnown = try Table(["x": Tensor([3, 3, -3, -3, 0.5, -0.2]), "y": Tensor(labels), "known": Tensor([1, 0.5, 1, 0, 1, 0])])
         XCTAssertThrowsError(try model.logMarginalLikelihood(halfKnown, 6)) { error in
-            XCTAssertTrue("\(error)".hasSuffix("its mask holds 0.5 at element 1; a mask holds 1 where the value is known and 0 where it is not"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("its mask holds 0.5 at element 1; a mask holds 1 where the entry counts (is known) and 0 where it does not"), "\(error)")
         }
     }
 

@@ -24,8 +24,12 @@ public final class TraceHandler: Handler {
         if let distribution = message.distribution, message.kind == .latent || message.kind == .observed {
             var terms = distribution.logProb(value)
             if let mask = message.mask {
-                if Shape.broadcast(mask.shape, distribution.batchShape) != distribution.batchShape {
+                if !Self.fits(mask.shape, distribution.batchShape, enumerated: Set(message.enumeratedVariables.keys)) {
                     recordDeferredError(ModelError.maskShape(site: message.name, maskShape: mask.shape, batchShape: distribution.batchShape, location: message.location))
+                }
+                // A mask of 0.5 kept the entry whole, as if it were 1.
+                if let bad = mask.uncountedScalars.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+                    recordDeferredError(ModelError.badMask(site: message.name, index: bad, value: mask.uncountedScalars[bad], location: message.location))
                 }
                 // A summed site's masked entry weighs each of its K values 1/K, so that summing
                 // them counts the entry once (a 0 for each raised log p(x) by log K an entry);
@@ -43,5 +47,17 @@ public final class TraceHandler: Handler {
             isObserved: message.isObserved, scale: message.scale, mask: message.mask, plates: message.plates,
             enumerationDim: message.enumerationDim, enumeratedVariables: message.enumeratedVariables, markovStep: message.markovStep, partialObservation: message.partialObservation, constraint: message.constraint, location: message.location,
             logProb: logProb))
+    }
+
+    /// A mask fits a site when it broadcasts to the site's batch shape without lengthening an
+    /// axis of it, and adds axes only at dimensions an enumerated site holds (a mask made from
+    /// a summed discrete latent): a longer axis, or one more on the left, would count one term
+    /// once per mask entry.
+    static func fits(_ mask: [Int], _ batch: [Int], enumerated: Set<Int>) -> Bool {
+        guard let full = Shape.broadcast(mask, batch) else { return false }
+        return full.indices.allSatisfy { axis in
+            let dim = axis - full.count
+            return -dim <= batch.count ? full[axis] == batch[batch.count + dim] : full[axis] == 1 || enumerated.contains(dim)
+        }
     }
 }
