@@ -1301,6 +1301,50 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// Plates declared over an observed value's whole shape, with an event taking its last axis:
+    /// a plate's dimension counts left of the event, so the plates fall one place off the axes.
+    /// Square rows [3, 3] under a data plate and a features plate, with a 3-wide event, counted
+    /// every row three times (refused as terms not following the rows, which named no cause),
+    /// and a global value under a plate over its event was counted three times with no error.
+    func testAPlateOverAnEventAxisIsRefused() throws {
+        let x = Tensor(shape: [3, 3], scalars: [0.3, -1.2, 0.8, 2.1, 0.4, -0.7, 1.1, 0.2, -0.5])
+        let thrice = Model("rows and features") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(Tensor.zeros([3]), 1).independent(1)
+            plate("data", size: n, subsample: x, dim: -2) {
+                plate("features", size: 3, dim: -1) {
+                    observe("x", x) ~ Normal(mu, 1).independent(1)
+                }
+            }
+        }
+        let refusal = "site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4): plate 'data' declares dimension -2, which its value (shape [3, 3]) has only as an axis of the distribution's event (event shape [3], batch shape [3])"
+        XCTAssertThrowsError(try Amortized(thrice).compile(example: x, datasetSize: 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(refusal), "\(error)")
+            XCTAssertTrue("\(error)".contains("count each observation 3 times"), "\(error)")
+        }
+        let v = Tensor([0.3, -1.2, 0.8])
+        let global = Model("global") { (v: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(0, 1)
+            plate("features", size: 3) {
+                observe("v", v) ~ Normal(mu + Tensor.zeros([3]), 1).independent(1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(global).compile(example: v, datasetSize: 1)) { error in
+            XCTAssertTrue("\(error)".contains("plate 'features' declares dimension -1, which its value (shape [3]) has only as an axis of the distribution's event"), "\(error)")
+        }
+        let plates = Model("two plates") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(Tensor.zeros([3]), 1).independent(1)
+            plate("data", size: n, subsample: x, dim: -2) {
+                plate("features", size: 3, dim: -1) { observe("x", x) ~ Normal(mu, 1) }
+            }
+        }
+        let event = Model("an event") { (x: Tensor, n: Int) in
+            let mu = latent("mu") ~ Normal(Tensor.zeros([3]), 1).independent(1)
+            plate("data", size: n, subsample: x) { observe("x", x) ~ Normal(mu, 1).independent(1) }
+        }
+        XCTAssertNoThrow(try Amortized(plates).compile(example: x, datasetSize: 3))
+        XCTAssertNoThrow(try Amortized(event).compile(example: x, datasetSize: 3))
+    }
+
     func meanAndError(_ values: [Double]) -> (mean: Double, error: Double) {
         let mean = values.reduce(0, +) / Double(values.count)
         let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
