@@ -9,6 +9,8 @@ struct Restored {
     let checkpoint: Checkpoint
     /// The training flags the checkpoint was written with.
     let trainingFlags: [String: String]
+    let compilerOptions: CompilerOptions
+    let path: String
 
     init(_ path: String, models: Models) throws {
         checkpoint = try Checkpoint.read(from: path)
@@ -21,29 +23,44 @@ struct Restored {
         // The guide as trained: `--point` and `--estimator` change its families and estimators.
         trainingFlags = try storedTrainingFlags(checkpoint, path: path)
         let flags = TrainingFlags(arguments: try ParsedArguments([], command: "train", flags: TrainingFlags.flags).filling(from: trainingFlags))
-        let compilerOptions = try flags.compilerOptions(model.compilerOptions(settings))
+        compilerOptions = try flags.compilerOptions(model.compilerOptions(settings))
         inference = Amortized(model.build(settings), options: compilerOptions)
+        self.path = path
+    }
+
+    /// Compiles the model on `rows` and loads the stored tensors. The rows are a few of those
+    /// the command will run on (rows of zeros for the commands that draw pictures): a model
+    /// whose likelihood needs its data in a support (counts over an exposure, positive
+    /// values) cannot be compiled on zeros.
+    func compile(on rows: Tensor) throws {
         // The stored tensors stand in for the initial values, so that settings which do not
         // match them cannot make the model allocate anything large before the check.
         for (name, value) in checkpoint.modelParameters { inference.parameters.setUnconstrained(name, value) }
         for (name, value) in checkpoint.guideParameters { inference.guideParameters.setUnconstrained(name, value) }
         inference.parameters.createsMissingParameters = false
         inference.guideParameters.createsMissingParameters = false
-        let example = Tensor.zeros([2, settings.dataSize])
+        let example = rows.slice(axis: 0, 0..<Swift.min(2, rows.shape[0]))
         do {
-            try inference.compile(example: example, datasetSize: 2)
+            try inference.compile(example: example, datasetSize: example.shape[0])
         } catch {
             // A stored tensor of another shape (the model file changed since, say): the model
             // compiled with its own initial values names it. (Not for a tensor the checkpoint
-            // lacks, whose settings may ask for more than the checkpoint ever held.)
+            // lacks, whose settings may ask for more than the checkpoint ever held.) When the
+            // model fails on these rows with its own values too, the rows are at fault, not
+            // the checkpoint, and the model's own error says why.
             if case ModelError.missingParameter = error {} else {
                 let fresh = Amortized(model.build(settings), options: compilerOptions)
-                if (try? fresh.compile(example: example, datasetSize: 2)) != nil { try fresh.loadParameters(from: checkpoint, path: path) }
+                guard (try? fresh.compile(example: example, datasetSize: example.shape[0])) != nil else { throw error }
+                try fresh.loadParameters(from: checkpoint, path: path)
             }
             throw CheckpointError.mismatch(path: path, reason: "its tensors do not fit its model settings (\(error))")
         }
         try inference.loadParameters(from: checkpoint, path: path)
     }
+
+    /// Rows of zeros, the width of the model's rows: what the commands that draw pictures
+    /// compile on.
+    var zeroRows: Tensor { Tensor.zeros([2, settings.dataSize]) }
 
     /// Why scores that are not finite may not be the data's fault: a stored parameter of a size
     /// that training does not reach (beyond 1e15, unconstrained), which a damaged checkpoint
@@ -167,6 +184,7 @@ struct Evaluate: Subcommand {
         let rows = try arguments.integer("rows", default: test.shape[0], in: 1...test.shape[0])
         test = test.slice(axis: 0, 0..<rows)
         if stochastic, restored.model.data == .binaryImages { test = Binarization.fixedDraw(test) }
+        try restored.compile(on: test)
         let k = try arguments.integer("iwae", default: 100, in: 1...100_000)
         // Checked before the scoring, which can take minutes.
         let anomalyClass = try arguments.optionalInteger("anomaly-class", in: 0...255)

@@ -99,23 +99,47 @@ func syntheticMixture() -> Dataset {
 struct Explain: Subcommand {
     static let name = "explain"
     static let summary = "print the guide the compiler derives for a model"
-    static let flags: [Flag] = [.value("data-size", "numbers per data row, 1...1000000 (default 784, points 2)")]
+    static let flags: [Flag] = [
+        .value("data-size", "numbers per data row, 1...1000000 (default 784, points 2)"),
+        .value("data", "a data file or folder: the model is compiled on its first rows, and its rows give the data size (default: two rows of zeros)"),
+        .value("columns", "the columns of a CSV file to use, comma-separated (default: its numeric columns)"),
+    ]
     static let positionals = ["MODEL"]
     static let takesModelOptions = true
-    static let usage = "Usage: latent explain MODEL [--data-size N] [the model's options] [--json]\n\nPrints, per latent site, the head, its input, family, bijector, estimator and parameter count."
+    static let usage = "Usage: latent explain MODEL [--data-size N | --data PATH [--columns A,B]] [the model's options] [--json]\n\nPrints, per latent site, the head, its input, family, bijector, estimator and parameter count."
 
     let model: CommandModel
     let settings: ModelSettings
+    /// The rows the model is compiled on: the data's first, or two rows of zeros.
+    let example: Tensor
+    let compilesOnZeros: Bool
 
     init(arguments: ParsedArguments, models: Models) throws {
         model = try models.named(arguments.positional[0])
-        let dataSize = try arguments.integer("data-size", default: model.data == .points ? 2 : 784, in: 1...1_000_000)
-        settings = try model.settings(dataSize: dataSize, of: "--data-size", from: arguments)
+        if let path = arguments.text("data") {
+            guard !arguments.has("data-size") else { throw UsageError("--data-size and --data: the data's rows give their size; give one of them") }
+            let data = try loadData(path, for: model, columns: columnList(arguments.text("columns")))
+            let rows = model.data == .binaryImages ? data.train.thresholded() : data.train
+            example = try rows.rows(0..<Swift.min(2, rows.rowCount))
+            compilesOnZeros = false
+            settings = try model.settings(dataSize: rows.rowSize, of: data.source, from: arguments)
+        } else {
+            guard !arguments.has("columns") else { throw UsageError("--columns chooses columns of a CSV file given with --data") }
+            let dataSize = try arguments.integer("data-size", default: model.data == .points ? 2 : 784, in: 1...1_000_000)
+            settings = try model.settings(dataSize: dataSize, of: "--data-size", from: arguments)
+            example = Tensor.zeros([2, settings.dataSize])
+            compilesOnZeros = true
+        }
     }
 
     func run(output: Output) throws -> [String: Any] {
         let vi = Amortized(model.build(settings), options: model.compilerOptions(settings))
-        let plan = try vi.compile(example: Tensor.zeros([2, settings.dataSize]), datasetSize: 2)
+        let plan: GuidePlan
+        do {
+            plan = try vi.compile(example: example, datasetSize: example.shape[0])
+        } catch where compilesOnZeros {
+            throw UsageError("\(error) (compiled on two rows of zeros, \(settings.dataSize) numbers wide: where the model needs values of its data, give --data FILE to compile it on your rows)")
+        }
         output.human(plan.description)
         return ["model": model.name, "sites": plan.sites.map { site in
             ["site": site.name, "scope": site.plate == nil ? "global" : "local", "input": site.inputDescription, "family": site.family.description,

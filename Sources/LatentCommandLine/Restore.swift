@@ -12,6 +12,7 @@ struct Restoration {
     init(_ restored: Restored) throws {
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model") }
         self.restored = restored
+        try restored.compile(on: restored.zeroRows)
         imageShape = try restored.imageShape()
     }
 

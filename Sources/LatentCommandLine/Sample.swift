@@ -16,6 +16,7 @@ struct Sample: Subcommand {
         let path = try outputFile(arguments.text("out") ?? "samples.png", flag: "out", reading: [arguments.positional[0]])
         let restored = try Restored(arguments.positional[0], models: models)
         guard restored.model.data != .points else { throw UsageError("'\(restored.model.name)' is not an image model; `latent sample` draws images") }
+        try restored.compile(on: restored.zeroRows)
         let imageShape = try restored.imageShape()
         let pictures = Pictures(inference: restored.inference, dataSize: restored.settings.dataSize, imageShape: imageShape, invert: restored.model.data == .binaryImages)
         let count = try arguments.integer("n", default: 64, in: 1...10_000)

@@ -72,6 +72,80 @@ final class ScaffoldTests: XCTestCase {
         XCTAssertEqual(refused.error, ["my-models: flag '--factors' of 'train' needs a whole number from 1 to 1000, got '0'"])
     }
 
+    /// A model file of one's own whose likelihood needs its data's values: counts y over an
+    /// exposure t, y ~ Poisson(t exp(0.4 + e)), e ~ N(0, 0.7). `eval` and `explain` compiled every
+    /// model on rows of zeros, where the rate is 0, so a model that trained without a word could
+    /// not be evaluated ("its tensors do not fit its model settings"). eval compiles on the rows
+    /// it scores, and its importance-sampled log p(x) is the exact one (by quadrature here);
+    /// explain says to give --data, and compiles on the data's rows when given it.
+    func testAModelThatNeedsItsDataIsEvaluatedOnIt() throws {
+        let package = folder.appendingPathComponent("counts")
+        let made = try LatentProcess.run(["init", package.path])
+        XCTAssertEqual(made.status, 0, made.error.joined(separator: "\n"))
+        let sources = package.appendingPathComponent("Sources/counts")
+        try """
+            import Latent
+            import LatentCommandLine
+
+            let counts = CommandModel(
+                name: "counts", summary: "Poisson counts over an exposure", data: .points, epochs: 30, batchSize: 50, learningRate: 0.02,
+                build: { _ in Model("counts") { (x: Tensor, n: Int) in
+                    let exposure = x.slice(axis: 1, 0..<1).reshaped(to: [-1])
+                    let y = x.slice(axis: 1, 1..<2).reshaped(to: [-1])
+                    plate("data", size: n, subsample: x) {
+                        let e = latent("e") ~ Normal(Tensor(0), Tensor(0.7))
+                        observe("y", y) ~ Poisson(rate: exposure * exp(0.4 + e))
+                    }
+                } },
+                compilerOptions: { _ in CompilerOptions(hiddenSizes: [8]) })
+
+            CommandLineTool.main(models: [counts])
+            """.write(to: sources.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+        for file in try FileManager.default.contentsOfDirectory(atPath: sources.path) where file != "main.swift" {
+            try FileManager.default.removeItem(at: sources.appendingPathComponent(file))
+        }
+        let rows: [(exposure: Double, count: Double)] = (0..<200).map { i in
+            let exposure: Double = 0.5 + Double(i % 10) * 0.25
+            return (exposure, Double((i * 7) % 9))
+        }
+        let data = folder.appendingPathComponent("counts.csv")
+        try (["exposure,count"] + rows.map { "\($0.exposure),\(Int($0.count))" }).joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        let build = try LatentProcess.run(shell: "cd '\(package.path)' && swift build > build.log 2>&1 || { tail -30 build.log >&2; exit 1; }")
+        XCTAssertEqual(build.status, 0, build.error.joined(separator: "\n"))
+        let command = URL(fileURLWithPath: package.appendingPathComponent(".build/debug/counts").path)
+
+        let zeros = try LatentProcess.run(executable: command, ["explain", "counts"])
+        XCTAssertEqual(zeros.status, 2)
+        XCTAssertEqual(zeros.error.count, 1)
+        XCTAssertTrue(zeros.error.first?.hasSuffix("(compiled on two rows of zeros, 2 numbers wide: where the model needs values of its data, give --data FILE to compile it on your rows)") ?? false, "\(zeros.error)")
+        let explained = try LatentProcess.run(executable: command, ["explain", "counts", "--data", data.path])
+        XCTAssertEqual(explained.status, 0, explained.error.joined(separator: "\n"))
+        XCTAssertTrue(explained.out.contains { $0.hasPrefix("  e ") }, "\(explained.out)")
+
+        let out = folder.appendingPathComponent("run").path
+        let trained = try LatentProcess.run(executable: command, ["train", "counts", "--data", data.path, "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.error.joined(separator: "\n"))
+        let evaluated = try LatentProcess.run(executable: command, ["eval", out + "/checkpoint.latent", "--split", "all", "--iwae", "1000", "--json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.error.joined(separator: "\n"))
+        let figures = try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(evaluated.out.last).utf8)) as! [String: Any]
+        // log p(y) = log of the integral over e of Poisson(y; t exp(0.4 + e)) N(e; 0, 0.7^2).
+        let step = 0.7 * 10 / 4000, logNormalizer = Foundation.log(0.7 * (2 * Double.pi).squareRoot())
+        var exact = 0.0
+        for row in rows {
+            var terms: [Double] = []
+            for i in -4000...4000 {
+                let e = Double(i) * step
+                let rate: Double = row.exposure * Foundation.exp(0.4 + e)
+                let logPrior: Double = -0.5 * (e / 0.7) * (e / 0.7) - logNormalizer
+                terms.append(row.count * Foundation.log(rate) - rate - lgamma(row.count + 1) + logPrior)
+            }
+            let top = terms.max()!
+            let sum: Double = terms.map { Foundation.exp($0 - top) }.reduce(0, +)
+            exact += top + Foundation.log(sum * step)
+        }
+        XCTAssertEqual(try XCTUnwrap(figures["log_likelihood"] as? Double), exact / Double(rows.count), accuracy: 0.01)
+    }
+
     func testInitNamesThePackageAfterItsFolderAndRefusesAFolderInUse() throws {
         let spaced = folder.appendingPathComponent("My Models 2")
         let made = try LatentProcess.run(["init", spaced.path, "--json"])
