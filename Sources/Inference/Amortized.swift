@@ -219,6 +219,11 @@ public final class Amortized<Input: RowData> {
 
 /// Training stopped for a reason the user must see.
 public enum TrainingError: Error, CustomStringConvertible {
+    /// A parameter refused for one row's values, `inRow` naming the row.
+    static func refusedRow(_ error: ModelError, _ inRow: String) -> String {
+        "\(error) when run on \(inRow) alone, and not on other rows: the model makes this parameter from that row's values, which it cannot take; correct or leave out the row, or have the model accept such values"
+    }
+
     /// `error` as divergence at `step` when it is a refused parameter, a non-finite value, or a
     /// value outside the support drawn for one of `guidedSites` (a compiled guide's, which
     /// draws inside the site's support until updates overflow or underflow it), after at least
@@ -246,6 +251,9 @@ public enum TrainingError: Error, CustomStringConvertible {
     /// training (counted from 0), where the minibatch's shuffled order hid it; `source`, when
     /// given, names the file whose row (counted from 0) `row` is.
     case badDataRow(row: Int, element: [Int], error: ModelError, source: String? = nil)
+    /// A parameter the model makes from held-out row `row` (counted from 0 in the held-out
+    /// rows) refused, where the other rows' are not; `source` as for `badDataRow`.
+    case badHeldOutRow(row: Int, error: ModelError, source: String? = nil)
     case badData(reason: String)
     case badOptions(reason: String)
 
@@ -260,11 +268,16 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .invalidAfterUpdates(step, error): return "training diverged at step \(step): \(error); lower the learning rate or check the model"
         case let .badDataRow(row, element, error, source):
             let inRow = source.map { "data row \(row + 1) of \($0) (counting from 1, without a header)" } ?? "row \(row) of the training data (counting from 0)"
+            if case let .atSite(_, _, underlying) = error, case .invalidParameter? = underlying as? DistributionError {
+                return Self.refusedRow(error, inRow)
+            }
             guard case let .atSite(site, location, underlying) = error, case let .valueOutsideSupport(distribution, _, value, support)? = underlying as? DistributionError else {
                 return "\(error), in \(inRow)"
             }
             let place = element.isEmpty ? "" : " at index \(element)"
             return "site '\(site)' at \(location): \(distribution): value \(value)\(place) of \(inRow) is outside the support (\(support))"
+        case let .badHeldOutRow(row, error, source):
+            return Self.refusedRow(error, source.map { "data row \(row + 1) of \($0) (counting from 1, without a header), held out" } ?? "row \(row) of the held-out data (counting from 0)")
         case let .badData(reason): return "cannot train on these data: \(reason)"
         case let .badOptions(reason): return "bad training options: \(reason)"
         }

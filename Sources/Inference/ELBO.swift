@@ -222,11 +222,29 @@ struct ELBOComputation<Input: RowData> {
     /// `checkingDensities`: the first draw of an estimate decides for them all, since the later
     /// draws come from the same guide on the same rows.
     func logWeights(_ data: Input, checkingDensities: Bool) throws -> Tensor {
+        try logWeightsAndScores(data, checkingDensities: checkingDensities).weights
+    }
+
+    /// `logWeights`, with each row's `log q` of the values the guide draws by the score function
+    /// (summed over its sites and entries, on the tape; nil when it draws none): the score that
+    /// the gradient of an importance-weighted bound needs for draws no gradient passes through.
+    func logWeightsAndScores(_ data: Input, checkingDensities: Bool) throws -> (weights: Tensor, scores: Tensor?) {
         try requireLocalLatents(figure: "log p(x)", whole: "importanceSampledLogMarginalLikelihood")
         let (guideTrace, modelTrace) = try traces(data, datasetSize: data.rowCount, checkingMaskedReads: checkingDensities)
         if checkingDensities { try requireDensities(guideTrace) }
-        guard let plate = currentDataPlate(modelTrace) else { return Tensor.zeros([data.rowCount]) }
-        return try importanceContraction(guide: guideTrace, model: modelTrace).perElement(of: plate)
+        guard let plate = currentDataPlate(modelTrace) else { return (Tensor.zeros([data.rowCount]), nil) }
+        let weights = try importanceContraction(guide: guideTrace, model: modelTrace).perElement(of: plate)
+        var scores: Tensor?
+        for site in plan.sites where site.estimator == .scoreFunction {
+            // Unmasked, as in the ELBO's surrogate.
+            let logQ = try guideSite(site.name, in: guideTrace).logProb
+            guard let sitePlate = site.plate, logQ.rank <= plan.maximumBatchRank else {
+                throw CompilerError.unsupportedSite(site: site.name, location: site.location, reason: "it is drawn by the score function and its guide reads a site the guide enumerates, so its draws have no one score per row for the importance-weighted bound; train on the ELBO, or have it enumerated (CompilerOptions.estimators[\"\(site.name)\"] = .enumerated)")
+            }
+            let rowLogQ = perRow(logQ, plate: sitePlate)
+            scores = scores.map { $0 + rowLogQ } ?? rowLogQ
+        }
+        return (weights, scores)
     }
 
     /// `log p(x, z) - log q(z | x)` of all the rows at once for one draw of the guide, checked for

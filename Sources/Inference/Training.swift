@@ -10,6 +10,14 @@ public enum Objective: Sendable, Equatable {
     case elbo
     /// The importance-weighted bound with `k` samples per datapoint (Burda et al. 2015).
     case importanceWeighted(k: Int)
+
+    /// The first setting the importance-weighted bound would ignore, which belongs to the ELBO
+    /// (beta, a warm-up, particles, supervision), described; nil for the ELBO.
+    func ignoredSetting(beta: Float, warmUpEpochs: Int = 0, particles: Int, supervision: Float) -> String? {
+        guard case let .importanceWeighted(k) = self else { return nil }
+        let ignored = [(beta != 1, "beta \(beta)"), (warmUpEpochs > 0, "a warm-up of \(warmUpEpochs) epochs"), (particles > 1, "\(particles) particles"), (supervision > 0, "supervision \(supervision)")]
+        return ignored.first(where: \.0).map { "\($0.1) applies to the ELBO, not to the importance-weighted bound (k = \(k)), which would ignore it" }
+    }
 }
 
 /// Settings of `fit`.
@@ -74,12 +82,7 @@ public struct TrainingOptions {
         if !beta.isFinite || beta < 0 { return "beta must be a number >= 0, got \(beta)" }
         if !supervision.isFinite || supervision < 0 { return "supervision must be a number >= 0, got \(supervision)" }
         if warmUpEpochs < 0 { return "warmUpEpochs must be at least 0, got \(warmUpEpochs)" }
-        if case let .importanceWeighted(k) = objective {
-            let ignored = [(beta != 1, "beta \(beta)"), (warmUpEpochs > 0, "a warm-up of \(warmUpEpochs) epochs"), (particles > 1, "\(particles) particles"), (supervision > 0, "supervision \(supervision)")]
-            if let (_, setting) = ignored.first(where: \.0) {
-                return "\(setting) applies to the ELBO, not to the importance-weighted bound (k = \(k)), which would ignore it"
-            }
-        }
+        if let ignored = objective.ignoredSetting(beta: beta, warmUpEpochs: warmUpEpochs, particles: particles, supervision: supervision) { return ignored }
         if !weightDecay.isFinite || weightDecay < 0 { return "weightDecay must be a number >= 0, got \(weightDecay)" }
         return nil
     }
@@ -137,7 +140,12 @@ extension Amortized {
                 var preview = shuffler
                 var example = try data.rows(at: Array(0..<batchSize))
                 if let transform { example = transform(example, &preview) }
-                try compile(example: example, datasetSize: count)
+                do {
+                    try compile(example: example, datasetSize: count)
+                } catch let error as ModelError {
+                    guard let refused = rowRefusedAlone(example, datasetSize: count) else { throw error }
+                    throw TrainingError.badDataRow(row: refused.index, element: elementInRow(refused.error, row: refused.index, among: error), error: refused.error)
+                }
             }
             // With several processes each sums over its own share of the rows.
             if batchSize < count || group != nil {
@@ -181,8 +189,16 @@ extension Amortized {
                     value = epoch > startEpoch && !options.validateEveryStep
                         ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
                         : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
-                } catch let error as ModelError {
-                    throw dataRowError(error, rows: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows) ?? error
+                } catch {
+                    let ownRows = share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows
+                    if let error = error as? ModelError, let placed = dataRowError(error, rows: ownRows) { throw placed }
+                    let refusedParameter = switch error {
+                    case TrainingError.invalidAfterUpdates: true
+                    case ModelError.atSite(_, _, let underlying): if case .invalidParameter? = underlying as? DistributionError { true } else { false }
+                    default: false
+                    }
+                    guard refusedParameter, let refused = rowRefusedAlone(try minibatch(), datasetSize: count) else { throw error }
+                    throw TrainingError.badDataRow(row: ownRows[refused.index], element: [], error: refused.error)
                 }
                 total += Double(value) * Double(rows.count)
                 if let onStep = options.onStep {
@@ -210,6 +226,50 @@ extension Amortized {
             options.onEpoch?(report)
         }
         return reports
+    }
+
+    /// The row of `rows` that the model refuses when run on it alone (its latents drawn from
+    /// their priors): the first whose observed value lies outside its support, or the first
+    /// refused for a parameter when another row is not (an exposure of 0 makes a Poisson rate
+    /// of 0 whatever the parameters; a parameter refused on every row is the parameters'
+    /// doing). Its index in `rows` and its error; nil when no row decides it.
+    func rowRefusedAlone(_ rows: Input, datasetSize: Int) -> (index: Int, error: ModelError)? {
+        var refused: (index: Int, error: ModelError)?, accepted = false
+        for index in 0..<rows.rowCount {
+            do {
+                _ = try withoutGradient { try model.trace(rows.rows([index]), datasetSize, parameters: parameters, seed: 0) }
+                accepted = true
+            } catch let error as ModelError {
+                guard case let .atSite(_, _, underlying) = error, let distributionError = underlying as? DistributionError else { return nil }
+                switch distributionError {
+                case .valueOutsideSupport: return (index, error)
+                case .invalidParameter: if refused == nil { refused = (index, error) }
+                default: return nil
+                }
+            } catch {
+                return nil
+            }
+            if accepted, refused != nil { return refused }
+        }
+        return nil
+    }
+
+    /// Where in its row the value `alone` (refused in a run on row `row` alone) lies: its index
+    /// without the rows' axis, found as the one axis where `among`, the same refusal in a run
+    /// on every row, holds `row` and `alone` holds 0; empty when they do not tell.
+    func elementInRow(_ alone: ModelError, row: Int, among: ModelError) -> [Int] {
+        func index(_ error: ModelError) -> [Int]? {
+            guard case let .atSite(_, _, underlying) = error, case let .valueOutsideSupport(_, index, _, _)? = underlying as? DistributionError else { return nil }
+            return index
+        }
+        guard let single = index(alone), let whole = index(among), single.count == whole.count else { return [] }
+        let axes = single.indices.filter { axis in
+            single[axis] == 0 && whole[axis] == row && single.indices.allSatisfy { $0 == axis || single[$0] == whole[$0] }
+        }
+        guard let axis = axes.first else { return [] }
+        var element = single
+        element.remove(at: axis)
+        return element
     }
 
     /// The latent sites whose values the compiled guide draws (none with a hand-written guide);
@@ -280,6 +340,8 @@ extension Amortized {
     public func objectiveGradient(
         _ x: Input, datasetSize: Int, beta: Float = 1, supervision: Float = 0, particles: Int = 1, objective: Objective = .elbo, step: Int = 0
     ) throws -> (value: Float, gradients: [String: Tensor]) {
+        if case let .importanceWeighted(k) = objective, k < 1 { throw TrainingError.badOptions(reason: "the importance-weighted bound needs k >= 1, got \(k)") }
+        if let ignored = objective.ignoredSetting(beta: beta, particles: particles, supervision: supervision) { throw TrainingError.badOptions(reason: ignored) }
         if plan == nil { try compile(example: x, datasetSize: datasetSize) }
         if x.rowCount < datasetSize { try refuseSummedGlobal(on: "a minibatch of \(x.rowCount) rows", standingFor: datasetSize) }
         let computation = try computation(generator: generator)
@@ -332,11 +394,45 @@ extension Amortized {
         return (report, gradients)
     }
 
-    /// `sum_n log (1/k) sum_i w_{i,n}` over the rows, from k independent draws of the guide.
+    /// `sum_n log (1/k) sum_i w_{i,n}` over the rows, from k independent draws of the guide. For
+    /// the values the guide draws by the score function, through which no gradient passes, the
+    /// gradient adds VIMCO's score term (Mnih & Rezende, 2016): `sum_i (L - L_-i) grad log q(z_i)`,
+    /// with `L_-i` the bound with `w_i` replaced by the geometric mean of the other weights,
+    /// which does not depend on z_i; the value is the bound's alone.
     func importanceWeightedBound(_ x: Input, k: Int, computation: ELBOComputation<Input>) throws -> Tensor {
         try computation.requireLocalLatents(figure: "the importance-weighted bound", whole: "the ELBO (objective .elbo)")
-        let weights = try (0..<Swift.max(k, 1)).map { draw in try computation.logWeights(x, checkingDensities: draw == 0) }
-        return (Tensor.stack(weights).logSumExp(axis: 0) - Float(Foundation.log(Double(Swift.max(k, 1))))).sum()
+        let draws = try (0..<Swift.max(k, 1)).map { draw in try computation.logWeightsAndScores(x, checkingDensities: draw == 0) }
+        let weights = Tensor.stack(draws.map(\.weights))
+        let bound = (weights.logSumExp(axis: 0) - Float(Foundation.log(Double(draws.count)))).sum()
+        let scores = draws.compactMap(\.scores)
+        guard !scores.isEmpty, scores.count == draws.count else { return bound }
+        let surrogate = (Tensor.stack(scores) * leaveOneOutSignals(weights.detached)).sum()
+        return bound + surrogate - surrogate.detached
+    }
+
+    /// `L_n - L_n,-i` for each draw i (axis 0) and row n of the log-weights `w`, where
+    /// `L_n = log (1/k) sum_j exp w_jn` and `L_n,-i` is the same with `w_in` replaced by the mean
+    /// of the other draws' log-weights; `L_n` itself for a single draw, which has no others.
+    func leaveOneOutSignals(_ w: Tensor) -> Tensor {
+        let k = w.shape[0], rows = w.count / Swift.max(k, 1)
+        let values = w.scalars.map(Double.init)
+        func bound(_ terms: [Double]) -> Double {
+            let top = terms.max() ?? -.infinity
+            guard top.isFinite else { return top }
+            return top + Foundation.log(terms.map { Foundation.exp($0 - top) }.reduce(0, +) / Double(terms.count))
+        }
+        var signals = [Float](repeating: 0, count: values.count)
+        for row in 0..<rows {
+            let column = (0..<k).map { values[$0 * rows + row] }
+            let whole = bound(column)
+            for i in 0..<k {
+                var others = column
+                others[i] = k > 1 ? (column.reduce(0, +) - column[i]) / Double(k - 1) : -.infinity
+                let signal = k > 1 ? whole - bound(others) : whole
+                signals[i * rows + row] = signal.isFinite ? Float(signal) : 0
+            }
+        }
+        return Tensor(shape: w.shape, scalars: signals)
     }
 
     /// The ELBO of all the rows of `x`, per row, without gradients or effects on training; a
@@ -353,7 +449,11 @@ extension Amortized {
             let rows = try x.rows(at: Array(start..<end))
             // A parameter that the last steps took out of its domain is divergence there.
             let value: Float
-            do { value = try elbo(rows, datasetSize: count) } catch { throw TrainingError.diverged(error, step: stepsTaken, guidedSites: compiledGuideSites) }
+            do { value = try elbo(rows, datasetSize: count) } catch {
+                let diverged = TrainingError.diverged(error, step: stepsTaken, guidedSites: compiledGuideSites)
+                guard case TrainingError.invalidAfterUpdates = diverged, let refused = rowRefusedAlone(rows, datasetSize: count) else { throw diverged }
+                throw TrainingError.badHeldOutRow(row: start + refused.index, error: refused.error)
+            }
             guard value.isFinite else {
                 let traces = try? withoutGradient { () -> (model: Trace, guide: Trace) in
                     let (guide, model) = try computation(generator: evaluationGenerator(1)).traces(rows, datasetSize: count)

@@ -226,6 +226,8 @@ struct Train: Subcommand {
             return try body()
         } catch let TrainingError.badDataRow(row, element, error, nil) where data.trainRows.indices.contains(row) {
             throw TrainingError.badDataRow(row: data.trainRows[row], element: element, error: error, source: data.source)
+        } catch let TrainingError.badHeldOutRow(row, error, nil) where data.testRows.indices.contains(row) {
+            throw TrainingError.badHeldOutRow(row: data.testRows[row], error: error, source: data.source)
         }
     }
 

@@ -170,11 +170,12 @@ final class TrainingTests: XCTestCase {
                 XCTAssertTrue("\(error)".hasSuffix("Bernoulli: value 2.0 at index [2] of row 17 of the training data (counting from 0) is outside the support (boolean {0, 1})"), "\(error)")
             }
         }
-        // In the first minibatch's rows, which the compiler reads in order, the index is the row's.
+        // In the first minibatch's rows, which the compiler reads: the model is run on each
+        // row alone to find it.
         bits[3 * 17 + 2] = 1
         bits[3 * 3 + 1] = 2
         XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(Tensor(shape: [20, 3], scalars: bits), options: TrainingOptions(epochs: 1, batchSize: 8))) { error in
-            XCTAssertTrue("\(error)".hasSuffix("Bernoulli: value 2.0 at index [3, 1] is outside the support (boolean {0, 1})"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("Bernoulli: value 2.0 at index [1] of row 3 of the training data (counting from 0) is outside the support (boolean {0, 1})"), "\(error)")
         }
     }
 
@@ -338,5 +339,45 @@ final class KLWeightTests: XCTestCase {
         let draws = try (0..<3).map { _ in try XCTUnwrap(vi.posterior(Tensor([1, 2]))["z"]).sample([]).scalars }
         XCTAssertEqual(draws[0], draws[1])
         XCTAssertEqual(draws[1], draws[2])
+    }
+}
+
+/// A row whose values the model cannot take is named, where training said it diverged: counts
+/// over an exposure, y ~ Poisson(t exp(mu + e)), with an exposure of 0 (a rate of 0 whatever
+/// the parameters) stopped at the step that first met the row with "training diverged ...;
+/// lower the learning rate", and a count of 2.5 in the rows compiled on named its index in
+/// them alone.
+final class RowRefusedAloneTests: XCTestCase {
+    let model = Model("counts") { (x: Tensor, n: Int) in
+        let mu = param("mu", Tensor(0))
+        let exposure = x.slice(axis: 1, 0..<1).reshaped(to: [-1])
+        let y = x.slice(axis: 1, 1..<2).reshaped(to: [-1])
+        plate("data", size: n, subsample: x) {
+            let e = latent("e") ~ Normal(Tensor(0), Tensor(0.5))
+            observe("y", y) ~ Poisson(rate: exposure * exp(mu + e))
+        }
+    }
+
+    func rows(changing row: Int, to values: [Float]) -> Tensor {
+        var scalars = (0..<40).flatMap { i in [Float(1 + i % 3), Float(i % 5)] }
+        scalars[2 * row] = values[0]
+        scalars[2 * row + 1] = values[1]
+        return Tensor(shape: [40, 2], scalars: scalars)
+    }
+
+    func testARowTheModelCannotTakeIsNamed() throws {
+        let options = TrainingOptions(epochs: 2, batchSize: 10, optimizer: .adam(learningRate: 0.01))
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(rows(changing: 27, to: [0, 3]), options: options)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("when run on row 27 of the training data (counting from 0) alone, and not on other rows: the model makes this parameter from that row's values, which it cannot take; correct or leave out the row, or have the model accept such values"), "\(error)")
+            XCTAssertTrue("\(error)".contains("Poisson: parameter 'rate' must be positive"), "\(error)")
+        }
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(rows(changing: 6, to: [1, 2.5]), options: options)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("Poisson: value 2.5 of row 6 of the training data (counting from 0) is outside the support (nonnegative integers)"), "\(error)")
+        }
+        // A parameter refused on every row is the parameters' doing, not a row's.
+        let everyRow = rows(changing: 0, to: [1, 0]) * Tensor([[0, 1]])
+        XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(everyRow, options: options)) { error in
+            XCTAssertFalse("\(error)".contains("when run on"), "\(error)")
+        }
     }
 }
