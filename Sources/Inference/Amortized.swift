@@ -277,7 +277,7 @@ public enum TrainingError: Error, CustomStringConvertible {
             let place = element.isEmpty ? "" : " at index \(element)"
             return "site '\(site)' at \(location): \(distribution): value \(value)\(place) of \(inRow) is outside the support (\(support))"
         case let .badHeldOutRow(row, error, source):
-            return Self.refusedRow(error, source.map { "data row \(row + 1) of \($0) (counting from 1, without a header), held out" } ?? "row \(row) of the held-out data (counting from 0)")
+            return Self.refusedRow(error, source.map { "held-out data row \(row + 1) of \($0) (counting from 1, without a header)" } ?? "row \(row) of the held-out data (counting from 0)")
         case let .badData(reason): return "cannot train on these data: \(reason)"
         case let .badOptions(reason): return "bad training options: \(reason)"
         }
