@@ -142,9 +142,9 @@ public final class Amortized<Input: RowData> {
         try scaling.measure(rowCount: data.rowCount) { range in try data.rows(at: Array(range)).encoderInput(columns: options.encoderColumns) }
     }
 
-    func computation(generator: GeneratorBox, plan given: GuidePlan? = nil) throws -> ELBOComputation<Input> {
+    func computation(generator: GeneratorBox) throws -> ELBOComputation<Input> {
         guard let plan, let guide else { throw TrainingError.notCompiled }
-        return ELBOComputation(model: model, guide: guide, plan: given ?? plan, modelParameters: parameters, guideParameters: guideParameters, generator: generator)
+        return ELBOComputation(model: model, guide: guide, plan: plan, modelParameters: parameters, guideParameters: guideParameters, generator: generator)
     }
 
     /// A generator for evaluation `call` with the caller's `seed`: a stream of its own, so

@@ -50,34 +50,7 @@ extension Amortized {
     public func importanceSampledLogLikelihood(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> Tensor {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
-        return try summingListedDraws(rows) { plan in
-            try importanceSampledLogLikelihood(rows, samples: k, computation: try computation(generator: evaluationGenerator(3, seed: seed), plan: plan))
-        }
-    }
-
-    /// A proposal that never draws a value misses its share of p(x) in every weight, with no
-    /// sign in the weights: a score-function guide for a two-valued site, sure of the wrong
-    /// value on some rows, read 0.1 nats a row below the exact log p(x). So the sites the guide
-    /// draws by the score function whose values can be listed (at most 64, outside a `markov`
-    /// chain and any mask, and not read as a Swift number by the model) are summed over their
-    /// values in each weight, as the guide's enumerated sites are: each value weighted by p
-    /// exactly, q(value) cancelling. Where the model cannot be run so, they are drawn.
-    func summingListedDraws<Result>(_ rows: Input, _ estimate: (GuidePlan?) throws -> Result) throws -> Result {
-        guard handWrittenGuide == nil, let plan, plan.sites.contains(where: { $0.estimator == .scoreFunction }),
-              let trace = try? withoutGradient({ try model.trace(rows, rows.rowCount, parameters: parameters, seed: 0) }) else { return try estimate(nil) }
-        var listed: Set<String> = [], values = 1
-        for site in trace.latentSites where plan[site.name]?.estimator == .scoreFunction && site.markovStep == nil && site.mask == nil {
-            guard let count = site.distribution?.enumerateSupport()?.shape.first, count <= 64, values * count <= 4096 else { continue }
-            listed.insert(site.name)
-            values *= count
-        }
-        guard !listed.isEmpty, (try? model.checkNumberReads(of: Array(listed), rows, rows.rowCount, parameters: parameters)) != nil,
-              let summed = try? estimate(plan.enumerating(listed)) else { return try estimate(nil) }
-        return summed
-    }
-
-    /// `importanceSampledLogLikelihood` with `computation`'s plan and generator.
-    func importanceSampledLogLikelihood(_ rows: Input, samples k: Int, computation: ELBOComputation<Input>) throws -> Tensor {
+        let computation = try computation(generator: evaluationGenerator(3, seed: seed))
         // Several draws per pass: the rows repeated, the encoders run once (see `RepeatedRows`).
         let count = rows.rowCount
         let perPass = Swift.max(1, Swift.min(k, 2048 / Swift.max(count, 1)))
@@ -114,13 +87,7 @@ extension Amortized {
     public func importanceSampledEstimate(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> (logLikelihood: Float, effectiveSampleSize: Double) {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
-        return try summingListedDraws(rows) { plan in
-            try importanceSampledEstimate(rows, samples: k, computation: try computation(generator: evaluationGenerator(4, seed: seed), plan: plan))
-        }
-    }
-
-    /// `importanceSampledEstimate` with `computation`'s plan and generator.
-    func importanceSampledEstimate(_ rows: Input, samples k: Int, computation: ELBOComputation<Input>) throws -> (logLikelihood: Float, effectiveSampleSize: Double) {
+        let computation = try computation(generator: evaluationGenerator(4, seed: seed))
         let weights = try withoutGradient {
             try (0..<k).map { draw in Double(try checkingTensorErrors { try computation.jointLogWeight(rows, checkingDensities: draw == 0) }.scalar) }
         }

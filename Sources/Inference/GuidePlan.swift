@@ -34,7 +34,7 @@ public struct GuideSite: CustomStringConvertible {
     public let inputs: [String]
     /// The guide family, nil for a site summed out of the model.
     let guideFamily: (any GuideFamily)?
-    public internal(set) var estimator: Estimator
+    public let estimator: Estimator
     /// Learnable numbers of this site's head (its share of a shared trunk not counted).
     public internal(set) var parameterCount: Int
     /// The site's shapes and support as the family sees them.
@@ -86,18 +86,6 @@ public struct GuidePlan: CustomStringConvertible {
         self.maximumBatchRank = maximumBatchRank
         self.dataPlate = dataPlate
         positions = Dictionary(sites.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// The plan with the sites of `names` enumerated by the guide (their guide families and
-    /// heads as they are).
-    func enumerating(_ names: Set<String>) -> GuidePlan {
-        var plan = GuidePlan(model: model, sites: sites.map { site in
-            var site = site
-            if names.contains(site.name) { site.estimator = .enumerated }
-            return site
-        }, maximumBatchRank: maximumBatchRank, dataPlate: dataPlate)
-        plan.observedSites = observedSites
-        return plan
     }
 
     /// The entry for `name`.

@@ -462,38 +462,3 @@ let twoComponentMixture = Model("mixture") { (x: Tensor, n: Int) in
         observe("x", x) ~ Normal(Tensor([-2, 2])[z], 1)
     }
 }
-
-/// Importance sampling with a guide that draws a listed site by the score function: a guide
-/// sure of one value (q(k = 0) near 1 on every row) never proposed the others, and the estimate
-/// fell short of log p(x) by their share with no sign in the weights. Listed values are summed
-/// in each weight instead, so the estimate is log p(x) whatever q(k) is.
-final class ListedDrawsInImportanceSamplingTests: XCTestCase {
-    func testAListedScoreFunctionSiteIsSummedInTheWeights() throws {
-        let model = Model("mixture") { (x: Tensor, n: Int) in
-            plate("data", size: n, subsample: x) {
-                let k = latent("k") ~ Categorical(probs: Tensor([0.2, 0.3, 0.5]))
-                observe("x", x) ~ Normal(Tensor([-3, 0, 3])[k], sqrt(Tensor(1.25)))
-            }
-        }
-        let x = Tensor([-3.1, 0.4, 2.2, -1.5, 1.4])
-        var options = CompilerOptions(hiddenSizes: [8])
-        options.estimators["k"] = .scoreFunction
-        let vi = Amortized(model, options: options)
-        try vi.compile(example: x, datasetSize: 5)
-        vi.guideParameters.updateUnconstrained { parameters in
-            for (name, value) in parameters where name.hasPrefix("k") && value.shape.last == 3 {
-                parameters[name] = value.rank == 1 ? Tensor([30, 0, 0]) : Tensor.zeros(value.shape)
-            }
-        }
-        let weights = [0.2, 0.3, 0.5], locations = [-3.0, 0, 3], variance = 1.25
-        let exact = x.scalars.map { value in
-            Foundation.log(zip(weights, locations).map { w, m in
-                w * Foundation.exp(-(Double(value) - m) * (Double(value) - m) / (2 * variance)) / (2 * Double.pi * variance).squareRoot()
-            }.reduce(0, +))
-        }
-        let estimate = try vi.importanceSampledLogLikelihood(x, samples: 20).scalars
-        for (ours, truth) in zip(estimate, exact) { XCTAssertEqual(Double(ours), truth, accuracy: 1e-4) }
-        let together = try vi.importanceSampledLogMarginalLikelihood(x, samples: 20)
-        XCTAssertEqual(Double(together), exact.reduce(0, +), accuracy: 1e-4)
-    }
-}
