@@ -230,10 +230,22 @@ extension Amortized {
 
     /// The row of `rows` that the model refuses when run on it alone (its latents drawn from
     /// their priors): the first whose observed value lies outside its support, or the first
-    /// refused for a parameter when another row is not (an exposure of 0 makes a Poisson rate
-    /// of 0 whatever the parameters; a parameter refused on every row is the parameters'
-    /// doing). Its index in `rows` and its error; nil when no row decides it.
+    /// refused for a parameter when another row is not and the model's initial parameters are
+    /// refused on it too (an exposure of 0 makes a Poisson rate of 0 whatever the parameters;
+    /// a parameter refused on every row, or only under the updated parameters, is their doing:
+    /// a weight grown large overflows the rate of rows with large covariates first). Its index
+    /// in `rows` and its error; nil when no row decides it.
     func rowRefusedAlone(_ rows: Input, datasetSize: Int) -> (index: Int, error: ModelError)? {
+        guard let refused = firstRowRefusedAlone(rows, datasetSize: datasetSize) else { return nil }
+        guard case let .atSite(_, _, underlying) = refused.error, case .invalidParameter? = underlying as? DistributionError else { return refused }
+        let initially = Result { try withoutGradient { try model.trace(rows.rows([refused.index]), datasetSize, parameters: ParameterStore(), seed: 0) } }
+        guard case .failure(ModelError.atSite(_, _, let first)) = initially, case .invalidParameter? = first as? DistributionError else { return nil }
+        return refused
+    }
+
+    /// The first row of `rows` refused alone under the current parameters, as `rowRefusedAlone`
+    /// describes, before the check with the initial ones.
+    private func firstRowRefusedAlone(_ rows: Input, datasetSize: Int) -> (index: Int, error: ModelError)? {
         var refused: (index: Int, error: ModelError)?, accepted = false
         for index in 0..<rows.rowCount {
             do {

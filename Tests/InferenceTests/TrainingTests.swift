@@ -374,6 +374,22 @@ final class RowRefusedAloneTests: XCTestCase {
         XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(rows(changing: 6, to: [1, 2.5]), options: options)) { error in
             XCTAssertTrue("\(error)".hasSuffix("Poisson: value 2.5 of row 6 of the training data (counting from 0) is outside the support (nonnegative integers)"), "\(error)")
         }
+        // A weight that updates made huge overflows the rate of the rows with larger
+        // covariates first: refused on some rows alone, but not under the initial parameters,
+        // so it is divergence.
+        let growing = Model("growing") { (x: Tensor, n: Int) in
+            let w = param("w", Tensor(0))
+            let covariate = x.slice(axis: 1, 0..<1).reshaped(to: [-1])
+            plate("data", size: n, subsample: x) {
+                let e = latent("e") ~ Normal(Tensor(0), Tensor(0.1))
+                observe("y", x.slice(axis: 1, 1..<2).reshaped(to: [-1])) ~ Poisson(rate: exp(w * covariate + e))
+            }
+        }
+        let covariates = Tensor(shape: [40, 2], scalars: (0..<40).flatMap { i in [Float(i % 3), 6] })
+        XCTAssertThrowsError(try Amortized(growing, options: CompilerOptions(hiddenSizes: [4])).fit(covariates, options: TrainingOptions(epochs: 3, batchSize: 10, optimizer: .sgd(learningRate: 1000)))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("training diverged at step"), "\(error)")
+            XCTAssertFalse("\(error)".contains("when run on"), "\(error)")
+        }
         // A parameter refused on every row is the parameters' doing, not a row's.
         let everyRow = rows(changing: 0, to: [1, 0]) * Tensor([[0, 1]])
         XCTAssertThrowsError(try Amortized(model, options: CompilerOptions(hiddenSizes: [4])).fit(everyRow, options: options)) { error in
