@@ -27,6 +27,9 @@ struct ELBOComputation<Input: RowData> {
     let modelParameters: ParameterStore
     let guideParameters: ParameterStore
     let generator: GeneratorBox
+    /// Sites of listed values that the guide draws from a defensive proposal instead of q
+    /// (`DefensiveProposal`), for importance sampling.
+    var defensiveSites: Set<String> = []
 
     var batchRank: Int { plan.maximumBatchRank }
 
@@ -44,6 +47,7 @@ struct ELBOComputation<Input: RowData> {
         var guideHandlers: [any Handler] = [guideRecorder, guideParameters]
         if !plan.partlyObservedNames.isEmpty { guideHandlers.append(PartialObservationHandler(try partialObservations(data, datasetSize: datasetSize))) }
         if !scored.isEmpty { guideHandlers.append(DetachedDrawHandler(sites: scored)) }
+        if !defensiveSites.isEmpty { guideHandlers.append(DefensiveProposalHandler(sites: defensiveSites, epsilon: 0.1)) }
         guideHandlers.append(SeedHandler(generator))
         let guideEnumeration = given ?? EnumerateHandler(firstDim: -batchRank - 1, sites: enumerated)
         if !enumerated.isEmpty { guideHandlers.append(guideEnumeration) }

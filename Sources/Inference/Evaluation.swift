@@ -50,7 +50,7 @@ extension Amortized {
     public func importanceSampledLogLikelihood(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> Tensor {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
-        let computation = try computation(generator: evaluationGenerator(3, seed: seed))
+        let computation = try importanceComputation(generator: evaluationGenerator(3, seed: seed))
         // Several draws per pass: the rows repeated, the encoders run once (see `RepeatedRows`).
         let count = rows.rowCount
         let perPass = Swift.max(1, Swift.min(k, 2048 / Swift.max(count, 1)))
@@ -74,6 +74,15 @@ extension Amortized {
         }
     }
 
+    /// The computation for importance sampling: the sites the guide draws by the score function
+    /// are drawn from their defensive proposals (`DefensiveProposal`) where they have
+    /// a list of values, so that no value goes unproposed.
+    func importanceComputation(generator: GeneratorBox) throws -> ELBOComputation<Input> {
+        var computation = try computation(generator: generator)
+        computation.defensiveSites = Set(computation.plan.sites.filter { $0.estimator == .scoreFunction }.map(\.name))
+        return computation
+    }
+
     /// `log p(x)` of all the rows together, estimated by importance sampling with the guide as
     /// proposal (each draw covers every latent site, global ones included): the estimate for a
     /// model with global latents, whose log-likelihood does not split by row.
@@ -87,7 +96,7 @@ extension Amortized {
     public func importanceSampledEstimate(_ rows: Input, samples k: Int, seed: UInt64 = 0) throws -> (logLikelihood: Float, effectiveSampleSize: Double) {
         guard k >= 1 else { throw TrainingError.badOptions(reason: "importance sampling needs at least 1 sample, got \(k)") }
         if plan == nil { try compile(example: rows, datasetSize: rows.rowCount) }
-        let computation = try computation(generator: evaluationGenerator(4, seed: seed))
+        let computation = try importanceComputation(generator: evaluationGenerator(4, seed: seed))
         let weights = try withoutGradient {
             try (0..<k).map { draw in Double(try checkingTensorErrors { try computation.jointLogWeight(rows, checkingDensities: draw == 0) }.scalar) }
         }
