@@ -105,6 +105,7 @@ public final class Amortized<Input: RowData> {
         }
         let summed = Set(plan!.sites.filter { $0.estimator == .enumerated || $0.estimator == .marginalized }.map(\.name))
         try checkNumberReads(of: summed)
+        try model.checkSummedValuesStayApart(summed, prototype: prototype, example, datasetSize, parameters: parameters)
         if let handWrittenGuide {
             try handWrittenGuide.checkNumberReads(of: prototype.latentSites.map(\.name).filter(summed.contains), example, datasetSize, parameters: guideParameters)
         }

@@ -143,6 +143,7 @@ public struct Model<each Input>: Sendable {
         }
         try prototype.checkObservationsAreCountedOnce()
         try checkNumberReads(of: prototype.latentSites.map(\.name), repeat each input, parameters: parameters)
+        try checkSummedValuesStayApart(Set(prototype.latentSites.map(\.name)), prototype: prototype, repeat each input, parameters: parameters)
         let batchRank = prototype.maximumBatchRank
         let trace = try checkChainReads(firstDim: -batchRank - 1) { enumerate in
             let recorder = TraceHandler()

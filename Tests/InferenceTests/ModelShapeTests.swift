@@ -1345,6 +1345,48 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertNoThrow(try Amortized(event).compile(example: x, datasetSize: 3))
     }
 
+    /// A summed site's values mixed by the model's code (helper-41): a mean over every entry of
+    /// a value made from it read log p(x) -5.57 for -5.96, and an index flattened with
+    /// reshaped(to: [-1]) on as many rows as values -3.16 for -6.52, with no error. Refused,
+    /// naming the site that mixes them; the model written to keep them apart is exact.
+    func testASummedSitesValuesMixedByTheModelAreRefused() throws {
+        let x = Tensor([-1.5, 2.5, 1.0])
+        let mixed = Model("mean over everything") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let k = latent("k") ~ Bernoulli(probs: Tensor(0.5))
+                let m = Tensor([-2, 2]).gathering(k)
+                observe("x", x) ~ Normal(m - m.mean(), 1)
+            }
+        }
+        XCTAssertThrowsError(try Amortized(mixed).compile(example: x, datasetSize: 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("site 'k' at InferenceTests/ModelShapeTests.swift:\(#line - 6) cannot be summed out exactly: it is summed over its 2 values, and site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 4) mixes them"), "\(error)")
+        }
+        let flattened = Model("flattened") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let k = latent("k") ~ Categorical(probs: Tensor([0.2, 0.3, 0.5]))
+                observe("x", x) ~ Normal(Tensor([-3, 0, 3]).gathering(k.reshaped(to: [-1])), 1)
+            }
+        }
+        XCTAssertThrowsError(try flattened.logMarginalLikelihood(x, 3)) { error in
+            XCTAssertTrue("\(error)".contains("mixes them"), "\(error)")
+        }
+        XCTAssertThrowsError(try Amortized(flattened).compile(example: x, datasetSize: 3)) { error in
+            XCTAssertTrue("\(error)".contains("site 'x' at InferenceTests/ModelShapeTests.swift:\(#line - 7) mixes them"), "\(error)")
+        }
+        let apart = Model("apart") { (x: Tensor, n: Int) in
+            plate("data", size: n, subsample: x) {
+                let k = latent("k") ~ Categorical(probs: Tensor([0.2, 0.3, 0.5]))
+                observe("x", x) ~ Normal(Tensor([-3, 0, 3]).gathering(k), 1)
+            }
+        }
+        let exact = x.scalars.map { value in
+            Foundation.log(zip([0.2, 0.3, 0.5], [-3.0, 0, 3]).map { w, m in w * Foundation.exp(-(Double(value) - m) * (Double(value) - m) / 2) / (2 * Double.pi).squareRoot() }.reduce(0, +))
+        }.reduce(0, +)
+        let vi = Amortized(apart)
+        try vi.compile(example: x, datasetSize: 3)
+        XCTAssertEqual(Double(try vi.importanceSampledLogMarginalLikelihood(x, samples: 1)), exact, accuracy: 1e-4)
+    }
+
     func meanAndError(_ values: [Double]) -> (mean: Double, error: Double) {
         let mean = values.reduce(0, +) / Double(values.count)
         let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
