@@ -128,10 +128,14 @@ public final class Amortized<Input: RowData> {
             try model.run(example, datasetSize, handlers: [recorder, parameters, SeedHandler(seed: 0), enumerate, ReplayHandler(prototype, sites: guided)])
             return recorder.trace
         }
+        // A mask made from a summed site varies along its dimension too: the site's terms then
+        // depend on the summed value, though its prior does not (a closed-form KL under such a
+        // mask put an ELBO 0.29 nats above log p(x)).
         return Set(trace.latentSites.filter { site in
             guard !summedOut.contains(site.name), let batch = site.distribution?.batchShape else { return false }
             return site.enumeratedVariables.contains { dim, variable in
-                summedOut.contains(variable) && batch.count >= -dim && batch[batch.count + dim] > 1
+                summedOut.contains(variable) && (batch.count >= -dim && batch[batch.count + dim] > 1
+                    || site.mask.map { $0.rank >= -dim && $0.shape[$0.rank + dim] > 1 } ?? false)
             }
         }.map(\.name))
     }

@@ -27,8 +27,11 @@ extension Trace {
         let value = site.value.shape
         for plate in site.plates.sorted(by: { $0.dim > $1.dim }) {
             let lacking = valueBatch.count < -plate.dim || valueBatch[valueBatch.count + plate.dim] == 1
-            guard lacking, batch.count >= -plate.dim, batch[batch.count + plate.dim] > 1,
-                  value.count >= -plate.dim, value[value.count + plate.dim] == plate.subsampleSize else { continue }
+            // The data plate's rows must be in the value's batch; another plate falls on the
+            // event when its dimension, counted on the whole value, is one of the event's axes
+            // and of the plate's size (a plate of copies left of the rows is the model's own).
+            let onTheEvent = -plate.dim <= site.eventShape.count && value.count >= -plate.dim && value[value.count + plate.dim] == plate.subsampleSize
+            guard lacking, batch.count >= -plate.dim, batch[batch.count + plate.dim] > 1, plate.isDataPlate || onTheEvent else { continue }
             let times = batch.reduce(1, *) / Swift.max(1, valueBatch.reduce(1, *))
             throw ModelError.repeatedObservation(site: site.name, location: site.location, reason: "plate '\(plate.name)' declares dimension \(plate.dim), which its value (shape \(describeShape(value))) has only as an axis of the distribution's event (event shape \(describeShape(site.eventShape)), batch shape \(describeShape(valueBatch))): a plate's dimension counts from the right of the batch shape, left of the event, so the plates fall one place off the value's axes and the log-likelihood would count each observation \(times) times; an axis is the event's or a plate's, not both (leave out `.independent` or the plate over that axis)")
         }
