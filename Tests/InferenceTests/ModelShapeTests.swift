@@ -1417,6 +1417,28 @@ final class ModelShapeTests: XCTestCase {
         for rows in [2, 3, 4] { XCTAssertNoThrow(try Amortized(copies).compile(example: x.slice(axis: 0, 0..<rows), datasetSize: 4), "\(rows) rows") }
     }
 
+    /// A per-row mask of shape [rows] inside a features plate nested in the data plate lines up
+    /// with the features when they are as many as the rows (helper-39: 3 and 3), and masks the
+    /// wrong entries; refused with that cause named, and right with the mask given the rows' axis.
+    func testAPerRowMaskInsideANestedPlateNamesItsAxis() throws {
+        func model(_ shaped: Bool) -> Model<Tensor, Int> {
+            Model("per-row mask") { (x: Tensor, n: Int) in
+                let mu = latent("mu") ~ Normal(0, 1)
+                let keep = x.slice(axis: 1, 3..<4).reshaped(to: shaped ? [-1, 1] : [-1])
+                plate("data", size: n, subsample: x, dim: -2) {
+                    plate("features", size: 3, dim: -1) {
+                        MaskHandler(keep).run { observe("x", x.slice(axis: 1, 0..<3)) ~ Normal(mu, 1) }
+                    }
+                }
+            }
+        }
+        let x = Tensor(shape: [3, 4], scalars: [0.3, -1.2, 0.8, 1, 2.1, 0.4, -0.7, 0, 1.1, 0.2, -0.5, 1])
+        XCTAssertThrowsError(try Amortized(model(false)).compile(example: x, datasetSize: 3)) { error in
+            XCTAssertTrue("\(error)".contains("A per-row value of shape [rows] (a mask, a covariate) read inside a plate nested in the data plate lines up with that plate's axis"), "\(error)")
+        }
+        XCTAssertNoThrow(try Amortized(model(true)).compile(example: x, datasetSize: 3))
+    }
+
     /// s ~ Bernoulli(0.3) per row, w ~ N(0, 1) where s is 1 (masked out where it is 0),
     /// x ~ N(w s, 1), with the exact log p(x) of each of three rows.
     static let spikeAndSlab = Model("spike and slab") { (x: Tensor, n: Int) in
