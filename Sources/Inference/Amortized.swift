@@ -273,9 +273,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .invalidAfterUpdates(step, error): return "training diverged at step \(step): \(error); lower the learning rate or check the model"
         case let .badDataRow(row, element, error, source):
             let inRow = source.map { "data row \(row + 1) of \($0) (counting from 1, without a header)" } ?? "row \(row) of the training data (counting from 0)"
-            if case let .atSite(_, _, underlying) = error, case .invalidParameter? = underlying as? DistributionError {
-                return Self.refusedRow(error, inRow)
-            }
+            if error.refusesAParameter { return Self.refusedRow(error, inRow) }
             guard case let .atSite(site, location, underlying) = error, case let .valueOutsideSupport(distribution, _, value, support)? = underlying as? DistributionError else {
                 return "\(error), in \(inRow)"
             }

@@ -12,9 +12,9 @@ extension Amortized {
     /// in `rows` and its error; nil when no row decides it.
     func rowRefusedAlone(_ rows: Input, datasetSize: Int) -> (index: Int, error: ModelError)? {
         guard let refused = firstRowRefusedAlone(rows, datasetSize: datasetSize) else { return nil }
-        guard case let .atSite(_, _, underlying) = refused.error, case .invalidParameter? = underlying as? DistributionError else { return refused }
+        guard refused.error.refusesAParameter else { return refused }
         let initially = Result { try withoutGradient { try model.trace(rows.rows([refused.index]), datasetSize, parameters: ParameterStore(), seed: 0) } }
-        guard case .failure(ModelError.atSite(_, _, let first)) = initially, case .invalidParameter? = first as? DistributionError else { return nil }
+        guard case let .failure(first as ModelError) = initially, first.refusesAParameter else { return nil }
         return refused
     }
 
@@ -57,5 +57,13 @@ extension Amortized {
         var element = single
         element.remove(at: axis)
         return element
+    }
+}
+
+extension ModelError {
+    /// Whether a site's distribution refused one of its parameters.
+    var refusesAParameter: Bool {
+        guard case let .atSite(_, _, underlying) = self, case .invalidParameter? = underlying as? DistributionError else { return false }
+        return true
     }
 }

@@ -175,9 +175,10 @@ extension Amortized {
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, count)])
                 let share = group.map { RowShare(offset: rows.count * $0.rank / $0.size, count: rows.count * ($0.rank + 1) / $0.size - rows.count * $0.rank / $0.size, total: rows.count) }
+                let ownRows = share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows
                 // Read and transformed inside the step, so that a failure there reaches every process.
                 let minibatch = { () throws -> Input in
-                    let x = try data.rows(at: share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows)
+                    let x = try data.rows(at: ownRows)
                     guard let transform else { return x }
                     shuffler.rowShare = share.map { var alongRows = $0; alongRows.axis = 0; return alongRows }
                     defer { shuffler.rowShare = nil }
@@ -190,11 +191,10 @@ extension Amortized {
                         ? try DistributionValidation.skipping { try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share) }
                         : try step(minibatch, datasetSize: count, beta: beta, optimizer: &optimizer, options: options, share: share)
                 } catch {
-                    let ownRows = share.map { Array(rows[$0.offset..<($0.offset + $0.count)]) } ?? rows
                     if let error = error as? ModelError, let placed = dataRowError(error, rows: ownRows) { throw placed }
                     let refusedParameter = switch error {
                     case TrainingError.invalidAfterUpdates: true
-                    case ModelError.atSite(_, _, let underlying): if case .invalidParameter? = underlying as? DistributionError { true } else { false }
+                    case let error as ModelError: error.refusesAParameter
                     default: false
                     }
                     guard refusedParameter, let refused = rowRefusedAlone(try minibatch(), datasetSize: count) else { throw error }

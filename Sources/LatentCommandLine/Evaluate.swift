@@ -10,7 +10,6 @@ struct Restored {
     /// The training flags the checkpoint was written with.
     let trainingFlags: [String: String]
     let compilerOptions: CompilerOptions
-    let path: String
 
     init(_ path: String, models: Models) throws {
         checkpoint = try Checkpoint.read(from: path)
@@ -25,7 +24,6 @@ struct Restored {
         let flags = TrainingFlags(arguments: try ParsedArguments([], command: "train", flags: TrainingFlags.flags).filling(from: trainingFlags))
         compilerOptions = try flags.compilerOptions(model.compilerOptions(settings))
         inference = Amortized(model.build(settings), options: compilerOptions)
-        self.path = path
     }
 
     /// Compiles the model on `rows` and loads the stored tensors. The rows are a few of those
@@ -51,11 +49,11 @@ struct Restored {
             if case ModelError.missingParameter = error {} else {
                 let fresh = Amortized(model.build(settings), options: compilerOptions)
                 guard (try? fresh.compile(example: example, datasetSize: example.shape[0])) != nil else { throw error }
-                try fresh.loadParameters(from: checkpoint, path: path)
+                try fresh.loadParameters(from: checkpoint, path: checkpoint.source)
             }
-            throw CheckpointError.mismatch(path: path, reason: "its tensors do not fit its model settings (\(error))")
+            throw CheckpointError.mismatch(path: checkpoint.source, reason: "its tensors do not fit its model settings (\(error))")
         }
-        try inference.loadParameters(from: checkpoint, path: path)
+        try inference.loadParameters(from: checkpoint, path: checkpoint.source)
     }
 
     /// Rows of zeros, the width of the model's rows: what the commands that draw pictures
